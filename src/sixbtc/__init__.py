@@ -1,0 +1,3 @@
+"""SixBTC: an unattended strategy factory for crypto perpetual futures."""
+
+__version__ = "0.1.0"

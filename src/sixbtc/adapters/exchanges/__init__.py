@@ -1,0 +1,1 @@
+"""Exchange adapters: ccxt market data and trading venues, translated to sixbtc errors."""

@@ -1,0 +1,1 @@
+"""Storage adapters: SQLAlchemy tables and repositories, Alembic migrations, Parquet candle store."""

@@ -1,0 +1,84 @@
+"""Engine creation (SQLite WAL or PostgreSQL), transactions and Alembic migrations.
+
+SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (the write lock is taken up front,
+so read-then-write transactions such as claims and pool changes are serialised and never
+deadlock on lock upgrade), WAL journal, ``busy_timeout`` 30 s. PostgreSQL (psycopg 3):
+claims use ``FOR UPDATE SKIP LOCKED`` and pool changes a transaction-level advisory lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
+
+from sixbtc.core.errors import ConfigError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for ``url`` with SixBTC's connection settings.
+
+    Parameters
+    ----------
+    url : str
+        ``sqlite:///path/to/sixbtc.db`` or ``postgresql+psycopg://user@host:port/db``.
+
+    Raises
+    ------
+    ConfigError
+        If the URL cannot be parsed or names an unsupported backend (key ``database.url``).
+    """
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            _configure_sqlite(engine)
+            return engine
+        if url.startswith("postgresql"):
+            return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"database.url: cannot use {url!r}: {exc}") from exc
+    raise ConfigError(f"database.url: unsupported backend in {url!r} (use sqlite:/// or postgresql+psycopg://)")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True when ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """One short transaction: committed on success, rolled back on any exception."""
+    with engine.begin() as conn:
+        yield conn
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

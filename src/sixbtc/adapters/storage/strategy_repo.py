@@ -1,0 +1,200 @@
+"""Strategies and their events: insert, atomic claims with fencing tokens, transitions.
+
+Claims (ARCHITECTURE §2): on SQLite the claim is one ``UPDATE … WHERE id = (SELECT … LIMIT 1)
+AND processing_by IS NULL RETURNING`` inside ``BEGIN IMMEDIATE``; on PostgreSQL the inner
+select uses ``FOR UPDATE SKIP LOCKED``. Each claim increments ``claim_token``; a write that
+carries a stale token raises :class:`~sixbtc.core.errors.StaleClaim` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sixbtc.adapters.storage.db import is_sqlite
+from sixbtc.adapters.storage.mapping import to_strategy
+from sixbtc.adapters.storage.tables import StrategyEventRow, StrategyRow
+from sixbtc.core.clock import Clock, LiveClock
+from sixbtc.core.errors import StaleClaim
+from sixbtc.domain.strategy import (
+    StrategyCandidate,
+    StrategyRecord,
+    StrategyStatus,
+    check_transition,
+)
+
+T = StrategyRow.__table__
+E = StrategyEventRow.__table__
+
+
+class StrategyRepository:
+    """Persistence of strategies and strategy events.
+
+    Parameters
+    ----------
+    engine : Engine
+        From :func:`sixbtc.adapters.storage.db.make_engine`, migrated.
+    clock : Clock
+        Time source for ``created_at``, claims and events.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or LiveClock()
+
+    # -- creation and reads ------------------------------------------------------------
+    def add(self, cand: StrategyCandidate) -> int | None:
+        """Insert a GENERATED strategy; return its id, or None if its code hash or name exists."""
+        now = self.clock.now()
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(
+                    insert(T).values(
+                        name=cand.name, type=str(cand.type), source=str(cand.source),
+                        status=str(StrategyStatus.GENERATED), code=cand.code, code_hash=cand.code_hash,
+                        genome=cand.genome, created_at=now, updated_at=now, claim_token=0,
+                    ).returning(T.c.id)
+                ).scalar_one()
+                self._event(conn, new_id, cand.name, None, StrategyStatus.GENERATED, "generator", f"source:{cand.source}", "")
+                return new_id
+        except IntegrityError:
+            return None
+
+    def existing_hashes(self) -> set[str]:
+        """Code hashes of every stored strategy (duplicate detection)."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(T.c.code_hash)).scalars())
+
+    def get(self, strategy_id: int) -> StrategyRecord | None:
+        """Return one strategy or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(T).where(T.c.id == strategy_id)).first()
+        return to_strategy(row) if row else None
+
+    def list_by_status(self, status: StrategyStatus, *, by_score: bool = False, limit: int | None = None) -> list[StrategyRecord]:
+        """Strategies with ``status``, by id, or by score descending when ``by_score``."""
+        order = (T.c.score.desc(), T.c.id) if by_score else (T.c.id,)
+        q = select(T).where(T.c.status == str(status)).order_by(*order).limit(limit)
+        with self.engine.connect() as conn:
+            return [to_strategy(r) for r in conn.execute(q)]
+
+    def counts_by_status(self) -> dict[str, int]:
+        """Number of strategies per status; every status present (0 when none)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(T.c.status, func.count()).group_by(T.c.status)).all()
+        counts = {str(s): 0 for s in StrategyStatus}
+        counts.update({status: n for status, n in rows})
+        return counts
+
+    def rejections_by_reason(self, since: datetime | None = None) -> dict[str, int]:
+        """Count of rejection events (strategy deleted: ``to_status`` NULL) per reason."""
+        q = select(E.c.reason, func.count()).where(E.c.to_status.is_(None))
+        if since is not None:
+            q = q.where(E.c.ts >= since)
+        with self.engine.connect() as conn:
+            return dict(conn.execute(q.group_by(E.c.reason)).all())
+
+    def count_created_since(self, since: datetime) -> int:
+        """Strategies generated since ``since`` (from GENERATED events; survives deletions)."""
+        q = select(func.count()).where(E.c.to_status == str(StrategyStatus.GENERATED), E.c.ts >= since)
+        with self.engine.connect() as conn:
+            return conn.execute(q).scalar_one()
+
+    def events(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest status-change events, newest first."""
+        q = select(E).order_by(E.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    # -- claims ------------------------------------------------------------------------
+    def claim(self, status: StrategyStatus, worker: str, *, oldest_backtest_first: bool = False,
+              backtested_before: datetime | None = None) -> StrategyRecord | None:
+        """Atomically claim one unclaimed strategy with ``status`` for ``worker``.
+
+        Returns the claimed record (its ``claim_token`` is the fencing token) or None.
+        """
+        inner = select(T.c.id).where(T.c.status == str(status), T.c.processing_by.is_(None))
+        if backtested_before is not None:
+            inner = inner.where(T.c.last_backtested_at < backtested_before)
+        inner = inner.order_by(T.c.last_backtested_at, T.c.id) if oldest_backtest_first else inner.order_by(T.c.id)
+        inner = inner.limit(1)
+        if not is_sqlite(self.engine):
+            inner = inner.with_for_update(skip_locked=True)
+        stmt = (
+            update(T)
+            .where(T.c.id == inner.scalar_subquery(), T.c.processing_by.is_(None))
+            .values(processing_by=worker, processing_started_at=self.clock.now(), claim_token=T.c.claim_token + 1)
+            .returning(*T.c)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(stmt).first()
+        return to_strategy(row) if row else None
+
+    def release(self, strategy_id: int, token: int) -> None:
+        """Give a claim back without changing the strategy (no-op if the token is stale)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(T).where(T.c.id == strategy_id, T.c.claim_token == token)
+                         .values(processing_by=None, processing_started_at=None))
+
+    def release_stale(self, older_than: timedelta) -> int:
+        """Release claims older than ``older_than`` (crashed workers); return how many."""
+        cutoff = self.clock.now() - older_than
+        with self.engine.begin() as conn:
+            res = conn.execute(update(T).where(T.c.processing_by.is_not(None), T.c.processing_started_at < cutoff)
+                               .values(processing_by=None, processing_started_at=None))
+        return res.rowcount
+
+    # -- fenced writes -----------------------------------------------------------------
+    def transition(self, strategy_id: int, token: int, to: StrategyStatus, *, phase: str, reason: str,
+                   detail: str = "", **fields: Any) -> None:
+        """Move a claimed strategy to ``to``, set ``fields``, release the claim, write the event.
+
+        Raises
+        ------
+        StaleClaim
+            If ``token`` is not the current claim token (another worker owns it now).
+        ValueError
+            If the transition is not allowed by the status table.
+        """
+        with self.engine.begin() as conn:
+            self.transition_in(conn, strategy_id, token, to, phase=phase, reason=reason, detail=detail, **fields)
+
+    def transition_in(self, conn: Connection, strategy_id: int, token: int | None, to: StrategyStatus, *,
+                      phase: str, reason: str, detail: str = "", **fields: Any) -> None:
+        """:meth:`transition` inside the caller's transaction (``token`` None = unclaimed move)."""
+        row = conn.execute(select(T.c.status, T.c.name, T.c.claim_token).where(T.c.id == strategy_id)).first()
+        if row is None or (token is not None and row.claim_token != token):
+            raise StaleClaim(f"strategy {strategy_id}: claim token {token} is stale")
+        src = StrategyStatus(row.status)
+        check_transition(src, to)
+        values = dict(fields, status=str(to), updated_at=self.clock.now(), processing_by=None, processing_started_at=None)
+        where = [T.c.id == strategy_id] + ([T.c.claim_token == token] if token is not None else [])
+        if conn.execute(update(T).where(*where).values(**values)).rowcount != 1:
+            raise StaleClaim(f"strategy {strategy_id}: claim lost during transition")
+        if src != to or reason:
+            self._event(conn, strategy_id, row.name, src, to, phase, reason, detail)
+
+    def reject(self, strategy_id: int, token: int, *, phase: str, reason: str, detail: str = "") -> None:
+        """Delete a claimed candidate that failed a gate, keeping the reason as an event.
+
+        Raises
+        ------
+        StaleClaim
+            If ``token`` is stale.
+        """
+        with self.engine.begin() as conn:
+            row = conn.execute(select(T.c.status, T.c.name).where(T.c.id == strategy_id, T.c.claim_token == token)).first()
+            if row is None:
+                raise StaleClaim(f"strategy {strategy_id}: claim token {token} is stale")
+            conn.execute(delete(T).where(T.c.id == strategy_id, T.c.claim_token == token))
+            self._event(conn, strategy_id, row.name, StrategyStatus(row.status), None, phase, reason, detail[:2000])
+
+    def _event(self, conn: Connection, sid: int, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
+               phase: str, reason: str, detail: str) -> None:
+        conn.execute(insert(E).values(
+            strategy_id=sid, strategy_name=name, from_status=str(src) if src else None,
+            to_status=str(dst) if dst else None, phase=phase, reason=reason[:64], detail=detail, ts=self.clock.now(),
+        ))

@@ -1,0 +1,168 @@
+"""SQLAlchemy 2 table definitions. ORM rows never leave ``adapters.storage``.
+
+Mirrors the Alembic migration in ``migrations/versions``; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all SixBTC tables."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class StrategyRow(Base):
+    __tablename__ = "strategies"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    code: Mapped[str] = mapped_column(Text)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    genome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    timeframe: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    symbols: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+    live_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_backtested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    live_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    processing_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    processing_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claim_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (Index("ix_strategies_status_claim", "status", "processing_by", "id"),)
+
+
+class StrategyEventRow(Base):
+    __tablename__ = "strategy_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    strategy_name: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    phase: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(64), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class BacktestResultRow(Base):
+    __tablename__ = "backtest_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_id: Mapped[int] = mapped_column(ForeignKey("strategies.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    symbol: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    is_metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    oos_metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    equity_curve: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    data_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubaccountRow(Base):
+    __tablename__ = "subaccounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(64), unique=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    strategy_id: Mapped[int | None] = mapped_column(Integer, nullable=True, unique=True)
+    capital_usd: Mapped[float] = mapped_column(Float)
+    balance_usd: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    strategy_id: Mapped[int] = mapped_column(Integer, index=True)
+    subaccount: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    order_type: Mapped[str] = mapped_column(String(16))
+    qty: Mapped[float] = mapped_column(Float)
+    price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(8))
+    filled_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    filled_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PositionRow(Base):
+    __tablename__ = "positions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_id: Mapped[int] = mapped_column(Integer, index=True)
+    subaccount: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(8))
+    qty: Mapped[float] = mapped_column(Float)
+    entry_price: Mapped[float] = mapped_column(Float)
+    entry_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    entry_fee_usd: Mapped[float] = mapped_column(Float)
+    stop_price: Mapped[float] = mapped_column(Float)
+    target_price: Mapped[float] = mapped_column(Float)
+    mode: Mapped[str] = mapped_column(String(8))
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    entry_client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TradeRow(Base):
+    __tablename__ = "trades"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_id: Mapped[int] = mapped_column(Integer, index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    direction: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(8), index=True)
+    entry_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    entry_price: Mapped[float] = mapped_column(Float)
+    exit_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exit_price: Mapped[float] = mapped_column(Float)
+    qty: Mapped[float] = mapped_column(Float)
+    notional_usd: Mapped[float] = mapped_column(Float)
+    fees_usd: Mapped[float] = mapped_column(Float)
+    pnl_usd: Mapped[float] = mapped_column(Float)
+    return_frac: Mapped[float] = mapped_column(Float)
+    exit_reason: Mapped[str] = mapped_column(String(16))
+    exit_client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class CoinRow(Base):
+    __tablename__ = "coins"
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    volume_24h_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    max_leverage: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timeframes: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

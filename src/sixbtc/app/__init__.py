@@ -1,0 +1,1 @@
+"""Composition root: builds adapters from settings and runs the pipeline's roles."""

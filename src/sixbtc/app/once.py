@@ -1,0 +1,84 @@
+"""One bounded cycle of the whole pipeline (``sixbtc run --once``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sixbtc.app.container import Container
+from sixbtc.app.factory_roles import generate_batch
+from sixbtc.app.trading import monitor_now, paper_replay, rotate_now
+from sixbtc.app.window import CycleWindow, plan_window
+from sixbtc.app.workers import run_role_pool
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: items per stage, wall time per stage (s), the windows used."""
+
+    window: CycleWindow
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class StageProgress:
+    """Callbacks a front end (Rich progress) implements; the default does nothing."""
+
+    def start(self, stage: str, total: int | None) -> None: ...
+
+    def update(self, stage: str, done: int, total: int | None) -> None: ...
+
+    def finish(self, stage: str) -> None: ...
+
+
+@contextmanager
+def _timed(report: CycleReport, stage: str, progress: StageProgress, total: int | None = None) -> Iterator[None]:
+    progress.start(stage, total)
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.seconds[stage] = round(time.perf_counter() - t0, 2)
+        progress.finish(stage)
+
+
+def run_once(c: Container, n_generate: int, progress: StageProgress | None = None,
+             seed: int | None = None) -> CycleReport:
+    """Generate, validate, backtest, pool, rotate, paper-trade the replay, monitor.
+
+    Raises
+    ------
+    DataError
+        If the candle store is empty (nothing to backtest on).
+    """
+    p = progress or StageProgress()
+    report = CycleReport(plan_window(c.store, c.settings))
+    rng = np.random.default_rng(seed if seed is not None else c.settings.generator.seed)
+    with _timed(report, "generate", p, n_generate):
+        created, dupes = generate_batch(c, n_generate, rng)
+        report.counts.update(generated=created, duplicates=dupes)
+    for stage, key, role, workers, status in (
+            ("validate", "validator_processed", "validator", c.settings.generator.workers, "GENERATED"),
+            ("backtest", "backtester_processed", "backtester", c.settings.backtest.workers, "VALIDATED")):
+        total = c.strategies.counts_by_status()[status]
+        with _timed(report, stage, p, total):
+            tick = _ticker(c, stage, status, total, p)
+            report.counts[key] = run_role_pool(c, role, workers, report.window, tick)
+    with _timed(report, "rotate", p):
+        report.counts["promoted"] = len(rotate_now(c))
+    with _timed(report, "paper", p):
+        stats = paper_replay(c, report.window, lambda n, t: p.update("paper", n, t))
+        report.counts["replay_bars"] = stats.bars
+    with _timed(report, "monitor", p):
+        report.counts["retired_by_monitor"] = sum(1 for _, v, _ in monitor_now(c) if v.retire)
+    return report
+
+
+def _ticker(c: Container, stage: str, status: str, total: int, p: StageProgress) -> Callable[[], None]:
+    def tick() -> None:
+        p.update(stage, total - c.strategies.counts_by_status()[status], total)
+    return tick

@@ -1,0 +1,172 @@
+"""``sixbtc run`` as a continuous service: the factory and the executor in one process.
+
+The main loop runs factory batches (generate within the daily limit and back-pressure,
+then validator and backtester worker processes until their queues are empty) and one
+executor step per ``executor.poll_interval_s``; APScheduler runs the rotator, the monitor and
+stale-claim release on their intervals (UTC). SIGINT/SIGTERM stop it cleanly: the loop ends
+after the current step, worker processes release their claims, sandboxes are closed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from sixbtc.adapters.exchanges.paper import PaperBroker
+from sixbtc.app.container import Container
+from sixbtc.app.factory_roles import generate_batch
+from sixbtc.app.market import market_client
+from sixbtc.app.trading import ArrayHistory, SandboxSignals, live_set, monitor_now, rotate_now
+from sixbtc.app.window import CycleWindow, plan_window
+from sixbtc.app.workers import run_role_pool
+from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
+from sixbtc.data.downloader import download
+from sixbtc.domain.timeframe import Timeframe
+from sixbtc.executor.engine import Executor
+from sixbtc.executor.ports import Bar
+
+GENERATE_BATCH = 10
+
+
+class LiveTrader:
+    """Feeds new closed candles of the LIVE set's streams to an :class:`Executor`.
+
+    Online, candles come from the venue (ccxt polling, stored first); offline, the store is
+    replayed from the start of the replay window and the trader then waits for new data.
+    """
+
+    def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None]) -> None:
+        self.c, self.online, self.log = c, online, log
+        self.start = window.replay_start
+        self._ids: tuple[int, ...] = ()
+        self._cursor: dict[tuple[str, str], pd.Timestamp] = {}
+        self._executor: Executor | None = None
+        self._signals: SandboxSignals | None = None
+
+    def _rebuild(self) -> None:
+        strategies = live_set(self.c)
+        ids = tuple(sorted(s.id for s in strategies))
+        if ids == self._ids and self._executor is not None:
+            return
+        self.close()
+        self._ids = ids
+        bt = self.c.settings.backtest
+        records = [r for s in strategies if (r := self.c.strategies.get(s.id)) is not None]
+        self._signals = SandboxSignals(self.c, records)
+        streams = sorted({(sym, s.timeframe) for s in strategies for sym in s.symbols})
+        history = ArrayHistory(self.c, streams, pd.Timestamp.max.tz_localize("UTC"))
+        self._executor = Executor(strategies, PaperBroker(bt.fee_rate, bt.slippage_bps), self._signals, history,
+                                  self.c.trading, self.c.settings.risk, history_bars=bt.warmup_bars)
+        for stream in streams:
+            self._cursor.setdefault(stream, self._first_cursor(stream))
+
+    def _first_cursor(self, stream: tuple[str, str]) -> pd.Timestamp:
+        last = self.c.store.last_timestamp(*stream)
+        if self.online and last is not None:
+            return last
+        return self.start - pd.Timedelta(milliseconds=Timeframe.parse(stream[1]).ms)
+
+    def step(self) -> int:
+        """Fetch (online) and execute every new closed candle; return how many were processed."""
+        self._rebuild()
+        if self._executor is None or not self._cursor:
+            return 0
+        streams = self._executor.streams()
+        if self.online:
+            self._fetch(streams)
+        self._executor.history = ArrayHistory(self.c, streams, pd.Timestamp.max.tz_localize("UTC"))
+        bars = []
+        for sym, tf in streams:
+            after = self._cursor[(sym, tf)] + pd.Timedelta(milliseconds=1)
+            df = self.c.store.read_candles(sym, tf, after, None)
+            bars += [Bar(sym, tf, ts.to_pydatetime(), o, h, lo, cl) for ts, o, h, lo, cl in
+                     zip(df["timestamp"], df["open"], df["high"], df["low"], df["close"], strict=True)]
+        bars.sort(key=lambda b: (b.ts + timedelta(milliseconds=Timeframe.parse(b.timeframe).ms), b.symbol))
+        for bar in bars:
+            self._executor.on_bar(bar)
+            self._cursor[(bar.symbol, bar.timeframe)] = pd.Timestamp(bar.ts)
+        return len(bars)
+
+    def _fetch(self, streams: list[tuple[str, str]]) -> None:
+        now_ms = int(self.c.clock.now().timestamp() * 1000)
+        try:
+            for sym, tf in streams:
+                download(market_client(self.c), self.c.store, [sym], [tf],
+                         history_days=self.c.settings.data.history_days, now_ms=now_ms, funding=False)
+        except (NetworkUnavailable, TransientExchangeError) as exc:
+            self.log(f"candle polling failed, will retry: {exc}")
+
+    def close(self) -> None:
+        """Stop the sandboxes of the current LIVE set."""
+        if self._signals is not None:
+            self._signals.close()
+        self._signals, self._executor = None, None
+
+
+class Service:
+    """The all-in-one continuous runner."""
+
+    def __init__(self, c: Container, log: Callable[[str], None]) -> None:
+        self.c, self.log = c, log
+        self.stop = threading.Event()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.log(f"signal {signum}: stopping after the current step")
+        self.stop.set()
+
+    def _scheduler(self) -> BackgroundScheduler:
+        s = self.c.settings
+        sched = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        sched.add_job(lambda: self.log(f"rotator: {len(rotate_now(self.c))} promoted"), "interval",
+                      minutes=s.rotator.check_interval_minutes, id="rotator")
+        sched.add_job(lambda: monitor_now(self.c), "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
+        sched.add_job(lambda: self.c.strategies.release_stale(timedelta(minutes=s.scheduler.stale_claim_minutes)),
+                      "interval", minutes=30, id="cleanup_stale_processing")
+        return sched
+
+    def run_forever(self) -> None:
+        """Run until SIGINT/SIGTERM."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+        online = self._online()
+        window = plan_window(self.c.store, self.c.settings)
+        trader = LiveTrader(self.c, window, online, self.log)
+        sched = self._scheduler()
+        sched.start()
+        rng = np.random.default_rng(self.c.settings.generator.seed)
+        self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); Ctrl-C stops")
+        try:
+            while not self.stop.is_set():
+                self._factory_step(rng, plan_window(self.c.store, self.c.settings))
+                rotate_now(self.c)
+                processed = trader.step()
+                if processed:
+                    self.log(f"executor: {processed} candles processed")
+                self.stop.wait(self.c.settings.executor.poll_interval_s)
+        finally:
+            sched.shutdown(wait=False)
+            trader.close()
+            self.log("service stopped")
+
+    def _online(self) -> bool:
+        try:
+            market_client(self.c).probe(self.c.settings.data.network_probe_timeout_s)
+            return True
+        except NetworkUnavailable:
+            return False
+
+    def _factory_step(self, rng: np.random.Generator, window: CycleWindow) -> None:
+        created, _ = generate_batch(self.c, GENERATE_BATCH, rng)
+        counts = self.c.strategies.counts_by_status()
+        if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
+            run_role_pool(self.c, "validator", self.c.settings.generator.workers, window)
+        if self.c.strategies.counts_by_status()["VALIDATED"] and not self.stop.is_set():
+            run_role_pool(self.c, "backtester", self.c.settings.backtest.workers, window)
+        if created:
+            self.log(f"factory: {created} generated; status {self.c.strategies.counts_by_status()}")

@@ -1,0 +1,86 @@
+"""Worker processes for the validator and backtester roles, and a pool that runs them.
+
+Each worker builds its own :class:`Container` (own engine, own sandbox) from the home
+directory and claims work from the database until none is left (or it is told to stop).
+SIGTERM in a worker is turned into :class:`KeyboardInterrupt`, so the current claim is
+released before the process exits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, wait
+from pathlib import Path
+
+from sixbtc.app.container import Container
+from sixbtc.app.factory_roles import backtest_one, validate_one, validation_sample
+from sixbtc.app.home import Home
+from sixbtc.app.window import CycleWindow, symbols_by_timeframe
+from sixbtc.strategy.sandbox import StrategySandbox
+
+ROLES = ("validator", "backtester")
+
+
+def _sigterm_to_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def role_worker(home_root: str, role: str, worker_id: str, window_json: dict[str, str],
+                max_items: int | None = None) -> int:
+    """Run ``role`` until no work is left (or ``max_items`` are done); return items processed.
+
+    Raises
+    ------
+    ValueError
+        For an unknown role.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (expected one of {ROLES})")
+    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    c = Container.open(Home(Path(home_root)))
+    window = CycleWindow.from_json(window_json)
+    done = 0
+    with StrategySandbox(c.sandbox_limits()) as sandbox:
+        if role == "validator":
+            sample = validation_sample(c, window)
+            step = lambda: validate_one(c, sandbox, sample, worker_id)  # noqa: E731
+        else:
+            preferred = [row["symbol"] for row in c.coins.active()]
+            symbols = symbols_by_timeframe(c.store, c.settings, window, preferred)
+            step = lambda: backtest_one(c, sandbox, window, symbols, worker_id)  # noqa: E731
+        while (max_items is None or done < max_items) and step():
+            done += 1
+    return done
+
+
+def run_role_pool(c: Container, role: str, workers: int, window: CycleWindow,
+                  on_tick: Callable[[], None] | None = None) -> int:
+    """Run ``workers`` processes of ``role`` until the queue is empty; return items processed.
+
+    ``on_tick`` is called about twice a second while they run (progress display).
+    """
+    n = max(1, min(workers, os.cpu_count() or 1))
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
+        futures = [pool.submit(role_worker, str(c.home.root), role, f"{role}-{os.getpid()}-{i}", window.to_json())
+                   for i in range(n)]
+        while True:
+            finished, pending = wait(futures, timeout=0.5)
+            if on_tick is not None:
+                on_tick()
+            if not pending:
+                break
+        return sum(f.result() for f in finished)
+
+
+def wait_ticks(seconds: float, on_tick: Callable[[], None] | None) -> None:
+    """Sleep ``seconds`` in half-second steps, calling ``on_tick``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(min(0.5, end - time.monotonic()))
+        if on_tick is not None:
+            on_tick()

@@ -1,0 +1,349 @@
+"""Numba kernels of the backtest engine: signals -> trades -> running metrics.
+
+Only compiled code and the integer layout constants live here; argument checking,
+documentation of the public semantics and result types are in
+:mod:`sixbtc.backtester.engine`. Every kernel trusts its inputs (checked by the engine).
+
+Array conventions
+-----------------
+* ``open_, high, low, close``: float64 ``(n_bars,)``.
+* ``entries, exits``: bool ``(n_bars, k)`` with ``k == n_params`` or ``k == 1`` (column 0
+  is then shared by every parameter set).
+* ``sl_pct, tp_pct``: float64 ``(n_params,)``, fractions of the entry fill price;
+  ``0`` or ``NaN`` disables the level.
+* ``funding``: float64 ``(n_bars,)`` or ``(0,)`` when there is no funding.
+* ``out``: float64 ``(n_params, N_METRICS)``, columns in the order of the ``M_*`` constants.
+* ``trades`` (single run only): float64 ``(n_window, N_TRADE_COLS)``, columns ``T_*``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# ExitReason integer codes (mirrors sixbtc.domain.trading.ExitReason).
+SIGNAL = 0
+STOP_LOSS = 1
+TAKE_PROFIT = 2
+TIME_LIMIT = 3
+LIQUIDATION = 4
+END_OF_DATA = 5
+
+MAINTENANCE_MARGIN = 0.005
+PROFIT_FACTOR_CAP = 1000.0
+SORTINO_CAP = 1000.0
+ANNUAL_RETURN_CAP = 1.0e6
+
+# Metric columns of ``out``.
+M_TOTAL_RETURN = 0
+M_ANNUAL_RETURN = 1
+M_SHARPE = 2
+M_SORTINO = 3
+M_MAX_DRAWDOWN = 4
+M_WIN_RATE = 5
+M_PROFIT_FACTOR = 6
+M_EXPECTANCY = 7
+M_N_TRADES = 8
+M_EXPOSURE = 9
+M_AVG_HOLDING_BARS = 10
+N_METRICS = 11
+
+# Trade record columns.
+T_ENTRY_IDX = 0
+T_EXIT_IDX = 1
+T_ENTRY_PRICE = 2
+T_EXIT_PRICE = 3
+T_QTY = 4
+T_NOTIONAL = 5
+T_FEES = 6
+T_FUNDING = 7
+T_PNL = 8
+T_RETURN = 9
+T_BARS_HELD = 10
+T_REASON = 11
+N_TRADE_COLS = 12
+
+# Open-position state vector ``pos`` (float64, length N_POS).
+P_ENTRY_IDX = 0
+P_ENTRY_FILL = 1
+P_QTY = 2
+P_NOTIONAL = 3
+P_FEES = 4
+P_FUNDING = 5
+P_ADVERSE = 6
+P_ADVERSE_REASON = 7
+P_TARGET = 8
+N_POS = 9
+
+# Trade accumulators ``acc`` (float64, length N_ACC).
+A_N = 0
+A_WINS = 1
+A_GROSS_PROFIT = 2
+A_GROSS_LOSS = 3
+A_SUM_RETURN = 4
+A_SUM_BARS = 5
+N_ACC = 6
+
+# Equity accumulators ``eqs`` (float64, length N_EQS): Welford mean/M2 of per-bar returns.
+E_COUNT = 0
+E_MEAN = 1
+E_M2 = 2
+E_DOWN_SQ = 3
+E_PEAK = 4
+E_MAX_DD = 5
+E_PREV = 6
+N_EQS = 7
+
+
+@njit(cache=True)
+def fill_price(price, side, slip):
+    """Move ``price`` adversely for a buy (``side=+1``) or a sell (``side=-1``)."""
+    return price * (1.0 + side * slip)
+
+
+@njit(cache=True)
+def _set_levels(pos, direction, sl, tp, liq_dist):
+    """Store the adverse level (stop or liquidation, whichever is closer) and the target."""
+    e = pos[P_ENTRY_FILL]
+    liq = e * (1.0 - direction * liq_dist)
+    adverse = liq
+    reason = LIQUIDATION
+    if sl > 0.0:  # NaN compares False: disabled
+        stop = e * (1.0 - direction * sl)
+        # The liquidation is taken first only when it is strictly closer than the stop.
+        if direction * (liq - stop) <= 0.0:
+            adverse = stop
+            reason = STOP_LOSS
+    pos[P_ADVERSE] = adverse
+    pos[P_ADVERSE_REASON] = reason
+    pos[P_TARGET] = e * (1.0 + direction * tp) if tp > 0.0 else direction * np.inf
+
+
+@njit(cache=True)
+def intrabar_exit(o, h, lo, direction, adverse, adverse_reason, target):
+    """Return ``(raw fill price, reason)`` of a stop/target/liquidation hit, or ``(nan, -1)``.
+
+    Gaps at the open fill at the open; otherwise a touched level fills at the level. The
+    adverse level is checked before the target (conservative when both are touched).
+    """
+    if direction > 0:
+        if o <= adverse:
+            return o, adverse_reason
+        if o >= target:
+            return o, TAKE_PROFIT
+        if lo <= adverse:
+            return adverse, adverse_reason
+        if h >= target:
+            return target, TAKE_PROFIT
+    else:
+        if o >= adverse:
+            return o, adverse_reason
+        if o <= target:
+            return o, TAKE_PROFIT
+        if h >= adverse:
+            return adverse, adverse_reason
+        if lo <= target:
+            return target, TAKE_PROFIT
+    return np.nan, -1
+
+
+@njit(cache=True)
+def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_rate, slip,
+                 record, trades):
+    """Close the open position at ``raw_price`` on bar ``i``; return the new cash."""
+    exit_fill = fill_price(raw_price, -direction, slip)
+    qty = pos[P_QTY]
+    gross = direction * qty * (exit_fill - pos[P_ENTRY_FILL])
+    exit_fee = qty * exit_fill * fee_rate
+    fees = pos[P_FEES] + exit_fee
+    pnl = gross - fees - pos[P_FUNDING]
+    ret = pnl / pos[P_NOTIONAL]
+    bars = i - pos[P_ENTRY_IDX] + (0.0 if at_open else 1.0)
+    k = int(acc[A_N])
+    if record:
+        trades[k, T_ENTRY_IDX] = pos[P_ENTRY_IDX]
+        trades[k, T_EXIT_IDX] = i
+        trades[k, T_ENTRY_PRICE] = pos[P_ENTRY_FILL]
+        trades[k, T_EXIT_PRICE] = exit_fill
+        trades[k, T_QTY] = qty
+        trades[k, T_NOTIONAL] = pos[P_NOTIONAL]
+        trades[k, T_FEES] = fees
+        trades[k, T_FUNDING] = pos[P_FUNDING]
+        trades[k, T_PNL] = pnl
+        trades[k, T_RETURN] = ret
+        trades[k, T_BARS_HELD] = bars
+        trades[k, T_REASON] = reason
+    acc[A_N] += 1.0
+    if pnl > 0.0:
+        acc[A_WINS] += 1.0
+        acc[A_GROSS_PROFIT] += pnl
+    else:
+        acc[A_GROSS_LOSS] -= pnl
+    acc[A_SUM_RETURN] += ret
+    acc[A_SUM_BARS] += bars
+    return cash + gross - exit_fee
+
+
+@njit(cache=True)
+def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, position_frac,
+                leverage, liq_dist):
+    """Open a position at ``o`` on bar ``i`` sized from ``cash``; return the new cash."""
+    entry_fill = fill_price(o, direction, slip)
+    notional = position_frac * cash * leverage
+    fee = notional * fee_rate
+    pos[P_ENTRY_IDX] = i
+    pos[P_ENTRY_FILL] = entry_fill
+    pos[P_QTY] = notional / entry_fill
+    pos[P_NOTIONAL] = notional
+    pos[P_FEES] = fee
+    pos[P_FUNDING] = 0.0
+    _set_levels(pos, direction, sl, tp, liq_dist)
+    return cash - fee
+
+
+@njit(cache=True)
+def _mark_equity(eqs, equity):
+    """Update running return statistics and drawdown with the close-of-bar equity."""
+    prev = eqs[E_PREV]
+    r = equity / prev - 1.0 if prev > 0.0 else 0.0
+    eqs[E_COUNT] += 1.0
+    delta = r - eqs[E_MEAN]
+    eqs[E_MEAN] += delta / eqs[E_COUNT]
+    eqs[E_M2] += delta * (r - eqs[E_MEAN])
+    if r < 0.0:
+        eqs[E_DOWN_SQ] += r * r
+    if equity > eqs[E_PEAK]:
+        eqs[E_PEAK] = equity
+    dd = 1.0 - equity / eqs[E_PEAK]
+    if dd > eqs[E_MAX_DD]:
+        eqs[E_MAX_DD] = dd
+    eqs[E_PREV] = equity
+
+
+@njit(cache=True)
+def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year):
+    """Write the metrics of one simulation into ``out_row`` (length N_METRICS)."""
+    growth = final_equity / init_cash
+    out_row[M_TOTAL_RETURN] = growth - 1.0
+    if growth > 0.0:
+        log_annual = math.log(growth) * bars_per_year / n_window
+        out_row[M_ANNUAL_RETURN] = min(math.expm1(min(log_annual, 20.0)), ANNUAL_RETURN_CAP)
+    else:
+        out_row[M_ANNUAL_RETURN] = -1.0
+    n = eqs[E_COUNT]
+    std = math.sqrt(eqs[E_M2] / (n - 1.0)) if n > 1.0 else 0.0
+    ann = math.sqrt(bars_per_year)
+    out_row[M_SHARPE] = eqs[E_MEAN] / std * ann if std > 0.0 else 0.0
+    down = math.sqrt(eqs[E_DOWN_SQ] / n) if n > 0.0 else 0.0
+    if down > 0.0:
+        out_row[M_SORTINO] = min(eqs[E_MEAN] / down * ann, SORTINO_CAP)
+    else:
+        out_row[M_SORTINO] = SORTINO_CAP if eqs[E_MEAN] > 0.0 else 0.0
+    out_row[M_MAX_DRAWDOWN] = eqs[E_MAX_DD]
+    nt = acc[A_N]
+    out_row[M_N_TRADES] = nt
+    out_row[M_WIN_RATE] = acc[A_WINS] / nt if nt > 0 else 0.0
+    out_row[M_EXPECTANCY] = acc[A_SUM_RETURN] / nt if nt > 0 else 0.0
+    out_row[M_AVG_HOLDING_BARS] = acc[A_SUM_BARS] / nt if nt > 0 else 0.0
+    out_row[M_EXPOSURE] = acc[A_SUM_BARS] / n_window
+    if acc[A_GROSS_LOSS] > 0.0:
+        out_row[M_PROFIT_FACTOR] = min(acc[A_GROSS_PROFIT] / acc[A_GROSS_LOSS], PROFIT_FACTOR_CAP)
+    else:
+        out_row[M_PROFIT_FACTOR] = PROFIT_FACTOR_CAP if acc[A_GROSS_PROFIT] > 0.0 else 0.0
+
+
+@njit(cache=True)
+def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
+             funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+             bars_per_year, out_row, record, trades, equity_out):
+    """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
+
+    Writes metrics to ``out_row``; when ``record`` is true also writes the trades to
+    ``trades`` and the close-of-bar equity to ``equity_out`` (``(end - start,)``).
+    Returns the number of trades.
+    """
+    col = np.int64(col)  # a prange index may be unsigned; keep index arithmetic int64
+    ecol = col if entries.shape[1] > 1 else np.int64(0)
+    xcol = col if exits.shape[1] > 1 else np.int64(0)
+    has_funding = funding.shape[0] > 0
+    liq_dist = 1.0 / leverage - MAINTENANCE_MARGIN
+    pos = np.zeros(N_POS)
+    acc = np.zeros(N_ACC)
+    eqs = np.zeros(N_EQS)
+    eqs[E_PEAK] = init_cash
+    eqs[E_PREV] = init_cash
+    cash = init_cash
+    in_pos = False
+    for i in range(start, end):
+        o = open_[i]
+        if in_pos:
+            held = i - pos[P_ENTRY_IDX]
+            if exits[i - 1, xcol]:
+                cash = _close_trade(pos, acc, i, o, SIGNAL, True, cash, direction, fee_rate,
+                                    slip, record, trades)
+                in_pos = False
+            elif max_bars_held > 0 and held >= max_bars_held:
+                cash = _close_trade(pos, acc, i, o, TIME_LIMIT, True, cash, direction, fee_rate,
+                                    slip, record, trades)
+                in_pos = False
+            elif has_funding:
+                pay = direction * pos[P_QTY] * o * funding[i]
+                pos[P_FUNDING] += pay
+                cash -= pay
+        elif i > start and cash > 0.0 and entries[i - 1, ecol] and not exits[i - 1, xcol]:
+            cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip,
+                               position_frac, leverage, liq_dist)
+            in_pos = True
+        if in_pos:
+            raw, reason = intrabar_exit(o, high[i], low[i], direction, pos[P_ADVERSE],
+                                        int(pos[P_ADVERSE_REASON]), pos[P_TARGET])
+            if reason >= 0:
+                cash = _close_trade(pos, acc, i, raw, reason, False, cash, direction, fee_rate,
+                                    slip, record, trades)
+                in_pos = False
+            elif i == end - 1:
+                cash = _close_trade(pos, acc, i, close[i], END_OF_DATA, False, cash, direction,
+                                    fee_rate, slip, record, trades)
+                in_pos = False
+        equity = cash + direction * pos[P_QTY] * (close[i] - pos[P_ENTRY_FILL]) if in_pos else cash
+        _mark_equity(eqs, equity)
+        if record:
+            equity_out[i - start] = equity
+    _finish(out_row, acc, eqs, cash, init_cash, end - start, bars_per_year)
+    return int(acc[A_N])
+
+
+@njit(cache=True, parallel=True)
+def grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate,
+                slip, funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+                bars_per_year):
+    """Run :func:`simulate` for every parameter set in parallel; return ``(n_params, N_METRICS)``."""
+    n_params = sl_pct.shape[0]
+    out = np.empty((n_params, N_METRICS))
+    no_trades = np.empty((0, N_TRADE_COLS))
+    no_equity = np.empty(0)
+    for p in prange(n_params):
+        simulate(open_, high, low, close, entries, exits, p, sl_pct[p], tp_pct[p], direction,
+                 fee_rate, slip, funding, max_bars_held, position_frac, leverage, init_cash,
+                 start, end, bars_per_year, out[p], False, no_trades, no_equity)
+    return out
+
+
+@njit(cache=True)
+def single_kernel(open_, high, low, close, entries, exits, sl, tp, direction, fee_rate, slip,
+                  funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+                  bars_per_year):
+    """Run one parameter set recording trades; return ``(metrics, trades, equity)``.
+
+    ``metrics`` is ``(N_METRICS,)``, ``trades`` is ``(n_trades, N_TRADE_COLS)`` and
+    ``equity`` is ``(end - start,)``.
+    """
+    out = np.empty(N_METRICS)
+    trades = np.empty((end - start, N_TRADE_COLS))
+    equity = np.empty(end - start)
+    n = simulate(open_, high, low, close, entries, exits, 0, sl, tp, direction, fee_rate, slip,
+                 funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+                 bars_per_year, out, True, trades, equity)
+    return out, trades[:n].copy(), equity

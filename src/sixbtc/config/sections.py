@@ -1,0 +1,152 @@
+"""Configuration sections, one model per SPEC section. Every number is a default (SPEC §0).
+
+All models forbid unknown keys, so a typo fails at start naming its key path.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DatabaseSection(Section):
+    url: str | None = Field(None, description="SQLAlchemy URL; empty = SQLite (WAL) in the home directory. PostgreSQL: postgresql+psycopg://user@host/db")
+
+
+class DataSection(Section):
+    exchange_id: str = Field("binanceusdm", description="ccxt id of the market-data venue (history and live candles)")
+    coins: list[str] = Field(
+        default_factory=lambda: ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LTC", "BCH", "AVAX"],
+        description="Base assets downloaded when the store is empty (before the pairs updater has run)",
+    )
+    timeframes: list[str] = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes kept in the store")
+    history_days: int = Field(400, ge=1, description="Days of history downloaded for a new symbol")
+    network_probe_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for the venue before declaring the network unreachable")
+    min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
+    top_pairs_count: int = Field(50, ge=1, description="Pairs updater: keep this many pairs by volume")
+
+
+class GeneratorSection(Section):
+    daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
+    workers: int = Field(3, ge=1, description="Parallel generator workers")
+    sources: list[str] = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger (pattern, grid, llm: later)")
+    max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
+    max_generated_queue: int = Field(500, ge=1, description="Back-pressure: pause while GENERATED >= this")
+    seed: int | None = Field(None, description="Random seed for reproducible generation; empty = random")
+
+
+class ValidatorSection(Section):
+    max_validated_queue: int = Field(50, ge=1, description="Back-pressure: pause while VALIDATED >= this")
+    wall_s: float = Field(30.0, gt=0, description="Wall-clock limit per sandbox call (s)")
+    memory_mb: int = Field(1024, ge=128, description="Address-space limit of a sandbox worker (MB)")
+    cut_points: int = Field(5, ge=1, description="Truncation test: number of cut points")
+    sample_bars: int = Field(2000, ge=200, description="Bars of real data used as the validation sample")
+
+
+class BacktestSection(Section):
+    timeframes: list[str] = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes tried in the first backtest")
+    max_coins: int = Field(30, ge=1, description="Coins per backtest at most")
+    is_days: int = Field(120, ge=1, description="In-sample window (days)")
+    oos_days: int = Field(60, ge=1, description="Out-of-sample window (days)")
+    warmup_bars: int = Field(250, ge=0, description="Bars before the in-sample window fed to indicators only")
+    max_param_sets: int = Field(64, ge=1, description="Parameter sets evaluated per strategy (grids larger than this are sampled)")
+    fee_rate: float = Field(0.00045, ge=0, lt=0.01, description="Fee per side as a fraction of notional (Hyperliquid taker 0.045 %)")
+    slippage_bps: float = Field(2.0, ge=0, description="Adverse slippage per fill (basis points)")
+    min_trades: int = Field(10, ge=1, description="Fewest out-of-sample trades (all coins) for a strategy to be scored")
+    max_degradation: float = Field(0.6, ge=0, le=1, description="Largest allowed IS->OOS Sharpe degradation (fraction)")
+    workers: int = Field(4, ge=1, description="Backtest workers on VALIDATED")
+    elastic_workers: int = Field(1, ge=0, description="Workers doing re-tests first, else VALIDATED")
+
+
+class ScoringSection(Section):
+    sharpe: float = Field(0.30, ge=0, description="Weight of the OOS Sharpe ratio")
+    expectancy: float = Field(0.15, ge=0, description="Weight of OOS expectancy per trade")
+    profit_factor: float = Field(0.15, ge=0, description="Weight of the OOS profit factor")
+    win_rate: float = Field(0.10, ge=0, description="Weight of the OOS win rate")
+    drawdown: float = Field(0.15, ge=0, description="Weight of (low) OOS max drawdown")
+    consistency: float = Field(0.10, ge=0, description="Weight of the share of coins profitable out of sample")
+    trades: float = Field(0.05, ge=0, description="Weight of the OOS trade count")
+
+
+class ActivePoolSection(Section):
+    max_size: int = Field(300, ge=1, description="Most strategies in the ACTIVE pool")
+    min_score: float = Field(40.0, ge=0, le=100, description="Score needed to enter the pool")
+
+
+class RetestSection(Section):
+    interval_days: float = Field(3.0, gt=0, description="Re-test ACTIVE strategies this often (days)")
+
+
+class RotatorSection(Section):
+    max_live_strategies: int = Field(10, ge=0, description="LIVE slots")
+    min_score_live: float = Field(50.0, ge=0, le=100, description="Pool score needed for LIVE")
+    max_per_type: int = Field(3, ge=1, description="LIVE strategies per type at most")
+    max_per_timeframe: int = Field(3, ge=1, description="LIVE strategies per timeframe at most")
+    check_interval_minutes: int = Field(15, ge=1, description="Rotation period")
+    min_paper_days: float = Field(0.0, ge=0, description="Paper track record required before real LIVE (days)")
+
+
+class ExecutorSection(Section):
+    dry_run: bool = Field(True, description="Paper trading. Real orders need dry_run: false AND `sixbtc run --live`")
+    subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
+    replay_days: int = Field(30, ge=1, description="Days of the store replayed by `run --once` (held out of backtests)")
+    poll_interval_s: float = Field(30.0, gt=0, description="Live candle polling period (s)")
+
+
+class RiskSection(Section):
+    risk_per_trade: float = Field(0.01, gt=0, le=0.1, description="Equity risked per trade (fraction), sized by stop distance")
+    max_leverage: float = Field(5.0, ge=1, description="Leverage cap (also capped by the coin's max)")
+    max_notional_usd: float = Field(10_000.0, gt=0, description="Notional cap per position (USD)")
+    max_open_positions: int = Field(3, ge=1, description="Open positions per strategy at most")
+    max_margin_use: float = Field(0.70, gt=0, le=1, description="Margin in use / equity at most")
+
+
+class KillSwitchSection(Section):
+    strategy_session_loss: float = Field(0.10, gt=0, le=1, description="Stop a strategy after this session loss (fraction of capital)")
+    global_drawdown_24h: float = Field(0.15, gt=0, le=1, description="Stop all when equity drawdown over a sliding 24 h exceeds this")
+    grace_minutes: int = Field(60, ge=0, description="Grace period after warm-up")
+
+
+class RetirementSection(Section):
+    min_trades: int = Field(10, ge=1, description="Trades before the monitor judges a LIVE strategy")
+    min_score: float = Field(30.0, ge=0, le=100, description="Retire when the live score falls below this")
+    max_degradation: float = Field(0.50, ge=0, le=1, description="Retire when live expectancy is this much worse than backtest")
+    max_drawdown: float = Field(0.30, gt=0, le=1, description="Retire when live drawdown exceeds this")
+    check_interval_minutes: int = Field(15, ge=1, description="Monitor period")
+
+
+class SchedulerSection(Section):
+    enabled: bool = Field(True, description="Run the scheduled maintenance tasks of SPEC §3.9")
+    stale_claim_minutes: int = Field(30, ge=1, description="Release claims older than this")
+
+
+class MetricsSection(Section):
+    interval_s: int = Field(60, ge=1, description="Metrics snapshot period")
+
+
+class NotifySection(Section):
+    telegram_token: SecretStr | None = Field(None, description="Telegram bot token (set via env SIXBTC__NOTIFY__TELEGRAM_TOKEN)")
+    telegram_chat_id: str | None = Field(None, description="Telegram chat id")
+    webhook_url: str | None = Field(None, description="Generic webhook for alerts")
+
+
+class ApiSection(Section):
+    host: str = Field("127.0.0.1", description="Bind address of the API and dashboard")
+    port: int = Field(8080, ge=1, le=65535, description="Port")
+    token: SecretStr | None = Field(None, description="Token for mutating routes (env SIXBTC__API__TOKEN)")
+
+
+class ExchangeSection(Section):
+    execution_venue: str = Field("hyperliquid", description="Execution venue for live trading")
+    wallet_address: str | None = Field(None, description="Master wallet address (public)")
+    agent_private_key: SecretStr | None = Field(None, description="Agent wallet key (env SIXBTC__EXCHANGE__AGENT_PRIVATE_KEY)")
+
+
+class LoggingSection(Section):
+    level: str = Field("INFO", description="Log level")
+    json_logs: bool = Field(False, description="JSON logs (services) instead of pretty console logs")

@@ -1,0 +1,1 @@
+"""Errors, ids, clocks: the bottom layer; imports nothing from sixbtc."""

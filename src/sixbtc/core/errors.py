@@ -1,0 +1,59 @@
+"""The SixBTC error tree, grouped by what the caller should do.
+
+Vendor exceptions are translated at the adapter edge (``raise ... from exc``).
+"""
+
+from __future__ import annotations
+
+
+class SixbtcError(Exception):
+    """Base class of every error SixBTC raises on purpose."""
+
+
+class ConfigError(SixbtcError):
+    """Invalid configuration: the process must exit with the message (names the key path)."""
+
+
+class DataError(SixbtcError):
+    """Invalid or missing market data: skip the symbol/timeframe, keep going."""
+
+
+class StrategyRejected(SixbtcError):
+    """A candidate strategy failed a gate: drop it and record ``reason``.
+
+    Parameters
+    ----------
+    reason : str
+        Short machine-friendly rejection reason, e.g. ``"ast:forbidden_import"``.
+    detail : str
+        Human-readable detail (line numbers, values).
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class NetworkUnavailable(SixbtcError):
+    """The network (or the venue) cannot be reached at all: tell the user the offline path."""
+
+
+class TransientExchangeError(SixbtcError):
+    """Timeout, rate limit or 5xx from a venue: retry reads with back-off."""
+
+
+class OrderRejected(SixbtcError):
+    """The venue refused an order: surface it."""
+
+
+class InsufficientFunds(OrderRejected):
+    """Not enough margin or balance for the order: surface it."""
+
+
+class RiskLimitBreached(SixbtcError):
+    """A risk limit or kill switch fired: halt trading of the affected scope."""
+
+
+class StaleClaim(SixbtcError):
+    """A result write carried a fencing token that is no longer current: discard the result."""

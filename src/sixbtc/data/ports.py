@@ -1,0 +1,156 @@
+"""Ports of the market-data stage: what it needs from storage, venues and feeds.
+
+Adapters implement these Protocols (``sixbtc.adapters.storage.candle_store.ParquetCandleStore``,
+``sixbtc.adapters.exchanges.ccxt_market.CcxtMarketData``); ``sixbtc.app`` wires them in.
+Conventions: ``symbol`` is the base asset as listed by the venue (``"BTC"``, ``"1000PEPE"``),
+``timeframe`` a :class:`~sixbtc.domain.timeframe.Timeframe` value (``"1h"``), candle frames
+follow :mod:`sixbtc.domain.candles`, times are UTC, ``*_ms`` are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class StoreEntry:
+    """One stored candle series.
+
+    Attributes
+    ----------
+    symbol : str
+        Base asset, e.g. ``"BTC"``.
+    timeframe : str
+        Timeframe value, e.g. ``"1h"``.
+    first, last : pandas.Timestamp
+        Open time (UTC) of the first and last stored candle.
+    rows : int
+        Number of stored candles.
+    is_full_history : bool
+        True when the series is known to start at the venue's listing date.
+    """
+
+    symbol: str
+    timeframe: str
+    first: pd.Timestamp
+    last: pd.Timestamp
+    rows: int
+    is_full_history: bool = False
+
+
+@dataclass(frozen=True)
+class ClosedCandle:
+    """One closed candle as delivered by a :class:`CandleFeed`.
+
+    Attributes
+    ----------
+    symbol, timeframe : str
+        Series identity.
+    ts : pandas.Timestamp
+        Candle open time, UTC.
+    close_ts : pandas.Timestamp
+        Candle close time (``ts + timeframe``), UTC; the candle is usable from then on.
+    open, high, low, close : float
+        Prices in quote currency (USDT).
+    volume : float
+        Volume in base-asset units.
+    """
+
+    symbol: str
+    timeframe: str
+    ts: pd.Timestamp
+    close_ts: pd.Timestamp
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+@runtime_checkable
+class CandleStore(Protocol):
+    """Persistent store of validated candle and funding frames."""
+
+    def write_candles(
+        self, symbol: str, timeframe: str, df: pd.DataFrame, *, is_full_history: bool | None = None
+    ) -> int:
+        """Validate ``df``, merge it into the stored series (new rows win); return rows stored."""
+        ...
+
+    def read_candles(
+        self,
+        symbol: str,
+        timeframe: str,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Return candles with open time in ``[start, end)``; ``DataError`` if none stored."""
+        ...
+
+    def has(self, symbol: str, timeframe: str) -> bool:
+        """True if a readable series is stored."""
+        ...
+
+    def entry(self, symbol: str, timeframe: str) -> StoreEntry | None:
+        """Summary of the stored series, or None if absent."""
+        ...
+
+    def inventory(self) -> list[StoreEntry]:
+        """Every stored candle series, sorted by symbol then timeframe."""
+        ...
+
+    def symbols(self, timeframe: str) -> list[str]:
+        """Sorted symbols stored for ``timeframe``."""
+        ...
+
+    def last_timestamp(self, symbol: str, timeframe: str) -> pd.Timestamp | None:
+        """Open time of the last stored candle, or None if absent."""
+        ...
+
+    def write_funding(self, symbol: str, df: pd.DataFrame) -> int:
+        """Validate and merge funding events; return rows stored."""
+        ...
+
+    def read_funding(
+        self, symbol: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Funding events in ``[start, end)``; an empty frame if none stored."""
+        ...
+
+
+@runtime_checkable
+class MarketDataClient(Protocol):
+    """Read-only market data from a venue (REST)."""
+
+    def fetch_ohlcv(
+        self, symbol: str, timeframe: str, since_ms: int, until_ms: int
+    ) -> pd.DataFrame:
+        """Closed candles with open time in ``[since_ms, until_ms)`` as a candle frame."""
+        ...
+
+    def fetch_funding_history(self, symbol: str, since_ms: int, until_ms: int) -> pd.DataFrame:
+        """Funding events with settlement time in ``[since_ms, until_ms)``."""
+        ...
+
+    def list_symbols(self) -> list[str]:
+        """Base assets of the venue's active USDT-margined linear perpetuals."""
+        ...
+
+
+@runtime_checkable
+class CandleFeed(Protocol):
+    """Closed candles in time order, live or replayed (SPEC §3.1 live/replay feed)."""
+
+    def __iter__(self) -> Iterator[ClosedCandle]:
+        """Yield closed candles ordered by close time, then symbol."""
+        ...
+
+    def history(
+        self, symbol: str, timeframe: str, upto_close_ts: pd.Timestamp, bars: int
+    ) -> pd.DataFrame:
+        """The last ``bars`` candles closed at or before ``upto_close_ts`` (candle frame)."""
+        ...

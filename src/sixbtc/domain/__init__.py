@@ -1,0 +1,1 @@
+"""Frozen dataclasses and StrEnums shared by every stage."""

@@ -1,0 +1,1 @@
+"""Monitor: live metrics, live score and retirement of LIVE strategies (SPEC §3.8)."""

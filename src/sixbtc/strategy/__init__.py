@@ -1,0 +1,1 @@
+"""The strategy contract, the indicator library and sandboxed execution of strategy code."""

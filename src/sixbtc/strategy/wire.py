@@ -1,0 +1,161 @@
+"""The array wire format between the sandbox parent and its worker process.
+
+One message is::
+
+    [4 bytes, big-endian uint32: header length H] [H bytes: UTF-8 JSON object]
+    [for each entry of header["arrays"]: nbytes bytes of one ``.npy`` record]
+
+``header["arrays"]`` is a list of ``{"name": str, "nbytes": int}``; each record is written
+with :func:`numpy.lib.format.write_array` (``allow_pickle=False``) and read back with
+:func:`numpy.lib.format.read_array` (``allow_pickle=False``) from an in-memory buffer of
+exactly ``nbytes`` bytes. Object arrays therefore can never cross the wire, and nothing
+is ever unpickled. The reader enforces byte budgets *before* reading, so a hostile peer
+cannot make the parent allocate without bound; shapes and dtypes are checked by the
+caller (see :mod:`sixbtc.strategy.sandbox`).
+
+Source of the record format: NumPy NEP 1, "A simple file format for NumPy arrays".
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from typing import IO, Any
+
+import numpy as np
+from numpy.lib import format as npy_format
+
+_LEN = struct.Struct(">I")
+
+#: Default cap on one JSON header (bytes).
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+#: Default cap on the array payload of one message (bytes).
+MAX_PAYLOAD_BYTES = 512 * 1024 * 1024
+
+
+class WireError(Exception):
+    """The peer sent a malformed, truncated or oversized message (or closed the pipe)."""
+
+
+def _read_exact(stream: IO[bytes], n: int) -> bytes:
+    buf = stream.read(n)
+    if buf is None or len(buf) != n:
+        got = 0 if buf is None else len(buf)
+        raise WireError(f"stream closed after {got} of {n} expected bytes")
+    return buf
+
+
+def encode_array(array: np.ndarray) -> bytes:
+    """Serialise one array as a ``.npy`` record.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Any shape; numeric or bool dtype (object dtype raises ``ValueError`` from numpy
+        because pickling is disabled).
+
+    Returns
+    -------
+    bytes
+        The ``.npy`` record (header + raw C-order data).
+    """
+    out = io.BytesIO()
+    npy_format.write_array(out, np.ascontiguousarray(array), allow_pickle=False)
+    return out.getvalue()
+
+
+def decode_array(blob: bytes) -> np.ndarray:
+    """Parse one ``.npy`` record (never unpickles).
+
+    Raises
+    ------
+    WireError
+        If the record is malformed, holds an object dtype or has trailing bytes.
+    """
+    buf = io.BytesIO(blob)
+    try:
+        array = npy_format.read_array(buf, allow_pickle=False)
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise WireError(f"malformed array record: {exc}") from None
+    if buf.tell() != len(blob):
+        raise WireError("array record has trailing bytes")
+    return array
+
+
+def encode_message(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bytes:
+    """Encode one message (JSON header + arrays) as bytes.
+
+    Parameters
+    ----------
+    header : dict
+        JSON-serialisable; the key ``"arrays"`` is filled in by this function.
+    arrays : dict of str -> numpy.ndarray, optional
+        Arrays to send after the header, in insertion order.
+
+    Returns
+    -------
+    bytes
+        The framed message, ready to be written to a pipe.
+    """
+    blobs = [(name, encode_array(arr)) for name, arr in (arrays or {}).items()]
+    full = dict(header, arrays=[{"name": n, "nbytes": len(b)} for n, b in blobs])
+    raw = json.dumps(full, separators=(",", ":")).encode("utf-8")
+    return b"".join([_LEN.pack(len(raw)), raw, *(b for _, b in blobs)])
+
+
+def write_message(
+    stream: IO[bytes], header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None
+) -> None:
+    """Write one message (see :func:`encode_message`) to ``stream`` and flush it."""
+    stream.write(encode_message(header, arrays))
+    stream.flush()
+
+
+def read_message(
+    stream: IO[bytes],
+    *,
+    max_header_bytes: int = MAX_HEADER_BYTES,
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read one message written by :func:`write_message`.
+
+    Parameters
+    ----------
+    stream : binary file object
+    max_header_bytes, max_payload_bytes : int
+        Budgets checked before any allocation (bytes).
+
+    Returns
+    -------
+    header : dict
+    arrays : dict of str -> numpy.ndarray
+
+    Raises
+    ------
+    WireError
+        Closed stream, oversize header/payload, invalid JSON or array records.
+    """
+    (length,) = _LEN.unpack(_read_exact(stream, _LEN.size))
+    if length > max_header_bytes:
+        raise WireError(f"header of {length} bytes exceeds the {max_header_bytes}-byte cap")
+    try:
+        header = json.loads(_read_exact(stream, length).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise WireError(f"invalid JSON header: {exc}") from None
+    if not isinstance(header, dict):
+        raise WireError("header is not a JSON object")
+    specs = header.get("arrays", [])
+    if not isinstance(specs, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("name"), str)
+        and isinstance(s.get("nbytes"), int)
+        and s["nbytes"] >= 0
+        for s in specs
+    ):
+        raise WireError("header 'arrays' must be a list of {name: str, nbytes: int >= 0}")
+    total = sum(s["nbytes"] for s in specs)
+    if total > max_payload_bytes:
+        raise WireError(f"payload of {total} bytes exceeds the {max_payload_bytes}-byte cap")
+    arrays = {s["name"]: decode_array(_read_exact(stream, s["nbytes"])) for s in specs}
+    return header, arrays

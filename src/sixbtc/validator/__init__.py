@@ -1,0 +1,23 @@
+"""Validator stage (SPEC §3.3): static gate, sandboxed execution and look-ahead tests."""
+
+from sixbtc.validator.ast_gate import Finding, check_ast, check_structure
+from sixbtc.validator.lookahead import (
+    LookaheadFinding,
+    choose_cuts,
+    run_lookahead_tests,
+    shuffle_after,
+)
+from sixbtc.validator.pipeline import ValidationReport, spread_param_sets, validate
+
+__all__ = [
+    "Finding",
+    "LookaheadFinding",
+    "ValidationReport",
+    "check_ast",
+    "check_structure",
+    "choose_cuts",
+    "run_lookahead_tests",
+    "shuffle_after",
+    "spread_param_sets",
+    "validate",
+]

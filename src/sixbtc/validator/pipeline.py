@@ -1,0 +1,173 @@
+"""The validator pipeline (SPEC §3.3): syntax → AST gate → execution → empirical look-ahead.
+
+Phases run in order and stop at the first failure; the report names the phase and a
+machine-friendly reason:
+
+============  ====================================================================
+phase         reasons
+============  ====================================================================
+``syntax``    ``syntax``, ``syntax:structure``
+``ast``       the first finding's rule (``ast:forbidden_import``, ``ast:negative_shift``…)
+``execution`` ``contract:*``, ``execution:error``, ``execution:bad_output``,
+              ``execution:too_few_signals``, ``sandbox:timeout|crashed|memory``
+``lookahead`` ``lookahead:truncation``, ``lookahead:shuffle`` (or a ``sandbox:*`` /
+              ``execution:*`` reason raised while re-running)
+``passed``    — (``passed=True``, ``reason=None``)
+============  ====================================================================
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sixbtc.core.errors import StrategyRejected
+from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
+from sixbtc.strategy.sandbox import StrategySandbox
+from sixbtc.validator.ast_gate import Finding, check_ast, check_structure
+from sixbtc.validator.lookahead import run_lookahead_tests
+
+MIN_SAMPLE_BARS = 100
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Outcome of :func:`validate`.
+
+    Attributes
+    ----------
+    passed : bool
+    phase : str
+        ``syntax``, ``ast``, ``execution``, ``lookahead`` (where it failed) or ``passed``.
+    reason : str or None
+        Machine-friendly rejection reason; ``None`` when passed.
+    detail : str
+        Human-readable detail (line numbers, first differing bar, parameters).
+    spec : StrategySpec or None
+        The declared spec once the execution phase has loaded it.
+    findings : tuple of Finding
+        Static findings (syntax/structure/AST phases).
+    """
+
+    passed: bool
+    phase: str
+    reason: str | None
+    detail: str
+    spec: StrategySpec | None
+    findings: tuple[Finding, ...]
+
+
+def _reject(phase: str, reason: str, detail: str, spec=None, findings=()) -> ValidationReport:
+    return ValidationReport(False, phase, reason, detail, spec, tuple(findings))
+
+
+def spread_param_sets(spec: StrategySpec, count: int) -> list[dict[str, Any]]:
+    """``count`` parameter sets spread evenly across ``spec.grid()`` (first, …, last)."""
+    grid = spec.grid()
+    idx = sorted(
+        set(np.linspace(0, len(grid) - 1, min(count, len(grid))).round().astype(int).tolist())
+    )
+    return [grid[i] for i in idx]
+
+
+def _check_args(
+    sample: dict[str, np.ndarray], cut_points: int, max_param_sets: int, min_signals: int
+) -> None:
+    for name, value, low in (
+        ("cut_points", cut_points, 1),
+        ("max_param_sets", max_param_sets, 1),
+        ("min_signals", min_signals, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if not isinstance(sample, dict) or any(k not in sample for k in OHLCV_KEYS):
+        raise ValueError(f"sample must be a dict with the OHLCV arrays {OHLCV_KEYS}")
+    if len(sample["close"]) < MIN_SAMPLE_BARS:
+        raise ValueError(f"sample needs >= {MIN_SAMPLE_BARS} bars, got {len(sample['close'])}")
+
+
+def _static_phases(code: str) -> ValidationReport | None:
+    try:
+        tree = ast.parse(code, filename="<strategy>")
+    except (SyntaxError, ValueError):
+        found = check_ast(code)
+        return _reject(
+            "syntax", "syntax", f"line {found[0].line}: {found[0].detail}", findings=found
+        )
+    structure = check_structure(tree)
+    if structure:
+        return _reject(
+            "syntax", "syntax:structure", "; ".join(f.detail for f in structure), findings=structure
+        )
+    findings = check_ast(code)
+    if findings:
+        detail = "; ".join(f"line {f.line}: {f.rule} ({f.detail})" for f in findings)
+        return _reject("ast", findings[0].rule, detail, findings=findings)
+    return None
+
+
+def validate(
+    code: str,
+    sandbox: StrategySandbox,
+    sample: dict[str, np.ndarray],
+    *,
+    cut_points: int = 5,
+    max_param_sets: int = 3,
+    min_signals: int = 3,
+) -> ValidationReport:
+    """Validate strategy source through all phases.
+
+    Parameters
+    ----------
+    code : str
+        Strategy source.
+    sandbox : StrategySandbox
+        Worker used for execution and the empirical tests (a new strategy is loaded).
+    sample : dict of str -> numpy.ndarray
+        OHLCV float64 arrays of shape ``(n_bars,)``, ``n_bars >= 100`` (e.g. the last
+        2,000 1h candles of BTC).
+    cut_points : int
+        Cut points of the truncation and shuffle tests (>= 1).
+    max_param_sets : int
+        Parameter sets checked, spread across the grid (>= 1).
+    min_signals : int
+        At least one checked parameter set must produce this many entries (>= 0).
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (named). Strategy failures never raise: they are in the report.
+    """
+    _check_args(sample, cut_points, max_param_sets, min_signals)
+    static = _static_phases(code)
+    if static is not None:
+        return static
+    try:
+        spec = sandbox.load(code)
+        params_list = spread_param_sets(spec, max_param_sets)
+        full = sandbox.signals(sample, params_list)
+    except StrategyRejected as exc:
+        return _reject("execution", exc.reason, exc.detail)
+    counts = full[0].sum(axis=1)
+    if counts.max() < min_signals:
+        return _reject(
+            "execution",
+            "execution:too_few_signals",
+            f"entries per parameter set {counts.tolist()} < {min_signals}",
+            spec,
+        )
+    try:
+        hit = run_lookahead_tests(sandbox, sample, params_list, full, cut_points)
+    except StrategyRejected as exc:
+        return _reject("lookahead", exc.reason, exc.detail, spec)
+    if hit is not None:
+        detail = f"signals differ at bar {hit.bar} (cut at {hit.cut} bars, params {hit.params})"
+        return _reject("lookahead", f"lookahead:{hit.test}", detail, spec)
+    return ValidationReport(True, "passed", None, "", spec, ())

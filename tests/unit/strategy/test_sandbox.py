@@ -1,0 +1,227 @@
+"""The strategy sandbox: worker process, limits, recovery, error reporting."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from sixbtc.core.errors import ConfigError, DataError, StrategyRejected
+from sixbtc.strategy import indicators as ind
+from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
+
+HEAD = '''
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+class Strategy_MOM_abcd1234:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"fast": [5, 10], "slow": [30, 60], "sl_pct": [0.02], "tp_pct": [0.04],
+                   "mode": [0]}
+
+    def signals(self, data, params):
+        close = data["close"]
+'''
+SMA_BODY = '''
+        fast = ind.sma(close, params["fast"])
+        slow = ind.sma(close, params["slow"])
+        return ind.cross_above(fast, slow), ind.cross_below(fast, slow)
+'''
+SMA_CROSS = HEAD + SMA_BODY
+# mode 1 loops forever, mode 2 allocates ~80 GB, mode 3 imports os, otherwise SMA cross.
+MODAL = HEAD + '''
+        if params["mode"] == 1:
+            while True:
+                pass
+        if params["mode"] == 2:
+            x = np.ones((100_000, 100_000))
+        if params["mode"] == 3:
+            import os
+''' + SMA_BODY
+
+
+def _walk(n: int, seed: int = 1) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = np.concatenate(([100.0], close[:-1]))
+    return {"open": open_, "high": np.maximum(open_, close) * 1.002,
+            "low": np.minimum(open_, close) * 0.998, "close": close, "volume": np.full(n, 5.0)}
+
+
+def _expected_sma(close: np.ndarray, fast: int, slow: int):
+    f, s = ind.sma(close, fast), ind.sma(close, slow)
+    return ind.cross_above(f, s), ind.cross_below(f, s)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with StrategySandbox(SandboxLimits(wall_s=3.0, memory_mb=1024)) as sb:
+        yield sb
+
+
+def test_load_reports_declared_spec(sandbox):
+    spec = sandbox.load(SMA_CROSS)
+    assert spec.class_name == "Strategy_MOM_abcd1234"
+    assert spec.strategy_type == "MOM" and spec.direction == "long"
+    assert spec.timeframes == ("1h", "4h")
+    assert spec.param_space["fast"] == [5, 10]
+    assert len(spec.grid()) == 4
+
+
+def test_signals_match_in_process_computation_and_one_worker_serves_many_calls(sandbox):
+    spec = sandbox.load(SMA_CROSS)
+    starts = sandbox.starts
+    for seed in range(3):  # new data every call: the worker cache must not serve stale data
+        data = _walk(800, seed)
+        entries, exits = sandbox.signals(data, spec.grid())
+        assert entries.shape == exits.shape == (4, 800) and entries.dtype == np.bool_
+        for k, params in enumerate(spec.grid()):
+            want_e, want_x = _expected_sma(data["close"], params["fast"], params["slow"])
+            np.testing.assert_array_equal(entries[k], want_e)
+            np.testing.assert_array_equal(exits[k], want_x)
+    again, _ = sandbox.signals(data, spec.grid())  # cached data path
+    np.testing.assert_array_equal(again, entries)
+    assert sandbox.starts == starts
+
+
+def test_timeout_kills_worker_and_next_call_recovers_transparently(sandbox):
+    sandbox.load(MODAL)
+    data = _walk(300)
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 1}
+    t0 = time.monotonic()
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.signals(data, [params])
+    assert info.value.reason == "sandbox:timeout"
+    assert time.monotonic() - t0 < sandbox.limits.wall_s + 2.0
+    starts = sandbox.starts
+    entries, _ = sandbox.signals(data, [dict(params, mode=0)])  # same strategy, fresh worker
+    np.testing.assert_array_equal(entries[0], _expected_sma(data["close"], 5, 30)[0])
+    assert sandbox.starts == starts + 1
+
+
+def test_memory_bomb_is_stopped_by_the_address_space_limit(sandbox):
+    sandbox.load(MODAL)
+    data = _walk(300)
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 2}
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.signals(data, [params])
+    assert info.value.reason == "sandbox:memory"
+    entries, _ = sandbox.signals(data, [dict(params, mode=0)])
+    assert entries.shape == (1, 300)
+
+
+def test_forbidden_import_at_run_time_is_an_execution_error_with_line(sandbox):
+    sandbox.load(MODAL)
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 3}
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.signals(_walk(200), [params])
+    assert info.value.reason == "execution:error"
+    assert "ImportError" in info.value.detail and "'os'" in info.value.detail
+    line = next(i for i, t in enumerate(MODAL.splitlines(), 1) if "import os" in t)
+    assert f"(line {line})" in info.value.detail
+
+
+@pytest.mark.parametrize(
+    ("body", "reason", "needle"),
+    [
+        ("        open('/etc/passwd')\n", "execution:error", "NameError"),
+        ("        eval('1')\n", "execution:error", "NameError"),
+        ("        close[0] = 1.0\n", "execution:error", "read-only"),
+        ("        return close > 1, close < 0, 1\n", "execution:bad_output", "(entries, exits)"),
+        ("        return close, close\n", "execution:bad_output", "dtype float64"),
+        ("        return close[:-1] > 0, close[:-1] < 0\n", "execution:bad_output", "shape"),
+        ("        print('noise on stdout')\n        return close > 0, close < 0\n", None, ""),
+    ],
+)
+def test_strategy_errors_come_back_as_rejections(sandbox, body, reason, needle):
+    sandbox.load(HEAD + body)
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
+    if reason is None:  # print must not corrupt the protocol
+        entries, exits = sandbox.signals(_walk(50), [params])
+        assert entries.all() and not exits.any()
+        return
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.signals(_walk(50), [params])
+    assert info.value.reason == reason
+    assert needle in info.value.detail
+
+
+def test_contract_violations_at_load(sandbox):
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.load(SMA_CROSS.replace('"sl_pct": [0.02], ', ""))
+    assert info.value.reason == "contract:invalid_spec" and "sl_pct" in info.value.detail
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.load("x = 1\n")
+    assert info.value.reason == "contract:strategy_class"
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.load("class Strategy_X:\n    def signals(self:\n")
+    assert info.value.reason == "execution:error" and "SyntaxError" in info.value.detail
+
+
+ESCAPE = HEAD + '''
+        os = pd.io.common.os            # the in-process filter is not the boundary ...
+        secret = "SIXBTC_TEST_SECRET" in os.environ
+        fd = os.open("/proc/self/net/dev", os.O_RDONLY)
+        text = os.read(fd, 65536).decode()
+        os.close(fd)
+        only_lo = [ln.split(":")[0].strip() for ln in text.splitlines()[2:]] == ["lo"]
+        n = len(close)
+        if params["mode"] == 4:
+            with open_file(os, "big.bin") as fh:
+                fh.write(b"x" * (3 * 1024 * 1024))
+        if params["mode"] == 5:
+            os.abort()
+        return np.full(n, secret), np.full(n, only_lo)
+
+def open_file(os, name):
+    return os.fdopen(os.open(name, os.O_WRONLY | os.O_CREAT), "wb")
+'''
+
+
+def test_process_limits_hold_even_when_strategy_code_reaches_os(sandbox, monkeypatch):
+    monkeypatch.setenv("SIXBTC_TEST_SECRET", "hunter2")
+    sandbox.close()  # next worker starts with the secret in the parent's environment
+    sandbox.load(ESCAPE)
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
+    secret, only_lo = sandbox.signals(_walk(20), [params])
+    assert not secret.any(), "the worker environment must not contain the parent's secrets"
+    assert only_lo.all() == bool(sandbox.network_isolated)
+    with pytest.raises(StrategyRejected) as info:  # RLIMIT_FSIZE = 1 MiB
+        sandbox.signals(_walk(20), [dict(params, mode=4)])
+    assert info.value.reason == "execution:error" and "File too large" in info.value.detail
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.signals(_walk(20), [dict(params, mode=5)])
+    assert info.value.reason == "sandbox:crashed" and "SIGABRT" in info.value.detail
+
+
+def test_bad_inputs_raise_named_errors(sandbox):
+    with StrategySandbox() as fresh, pytest.raises(ValueError, match="no strategy loaded"):
+        fresh.signals(_walk(10), [{}])
+    sandbox.load(SMA_CROSS)
+    good = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
+    data = _walk(10)
+    with pytest.raises(DataError, match="'volume'"):
+        sandbox.signals({k: v for k, v in data.items() if k != "volume"}, [good])
+    with pytest.raises(DataError, match="differ in length"):
+        sandbox.signals(dict(data, close=data["close"][:-1]), [good])
+    with pytest.raises(DataError, match="shape"):
+        sandbox.signals(dict(data, close=data["close"].reshape(2, 5)), [good])
+    with pytest.raises(ValueError, match="params_list"):
+        sandbox.signals(data, [])
+    with pytest.raises(ConfigError, match="memory_mb"):
+        StrategySandbox(SandboxLimits(memory_mb=0))
+
+
+def test_per_call_overhead_is_small(sandbox):
+    spec = sandbox.load(SMA_CROSS)
+    data, grid = _walk(5000), (spec.grid() * 13)[:50]
+    sandbox.signals(data, grid)
+    t0 = time.perf_counter()
+    for _ in range(10):
+        sandbox.signals(data, grid[:1])
+    per_call = (time.perf_counter() - t0) / 10
+    assert per_call < 0.05, f"per-call overhead {per_call * 1e3:.1f} ms"

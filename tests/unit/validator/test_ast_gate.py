@@ -1,0 +1,116 @@
+"""The static gate: each rule fires on its pattern (with the line) and not on clean code."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from sixbtc.validator import check_ast, check_structure
+
+PRE = "import numpy as np\nimport pandas as pd\nfrom sixbtc.strategy import indicators as ind\n"
+
+
+def rules(code: str) -> set[str]:
+    return {f.rule for f in check_ast(PRE + code)}
+
+
+@pytest.mark.parametrize(
+    ("code", "rule"),
+    [
+        ("import os", "ast:forbidden_import"),
+        ("import subprocess as sp", "ast:forbidden_import"),
+        ("from sixbtc.strategy import sandbox", "ast:forbidden_import"),
+        ("from . import x", "ast:forbidden_import"),
+        ("import numpy.linalg", "ast:forbidden_import"),
+        ("x = ().__class__", "ast:dunder"),
+        ("x = __builtins__", "ast:dunder"),
+        ("x = __import__('os')", "ast:dunder"),
+        ("class A:\n    def __getattr__(self, n):\n        return 1", "ast:dunder"),
+        ("x = np._core", "ast:private_attribute"),
+        ("f = open", "ast:forbidden_call"),
+        ("x = getattr(np, 'roll')", "ast:forbidden_call"),
+        ("exec('1')", "ast:forbidden_call"),
+        ("g = globals()", "ast:forbidden_call"),
+        ("np.mean = len", "ast:module_mutation"),
+        ("ind.sma = None", "ast:module_mutation"),
+        ("y = ind.shift(x, -1)", "ast:negative_shift"),
+        ("y = pd.Series(x).shift(-2)", "ast:negative_shift"),
+        ("y = s.shift(periods=-1)", "ast:negative_shift"),
+        ("y = np.roll(x, 1)", "ast:roll"),
+        ("y = s.rolling(5, center=True).mean()", "ast:centered_window"),
+        ("y = np.convolve(x, w, mode='same')", "ast:centered_window"),
+        ("y = s.bfill()", "ast:backfill"),
+        ("y = s.fillna(method='bfill')", "ast:backfill"),
+        ("y = s.interpolate()", "ast:backfill"),
+        ("y = x[::-1]", "ast:reverse"),
+        ("y = np.flip(x)", "ast:reverse"),
+        ("for i in range(9):\n    y = x[i + 1]", "ast:future_index"),
+        ("for i in range(9):\n    y = x[1 + i]", "ast:future_index"),
+        ("for i in range(9):\n    y = x[i + 1:]", "ast:future_index"),
+        ("for i in range(9):\n    y = x[i - 5:i + 3]", "ast:future_index"),
+        ("y = [x[j + 2] for j in range(9)]", "ast:future_index"),
+        ("y = x > np.mean(x)", "ast:global_statistic"),
+        ("y = x > np.percentile(x, 90)", "ast:global_statistic"),
+        ("y = x > np.max(x, axis=None)", "ast:global_statistic"),
+        ("y = x > x.max()", "ast:global_statistic"),
+        ("y = s.quantile(0.9)", "ast:global_statistic"),
+        ("y = s.rank(pct=True)", "ast:global_statistic"),
+        ("y = s.rolling(5).mean().max()", "ast:global_statistic"),
+        ("from numpy import mean\ny = mean(x)", "ast:global_statistic"),
+    ],
+)
+def test_rule_fires(code, rule):
+    assert rule in rules(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "y = ind.shift(x, 1)",
+        "y = pd.Series(x).shift(3)",
+        "y = s.rolling(20).max()",
+        "y = s.expanding().mean()",
+        "y = s.ewm(span=10).mean()",
+        "y = s.rolling(20).quantile(0.9)",
+        "y = s.rolling(20).rank()",
+        "y = np.max(np.vstack([a, b]), axis=0)",
+        "y = np.maximum(a, b)",
+        "y = max(3, 4)",
+        "for i in range(9):\n    y = x[i - 5:i + 1].mean()",
+        "for i in range(9):\n    w = x[i - 5:i + 1]\n    y = w.max() + np.mean(w)",
+        "for i in range(9):\n    y = x[i] - x[i - 1]",
+        "class Strategy_A_1:\n    def __init__(self):\n        self._cache = 1",
+        "y = s.fillna(0.0)",
+        "y = s.ffill()",
+        "import math\ny = math.log(2.0)",
+    ],
+)
+def test_clean_patterns_do_not_fire(code):
+    assert check_ast(PRE + code) == []
+
+
+def test_findings_carry_line_numbers_and_are_sorted():
+    found = check_ast(PRE + "a = 1\nimport os\nb = np.roll(a, 1)\n")
+    assert [(f.line, f.rule) for f in found] == [(5, "ast:forbidden_import"), (6, "ast:roll")]
+    assert all(f.detail for f in found)
+
+
+def test_syntax_error_is_a_single_syntax_finding():
+    found = check_ast("def f(:\n")
+    assert len(found) == 1 and found[0].rule == "syntax" and found[0].line == 1
+
+
+def test_structure_needs_one_class_with_signals_and_the_four_attributes():
+    ok = (
+        "class Strategy_MOM_1:\n    strategy_type = 'MOM'\n    direction = 'long'\n"
+        "    timeframes = ('1h',)\n    param_space = {}\n    def signals(self, data, params):\n"
+        "        return None\n"
+    )
+    assert check_structure(ast.parse(ok)) == []
+    missing = check_structure(ast.parse(ok.replace("    direction = 'long'\n", "")))
+    assert [f.detail for f in missing] == ["Strategy_MOM_1 does not declare direction"]
+    no_signals = check_structure(ast.parse(ok.replace("def signals", "def other")))
+    assert any("no signals method" in f.detail for f in no_signals)
+    assert check_structure(ast.parse("x = 1"))[0].rule == "syntax:structure"
+    assert check_structure(ast.parse(ok + ok.replace("_1:", "_2:")))[0].detail.endswith("found 2")
