@@ -133,9 +133,33 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
     return True
 
 
+def behaviour_fingerprint(timeframe: str, oos: dict[str, float]) -> str:
+    """Hash of what a strategy *did* out of sample (timeframe, trade count, return, Sharpe).
+
+    Two sources that differ as code but trade identically (same rule, same chosen parameters)
+    get the same fingerprint; the pool keeps only the first of them.
+    """
+    key = f"{timeframe}|{oos['n_trades']:.0f}|{oos['total_return']:.10f}|{oos['sharpe']:.8f}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _duplicate_of(c: Container, fingerprint: str) -> str | None:
+    for status in (StrategyStatus.ACTIVE, StrategyStatus.LIVE):
+        for other in c.strategies.list_by_status(status):
+            if (other.metrics or {}).get("fingerprint") == fingerprint:
+                return other.name
+    return None
+
+
 def _store_and_pool(c: Container, rec: StrategyRecord, outcome: Any, window: CycleWindow, direction: str) -> None:
     best = outcome.best
     oos = aggregate_oos(best)
+    fingerprint = behaviour_fingerprint(best.timeframe, oos)
+    twin = _duplicate_of(c, fingerprint)
+    if twin is not None:
+        c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
+                            detail=f"trades exactly like {twin} out of sample")
+        return
     value = score(ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
                               oos["max_drawdown"], oos["consistency"], oos["n_trades"]), c.settings.scoring)
     ranked = sorted(best.coins, key=lambda cr: cr.oos_metrics["sharpe"], reverse=True)
@@ -148,7 +172,8 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: Any, window: Cyc
                  "oos_metrics": oos, "score": value, "equity_curve": portfolio_equity(best),
                  "data_start": window.is_start, "data_end": window.replay_start})
     c.results.add_many(rec.id, "first", rows)
-    metrics = dict(oos, is_sharpe=best.is_sharpe, trials=outcome.trials, direction=direction)
+    metrics = dict(oos, is_sharpe=best.is_sharpe, trials=outcome.trials, direction=direction,
+                   fingerprint=fingerprint)
     ap = c.settings.active_pool
     c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
                      params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,

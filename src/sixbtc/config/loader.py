@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
 from sixbtc.config.settings import Settings
 from sixbtc.core.errors import ConfigError
@@ -91,6 +92,10 @@ def load_settings(config_path: Path | None) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
         raise ConfigError(f"invalid configuration ({config_path}): {problems}") from exc
+    except SettingsError as exc:  # an env value pydantic-settings cannot decode (lists are JSON)
+        names = ", ".join(sorted(k for k in os.environ if k.upper().startswith("SIXBTC__")))
+        raise ConfigError(f"invalid environment variable: {exc} (set: {names}); "
+                          "list values must be JSON, e.g. SIXBTC__DATA__COINS='[\"BTC\"]'") from exc
 
 
 def render_default_yaml() -> str:

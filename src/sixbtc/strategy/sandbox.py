@@ -94,29 +94,53 @@ class SandboxLimits:
                 )
 
 
+def _resolve_unshare():
+    """``unshare(2)`` resolved once in the parent (no ``dlopen`` between fork and exec)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).unshare
+    except (OSError, AttributeError):
+        return None
+
+
+_UNSHARE = _resolve_unshare()
+
+
 def _limit_child(limits: SandboxLimits) -> None:
-    """``preexec_fn``: runs in the forked child before ``exec`` (keep it async-signal-light)."""
+    """``preexec_fn``: runs in the forked child before ``exec``.
+
+    Only C calls on pre-resolved functions (``subprocess`` warns that ``preexec_fn`` may
+    deadlock in a threaded parent when it takes locks such as the dynamic loader's).
+    """
     mib = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib, limits.memory_mb * mib))
-    resource.setrlimit(resource.RLIMIT_CPU, (int(limits.cpu_s), int(limits.cpu_s) + 5))
-    resource.setrlimit(
-        resource.RLIMIT_FSIZE, (limits.file_size_mb * mib, limits.file_size_mb * mib)
-    )
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # Documented fallback: a failed unshare (-1, EPERM without CAP_SYS_ADMIN) is ignored.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWNET)
+    for kind, value in (
+        (resource.RLIMIT_AS, limits.memory_mb * mib),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(kind, (value, value))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
+    if _UNSHARE is not None:
+        _UNSHARE(CLONE_NEWNET)  # -1 (EPERM without CAP_SYS_ADMIN) is the documented fallback
     if os.geteuid() != 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+
+
+def expected_rlimits(limits: SandboxLimits) -> dict[str, int]:
+    """Hard limits the worker must report in its hello (checked by the parent)."""
+    mib = 1024 * 1024
+    return {"as": limits.memory_mb * mib, "cpu": limits.cpu_s + 5,
+            "fsize": limits.file_size_mb * mib, "nofile": limits.open_files}  # fmt: skip
 
 
 def _classify_exit(returncode: int | None) -> tuple[str, str]:
     """Map a dead worker's return code to a rejection reason and detail."""
     if returncode is None:
         return "sandbox:crashed", "worker stopped answering"
-    if returncode == -signal.SIGXCPU or returncode == -signal.SIGKILL:
-        return "sandbox:timeout", f"worker killed by signal {-returncode} (CPU limit)"
+    if returncode == -signal.SIGXCPU:
+        return "sandbox:timeout", "worker killed by SIGXCPU (CPU limit)"
+    if returncode == -signal.SIGKILL:
+        return "sandbox:crashed", "worker killed by SIGKILL (CPU hard limit or OOM killer)"
     if returncode < 0:
         return "sandbox:crashed", f"worker killed by signal {signal.Signals(-returncode).name}"
     return "sandbox:crashed", f"worker exited with status {returncode}"
@@ -127,12 +151,14 @@ class _DeadlineReader:
 
     def __init__(self, fd: int, deadline: float) -> None:
         self.fd, self.deadline = fd, deadline
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
 
     def read(self, n: int) -> bytes:
         chunks, got = [], 0
         while got < n:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+            remaining_ms = (self.deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0 or not self.poller.poll(remaining_ms):
                 raise TimeoutError
             chunk = os.read(self.fd, min(n - got, 1 << 20))
             if not chunk:
@@ -143,12 +169,18 @@ class _DeadlineReader:
 
 
 def _write_all(fd: int, payload: bytes, deadline: float) -> None:
+    """Write ``payload`` to a non-blocking pipe fd, raising ``TimeoutError`` at ``deadline``."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
     view = memoryview(payload)
     while view:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+        remaining_ms = (deadline - time.monotonic()) * 1000
+        if remaining_ms <= 0 or not poller.poll(remaining_ms):
             raise TimeoutError
-        view = view[os.write(fd, view[: 1 << 20]) :]
+        try:
+            view = view[os.write(fd, view[: 1 << 20]) :]
+        except BlockingIOError:
+            continue
 
 
 def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -186,6 +218,7 @@ class _WorkerProcess:
             env=env, cwd=self.tmpdir, close_fds=True, start_new_session=True,
             preexec_fn=lambda: _limit_child(limits),  # noqa: PLW1509
         )  # fmt: skip
+        os.set_blocking(self.proc.stdin.fileno(), False)  # type: ignore[union-attr]
         self.hello: dict[str, Any] | None = None
         self.code: str | None = None  # strategy source loaded in this worker
         self.data_digest: bytes | None = None  # BLAKE2b of the OHLCV cached in this worker
@@ -254,6 +287,11 @@ class StrategySandbox:
         self._spare: _WorkerProcess | None = None
         self._code: str | None = None
 
+    @property
+    def worker_pid(self) -> int | None:
+        """Process id of the worker currently in use (``None`` before the first call)."""
+        return self._worker.proc.pid if self._worker is not None else None
+
     def __enter__(self) -> StrategySandbox:
         return self
 
@@ -275,6 +313,11 @@ class StrategySandbox:
         except (TimeoutError, wire.WireError, OSError):
             worker.kill()
             return False
+        if hello.get("rlimits") != expected_rlimits(self.limits):
+            worker.kill()
+            raise ConfigError(
+                f"sandbox worker runs without the expected limits: {hello.get('rlimits')}"
+            )
         worker.hello = hello
         self.network_isolated = bool(hello.get("network_isolated"))
         return True

@@ -305,7 +305,21 @@ def serve(proto_in: Any, proto_out: Any) -> None:
     worker = Worker()
     wire.write_message(
         proto_out,
-        {"ok": True, "op": "hello", "pid": os.getpid(), "network_isolated": _network_isolated()},
+        {
+            "ok": True,
+            "op": "hello",
+            "pid": os.getpid(),
+            "network_isolated": _network_isolated(),
+            "rlimits": {
+                name: resource.getrlimit(kind)[1]
+                for name, kind in (
+                    ("as", resource.RLIMIT_AS),
+                    ("cpu", resource.RLIMIT_CPU),
+                    ("fsize", resource.RLIMIT_FSIZE),
+                    ("nofile", resource.RLIMIT_NOFILE),
+                )
+            },
+        },
     )
     while True:
         try:

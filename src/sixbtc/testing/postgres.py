@@ -42,8 +42,10 @@ class PostgresUnavailable(SixbtcError):
 def find_pg_bindir() -> Path:
     """Return the directory holding ``initdb``, ``pg_ctl`` and ``postgres``.
 
-    Search order: ``$SIXBTC_PG_BINDIR``, ``/usr/lib/postgresql/<major>/bin`` (highest major
-    first, Debian/Ubuntu layout), the directory of ``pg_ctl`` on ``$PATH``.
+    When ``$SIXBTC_PG_BINDIR`` is set, only that directory is used (an explicit override;
+    point it at an empty directory to force the "unavailable" path). Otherwise
+    ``/usr/lib/postgresql/<major>/bin`` (highest major first, Debian/Ubuntu layout), then the
+    directory of ``pg_ctl`` on ``$PATH``.
 
     Raises
     ------
@@ -53,19 +55,22 @@ def find_pg_bindir() -> Path:
     candidates: list[Path] = []
     if env := os.environ.get("SIXBTC_PG_BINDIR"):
         candidates.append(Path(env))
-    debian = Path("/usr/lib/postgresql")
-    if debian.is_dir():
-        majors = [p for p in debian.iterdir() if p.name.split(".")[0].isdigit()]
-        majors.sort(key=lambda p: [int(x) for x in p.name.split(".") if x.isdigit()], reverse=True)
-        candidates += [p / "bin" for p in majors]
-    if on_path := shutil.which("pg_ctl"):
-        candidates.append(Path(on_path).resolve().parent)
+    else:
+        debian = Path("/usr/lib/postgresql")
+        if debian.is_dir():
+            majors = [p for p in debian.iterdir() if p.name.split(".")[0].isdigit()]
+            majors.sort(key=lambda p: [int(x) for x in p.name.split(".") if x.isdigit()],
+                        reverse=True)
+            candidates += [p / "bin" for p in majors]
+        if on_path := shutil.which("pg_ctl"):
+            candidates.append(Path(on_path).resolve().parent)
     for bindir in candidates:
         if all(os.access(bindir / exe, os.X_OK) for exe in ("initdb", "pg_ctl", "postgres")):
             return bindir
     raise PostgresUnavailable(
-        "no PostgreSQL server binary found (looked in $SIXBTC_PG_BINDIR, "
-        "/usr/lib/postgresql/*/bin and $PATH for initdb, pg_ctl and postgres)"
+        "no PostgreSQL server binary found (initdb, pg_ctl and postgres) in "
+        f"{', '.join(map(str, candidates)) or '/usr/lib/postgresql/*/bin or $PATH'}; "
+        "install the postgresql server package or set SIXBTC_PG_BINDIR"
     )
 
 

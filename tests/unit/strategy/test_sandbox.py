@@ -59,7 +59,7 @@ def _expected_sma(close: np.ndarray, fast: int, slow: int):
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with StrategySandbox(SandboxLimits(wall_s=3.0, memory_mb=1024)) as sb:
+    with StrategySandbox(SandboxLimits(wall_s=2.0, memory_mb=1024), keep_spare=True) as sb:
         yield sb
 
 
@@ -93,14 +93,16 @@ def test_timeout_kills_worker_and_next_call_recovers_transparently(sandbox):
     data = _walk(300)
     params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 1}
     t0 = time.monotonic()
+    old_pid = sandbox.worker_pid
     with pytest.raises(StrategyRejected) as info:
         sandbox.signals(data, [params])
     assert info.value.reason == "sandbox:timeout"
+    assert old_pid is not None
     assert time.monotonic() - t0 < sandbox.limits.wall_s + 2.0
-    starts = sandbox.starts
+    pid = sandbox.worker_pid
     entries, _ = sandbox.signals(data, [dict(params, mode=0)])  # same strategy, fresh worker
     np.testing.assert_array_equal(entries[0], _expected_sma(data["close"], 5, 30)[0])
-    assert sandbox.starts == starts + 1
+    assert pid is None and sandbox.worker_pid not in (None, old_pid)
 
 
 def test_memory_bomb_is_stopped_by_the_address_space_limit(sandbox):
@@ -225,3 +227,41 @@ def test_per_call_overhead_is_small(sandbox):
         sandbox.signals(data, grid[:1])
     per_call = (time.perf_counter() - t0) / 10
     assert per_call < 0.05, f"per-call overhead {per_call * 1e3:.1f} ms"
+
+
+def test_cpu_limit_kills_a_busy_worker_before_the_wall_clock_limit():
+    with StrategySandbox(SandboxLimits(wall_s=30.0, cpu_s=1)) as sb:
+        sb.load(MODAL)
+        params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 1}
+        t0 = time.monotonic()
+        with pytest.raises(StrategyRejected) as info:
+            sb.signals(_walk(100), [params])
+        assert info.value.reason == "sandbox:timeout" and "CPU limit" in info.value.detail
+        assert time.monotonic() - t0 < 10.0
+
+
+PATCHER = HEAD + '''
+        ind.sma = lambda x, n: x * 0.0 + 1.0          # tries to poison later strategies
+        sys_mod = pd.compat.sys
+        numba_loaded = "numba" in sys_mod.modules
+        return np.full(len(close), numba_loaded), np.zeros(len(close), dtype=bool)
+'''
+
+
+def test_each_load_gets_a_fresh_worker_and_numba_is_never_imported():
+    with StrategySandbox(keep_spare=True) as sb:
+        sb.load(PATCHER)
+        params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
+        numba_loaded, _ = sb.signals(_walk(50), [params])
+        assert not numba_loaded.any()
+        assert sb.starts == 2  # the worker in use + one booting spare
+        sb.load(SMA_CROSS)  # takes the spare: the patched module died with the old worker
+        data = _walk(400)
+        entries, _ = sb.signals(data, [params])
+        np.testing.assert_array_equal(entries[0], _expected_sma(data["close"], 5, 30)[0])
+        assert sb.starts == 3
+
+
+def test_worker_that_cannot_start_raises_config_error():
+    with StrategySandbox(SandboxLimits(memory_mb=40)) as sb, pytest.raises(ConfigError, match="memory_mb=40"):
+        sb.load(SMA_CROSS)

@@ -38,5 +38,5 @@ def sample() -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def sandbox():
-    with StrategySandbox(SandboxLimits(wall_s=3.0), keep_spare=True) as sb:
+    with StrategySandbox(SandboxLimits(wall_s=2.0), keep_spare=True) as sb:
         yield sb

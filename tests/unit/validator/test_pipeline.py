@@ -195,8 +195,8 @@ def test_biased_or_unsafe_strategies_are_rejected_in_the_right_phase(name, sandb
         assert any(f.rule == reason and f.line > 0 for f in report.findings)
     if reason == "sandbox:timeout":
         assert time.monotonic() - t0 < sandbox.limits.wall_s + 3.0
-    # The sandbox keeps working after every rejection (timeouts, memory bombs, crashes).
-    assert validate(CLEAN["sma_cross"], sandbox, sample).passed
+    if phase in ("execution", "lookahead"):  # the sandbox keeps working after a rejection
+        assert validate(CLEAN["sma_cross"], sandbox, sample).passed
 
 
 def test_lookahead_report_names_the_first_differing_bar(sandbox, sample):

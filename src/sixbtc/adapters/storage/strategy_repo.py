@@ -119,7 +119,9 @@ class StrategyRepository:
         inner = select(T.c.id).where(T.c.status == str(status), T.c.processing_by.is_(None))
         if backtested_before is not None:
             inner = inner.where(T.c.last_backtested_at < backtested_before)
-        inner = inner.order_by(T.c.last_backtested_at, T.c.id) if oldest_backtest_first else inner.order_by(T.c.id)
+        # NULLS FIRST: never-backtested first on both backends (PostgreSQL sorts NULL last by default)
+        oldest = (T.c.last_backtested_at.asc().nulls_first(), T.c.id)
+        inner = inner.order_by(*oldest) if oldest_backtest_first else inner.order_by(T.c.id)
         inner = inner.limit(1)
         if not is_sqlite(self.engine):
             inner = inner.with_for_update(skip_locked=True)
