@@ -87,7 +87,7 @@ def test_every_strategy_is_accounted_for(cycle) -> None:
 def test_pool_and_live_respect_limits(cycle) -> None:
     c, _ = cycle
     counts = c.strategies.counts_by_status()
-    assert 0 < counts["ACTIVE"] + counts["LIVE"] + counts["RETIRED"]
+    assert counts["ACTIVE"] + counts["LIVE"] + counts["RETIRED"] > 0
     assert counts["ACTIVE"] <= 5
     live = c.strategies.list_by_status(StrategyStatus.LIVE)
     assert 1 <= len(live) <= 3

@@ -13,7 +13,7 @@ from sixbtc.app.home import Home
 from sixbtc.core.errors import ConfigError, DataError, NetworkUnavailable, SixbtcError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def open_container(ctx: typer.Context) -> Container:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sixbtc.config.sections import RiskSection
@@ -58,6 +59,8 @@ class Executor:
 
     Open positions are reloaded from ``store`` at construction (restart recovery) and their
     protective orders re-armed on a :class:`~sixbtc.adapters.exchanges.paper.PaperBroker`.
+    Bars of a stream opened at or before its newest recovered position's entry were processed
+    before the restart; :meth:`on_bar` ignores them (a replay from an earlier start is safe).
     """
 
     def __init__(self, strategies: list[LiveStrategy], broker: Broker, signals: SignalEngine,
@@ -73,6 +76,9 @@ class Executor:
         self._equity = {s.id: s.capital_usd for s in strategies}
         self._open: dict[tuple[int, str, str], dict[str, Any]] = {}
         self._pending: set[tuple[int, str, str]] = set()
+        # per stream: entry time of the newest recovered position; bars up to it were processed
+        # before the restart and are skipped, so a replay cannot close a position before it opened
+        self._resume: dict[tuple[str, str], datetime] = {}
         self._recover()
 
     def streams(self) -> list[tuple[str, str]]:
@@ -85,6 +91,8 @@ class Executor:
                 continue
             key = (pos["strategy_id"], pos["symbol"], pos["timeframe"])
             self._open[key] = pos
+            stream = (pos["symbol"], pos["timeframe"])
+            self._resume[stream] = max(self._resume.get(stream, pos["entry_ts"]), pos["entry_ts"])
             restore = getattr(self.broker, "restore_protection", None)
             if restore is not None:
                 side = Direction(pos["direction"]).sign
@@ -93,6 +101,9 @@ class Executor:
 
     def on_bar(self, bar: Bar) -> None:
         """Process one closed candle (see module docstring)."""
+        resume = self._resume.get((bar.symbol, bar.timeframe))
+        if resume is not None and bar.ts <= resume:
+            return
         for fill in self.broker.on_bar(bar):
             self._apply(fill)
         for strat in self._streams.get((bar.symbol, bar.timeframe), ()):

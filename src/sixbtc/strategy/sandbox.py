@@ -12,12 +12,14 @@ started with:
   (``file_size_mb``), ``RLIMIT_NOFILE`` (``open_files``), ``RLIMIT_CORE`` = 0 and, only
   when not running as root, ``RLIMIT_NPROC`` = 0 (no fork, no threads). ``RLIMIT_NPROC``
   counts every process of the uid and root bypasses it, so as root it is not set.
-* a new network namespace (``unshare(CLONE_NEWNET)``; needs CAP_SYS_ADMIN). If that
-  fails the worker still runs, with network access — :attr:`network_isolated` tells.
+* a new network namespace (``unshare(CLONE_NEWNET)``: loopback only) and a new mount
+  namespace in which every mount is read-only (``unshare(CLONE_NEWNS)`` +
+  ``mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)``). Both need CAP_SYS_ADMIN; if they
+  fail the worker still runs (documented fallback) and :attr:`network_isolated` /
+  :attr:`filesystem_readonly` say so.
 
-Known limits (documented fallback): there is no filesystem isolation beyond
-``RLIMIT_FSIZE`` and no uid drop (the venv interpreter may live under ``/root``); the
-in-process builtins filter is a quality filter, not a security boundary.
+Known limits: no uid drop (the venv interpreter may live under ``/root``), no PID
+namespace; the in-process builtins filter is a quality filter, not a security boundary.
 
 Calls have a wall-clock limit (``wall_s``): on expiry the process group is killed and
 ``StrategyRejected("sandbox:timeout")`` raised; the next call starts a fresh worker and
@@ -31,9 +33,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import json
 import os
 import resource
-import select
 import shutil
 import signal
 import subprocess
@@ -49,8 +51,17 @@ from sixbtc.core.errors import ConfigError, DataError, StrategyRejected
 from sixbtc.strategy import wire
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
 
+# Linux constants (uapi: sched.h, mount.h, fcntl.h; mount_setattr is 442 on every arch).
 CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+SYS_MOUNT_SETATTR = 442
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+MS_PRIVATE = 1 << 18
 _STARTUP_S = 30.0
+#: Longest strategy source accepted (characters); generated strategies are a few KB.
+MAX_SOURCE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -65,8 +76,8 @@ class SandboxLimits:
         ``RLIMIT_CPU`` of the worker (CPU seconds, cumulative over the worker's life; the
         worker is recycled after half of it).
     memory_mb : int
-        ``RLIMIT_AS`` (address space, MiB). numpy + pandas + TA-Lib need about 300 MiB of
-        address space; numba is never imported by the worker.
+        ``RLIMIT_AS`` (address space, MiB). The worker (numpy + pandas + TA-Lib, never
+        numba) boots with 300 MiB but not 200 MiB; the rest is for the strategy.
     file_size_mb : int
         ``RLIMIT_FSIZE`` (MiB).
     open_files : int
@@ -85,24 +96,53 @@ class SandboxLimits:
     open_files: int = 64
 
     def check(self) -> None:
-        """Raise ``ConfigError`` naming the first limit that is not positive."""
+        """Raise ``ConfigError`` naming the first limit that is not positive (ints but wall_s)."""
         for name in ("wall_s", "cpu_s", "memory_mb", "file_size_mb", "open_files"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            kind = int | float if name == "wall_s" else int
+            if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
                 raise ConfigError(
-                    f"sandbox limits: {name} must be a positive number, got {value!r}"
+                    f"sandbox limits: {name} must be a positive "
+                    f"{'number' if name == 'wall_s' else 'int'}, got {value!r}"
                 )
 
 
-def _resolve_unshare():
-    """``unshare(2)`` resolved once in the parent (no ``dlopen`` between fork and exec)."""
+class _MountAttr(ctypes.Structure):
+    """``struct mount_attr`` of ``mount_setattr(2)`` (Linux >= 5.12)."""
+
+    _fields_ = [(name, ctypes.c_uint64) for name in ("attr_set", "attr_clr", "propagation", "userns_fd")]  # fmt: skip
+
+
+_READ_ONLY_PRIVATE = _MountAttr(MOUNT_ATTR_RDONLY, 0, MS_PRIVATE, 0)
+
+
+def _resolve_libc():
+    """``unshare(2)`` and ``syscall(2)`` resolved once in the parent (no ``dlopen`` after fork)."""
     try:
-        return ctypes.CDLL(None, use_errno=True).unshare
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare, libc.syscall
     except (OSError, AttributeError):
-        return None
+        return None, None
 
 
-_UNSHARE = _resolve_unshare()
+_UNSHARE, _SYSCALL = _resolve_libc()
+
+
+def _isolate_namespaces() -> None:
+    """New network namespace; new mount namespace with every mount read-only.
+
+    Each step needs CAP_SYS_ADMIN; a failure leaves that resource shared (documented
+    fallback, reported by the worker). ``mount_setattr`` runs only after a successful
+    ``unshare(CLONE_NEWNS)``, so the host's mounts are never touched.
+    """
+    if _UNSHARE is None:
+        return
+    _UNSHARE(CLONE_NEWNET)
+    if _UNSHARE(CLONE_NEWNS) == 0 and _SYSCALL is not None:
+        size = ctypes.sizeof(_READ_ONLY_PRIVATE)
+        _SYSCALL(
+            SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(_READ_ONLY_PRIVATE), size
+        )
 
 
 def _limit_child(limits: SandboxLimits) -> None:
@@ -120,8 +160,7 @@ def _limit_child(limits: SandboxLimits) -> None:
     ):
         resource.setrlimit(kind, (value, value))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
-    if _UNSHARE is not None:
-        _UNSHARE(CLONE_NEWNET)  # -1 (EPERM without CAP_SYS_ADMIN) is the documented fallback
+    _isolate_namespaces()
     if os.geteuid() != 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
 
@@ -142,45 +181,12 @@ def _classify_exit(returncode: int | None) -> tuple[str, str]:
     if returncode == -signal.SIGKILL:
         return "sandbox:crashed", "worker killed by SIGKILL (CPU hard limit or OOM killer)"
     if returncode < 0:
-        return "sandbox:crashed", f"worker killed by signal {signal.Signals(-returncode).name}"
-    return "sandbox:crashed", f"worker exited with status {returncode}"
-
-
-class _DeadlineReader:
-    """File-like ``read(n)`` over a pipe fd that raises ``TimeoutError`` at a deadline."""
-
-    def __init__(self, fd: int, deadline: float) -> None:
-        self.fd, self.deadline = fd, deadline
-        self.poller = select.poll()
-        self.poller.register(fd, select.POLLIN)
-
-    def read(self, n: int) -> bytes:
-        chunks, got = [], 0
-        while got < n:
-            remaining_ms = (self.deadline - time.monotonic()) * 1000
-            if remaining_ms <= 0 or not self.poller.poll(remaining_ms):
-                raise TimeoutError
-            chunk = os.read(self.fd, min(n - got, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
-
-
-def _write_all(fd: int, payload: bytes, deadline: float) -> None:
-    """Write ``payload`` to a non-blocking pipe fd, raising ``TimeoutError`` at ``deadline``."""
-    poller = select.poll()
-    poller.register(fd, select.POLLOUT)
-    view = memoryview(payload)
-    while view:
-        remaining_ms = (deadline - time.monotonic()) * 1000
-        if remaining_ms <= 0 or not poller.poll(remaining_ms):
-            raise TimeoutError
         try:
-            view = view[os.write(fd, view[: 1 << 20]) :]
-        except BlockingIOError:
-            continue
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = str(-returncode)
+        return "sandbox:crashed", f"worker killed by signal {name}"
+    return "sandbox:crashed", f"worker exited with status {returncode}"
 
 
 def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -224,10 +230,10 @@ class _WorkerProcess:
         self.data_digest: bytes | None = None  # BLAKE2b of the OHLCV cached in this worker
 
     def send(self, payload: bytes, deadline: float) -> None:
-        _write_all(self.proc.stdin.fileno(), payload, deadline)  # type: ignore[union-attr]
+        wire.write_all(self.proc.stdin.fileno(), payload, deadline)  # type: ignore[union-attr]
 
     def receive(self, deadline: float, max_payload: int):
-        reader = _DeadlineReader(self.proc.stdout.fileno(), deadline)  # type: ignore[union-attr]
+        reader = wire.DeadlineReader(self.proc.stdout.fileno(), deadline)  # type: ignore[union-attr]
         return wire.read_message(reader, max_payload_bytes=max_payload)
 
     def exit_code(self, timeout: float) -> int | None:
@@ -264,9 +270,10 @@ class StrategySandbox:
     Notes
     -----
     Use as a context manager or call :meth:`close`. Not thread-safe: one sandbox per
-    thread. Per-call overhead (measured on 2 cores, 5,000 bars, SMA-cross strategy): about
-    0.4 ms per call with one parameter set and the data cached in the worker, 0.7 ms when
-    new data is sent; 50 parameter sets take about 3.5 ms, mostly the strategy itself.
+    thread. Per-call overhead over running the same code in-process (measured on 2 busy
+    cores, 5,000 bars): about 0.5 ms per call plus ~5 us per parameter set with the data
+    cached in the worker; sending new OHLCV data adds ~0.6 ms. Signals come back
+    bit-packed. A worker boot (imports of numpy, pandas, TA-Lib) takes ~0.4 s.
     ``starts`` counts the workers spawned.
     """
 
@@ -281,7 +288,8 @@ class StrategySandbox:
         self.limits = limits
         self.fresh_worker_per_load = fresh_worker_per_load
         self.keep_spare = keep_spare
-        self.network_isolated: bool | None = None
+        self.network_isolated: bool | None = None  # known after the first worker boots
+        self.filesystem_readonly: bool | None = None
         self.starts = 0
         self._worker: _WorkerProcess | None = None
         self._spare: _WorkerProcess | None = None
@@ -320,6 +328,7 @@ class StrategySandbox:
             )
         worker.hello = hello
         self.network_isolated = bool(hello.get("network_isolated"))
+        self.filesystem_readonly = bool(hello.get("filesystem_readonly"))
         return True
 
     def _acquire(self) -> _WorkerProcess:
@@ -398,12 +407,17 @@ class StrategySandbox:
         ------
         StrategyRejected
             ``execution:error`` (syntax error, exception at import/class creation),
-            ``contract:*`` (no/several ``Strategy_*`` classes, invalid declarations),
+            ``contract:*`` (no/several ``Strategy_*`` classes, invalid declarations,
+            ``contract:source`` for non-str or > ``MAX_SOURCE_CHARS`` source),
             ``sandbox:timeout`` / ``sandbox:crashed`` / ``sandbox:memory``.
         """
         if not isinstance(code, str):
             raise StrategyRejected(
                 "contract:source", f"code must be str, not {type(code).__name__}"
+            )
+        if len(code) > MAX_SOURCE_CHARS:
+            raise StrategyRejected(
+                "contract:source", f"source longer than {MAX_SOURCE_CHARS} chars"
             )
         if (
             self._worker is not None
@@ -462,23 +476,33 @@ class StrategySandbox:
             or not all(isinstance(p, dict) for p in params_list)
         ):
             raise ValueError("params_list must be a non-empty list of parameter dicts")
+        try:
+            json.dumps(params_list, default=wire.json_default)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"params_list must be JSON-serialisable: {exc}") from None
         if self._code is None:
             raise ValueError("no strategy loaded: call load(code) first")
         worker = self._acquire()
         if worker.code != self._code:  # fresh worker after a kill/crash: reload transparently
             self._request({"op": "load", "code": self._code})
             worker.code = self._code
-        digest = hashlib.blake2b(b"".join(a.tobytes() for a in ohlcv.values()), digest_size=16)
-        send = None if digest.digest() == worker.data_digest else ohlcv
+        hasher = hashlib.blake2b(digest_size=16)
+        for arr in ohlcv.values():
+            hasher.update(memoryview(arr))  # contiguous float64, no copy
+        digest = hasher.digest()
+        send = None if digest == worker.data_digest else ohlcv
         n_params, n_bars = len(params_list), len(ohlcv["close"])
-        budget = 2 * n_params * n_bars + 4096
+        budget = 2 * n_params * ((n_bars + 7) // 8) + 4096
         reply, out = self._request({"op": "signals", "params_list": params_list}, send, budget)
-        worker.data_digest = digest.digest()
-        entries, exits = out.get("entries"), out.get("exits")
-        for arr in (entries, exits):
-            if arr is None or arr.dtype != np.bool_ or arr.shape != (n_params, n_bars):
+        worker.data_digest = digest
+        packed_shape = (n_params, (n_bars + 7) // 8)
+        signals = []
+        for name in ("entries", "exits"):
+            arr = out.get(name)
+            if arr is None or arr.dtype != np.uint8 or arr.shape != packed_shape:
                 self._fail("signals reply has missing or mis-shaped arrays")
+            signals.append(np.unpackbits(arr, axis=1, count=n_bars).view(np.bool_))
         cpu = reply.get("cpu_s")
         if not isinstance(cpu, int | float) or cpu > self.limits.cpu_s / 2:
             self._kill()  # recycle before RLIMIT_CPU (cumulative over its life) fires mid-call
-        return entries, exits
+        return signals[0], signals[1]

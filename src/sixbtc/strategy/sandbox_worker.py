@@ -1,7 +1,9 @@
 """The sandbox worker process: runs untrusted strategy code (``python -I -m`` this module).
 
 Started only by :class:`sixbtc.strategy.sandbox.StrategySandbox`, which has already applied
-the resource limits and the network namespace. The worker speaks the
+the resource limits and the namespaces. On start the worker sends a ``hello``
+(``pid``, ``network_isolated``, ``filesystem_readonly``, the hard ``rlimits`` it runs
+under, checked by the parent). The worker speaks the
 :mod:`sixbtc.strategy.wire` protocol on private duplicates of its stdin/stdout; fds 0 and 1
 are then pointed at ``/dev/null`` so that ``print`` or C-level writes from strategy code
 cannot corrupt the protocol.
@@ -11,16 +13,19 @@ Requests (JSON header ``op``) and replies:
 * ``load`` ``{code}`` → ``{ok, class_name, declared}`` (the four contract attributes,
   JSON-sanitised) or an error.
 * ``signals`` ``{params_list}`` [+ arrays ``open high low close volume`` to replace the
-  cached data] → ``{ok, cpu_s}`` + arrays ``entries`` and ``exits``, bool
-  ``(n_params, n_bars)``.
+  cached data] → ``{ok, cpu_s}`` + arrays ``entries`` and ``exits``: bool
+  ``(n_params, n_bars)`` packed along bars with ``np.packbits(axis=1)`` (uint8
+  ``(n_params, ceil(n_bars / 8))``, 8x less to copy through the pipe).
 * ``ping`` → ``{ok}``.
 
 Errors are replies ``{ok: false, reason, error: {type, message, line}}`` with ``reason`` in
-``execution:error``, ``execution:bad_output``, ``sandbox:memory``, ``contract:*``.
+``execution:error``, ``execution:bad_output``, ``sandbox:memory``, ``contract:*``; the
+``line`` is the last traceback line inside the strategy source.
 
 The strategy runs in a fresh namespace whose ``__builtins__`` is a curated dict (no
 ``open``, ``eval``, ``exec``, ``compile``, ``getattr``...; ``__import__`` admits only
-:data:`sixbtc.strategy.contract.ALLOWED_IMPORTS`). This is a quality filter, **not** the
+:data:`sixbtc.strategy.contract.ALLOWED_IMPORTS` plus numpy/pandas submodules, which
+numpy's C code imports lazily through the caller's ``__import__``). This is a quality filter, **not** the
 security boundary (numpy and pandas expose paths to ``os``); the boundary is the process
 with its limits. Each ``signals`` request re-executes the compiled source into a fresh
 namespace and instance, so no state survives between calls (no caching of a longer
@@ -282,7 +287,8 @@ def _handle(worker: Worker, header: dict[str, Any], arrays: dict[str, np.ndarray
         if arrays:
             worker.set_data(arrays)
         entries, exits = worker.signals(list(header.get("params_list", [])))
-        return {"ok": True, "cpu_s": _cpu_seconds()}, {"entries": entries, "exits": exits}
+        packed = {"entries": np.packbits(entries, axis=1), "exits": np.packbits(exits, axis=1)}
+        return {"ok": True, "cpu_s": _cpu_seconds()}, packed
     return {
         "ok": False,
         "reason": "sandbox:protocol",
@@ -310,6 +316,7 @@ def serve(proto_in: Any, proto_out: Any) -> None:
             "op": "hello",
             "pid": os.getpid(),
             "network_isolated": _network_isolated(),
+            "filesystem_readonly": bool(os.statvfs("/").f_flag & os.ST_RDONLY),
             "rlimits": {
                 name: resource.getrlimit(kind)[1]
                 for name, kind in (

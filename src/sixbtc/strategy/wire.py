@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import select
 import struct
+import time
 from typing import IO, Any
 
 import numpy as np
@@ -83,6 +86,19 @@ def decode_array(blob: bytes) -> np.ndarray:
     return array
 
 
+def json_default(value: Any) -> Any:
+    """``json.dumps`` hook: numpy scalars become Python scalars; anything else raises.
+
+    Raises
+    ------
+    TypeError
+        For values that are not numpy scalars (e.g. arrays, objects).
+    """
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"value of type {type(value).__name__} is not JSON-serialisable")
+
+
 def encode_message(header: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bytes:
     """Encode one message (JSON header + arrays) as bytes.
 
@@ -100,7 +116,7 @@ def encode_message(header: dict[str, Any], arrays: dict[str, np.ndarray] | None 
     """
     blobs = [(name, encode_array(arr)) for name, arr in (arrays or {}).items()]
     full = dict(header, arrays=[{"name": n, "nbytes": len(b)} for n, b in blobs])
-    raw = json.dumps(full, separators=(",", ":")).encode("utf-8")
+    raw = json.dumps(full, separators=(",", ":"), default=json_default).encode("utf-8")
     return b"".join([_LEN.pack(len(raw)), raw, *(b for _, b in blobs)])
 
 
@@ -159,3 +175,48 @@ def read_message(
         raise WireError(f"payload of {total} bytes exceeds the {max_payload_bytes}-byte cap")
     arrays = {s["name"]: decode_array(_read_exact(stream, s["nbytes"])) for s in specs}
     return header, arrays
+
+
+class DeadlineReader:
+    """File-like ``read(n)`` over a pipe fd that raises ``TimeoutError`` at a deadline.
+
+    Parameters
+    ----------
+    fd : int
+        Readable pipe file descriptor (``poll`` is used, so any fd number works).
+    deadline : float
+        ``time.monotonic()`` value (seconds) after which ``read`` raises ``TimeoutError``.
+    """
+
+    def __init__(self, fd: int, deadline: float) -> None:
+        self.fd, self.deadline = fd, deadline
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
+
+    def read(self, n: int) -> bytes:
+        chunks, got = [], 0
+        while got < n:
+            remaining_ms = (self.deadline - time.monotonic()) * 1000
+            if remaining_ms <= 0 or not self.poller.poll(remaining_ms):
+                raise TimeoutError
+            chunk = os.read(self.fd, min(n - got, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+
+def write_all(fd: int, payload: bytes, deadline: float) -> None:
+    """Write ``payload`` to a non-blocking pipe fd, raising ``TimeoutError`` at ``deadline``."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    view = memoryview(payload)
+    while view:
+        remaining_ms = (deadline - time.monotonic()) * 1000
+        if remaining_ms <= 0 or not poller.poll(remaining_ms):
+            raise TimeoutError
+        try:
+            view = view[os.write(fd, view[: 1 << 20]) :]
+        except BlockingIOError:
+            continue

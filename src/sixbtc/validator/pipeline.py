@@ -74,8 +74,10 @@ def spread_param_sets(spec: StrategySpec, count: int) -> list[dict[str, Any]]:
 
 
 def _check_args(
-    sample: dict[str, np.ndarray], cut_points: int, max_param_sets: int, min_signals: int
+    code: str, sample: dict[str, np.ndarray], cut_points: int, max_param_sets: int, min_signals: int
 ) -> None:
+    if not isinstance(code, str):
+        raise ValueError(f"code must be a str of Python source, got {type(code).__name__}")
     for name, value, low in (
         ("cut_points", cut_points, 1),
         ("max_param_sets", max_param_sets, 1),
@@ -145,7 +147,7 @@ def validate(
     ValueError
         Bad arguments (named). Strategy failures never raise: they are in the report.
     """
-    _check_args(sample, cut_points, max_param_sets, min_signals)
+    _check_args(code, sample, cut_points, max_param_sets, min_signals)
     static = _static_phases(code)
     if static is not None:
         return static

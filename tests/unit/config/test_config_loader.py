@@ -71,7 +71,7 @@ def test_file_values_override_defaults(tmp_path: Path) -> None:
         ("active_pool: 5\n", "active_pool: expected mapping"),
         ("active_pool:\n  max_sise: 10\n", "active_pool.max_sise: unknown key"),
         ("activ_pool:\n  max_size: 10\n", "activ_pool: unknown key"),
-        ("rotator:\n  max_per_type: 0\n", "rotator.max_per_type: "),
+        ("rotator:\n  max_per_type: 0\n", "rotator.max_per_type: Input should be greater than or equal to 1"),
     ],
 )
 def test_bad_key_or_type_names_the_key_path(tmp_path: Path, text: str, expected: str) -> None:

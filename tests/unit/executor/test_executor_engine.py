@@ -369,3 +369,23 @@ def test_positions_of_strategies_not_running_are_left_alone() -> None:
     ex, _, _ = make(bars, {}, store=store)
     ex.on_bar(bars[0])
     assert store.trades == [] and len(store.open_positions()) == 1
+
+
+def test_replay_from_before_a_recovered_entry_skips_the_processed_bars() -> None:
+    # `run --once` twice: the second replay starts before the position of the first one opened.
+    store = MemoryStore()
+    _stored_long_position(store)
+    store.positions[1]["entry_ts"] = ts(10)
+    bars = flat_bars(14)
+    bars[1] = Bar("BTC", "1h", ts(1), 99.0, 99.5, 97.0, 97.5)      # under the stop, before entry
+    bars[12] = Bar("BTC", "1h", ts(12), 99.0, 99.5, 97.0, 97.5)    # under the stop, after entry
+    ex, broker, _ = make(bars, {3: (False, True), 5: (True, False)}, store=store)
+    for bar in bars[:11]:
+        ex.on_bar(bar)
+    assert store.trades == [] and broker.submitted == []
+    assert ex.signals.calls == []  # no decision on bars processed before the restart
+    for bar in bars[11:]:
+        ex.on_bar(bar)
+    (trade,) = store.trades
+    assert trade.exit_ts == ts(12) and trade.exit_reason is ExitReason.STOP_LOSS
+    assert trade.exit_ts > trade.entry_ts

@@ -11,7 +11,7 @@ from sixbtc.core.errors import ConfigError, DataError, StrategyRejected
 from sixbtc.strategy import indicators as ind
 from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
 
-HEAD = '''
+HEAD = """
 import numpy as np
 import pandas as pd
 from sixbtc.strategy import indicators as ind
@@ -25,31 +25,41 @@ class Strategy_MOM_abcd1234:
 
     def signals(self, data, params):
         close = data["close"]
-'''
-SMA_BODY = '''
+"""
+SMA_BODY = """
         fast = ind.sma(close, params["fast"])
         slow = ind.sma(close, params["slow"])
         return ind.cross_above(fast, slow), ind.cross_below(fast, slow)
-'''
+"""
 SMA_CROSS = HEAD + SMA_BODY
-# mode 1 loops forever, mode 2 allocates ~80 GB, mode 3 imports os, otherwise SMA cross.
-MODAL = HEAD + '''
+# mode 1 loops forever, mode 2 reserves 1.5 GiB (> memory_mb, fine without RLIMIT_AS),
+# mode 3 imports os, otherwise SMA cross.
+MODAL = (
+    HEAD
+    + """
         if params["mode"] == 1:
             while True:
                 pass
         if params["mode"] == 2:
-            x = np.ones((100_000, 100_000))
+            x = np.empty(3 * 2**30 // 16)  # 1.5 GiB of address space, never touched
         if params["mode"] == 3:
             import os
-''' + SMA_BODY
+"""
+    + SMA_BODY
+)
 
 
 def _walk(n: int, seed: int = 1) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     open_ = np.concatenate(([100.0], close[:-1]))
-    return {"open": open_, "high": np.maximum(open_, close) * 1.002,
-            "low": np.minimum(open_, close) * 0.998, "close": close, "volume": np.full(n, 5.0)}
+    return {
+        "open": open_,
+        "high": np.maximum(open_, close) * 1.002,
+        "low": np.minimum(open_, close) * 0.998,
+        "close": close,
+        "volume": np.full(n, 5.0),
+    }
 
 
 def _expected_sma(close: np.ndarray, fast: int, slow: int):
@@ -106,6 +116,7 @@ def test_timeout_kills_worker_and_next_call_recovers_transparently(sandbox):
 
 
 def test_memory_bomb_is_stopped_by_the_address_space_limit(sandbox):
+    assert sandbox.limits.memory_mb == 1024
     sandbox.load(MODAL)
     data = _walk(300)
     params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 2}
@@ -156,6 +167,8 @@ def test_contract_violations_at_load(sandbox):
     with pytest.raises(StrategyRejected) as info:
         sandbox.load(SMA_CROSS.replace('"sl_pct": [0.02], ', ""))
     assert info.value.reason == "contract:invalid_spec" and "sl_pct" in info.value.detail
+    with pytest.raises(StrategyRejected, match="contract:source"):
+        sandbox.load("#" * 300_000)
     with pytest.raises(StrategyRejected) as info:
         sandbox.load("x = 1\n")
     assert info.value.reason == "contract:strategy_class"
@@ -164,7 +177,9 @@ def test_contract_violations_at_load(sandbox):
     assert info.value.reason == "execution:error" and "SyntaxError" in info.value.detail
 
 
-ESCAPE = HEAD + '''
+ESCAPE = (
+    HEAD
+    + """
         os = pd.io.common.os            # the in-process filter is not the boundary ...
         secret = "SIXBTC_TEST_SECRET" in os.environ
         fd = os.open("/proc/self/net/dev", os.O_RDONLY)
@@ -177,11 +192,28 @@ ESCAPE = HEAD + '''
                 fh.write(b"x" * (3 * 1024 * 1024))
         if params["mode"] == 5:
             os.abort()
+        if params["mode"] == 6:
+            with open_file(os, params["path"]) as fh:
+                fh.write(b"planted")
         return np.full(n, secret), np.full(n, only_lo)
 
 def open_file(os, name):
     return os.fdopen(os.open(name, os.O_WRONLY | os.O_CREAT), "wb")
-'''
+"""
+)
+
+
+def test_host_files_cannot_be_written_when_mounts_are_read_only(sandbox, tmp_path):
+    sandbox.load(ESCAPE)
+    target = tmp_path / "planted.txt"
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 6}
+    if sandbox.filesystem_readonly is None:
+        sandbox.signals(_walk(20), [dict(params, mode=0)])
+    if not sandbox.filesystem_readonly:
+        pytest.skip("no CAP_SYS_ADMIN here: mount namespace unavailable (documented fallback)")
+    with pytest.raises(StrategyRejected, match="Read-only file system"):
+        sandbox.signals(_walk(20), [dict(params, path=str(target))])
+    assert not target.exists()
 
 
 def test_process_limits_hold_even_when_strategy_code_reaches_os(sandbox, monkeypatch):
@@ -192,9 +224,10 @@ def test_process_limits_hold_even_when_strategy_code_reaches_os(sandbox, monkeyp
     secret, only_lo = sandbox.signals(_walk(20), [params])
     assert not secret.any(), "the worker environment must not contain the parent's secrets"
     assert only_lo.all() == bool(sandbox.network_isolated)
-    with pytest.raises(StrategyRejected) as info:  # RLIMIT_FSIZE = 1 MiB
+    with pytest.raises(StrategyRejected) as info:  # read-only mounts, else RLIMIT_FSIZE = 1 MiB
         sandbox.signals(_walk(20), [dict(params, mode=4)])
-    assert info.value.reason == "execution:error" and "File too large" in info.value.detail
+    why = "Read-only file system" if sandbox.filesystem_readonly else "File too large"
+    assert info.value.reason == "execution:error" and why in info.value.detail
     with pytest.raises(StrategyRejected) as info:
         sandbox.signals(_walk(20), [dict(params, mode=5)])
     assert info.value.reason == "sandbox:crashed" and "SIGABRT" in info.value.detail
@@ -214,8 +247,16 @@ def test_bad_inputs_raise_named_errors(sandbox):
         sandbox.signals(dict(data, close=data["close"].reshape(2, 5)), [good])
     with pytest.raises(ValueError, match="params_list"):
         sandbox.signals(data, [])
+    with pytest.raises(ValueError, match="JSON"):
+        sandbox.signals(data, [dict(good, fast=object())])
+    numpy_params = dict(good, fast=np.int64(5), slow=np.int32(30))  # numpy scalars are fine
+    np.testing.assert_array_equal(
+        sandbox.signals(data, [numpy_params])[0], sandbox.signals(data, [good])[0]
+    )
     with pytest.raises(ConfigError, match="memory_mb"):
         StrategySandbox(SandboxLimits(memory_mb=0))
+    with pytest.raises(ConfigError, match="cpu_s must be a positive int"):
+        StrategySandbox(SandboxLimits(cpu_s=1.5))
 
 
 def test_per_call_overhead_is_small(sandbox):
@@ -240,12 +281,15 @@ def test_cpu_limit_kills_a_busy_worker_before_the_wall_clock_limit():
         assert time.monotonic() - t0 < 10.0
 
 
-PATCHER = HEAD + '''
+PATCHER = (
+    HEAD
+    + """
         ind.sma = lambda x, n: x * 0.0 + 1.0          # tries to poison later strategies
         sys_mod = pd.compat.sys
         numba_loaded = "numba" in sys_mod.modules
         return np.full(len(close), numba_loaded), np.zeros(len(close), dtype=bool)
-'''
+"""
+)
 
 
 def test_each_load_gets_a_fresh_worker_and_numba_is_never_imported():
@@ -263,5 +307,57 @@ def test_each_load_gets_a_fresh_worker_and_numba_is_never_imported():
 
 
 def test_worker_that_cannot_start_raises_config_error():
-    with StrategySandbox(SandboxLimits(memory_mb=40)) as sb, pytest.raises(ConfigError, match="memory_mb=40"):
+    with (
+        StrategySandbox(SandboxLimits(memory_mb=40)) as sb,
+        pytest.raises(ConfigError, match="memory_mb=40"),
+    ):
         sb.load(SMA_CROSS)
+
+
+FORGER = (
+    HEAD
+    + """
+        os = pd.io.common.os
+        buf = pd.io.common.BytesIO()
+        np.lib.format.write_array(buf, np.zeros((7, 3), dtype=np.uint8))
+        blob = buf.getvalue()
+        if params["mode"] == 7:   # a well-framed reply with arrays of the wrong shape
+            head = ('{"ok":true,"cpu_s":0,"arrays":[{"name":"entries","nbytes":%d},'
+                    '{"name":"exits","nbytes":%d}]}' % (len(blob), len(blob))).encode()
+            message = len(head).to_bytes(4, "big") + head + blob + blob
+        else:                     # a header claiming 2 GB
+            message = b"\\x7f\\xff\\xff\\xff"
+        for fd in range(3, 12):
+            try:
+                os.write(fd, message)
+            except Exception:
+                pass
+        return close > 0, close < 0
+"""
+)
+
+
+@pytest.mark.parametrize("mode", [7, 8])
+def test_forged_replies_from_a_compromised_worker_are_rejected(sandbox, mode):
+    sandbox.load(FORGER)
+    params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": mode}
+    with pytest.raises(StrategyRejected) as info:
+        sandbox.signals(_walk(40), [params])
+    assert info.value.reason == "sandbox:crashed"
+    assert "mis-shaped" in info.value.detail or "exceeds" in info.value.detail
+    assert sandbox.worker_pid is None  # the compromised worker was killed
+
+
+def test_without_fresh_worker_per_load_one_worker_serves_several_strategies():
+    with StrategySandbox(fresh_worker_per_load=False) as sb:
+        sb.load(MODAL)
+        params = {"fast": 10, "slow": 60, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
+        sb.signals(_walk(100), [params])
+        pid = sb.worker_pid
+        sb.load(SMA_CROSS)
+        data = _walk(500, seed=9)
+        entries, exits = sb.signals(data, [params])
+        want = _expected_sma(data["close"], 10, 60)
+        np.testing.assert_array_equal(entries[0], want[0])
+        np.testing.assert_array_equal(exits[0], want[1])
+        assert sb.worker_pid == pid and sb.starts == 1

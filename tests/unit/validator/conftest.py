@@ -19,9 +19,13 @@ def _random_walk(n: int, seed: int = 7) -> dict[str, np.ndarray]:
     close = 30_000 * np.exp(np.cumsum(rng.normal(0, 0.008, n)))
     open_ = np.concatenate(([30_000.0], close[:-1]))
     wick = np.abs(rng.normal(0, 0.003, (2, n)))
-    return {"open": open_, "high": np.maximum(open_, close) * (1 + wick[0]),
-            "low": np.minimum(open_, close) * (1 - wick[1]), "close": close,
-            "volume": rng.uniform(100, 1000, n)}
+    return {
+        "open": open_,
+        "high": np.maximum(open_, close) * (1 + wick[0]),
+        "low": np.minimum(open_, close) * (1 - wick[1]),
+        "close": close,
+        "volume": rng.uniform(100, 1000, n),
+    }
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +37,9 @@ def sample() -> dict[str, np.ndarray]:
     import pandas as pd
 
     frame = pd.read_parquet(path).tail(SAMPLE_BARS)
-    return {k: frame[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close", "volume")}
+    return {
+        k: frame[k].to_numpy(dtype=np.float64) for k in ("open", "high", "low", "close", "volume")
+    }
 
 
 @pytest.fixture(scope="session")

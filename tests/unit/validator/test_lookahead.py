@@ -35,7 +35,7 @@ class FuncSource:
 
 def _momentum(close, p):  # causal: close above its value p["n"] bars ago
     out = np.zeros(len(close), dtype=bool)
-    out[p["n"]:] = close[p["n"]:] > close[: -p["n"]] * 1.01
+    out[p["n"] :] = close[p["n"] :] > close[: -p["n"]] * 1.01
     return out
 
 
