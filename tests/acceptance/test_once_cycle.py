@@ -74,6 +74,7 @@ def test_every_strategy_is_accounted_for(cycle) -> None:
     counts = c.strategies.counts_by_status()
     rejected = sum(c.strategies.rejections_by_reason().values())
     assert report.counts["generated"] > 0
+    assert report.counts["retested"] == 0  # nothing is due for a re-test in a fresh home
     assert counts["GENERATED"] == 0 and counts["VALIDATED"] == 0, "queues must be drained by --once"
     assert sum(counts.values()) + rejected == report.counts["generated"]
     with c.engine.connect() as conn:
@@ -94,6 +95,9 @@ def test_pool_and_live_respect_limits(cycle) -> None:
     for rec in live:
         assert rec.timeframe in ("1h", "4h") and rec.params and rec.symbols
         assert {"sl_pct", "tp_pct"} <= set(rec.params)
+        m = rec.metrics
+        assert m["trials"] > 0 and m["shuffle_pvalue"] <= 0.1 and m["wfa_consistency"] >= 0.5  # gates held
+        assert len(m["wfa_folds"]) == 4 and m["shuffle"]["n_permutations"] == 50
         sub = c.trading.subaccount_of(rec.id)
         assert sub is not None and sub["mode"] == "paper"
         with c.engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""The factory's roles: generator, validator and backtester, one unit of work at a time.
+"""The factory's roles: generator, validator, backtester and re-tester, one unit of work at a time.
 
 Each ``*_one`` function claims one strategy atomically, processes it and writes the verdict
 with its fencing token, so any number of processes (or machines, on PostgreSQL) can run
@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 
 from sixbtc.app.container import Container
-from sixbtc.app.window import CycleWindow
-from sixbtc.backtester.protocol import BacktestPlan, aggregate_oos, portfolio_equity, run_backtest
+from sixbtc.app.window import CycleWindow, symbols_by_timeframe
+from sixbtc.backtester.protocol import (
+    BacktestOutcome,
+    BacktestPlan,
+    aggregate_oos,
+    portfolio_equity,
+    run_backtest,
+    run_retest,
+)
+from sixbtc.backtester.search import SearchConfig
+from sixbtc.config.sections import BacktestSection
 from sixbtc.core.errors import DataError, StaleClaim, StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.generator.factory import generate
@@ -63,12 +72,19 @@ def validation_sample(c: Container, window: CycleWindow) -> dict[str, np.ndarray
 
 
 def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.ndarray], worker: str) -> bool:
-    """Claim one GENERATED strategy and validate it. Returns False when none was waiting."""
+    """Claim one GENERATED strategy and validate it. Returns False when none was waiting.
+
+    A pass records the warm-up the strategy needs in the VALIDATED event's detail
+    (``warmup_bars=W``); a rejection is stored with phase ``validator:<phase>``, the rule as
+    the reason (e.g. ``ast:negative_shift``, ``warmup:exceeds_config``) and the detail.
+    Strategies needing more warm-up than ``backtest.warmup_bars`` are rejected.
+    """
     rec = c.strategies.claim(StrategyStatus.GENERATED, worker)
     if rec is None:
         return False
     try:
-        report = validate(rec.code, sandbox, sample, cut_points=c.settings.validator.cut_points)
+        report = validate(rec.code, sandbox, sample, cut_points=c.settings.validator.cut_points,
+                          allowed_warmup=c.settings.backtest.warmup_bars)
         if report.passed:
             c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.VALIDATED, phase="validator",
                                     reason="validated", detail=report.detail[:500])
@@ -91,12 +107,29 @@ def _fail(c: Container, rec: StrategyRecord, phase: str, exc: Exception) -> None
                                 reason=f"error:{type(exc).__name__}", detail=str(exc)[:1000])
 
 
+def code_seed(code_hash: str) -> int:
+    """A reproducible 64-bit seed derived from a strategy's code hash."""
+    return int(hashlib.sha256(code_hash.encode()).hexdigest()[:16], 16)
+
+
 def sample_params(grid: list[dict[str, Any]], limit: int, code_hash: str) -> list[dict[str, Any]]:
     """At most ``limit`` parameter sets of ``grid``, sampled reproducibly (seeded by the code hash)."""
     if len(grid) <= limit:
         return grid
-    rng = np.random.default_rng(int(hashlib.sha256(code_hash.encode()).hexdigest()[:16], 16))
+    rng = np.random.default_rng(code_seed(code_hash))
     return [grid[i] for i in sorted(rng.choice(len(grid), size=limit, replace=False))]
+
+
+def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[str, list[str]],
+                  code_hash: str) -> BacktestPlan:
+    """The protocol plan from the ``backtest`` settings: IS ``[is_start, oos_start)``, OOS
+    ``[oos_start, replay_start)``; the shuffle seed comes from the code hash (31 bits)."""
+    return BacktestPlan(symbols_by_tf, window.is_start, window.oos_start, window.replay_start, bt.warmup_bars,
+                        bt.fee_rate, bt.slippage_bps, bt.min_trades, bt.max_degradation,
+                        search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins),
+                        wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
+                        shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
+                        shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31)
 
 
 def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
@@ -109,13 +142,11 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
     rec = c.strategies.claim(StrategyStatus.VALIDATED, worker)
     if rec is None:
         return False
-    bt = c.settings.backtest
     try:
         spec = sandbox.load(rec.code)
         wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
-        plan = BacktestPlan(wanted, window.is_start, window.oos_start, window.replay_start, bt.warmup_bars,
-                            bt.fee_rate, bt.slippage_bps, bt.min_trades, bt.max_degradation)
-        params_list = sample_params(spec.grid(), bt.max_param_sets, rec.code_hash)
+        plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
+        params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
         outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
         if outcome.reason is not None:
             c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
@@ -131,6 +162,79 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
         c.strategies.release(rec.id, rec.claim_token)
         raise
     return True
+
+
+def retest_due_before(c: Container) -> datetime:
+    """ACTIVE strategies last backtested before this instant are due for a re-test."""
+    return c.clock.now() - timedelta(days=c.settings.retest.interval_days)
+
+
+def count_due_retests(c: Container) -> int:
+    """Number of unclaimed ACTIVE strategies due for a re-test (see :func:`retest_due_before`)."""
+    cutoff = retest_due_before(c)
+
+    def due(ts: datetime | None) -> bool:
+        return ts is not None and (ts if ts.tzinfo else ts.replace(tzinfo=UTC)) < cutoff
+    return sum(1 for r in c.strategies.list_by_status(StrategyStatus.ACTIVE) if due(r.last_backtested_at))
+
+
+def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, worker: str,
+               symbols_by_tf: dict[str, list[str]] | None = None) -> bool:
+    """Claim the ACTIVE strategy with the oldest ``last_backtested_at`` that is due, re-test it.
+
+    Assigned timeframe, stored parameters, the window's IS+OOS span (recent data; in
+    ``run --once`` the replay days stay held out). A failed gate retires it with the gate's
+    reason; otherwise :meth:`PoolRepository.revalidate_after_retest` keeps it with the new
+    score or retires it (pool rules). With no covering data it stays ACTIVE and its
+    ``last_backtested_at`` moves on (``retest:no_data``). ``symbols_by_tf`` None = computed
+    from the store. Returns False when nothing was due.
+    """
+    rec = c.strategies.claim(StrategyStatus.ACTIVE, worker, oldest_backtest_first=True,
+                             backtested_before=retest_due_before(c))
+    if rec is None:
+        return False
+    try:
+        if symbols_by_tf is None:
+            symbols_by_tf = symbols_by_timeframe(c.store, c.settings, window, [r["symbol"] for r in c.coins.active()])
+        spec = sandbox.load(rec.code)
+        tf = rec.timeframe or ""
+        plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash)
+        outcome = run_retest(sandbox, c.store, plan, tf, dict(rec.params or {}), spec.direction.sign)
+        _retest_verdict(c, rec, outcome, window)
+    except StrategyRejected as exc:
+        c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.RETIRED, phase="retest", reason=exc.reason,
+                                detail=exc.detail, last_backtested_at=c.clock.now())
+    except StaleClaim:
+        pass
+    except Exception as exc:  # noqa: BLE001
+        _fail(c, rec, "retest", exc)
+    except BaseException:  # shutdown (SIGINT/SIGTERM): give the claim back, then stop
+        c.strategies.release(rec.id, rec.claim_token)
+        raise
+    return True
+
+
+def _retest_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, window: CycleWindow) -> None:
+    now = c.clock.now()
+    if outcome.reason == "backtest:no_data":
+        c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.ACTIVE, phase="retest",
+                                reason="retest:no_data", detail=outcome.detail, last_backtested_at=now)
+        return
+    if outcome.reason is not None:
+        c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.RETIRED, phase="retest",
+                                reason=outcome.reason.replace("backtest:", "retest:"), detail=outcome.detail,
+                                last_backtested_at=now)
+        return
+    oos = aggregate_oos(outcome.best)
+    proto = protocol_metrics(outcome)
+    value = score(score_inputs(oos, proto["wfa_consistency"]), c.settings.scoring)
+    flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency")}
+    c.results.add_many(rec.id, "retest", _result_rows(outcome, value, window, flat))
+    retest = dict(oos, is_sharpe=outcome.best.is_sharpe, score=value, at=now.isoformat(), **proto)
+    metrics = dict(rec.metrics or {}, retest=retest)
+    ap = c.settings.active_pool
+    c.pool.revalidate_after_retest(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
+                                   metrics=metrics, last_backtested_at=now)
 
 
 def behaviour_fingerprint(timeframe: str, oos: dict[str, float]) -> str:
@@ -151,7 +255,47 @@ def _duplicate_of(c: Container, fingerprint: str) -> str | None:
     return None
 
 
-def _store_and_pool(c: Container, rec: StrategyRecord, outcome: Any, window: CycleWindow, direction: str) -> None:
+def score_inputs(oos: dict[str, float], wfa_consistency: float | None) -> ScoreInputs:
+    """Scorer inputs from pooled OOS metrics.
+
+    ``consistency`` is the mean of the share of coins profitable out of sample and the
+    walk-forward consistency (share of folds profitable) when a WFA ran, else the former alone.
+    """
+    consistency = oos["consistency"] if wfa_consistency is None else 0.5 * (oos["consistency"] + wfa_consistency)
+    return ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
+                       oos["max_drawdown"], consistency, oos["n_trades"])
+
+
+def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
+    """What the strategy's ``metrics`` JSON records about the protocol (WFA, shuffle, trials)."""
+    out: dict[str, Any] = {"trials": outcome.trials, "wfa_consistency": None, "wfa_efficiency": None,
+                           "shuffle_pvalue": None}
+    if outcome.wfa is not None:
+        out.update(wfa_consistency=outcome.wfa.consistency, wfa_efficiency=outcome.wfa.efficiency,
+                   wfa_folds=[f.to_json() for f in outcome.wfa.folds])
+    if outcome.shuffle is not None:
+        out.update(shuffle_pvalue=outcome.shuffle.pvalue, shuffle=outcome.shuffle.to_json())
+    return out
+
+
+def _result_rows(outcome: BacktestOutcome, value: float, window: CycleWindow, extra: dict[str, Any]) -> list[dict]:
+    """Per-coin rows of the assigned timeframe, its aggregate row (score, equity, protocol
+    figures) and one aggregate row per other timeframe's best choice."""
+    best = outcome.best
+    span = {"data_start": window.is_start, "data_end": window.replay_start}
+    rows = [dict(span, timeframe=best.timeframe, symbol=cr.symbol, params=best.params, is_metrics=cr.is_metrics,
+                 oos_metrics=cr.oos_metrics, score=None, equity_curve=None) for cr in best.coins]
+    rows.append(dict(span, timeframe=best.timeframe, symbol=None, params=best.params,
+                     is_metrics={"sharpe": best.is_sharpe}, oos_metrics=dict(aggregate_oos(best), **extra),
+                     score=value, equity_curve=portfolio_equity(best)))
+    rows += [dict(span, timeframe=r.timeframe, symbol=None, params=r.params, is_metrics={"sharpe": r.is_sharpe},
+                  oos_metrics=dict(aggregate_oos(r), trials=r.trials), score=None, equity_curve=None)
+             for r in outcome.runs if r is not best]
+    return rows
+
+
+def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, window: CycleWindow,
+                    direction: str) -> None:
     best = outcome.best
     oos = aggregate_oos(best)
     fingerprint = behaviour_fingerprint(best.timeframe, oos)
@@ -160,20 +304,14 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: Any, window: Cyc
         c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
                             detail=f"trades exactly like {twin} out of sample")
         return
-    value = score(ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
-                              oos["max_drawdown"], oos["consistency"], oos["n_trades"]), c.settings.scoring)
+    proto = protocol_metrics(outcome)
+    value = score(score_inputs(oos, proto["wfa_consistency"]), c.settings.scoring)
     ranked = sorted(best.coins, key=lambda cr: cr.oos_metrics["sharpe"], reverse=True)
     live = [cr.symbol for cr in ranked if cr.oos_metrics["total_return"] > 0][:LIVE_COINS] or \
         [cr.symbol for cr in sorted(best.coins, key=lambda cr: cr.is_metrics["sharpe"], reverse=True)][:LIVE_COINS]
-    rows = [{"timeframe": best.timeframe, "symbol": cr.symbol, "params": best.params, "is_metrics": cr.is_metrics,
-             "oos_metrics": cr.oos_metrics, "score": None, "equity_curve": None, "data_start": window.is_start,
-             "data_end": window.replay_start} for cr in best.coins]
-    rows.append({"timeframe": best.timeframe, "symbol": None, "params": best.params, "is_metrics": {"sharpe": best.is_sharpe},
-                 "oos_metrics": oos, "score": value, "equity_curve": portfolio_equity(best),
-                 "data_start": window.is_start, "data_end": window.replay_start})
-    c.results.add_many(rec.id, "first", rows)
-    metrics = dict(oos, is_sharpe=best.is_sharpe, trials=outcome.trials, direction=direction,
-                   fingerprint=fingerprint)
+    flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue")}
+    c.results.add_many(rec.id, "first", _result_rows(outcome, value, window, flat))
+    metrics = dict(oos, is_sharpe=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
     ap = c.settings.active_pool
     c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
                      params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sixbtc.app.container import Container
-from sixbtc.app.factory_roles import generate_batch
+from sixbtc.app.factory_roles import count_due_retests, generate_batch
 from sixbtc.app.trading import monitor_now, paper_replay, rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
-from sixbtc.app.workers import run_role_pool
+from sixbtc.app.workers import backtest_roles, run_role_pool
 
 
 @dataclass
@@ -48,7 +48,11 @@ def _timed(report: CycleReport, stage: str, progress: StageProgress, total: int 
 
 def run_once(c: Container, n_generate: int, progress: StageProgress | None = None,
              seed: int | None = None) -> CycleReport:
-    """Generate, validate, backtest, pool, rotate, paper-trade the replay, monitor.
+    """Generate, validate, backtest, re-test, pool, rotate, paper-trade the replay, monitor.
+
+    The backtest stage runs ``workers + elastic_workers`` VALIDATED workers (capped at the
+    CPU count); the re-test stage then re-tests the ACTIVE strategies that are due
+    (``retest.interval_days``; usually none in a fresh home) on the same held-out windows.
 
     Raises
     ------
@@ -58,16 +62,21 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
     p = progress or StageProgress()
     report = CycleReport(plan_window(c.store, c.settings))
     rng = np.random.default_rng(seed if seed is not None else c.settings.generator.seed)
+    bt = c.settings.backtest
+    backtest_workers = len(backtest_roles(bt.workers, bt.elastic_workers))
     with _timed(report, "generate", p, n_generate):
         created, dupes = generate_batch(c, n_generate, rng)
         report.counts.update(generated=created, duplicates=dupes)
     for stage, key, role, workers, status in (
             ("validate", "validator_processed", "validator", c.settings.generator.workers, "GENERATED"),
-            ("backtest", "backtester_processed", "backtester", c.settings.backtest.workers, "VALIDATED")):
+            ("backtest", "backtester_processed", "backtester", backtest_workers, "VALIDATED")):
         total = c.strategies.counts_by_status()[status]
         with _timed(report, stage, p, total):
             tick = _ticker(c, stage, status, total, p)
             report.counts[key] = run_role_pool(c, role, workers, report.window, tick)
+    with _timed(report, "retest", p):
+        due = count_due_retests(c)
+        report.counts["retested"] = run_role_pool(c, "retester", min(backtest_workers, due), report.window) if due else 0
     with _timed(report, "rotate", p):
         report.counts["promoted"] = len(rotate_now(c))
     with _timed(report, "paper", p):

@@ -1,7 +1,9 @@
 """``sixbtc run`` as a continuous service: the factory and the executor in one process.
 
 The main loop runs factory batches (generate within the daily limit and back-pressure,
-then validator and backtester worker processes until their queues are empty) and one
+then validator and backtester worker processes until their queues are empty; the elastic
+backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
+ACTIVE strategies run on all backtest workers) and one
 executor step per ``executor.poll_interval_s``; APScheduler runs the rotator, the monitor and
 stale-claim release on their intervals (UTC). SIGINT/SIGTERM stop it cleanly: the loop ends
 after the current step, worker processes release their claims, sandboxes are closed.
@@ -20,11 +22,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from sixbtc.adapters.exchanges.paper import PaperBroker
 from sixbtc.app.container import Container
-from sixbtc.app.factory_roles import generate_batch
+from sixbtc.app.factory_roles import count_due_retests, generate_batch
 from sixbtc.app.market import market_client
 from sixbtc.app.trading import ArrayHistory, SandboxSignals, live_set, monitor_now, rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
-from sixbtc.app.workers import run_role_pool
+from sixbtc.app.workers import backtest_roles, run_role_pool
 from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
 from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
@@ -166,7 +168,11 @@ class Service:
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
             run_role_pool(self.c, "validator", self.c.settings.generator.workers, window)
+        bt = self.c.settings.backtest
+        roles = backtest_roles(bt.workers, bt.elastic_workers)
         if self.c.strategies.counts_by_status()["VALIDATED"] and not self.stop.is_set():
-            run_role_pool(self.c, "backtester", self.c.settings.backtest.workers, window)
+            run_role_pool(self.c, roles, len(roles), window)  # elastic workers take due re-tests first
+        elif (due := count_due_retests(self.c)) and not self.stop.is_set():
+            run_role_pool(self.c, "retester", min(len(roles), due), window)  # no VALIDATED work waits
         if created:
             self.log(f"factory: {created} generated; status {self.c.strategies.counts_by_status()}")

@@ -1,9 +1,16 @@
-"""Worker processes for the validator and backtester roles, and a pool that runs them.
+"""Worker processes for the validator, backtester, re-tester and elastic roles, and a pool
+that runs them.
 
 Each worker builds its own :class:`Container` (own engine, own sandbox) from the home
 directory and claims work from the database until none is left (or it is told to stop).
 SIGTERM in a worker is turned into :class:`KeyboardInterrupt`, so the current claim is
 released before the process exits.
+
+Roles: ``validator`` (GENERATED), ``backtester`` (VALIDATED), ``retester`` (due ACTIVE
+re-tests only) and ``elastic`` (a due re-test first, else a VALIDATED strategy; SPEC §3.4).
+:func:`backtest_roles` maps ``backtest.workers`` + ``backtest.elastic_workers`` onto the CPU
+count: the process pool never exceeds the cores, and the elastic workers are kept first, so
+on 2 cores the 4 + 1 default runs as 1 elastic + 1 VALIDATED worker (on 1 core: 1 elastic).
 """
 
 from __future__ import annotations
@@ -17,12 +24,12 @@ from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
 
 from sixbtc.app.container import Container
-from sixbtc.app.factory_roles import backtest_one, validate_one, validation_sample
+from sixbtc.app.factory_roles import backtest_one, retest_one, validate_one, validation_sample
 from sixbtc.app.home import Home
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
 from sixbtc.strategy.sandbox import StrategySandbox
 
-ROLES = ("validator", "backtester")
+ROLES = ("validator", "backtester", "retester", "elastic")
 
 
 def _sigterm_to_interrupt(_signum: int, _frame: object) -> None:
@@ -49,25 +56,55 @@ def role_worker(home_root: str, role: str, worker_id: str, window_json: dict[str
             sample = validation_sample(c, window)
             step = lambda: validate_one(c, sandbox, sample, worker_id)  # noqa: E731
         else:
-            preferred = [row["symbol"] for row in c.coins.active()]
-            symbols = symbols_by_timeframe(c.store, c.settings, window, preferred)
-            step = lambda: backtest_one(c, sandbox, window, symbols, worker_id)  # noqa: E731
+            step = _factory_step(c, sandbox, window, role, worker_id)
         while (max_items is None or done < max_items) and step():
             done += 1
     return done
 
 
-def run_role_pool(c: Container, role: str, workers: int, window: CycleWindow,
+def _factory_step(c: Container, sandbox: StrategySandbox, window: CycleWindow, role: str,
+                  worker_id: str) -> Callable[[], bool]:
+    preferred = [row["symbol"] for row in c.coins.active()]
+    symbols = symbols_by_timeframe(c.store, c.settings, window, preferred)
+    if role == "backtester":
+        return lambda: backtest_one(c, sandbox, window, symbols, worker_id)
+    if role == "retester":
+        return lambda: retest_one(c, sandbox, window, worker_id, symbols)
+    return lambda: (retest_one(c, sandbox, window, worker_id, symbols)
+                    or backtest_one(c, sandbox, window, symbols, worker_id))
+
+
+def backtest_roles(workers: int, elastic_workers: int, cpus: int | None = None) -> list[str]:
+    """Roles of the backtest pool: ``elastic_workers`` elastic + ``workers`` backtester
+    processes, at most ``cpus`` (default: the CPU count) in all, elastic ones kept first.
+
+    Raises
+    ------
+    ValueError
+        If ``workers < 1`` or ``elastic_workers < 0``.
+    """
+    if workers < 1 or elastic_workers < 0:
+        raise ValueError(f"backtest.workers must be >= 1 and elastic_workers >= 0, got {workers}, {elastic_workers}")
+    n = max(1, min(workers + elastic_workers, cpus or os.cpu_count() or 1))
+    return (["elastic"] * elastic_workers + ["backtester"] * workers)[:n]
+
+
+def run_role_pool(c: Container, role: str | list[str], workers: int, window: CycleWindow,
                   on_tick: Callable[[], None] | None = None) -> int:
     """Run ``workers`` processes of ``role`` until the queue is empty; return items processed.
 
-    ``on_tick`` is called about twice a second while they run (progress display).
+    ``role`` may be a list of roles, one per process (``workers`` is then ignored). At most
+    the CPU count of processes run. ``on_tick`` is called about twice a second while they
+    run (progress display).
     """
-    n = max(1, min(workers, os.cpu_count() or 1))
+    roles = [role] * workers if isinstance(role, str) else list(role)
+    if not roles:
+        raise ValueError("run_role_pool needs at least one worker")
+    roles = roles[: max(1, min(len(roles), os.cpu_count() or 1))]
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [pool.submit(role_worker, str(c.home.root), role, f"{role}-{os.getpid()}-{i}", window.to_json())
-                   for i in range(n)]
+    with ProcessPoolExecutor(max_workers=len(roles), mp_context=ctx) as pool:
+        futures = [pool.submit(role_worker, str(c.home.root), r, f"{r}-{os.getpid()}-{i}", window.to_json())
+                   for i, r in enumerate(roles)]
         while True:
             finished, pending = wait(futures, timeout=0.5)
             if on_tick is not None:

@@ -24,8 +24,13 @@ Simulation semantics
   target) the fill is at the open; else a level touched by low/high fills at the level; if
   the adverse level and the target are both touched in a bar, the adverse one is taken
   (conservative, as in SPEC 3.4).
-* **Leverage and liquidation** (isolated margin): notional = ``position_frac * equity *
-  leverage`` at entry (``position_frac = 1``, ``leverage = 1``: all-in, compounding, 1x).
+* **Sizing** (entry notional in USD from the equity ``E`` = cash before the entry fee):
+  ``sizing="equity_frac"`` (default): ``position_frac * E * leverage`` (``position_frac = 1``,
+  ``leverage = 1``: all-in, compounding, 1x); ``"fixed_notional"``: ``notional_usd`` per
+  trade; ``"risk"``: ``E * risk_per_trade / sl_pct`` so that a stop fill at the level loses
+  ``risk_per_trade`` of equity before fees and slippage (fixed-fractional sizing, Van Tharp
+  2007); ``sl_pct`` must then be > 0. The last two are capped at ``leverage * E``.
+* **Leverage and liquidation** (isolated margin):
   A long is liquidated when the price falls ``1 / leverage - 0.005`` (maintenance margin
   0.5 %) below the entry fill (short: rises). The liquidation level replaces the stop as the
   adverse level only when it is strictly closer than the stop (or there is no stop); its
@@ -58,6 +63,8 @@ from sixbtc.backtester.metrics import GridResult, SingleResult, single_from_kern
 from sixbtc.domain.trading import Direction
 
 MAX_LEVERAGE = 100.0
+SIZING_MODES = {"equity_frac": kernel.SIZE_EQUITY_FRAC,
+                "fixed_notional": kernel.SIZE_FIXED_NOTIONAL, "risk": kernel.SIZE_RISK}
 
 
 def _price_array(name: str, value: Any, n: int | None) -> np.ndarray:
@@ -149,9 +156,37 @@ def _window(start: Any, end: Any, n: int) -> tuple[int, int]:
     return int(start), int(end)
 
 
+def _sizing(sizing: Any, position_frac: Any, notional_usd: Any,
+            risk_per_trade: Any) -> tuple[int, float]:
+    """Return the kernel ``(sizing code, size_value)`` of the sizing arguments."""
+    if not isinstance(sizing, str) or sizing not in SIZING_MODES:
+        raise ValueError(f"sizing must be one of {sorted(SIZING_MODES)}, got {sizing!r}")
+    frac = _number("position_frac", position_frac, 0.0, 1.0, low_open=True)
+    if sizing != "equity_frac" and frac != 1.0:
+        raise ValueError(f"position_frac applies only to sizing='equity_frac', got "
+                         f"position_frac={position_frac!r} with sizing={sizing!r}")
+    params = {"fixed_notional": ("notional_usd", notional_usd, 1e15),
+              "risk": ("risk_per_trade", risk_per_trade, 1.0)}
+    for mode, (name, value, _) in params.items():
+        if mode != sizing and value is not None:
+            raise ValueError(f"{name} applies only to sizing={mode!r}, got sizing={sizing!r}")
+    if sizing == "equity_frac":
+        return kernel.SIZE_EQUITY_FRAC, frac
+    name, value, high = params[sizing]
+    if value is None:
+        raise ValueError(f"sizing={sizing!r} needs {name}")
+    return SIZING_MODES[sizing], _number(name, value, 0.0, high, low_open=True)
+
+
+def _check_risk_stops(sizing: int, sl: np.ndarray) -> None:
+    if sizing == kernel.SIZE_RISK and not np.all(sl > 0.0):
+        raise ValueError(f"sizing='risk' needs every sl_pct > 0 (notional = equity * "
+                         f"risk_per_trade / sl_pct), got sl_pct={sl}")
+
+
 def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, slippage_bps,
              funding_rate, max_bars_held, position_frac, leverage, init_cash, start, end,
-             bars_per_year) -> dict[str, Any]:
+             bars_per_year, sizing, notional_usd, risk_per_trade) -> dict[str, Any]:
     """Check every argument; return the kernel keyword arguments (shared by both runs)."""
     o = _price_array("open_", open_, None)
     n = o.shape[0]
@@ -168,6 +203,7 @@ def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, sl
     if isinstance(max_bars_held, bool) or not isinstance(max_bars_held, int | np.integer) \
             or max_bars_held < 0:
         raise ValueError(f"max_bars_held must be an int >= 0 (0 = off), got {max_bars_held!r}")
+    size_code, size_value = _sizing(sizing, position_frac, notional_usd, risk_per_trade)
     return dict(
         open_=o, high=h, low=lo, close=c,
         entries=_signal_array("entries", entries, n), exits=_signal_array("exits", exits, n),
@@ -175,7 +211,7 @@ def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, sl
         fee_rate=_number("fee_rate", fee_rate, 0.0, 0.1),
         slip=_number("slippage_bps", slippage_bps, 0.0, 1000.0) * 1e-4,
         funding=funding, max_bars_held=int(max_bars_held),
-        position_frac=_number("position_frac", position_frac, 0.0, 1.0, low_open=True),
+        sizing=size_code, size_value=size_value,
         leverage=_number("leverage", leverage, 1.0, MAX_LEVERAGE),
         init_cash=_number("init_cash", init_cash, 0.0, 1e15, low_open=True),
         start=start, end=end,
@@ -186,7 +222,8 @@ def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, sl
 def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, direction,
              fee_rate=0.00045, slippage_bps=2.0, funding_rate=None, max_bars_held=0,
              position_frac=1.0, leverage=1.0, init_cash=10_000.0, start=0, end=None,
-             bars_per_year=8760.0) -> GridResult:
+             bars_per_year=8760.0, sizing="equity_frac", notional_usd=None,
+             risk_per_trade=None) -> GridResult:
     """Backtest many parameter sets on one OHLC series; return their metrics.
 
     Parameters
@@ -210,14 +247,23 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
     max_bars_held : int
         Time-limit exit after this many bars (0 = off).
     position_frac, leverage : float
-        Entry notional = ``position_frac * equity * leverage``; ``position_frac`` in (0, 1],
-        ``leverage`` in [1, 100].
+        Entry notional = ``position_frac * equity * leverage`` (``sizing="equity_frac"``;
+        other modes need ``position_frac=1``); ``position_frac`` in (0, 1], ``leverage`` in
+        [1, 100] (also the notional cap ``leverage * equity`` of the other modes).
     init_cash : float
         Starting equity in USD.
     start, end : int
         Half-open window of bar indices (``end=None`` -> ``n_bars``).
     bars_per_year : float
         Annualisation factor (8760 for 1h bars; see :func:`bars_per_year`).
+    sizing : {"equity_frac", "fixed_notional", "risk"}
+        Position sizing mode (module docstring, "Sizing").
+    notional_usd : float, optional
+        Entry notional in USD per trade; required by, and only allowed with,
+        ``sizing="fixed_notional"``.
+    risk_per_trade : float, optional
+        Fraction of equity lost at the stop level (0.01 = 1 %), in (0, 1]; required by, and
+        only allowed with, ``sizing="risk"``.
 
     Returns
     -------
@@ -229,12 +275,14 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
     ValueError
         Naming the argument, for a wrong type, dtype, shape or value, a NaN/inf or
         non-positive price or inconsistent high/low inside the window, or a window outside
-        ``[0, n_bars]``.
+        ``[0, n_bars]``; for an unknown ``sizing``, a missing or misplaced ``notional_usd``
+        / ``risk_per_trade``, or ``sizing="risk"`` with an ``sl_pct`` that is not > 0.
     """
     kw = _prepare(open_, high, low, close, entries, exits, direction=direction,
                   fee_rate=fee_rate, slippage_bps=slippage_bps, funding_rate=funding_rate,
                   max_bars_held=max_bars_held, position_frac=position_frac, leverage=leverage,
-                  init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year)
+                  init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
+                  sizing=sizing, notional_usd=notional_usd, risk_per_trade=risk_per_trade)
     sl = _fraction_array("sl_pct", sl_pct)
     tp = _fraction_array("tp_pct", tp_pct)
     sizes = {sl.shape[0], tp.shape[0], kw["entries"].shape[1], kw["exits"].shape[1]} - {1}
@@ -246,6 +294,7 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
     n_params = sizes.pop() if sizes else 1
     sl = np.ascontiguousarray(np.broadcast_to(sl, (n_params,)))
     tp = np.ascontiguousarray(np.broadcast_to(tp, (n_params,)))
+    _check_risk_stops(kw["sizing"], sl)
     out = kernel.grid_kernel(sl_pct=sl, tp_pct=tp, **kw)
     return GridResult.from_kernel(out)
 
@@ -253,7 +302,8 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
 def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direction,
                fee_rate=0.00045, slippage_bps=2.0, funding_rate=None, max_bars_held=0,
                position_frac=1.0, leverage=1.0, init_cash=10_000.0, start=0, end=None,
-               bars_per_year=8760.0) -> SingleResult:
+               bars_per_year=8760.0, sizing="equity_frac", notional_usd=None,
+               risk_per_trade=None) -> SingleResult:
     """Backtest one parameter set and return its trades, equity curve and metrics.
 
     Parameters are those of :func:`run_grid`, except that ``entries`` and ``exits`` are
@@ -275,7 +325,8 @@ def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direc
     kw = _prepare(open_, high, low, close, entries, exits, direction=direction,
                   fee_rate=fee_rate, slippage_bps=slippage_bps, funding_rate=funding_rate,
                   max_bars_held=max_bars_held, position_frac=position_frac, leverage=leverage,
-                  init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year)
+                  init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
+                  sizing=sizing, notional_usd=notional_usd, risk_per_trade=risk_per_trade)
     for name in ("entries", "exits"):
         if kw[name].shape[1] != 1:
             raise ValueError(f"{name} must have one column in run_single, "
@@ -286,5 +337,6 @@ def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direc
         if arr.shape[0] != 1 or np.ndim(value) > 1:
             raise ValueError(f"{name} must be a scalar in run_single, got {value!r}")
         levels[name] = float(arr[0])
+    _check_risk_stops(kw["sizing"], np.array([levels["sl_pct"]]))
     out, trades, equity = kernel.single_kernel(sl=levels["sl_pct"], tp=levels["tp_pct"], **kw)
     return single_from_kernel(out, trades, equity)

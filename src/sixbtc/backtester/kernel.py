@@ -12,6 +12,8 @@ Array conventions
 * ``sl_pct, tp_pct``: float64 ``(n_params,)``, fractions of the entry fill price;
   ``0`` or ``NaN`` disables the level.
 * ``funding``: float64 ``(n_bars,)`` or ``(0,)`` when there is no funding.
+* ``sizing``: one of the ``SIZE_*`` codes; ``size_value`` its parameter (``position_frac``,
+  ``notional_usd`` or ``risk_per_trade``). ``SIZE_RISK`` needs every ``sl_pct > 0``.
 * ``out``: float64 ``(n_params, N_METRICS)``, columns in the order of the ``M_*`` constants.
 * ``trades`` (single run only): float64 ``(n_window, N_TRADE_COLS)``, columns ``T_*``.
 """
@@ -30,6 +32,11 @@ TAKE_PROFIT = 2
 TIME_LIMIT = 3
 LIQUIDATION = 4
 END_OF_DATA = 5
+
+# Position sizing modes (``sizing`` argument; ``size_value`` is the mode's parameter).
+SIZE_EQUITY_FRAC = 0  # notional = size_value (position_frac) * equity * leverage
+SIZE_FIXED_NOTIONAL = 1  # notional = min(size_value (USD), leverage * equity)
+SIZE_RISK = 2  # notional = min(equity * size_value (risk_per_trade) / sl, leverage * equity)
 
 MAINTENANCE_MARGIN = 0.005
 PROFIT_FACTOR_CAP = 1000.0
@@ -187,11 +194,21 @@ def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_r
 
 
 @njit(cache=True)
-def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, position_frac,
+def entry_notional(cash, sizing, size_value, leverage, sl):
+    """Entry notional in USD for equity ``cash`` under sizing mode ``sizing`` (``SIZE_*``)."""
+    if sizing == SIZE_FIXED_NOTIONAL:
+        return min(size_value, leverage * cash)
+    if sizing == SIZE_RISK:
+        return min(cash * size_value / sl, leverage * cash)
+    return size_value * cash * leverage  # same operation order as before sizing modes
+
+
+@njit(cache=True)
+def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size_value,
                 leverage, liq_dist):
     """Open a position at ``o`` on bar ``i`` sized from ``cash``; return the new cash."""
     entry_fill = fill_price(o, direction, slip)
-    notional = position_frac * cash * leverage
+    notional = entry_notional(cash, sizing, size_value, leverage, sl)
     fee = notional * fee_rate
     pos[P_ENTRY_IDX] = i
     pos[P_ENTRY_FILL] = entry_fill
@@ -256,7 +273,7 @@ def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year)
 
 @njit(cache=True)
 def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
-             funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+             funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
              bars_per_year, out_row, record, trades, equity_out):
     """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
 
@@ -293,8 +310,8 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
                 pos[P_FUNDING] += pay
                 cash -= pay
         elif i > start and cash > 0.0 and entries[i - 1, ecol] and not exits[i - 1, xcol]:
-            cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip,
-                               position_frac, leverage, liq_dist)
+            cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing,
+                               size_value, leverage, liq_dist)
             in_pos = True
         if in_pos:
             raw, reason = intrabar_exit(o, high[i], low[i], direction, pos[P_ADVERSE],
@@ -317,7 +334,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
 
 @njit(cache=True, parallel=True)
 def grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate,
-                slip, funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+                slip, funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
                 bars_per_year):
     """Run :func:`simulate` for every parameter set in parallel; return ``(n_params, N_METRICS)``."""
     n_params = sl_pct.shape[0]
@@ -326,14 +343,14 @@ def grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, directi
     no_equity = np.empty(0)
     for p in prange(n_params):
         simulate(open_, high, low, close, entries, exits, p, sl_pct[p], tp_pct[p], direction,
-                 fee_rate, slip, funding, max_bars_held, position_frac, leverage, init_cash,
+                 fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, init_cash,
                  start, end, bars_per_year, out[p], False, no_trades, no_equity)
     return out
 
 
 @njit(cache=True)
 def single_kernel(open_, high, low, close, entries, exits, sl, tp, direction, fee_rate, slip,
-                  funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+                  funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
                   bars_per_year):
     """Run one parameter set recording trades; return ``(metrics, trades, equity)``.
 
@@ -344,6 +361,6 @@ def single_kernel(open_, high, low, close, entries, exits, sl, tp, direction, fe
     trades = np.empty((end - start, N_TRADE_COLS))
     equity = np.empty(end - start)
     n = simulate(open_, high, low, close, entries, exits, 0, sl, tp, direction, fee_rate, slip,
-                 funding, max_bars_held, position_frac, leverage, init_cash, start, end,
+                 funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
                  bars_per_year, out, True, trades, equity)
     return out, trades[:n].copy(), equity

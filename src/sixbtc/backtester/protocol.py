@@ -1,15 +1,28 @@
-"""The backtest protocol (SPEC §3.4, first version): timeframes × coins × parameter grid,
-in-sample / out-of-sample split, selection on in-sample only, OOS verdict.
+"""The backtest protocol (SPEC §3.4): first backtest and re-test of one strategy.
 
-For each timeframe, each coin with full coverage of ``[is_start - warm-up, oos_end)`` is
-simulated for every parameter set in one :func:`~sixbtc.backtester.run_grid` call per window
-(IS ``[is_start, oos_start)``, OOS ``[oos_start, oos_end)``); indicator warm-up bars before
-``is_start`` feed the signals but are never traded. The parameter set with the best mean
-in-sample Sharpe across coins (with at least ``min_trades`` IS trades) is chosen per timeframe,
-and the timeframe whose choice has the best mean IS Sharpe becomes the assigned timeframe.
-Only then are its out-of-sample results looked at: too few OOS trades or an IS→OOS Sharpe
-degradation above ``max_degradation`` rejects the strategy. Walk-forward windows and the
-shuffle test come with the full protocol (issue 3).
+First backtest (:func:`run_backtest`), per configured timeframe:
+
+1. load every coin covering ``[is_start - warm-up, oos_end)`` (:mod:`~sixbtc.backtester.coinset`);
+2. search the sampled parameter sets by successive halving on the in-sample window
+   (:mod:`~sixbtc.backtester.search`); the best mean IS Sharpe (with ``min_trades`` IS
+   trades) is the timeframe's choice;
+3. trade that choice out of sample on every coin (per-coin metrics and equity).
+
+The timeframe whose choice has the best mean IS Sharpe becomes the assigned timeframe; only
+then are out-of-sample results looked at. Gates, in order (rejection reasons):
+``backtest:no_data``, ``backtest:too_few_trades`` (IS or OOS), ``backtest:degradation``
+(IS→OOS Sharpe degradation above ``max_degradation``), ``backtest:walkforward`` (WFA
+consistency below ``wfa_min_consistency``, :mod:`~sixbtc.backtester.walkforward`) and
+``backtest:shuffle`` (permutation p-value above ``shuffle_max_pvalue``,
+:mod:`~sixbtc.backtester.shuffle`; run last, it is the dearest).
+
+``trials`` counts every (parameter set, coin, timeframe, window) simulation of the strategy's
+own rules: search rungs, the OOS runs and the WFA folds. Shuffle-test simulations run on
+permuted data and are reported separately (:attr:`ShuffleResult.simulations`).
+
+Re-test (:func:`run_retest`): the assigned timeframe and the stored parameters only, on a
+new window: IS/OOS metrics, the same gates except the shuffle test, and WFA folds with the
+parameters fixed — about one simulation per coin and window instead of a search.
 """
 
 from __future__ import annotations
@@ -20,10 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sixbtc.backtester.engine import run_grid, run_single
-from sixbtc.backtester.metrics import GridResult, bars_per_year
+from sixbtc.backtester.coinset import CoinSeries, load_series
+from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.ports import CandleSource, SignalSource
-from sixbtc.domain.timeframe import Timeframe
+from sixbtc.backtester.search import SearchConfig, successive_halving
+from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
+from sixbtc.backtester.walkforward import WalkForward, walk_forward
 
 METRIC_KEYS = ("total_return", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor",
                "expectancy", "n_trades", "exposure", "avg_holding_bars")
@@ -33,8 +48,11 @@ METRIC_KEYS = ("total_return", "sharpe", "sortino", "max_drawdown", "win_rate", 
 class BacktestPlan:
     """Where and how to backtest one strategy.
 
-    ``symbols_by_tf`` lists candidate coins per timeframe; windows are UTC timestamps with
+    ``symbols_by_tf`` lists candidate coins per timeframe, most liquid first (the search
+    screens on the first ones); windows are UTC timestamps with
     ``is_start < oos_start < oos_end``; costs are fractions / basis points.
+    ``wfa_windows = 0`` or ``shuffle_permutations = 0`` switch those tests off;
+    ``seed`` seeds the shuffle test.
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -46,6 +64,13 @@ class BacktestPlan:
     slippage_bps: float
     min_trades: int
     max_degradation: float
+    search: SearchConfig = SearchConfig()
+    wfa_windows: int = 4
+    wfa_min_consistency: float = 0.5
+    shuffle_permutations: int = 50
+    shuffle_max_pvalue: float = 0.1
+    shuffle_coins: int = 3
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,132 +85,174 @@ class CoinRun:
 
 @dataclass(frozen=True)
 class TimeframeRun:
-    """Result of one timeframe: chosen parameters, IS/OOS aggregates, per-coin runs."""
+    """Result of one timeframe: chosen parameters (and their index in the sampled list),
+    mean IS Sharpe, per-coin runs, trials, the search's final candidates and the coin series
+    (kept for the walk-forward and shuffle tests)."""
 
     timeframe: str
     params: dict[str, Any]
     is_sharpe: float
     coins: list[CoinRun]
     trials: int
+    param_index: int = 0
+    survivors: list[int] = field(default_factory=list)
+    series: list[CoinSeries] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
 class BacktestOutcome:
-    """Verdict of a backtest. ``reason`` is ``None`` when it passed."""
+    """Verdict of a backtest. ``reason`` is ``None`` when it passed.
+
+    ``runs`` holds every timeframe's choice (``best`` is one of them); ``wfa`` and
+    ``shuffle`` are None when the test was off or not reached.
+    """
 
     reason: str | None
     detail: str
     best: TimeframeRun | None
     trials: int
+    runs: list[TimeframeRun] = field(default_factory=list)
+    wfa: WalkForward | None = None
+    shuffle: ShuffleResult | None = None
 
 
-def _arrays(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    return {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")}
-
-
-def _funding(candles: CandleSource, symbol: str, ts: pd.DatetimeIndex) -> np.ndarray:
-    rates = np.zeros(len(ts))
-    fr = candles.read_funding(symbol, ts[0], ts[-1] + pd.Timedelta(milliseconds=1))
-    if len(fr):
-        idx = ts.searchsorted(pd.DatetimeIndex(fr["timestamp"]))
-        ok = idx < len(ts)
-        hit = ok & (ts[np.minimum(idx, len(ts) - 1)] == pd.DatetimeIndex(fr["timestamp"]))
-        rates[idx[hit]] = fr["rate"].to_numpy()[hit]
-    return rates
-
-
-def _metrics_row(g: GridResult, j: int) -> dict[str, float]:
+def metrics_row(g: GridResult, j: int) -> dict[str, float]:
+    """Metrics of parameter-set position ``j`` of ``g`` keyed by :data:`METRIC_KEYS`."""
     return {k: float(getattr(g, k)[j]) for k in METRIC_KEYS}
 
 
-class _CoinGrid:
-    """IS and OOS grid results of one coin, plus what is needed to re-run the chosen set."""
+def _load(signals: SignalSource, candles: CandleSource, plan: BacktestPlan, timeframe: str,
+          params_list: list[dict[str, Any]], direction: int) -> list[CoinSeries]:
+    window = (plan.is_start, plan.oos_start, plan.oos_end)
+    return [s for sym in plan.symbols_by_tf.get(timeframe, [])
+            if (s := load_series(candles, signals, sym, timeframe, window, plan.warmup_bars, params_list,
+                                 direction, (plan.fee_rate, plan.slippage_bps))) is not None]
 
-    def __init__(self, symbol: str, data: dict[str, np.ndarray], funding: np.ndarray, entries: np.ndarray,
-                 exits: np.ndarray, i_is: int, i_oos: int, is_res: GridResult, oos_res: GridResult) -> None:
-        self.symbol, self.data, self.funding = symbol, data, funding
-        self.entries, self.exits, self.i_is, self.i_oos = entries, exits, i_is, i_oos
-        self.is_res, self.oos_res = is_res, oos_res
+
+def _finish(timeframe: str, series: list[CoinSeries], j: int, is_results: list[GridResult], pos: int,
+            trials: int, survivors: list[int]) -> TimeframeRun:
+    """Trade choice ``j`` out of sample on every coin (one simulation per coin)."""
+    coins = []
+    for s, g in zip(series, is_results, strict=True):
+        oos = s.single(j, s.i_oos, s.n_bars)
+        coins.append(CoinRun(s.symbol, metrics_row(g, pos), {k: float(getattr(oos.metrics, k)) for k in METRIC_KEYS},
+                             oos.equity / oos.equity[0]))
+    is_sharpe = float(np.nan_to_num(np.mean([g.sharpe[pos] for g in is_results])))
+    return TimeframeRun(timeframe, series[0].params(j), is_sharpe, coins, trials + len(series), j, survivors, series)
 
 
 def run_timeframe(strategy_signals: SignalSource, candles: CandleSource, plan: BacktestPlan, timeframe: str,
                   params_list: list[dict[str, Any]], direction: int) -> TimeframeRun | None:
-    """Backtest every parameter set on every coin of ``timeframe``; choose on in-sample only.
+    """Search ``params_list`` on every coin of ``timeframe`` (IS only), then trade the choice OOS.
 
     Returns None when no coin has enough data or no parameter set trades enough in-sample.
     """
-    tf = Timeframe.parse(timeframe)
-    grids = [g for sym in plan.symbols_by_tf.get(timeframe, [])
-             if (g := _coin_grid(strategy_signals, candles, plan, tf, sym, params_list, direction)) is not None]
-    if not grids:
+    series = _load(strategy_signals, candles, plan, timeframe, params_list, direction)
+    if not series:
         return None
-    is_sharpe = np.mean([g.is_res.sharpe for g in grids], axis=0)
-    is_trades = np.sum([g.is_res.n_trades for g in grids], axis=0)
-    eligible = np.where(is_trades >= plan.min_trades, is_sharpe, -np.inf)
-    if not np.isfinite(eligible).any():
+    found = successive_halving(series, len(params_list), plan.min_trades, plan.search)
+    if found is None:
         return None
-    j = int(np.argmax(eligible))
-    coins = [_coin_run(g, j, plan, tf, params_list[j], direction) for g in grids]
-    return TimeframeRun(timeframe, params_list[j], float(is_sharpe[j]), coins, len(params_list) * len(grids))
-
-
-def _coin_grid(signals: SignalSource, candles: CandleSource, plan: BacktestPlan, tf: Timeframe, symbol: str,
-               params_list: list[dict[str, Any]], direction: int) -> _CoinGrid | None:
-    start = plan.is_start - pd.Timedelta(milliseconds=tf.ms * plan.warmup_bars)
-    df = candles.read_candles(symbol, tf.value, start, plan.oos_end)
-    ts = pd.DatetimeIndex(df["timestamp"])
-    if len(df) == 0 or ts[0] > start or ts[-1] < plan.oos_end - pd.Timedelta(milliseconds=tf.ms):
-        return None
-    i_is, i_oos = int(ts.searchsorted(plan.is_start)), int(ts.searchsorted(plan.oos_start))
-    data = _arrays(df)
-    entries, exits = signals.signals(data, params_list)
-    entries, exits = np.ascontiguousarray(entries.T), np.ascontiguousarray(exits.T)
-    sl = np.array([p["sl_pct"] for p in params_list], dtype=np.float64)
-    tp = np.array([p["tp_pct"] for p in params_list], dtype=np.float64)
-    funding = _funding(candles, symbol, ts)
-    common = dict(direction=direction, fee_rate=plan.fee_rate, slippage_bps=plan.slippage_bps,
-                  funding_rate=funding, bars_per_year=bars_per_year(tf.ms))
-    args = (data["open"], data["high"], data["low"], data["close"], entries, exits, sl, tp)
-    is_res = run_grid(*args, start=i_is, end=i_oos, **common)
-    oos_res = run_grid(*args, start=i_oos, end=len(df), **common)
-    return _CoinGrid(symbol, data, funding, entries, exits, i_is, i_oos, is_res, oos_res)
-
-
-def _coin_run(g: _CoinGrid, j: int, plan: BacktestPlan, tf: Timeframe, params: dict[str, Any],
-              direction: int) -> CoinRun:
-    d = g.data
-    single = run_single(d["open"], d["high"], d["low"], d["close"], g.entries[:, j], g.exits[:, j],
-                        sl_pct=float(params["sl_pct"]), tp_pct=float(params["tp_pct"]), direction=direction,
-                        fee_rate=plan.fee_rate, slippage_bps=plan.slippage_bps, funding_rate=g.funding,
-                        start=g.i_oos, end=len(d["open"]), bars_per_year=bars_per_year(tf.ms))
-    return CoinRun(g.symbol, _metrics_row(g.is_res, j), _metrics_row(g.oos_res, j), single.equity / single.equity[0])
+    for s in series:
+        s.keep_only(found.survivors)
+    return _finish(timeframe, series, found.chosen, found.is_results, found.survivors.index(found.chosen),
+                   found.trials, found.survivors)
 
 
 def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
                  params_list: list[dict[str, Any]], direction: int) -> BacktestOutcome:
-    """Run the protocol over every timeframe of ``plan`` and give the verdict.
+    """Run the first-backtest protocol over every timeframe of ``plan`` and give the verdict.
 
-    Reasons: ``backtest:no_data``, ``backtest:too_few_trades`` (IS or OOS),
-    ``backtest:degradation``.
+    Parameters
+    ----------
+    signals : SignalSource
+        The loaded strategy.
+    candles : CandleSource
+    plan : BacktestPlan
+    params_list : list of dict
+        The sampled parameter sets (each with ``sl_pct`` and ``tp_pct`` fractions).
+    direction : int
+        +1 long, -1 short.
+
+    Returns
+    -------
+    BacktestOutcome
+        Reasons as listed in the module docstring.
     """
-    runs = [r for tf in plan.symbols_by_tf
-            if (r := run_timeframe(signals, candles, plan, tf, params_list, direction)) is not None]
-    trials = sum(r.trials for r in runs)
     if not any(plan.symbols_by_tf.values()):
         return BacktestOutcome("backtest:no_data", "no coin covers the backtest window", None, 0)
-    if not runs:
+    runs: list[TimeframeRun] = []
+    best: TimeframeRun | None = None
+    for tf in plan.symbols_by_tf:
+        run = run_timeframe(signals, candles, plan, tf, params_list, direction)
+        if run is None:
+            continue
+        runs.append(run)
+        if best is None or run.is_sharpe > best.is_sharpe:
+            best, dropped = run, best
+        else:
+            dropped = run
+        if dropped is not None:
+            dropped.series.clear()  # only the assigned timeframe's signals are needed later
+    trials = sum(r.trials for r in runs)
+    if best is None:
         return BacktestOutcome("backtest:too_few_trades", f"no parameter set reached {plan.min_trades} IS trades",
                                None, trials)
-    best = max(runs, key=lambda r: r.is_sharpe)
+    return _verdict(plan, best, runs, trials, signals)
+
+
+def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], trials: int,
+             signals: SignalSource | None) -> BacktestOutcome:
+    """Apply the gates to ``best``; ``signals`` None skips the shuffle test (re-test)."""
     oos = aggregate_oos(best)
     if oos["n_trades"] < plan.min_trades:
         return BacktestOutcome("backtest:too_few_trades", f"{oos['n_trades']:.0f} OOS trades < {plan.min_trades}",
-                               best, trials)
+                               best, trials, runs)
     degradation = ((best.is_sharpe - oos["sharpe"]) / abs(best.is_sharpe)) if best.is_sharpe > 0 else 1.0
     if degradation > plan.max_degradation:
         return BacktestOutcome("backtest:degradation", f"IS Sharpe {best.is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
-                               f"({degradation:.0%} > {plan.max_degradation:.0%})", best, trials)
-    return BacktestOutcome(None, f"{best.timeframe}: OOS Sharpe {oos['sharpe']:.2f}", best, trials)
+                               f"({degradation:.0%} > {plan.max_degradation:.0%})", best, trials, runs)
+    wfa = None
+    if plan.wfa_windows > 0:
+        wfa = walk_forward(best.series, best.survivors, plan.wfa_windows, plan.min_trades)
+        trials += wfa.trials
+        if wfa.consistency < plan.wfa_min_consistency:
+            return BacktestOutcome("backtest:walkforward", f"{wfa.consistency:.0%} of {plan.wfa_windows} walk-forward "
+                                   f"folds profitable < {plan.wfa_min_consistency:.0%}", best, trials, runs, wfa)
+    shuffled = None
+    if signals is not None and plan.shuffle_permutations > 0:
+        shuffled = shuffle_test(best.series[: plan.shuffle_coins], signals, best.param_index,
+                                plan.shuffle_permutations, plan.seed)
+        if shuffled.pvalue > plan.shuffle_max_pvalue:
+            return BacktestOutcome("backtest:shuffle", f"permutation p-value {shuffled.pvalue:.3f} > "
+                                   f"{plan.shuffle_max_pvalue}", best, trials, runs, wfa, shuffled)
+    return BacktestOutcome(None, f"{best.timeframe}: OOS Sharpe {oos['sharpe']:.2f}", best, trials, runs, wfa, shuffled)
+
+
+def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan, timeframe: str,
+               params: dict[str, Any], direction: int) -> BacktestOutcome:
+    """Re-test fixed ``params`` on ``timeframe`` over the plan's (recent) window.
+
+    Same gates as :func:`run_backtest` except the shuffle test; WFA folds trade the fixed
+    parameters. ``trials`` = 2 × coins (IS, OOS) + WFA simulations.
+
+    Returns
+    -------
+    BacktestOutcome
+        ``backtest:no_data`` when no coin of ``timeframe`` covers the window,
+        ``backtest:too_few_trades`` when the IS trades fall below ``min_trades``, else the
+        verdict of the gates.
+    """
+    series = _load(signals, candles, plan, timeframe, [params], direction)
+    if not series:
+        return BacktestOutcome("backtest:no_data", f"no {timeframe} coin covers the re-test window", None, 0)
+    is_results = [s.grid([0], s.i_is, s.i_oos) for s in series]
+    is_trades = int(sum(g.n_trades[0] for g in is_results))
+    if is_trades < plan.min_trades:
+        return BacktestOutcome("backtest:too_few_trades", f"{is_trades} IS trades < {plan.min_trades}", None,
+                               len(series))
+    run = _finish(timeframe, series, 0, is_results, 0, len(series), [0])
+    return _verdict(plan, run, [run], run.trials, None)
 
 
 def aggregate_oos(run: TimeframeRun) -> dict[str, float]:

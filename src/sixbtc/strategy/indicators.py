@@ -19,6 +19,13 @@ ADX, rate of change and the stochastic oscillator; numpy for the rolling extreme
 z-score, shift, crosses and true range. Formulas follow J. Welles Wilder, *New Concepts
 in Technical Trading Systems* (1978) for RSI/ATR/ADX/true range, G. Appel for MACD,
 J. Bollinger for the bands and G. Lane for the stochastic, as implemented by TA-Lib.
+
+Caching: when a :class:`~sixbtc.strategy.indicator_cache.IndicatorCache` is active (the
+sandbox worker activates one), every indicator but the crosses is computed once per
+(data set, indicator, input, parameters) and the stored result is returned afterwards as a
+**read-only** array (``out.copy()`` gives a writable one); inputs must be the worker's
+data arrays or results of earlier indicator calls to be recognised. Values are identical
+with and without the cache. No pandas on any path.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ import numbers
 import numpy as np
 import talib
 from numpy.lib.stride_tricks import sliding_window_view
+
+from sixbtc.strategy.indicator_cache import cached_call as _cached_call
 
 __all__ = [
     "adx",
@@ -62,13 +71,16 @@ def _series(x: object, name: str) -> np.ndarray:
 
 
 def _same_length(**arrays: np.ndarray) -> None:
-    lengths = {name: a.shape[0] for name, a in arrays.items()}
-    if len(set(lengths.values())) > 1:
+    first, *rest = (a.shape[0] for a in arrays.values())
+    if any(n != first for n in rest):
+        lengths = {name: a.shape[0] for name, a in arrays.items()}
         raise ValueError(f"inputs must have the same length, got {lengths}")
 
 
 def _window(value: object, name: str, minimum: int = 1) -> int:
     """Return ``value`` as an int window ``>= minimum`` or raise ``ValueError``."""
+    if type(value) is int and value >= minimum:  # fast path (bool is not exactly int)
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
     if value < minimum:
@@ -108,7 +120,7 @@ def sma(x: np.ndarray, n: int) -> np.ndarray:
         If ``x`` is not 1-D or ``n`` is not an int ``>= 1``.
     """
     arr, n = _series(x, "x"), _window(n, "n")
-    return talib.SMA(arr, timeperiod=n)
+    return _cached_call("sma", (arr,), (n,), lambda: talib.SMA(arr, timeperiod=n))
 
 
 def ema(x: np.ndarray, n: int) -> np.ndarray:
@@ -131,7 +143,7 @@ def ema(x: np.ndarray, n: int) -> np.ndarray:
         If ``x`` is not 1-D or ``n`` is not an int ``>= 1``.
     """
     arr, n = _series(x, "x"), _window(n, "n")
-    return talib.EMA(arr, timeperiod=n)
+    return _cached_call("ema", (arr,), (n,), lambda: talib.EMA(arr, timeperiod=n))
 
 
 # --------------------------------------------------------------------------- oscillators
@@ -155,7 +167,7 @@ def rsi(close: np.ndarray, n: int) -> np.ndarray:
         If ``close`` is not 1-D or ``n`` is not an int ``>= 2``.
     """
     arr, n = _series(close, "close"), _window(n, "n", 2)
-    return talib.RSI(arr, timeperiod=n)
+    return _cached_call("rsi", (arr,), (n,), lambda: talib.RSI(arr, timeperiod=n))
 
 
 def macd(
@@ -187,8 +199,10 @@ def macd(
     signal = _window(signal, "signal")
     if fast >= slow:
         raise ValueError(f"fast must be < slow, got fast={fast}, slow={slow}")
-    line, sig, hist = talib.MACD(arr, fastperiod=fast, slowperiod=slow, signalperiod=signal)
-    return line, sig, hist
+    return _cached_call(
+        "macd", (arr,), (fast, slow, signal),
+        lambda: tuple(talib.MACD(arr, fastperiod=fast, slowperiod=slow, signalperiod=signal)),
+    )
 
 
 def roc(x: np.ndarray, n: int) -> np.ndarray:
@@ -211,7 +225,7 @@ def roc(x: np.ndarray, n: int) -> np.ndarray:
         If ``x`` is not 1-D or ``n`` is not an int ``>= 1``.
     """
     arr, n = _series(x, "x"), _window(n, "n")
-    return talib.ROCR(arr, timeperiod=n) - 1.0
+    return _cached_call("roc", (arr,), (n,), lambda: talib.ROCR(arr, timeperiod=n) - 1.0)
 
 
 def stoch(
@@ -242,10 +256,9 @@ def stoch(
     """
     h, lo, c = _hlc(high, low, close)
     k, d = _window(k, "k"), _window(d, "d")
-    slowk, slowd = talib.STOCH(
+    return _cached_call("stoch", (h, lo, c), (k, d), lambda: tuple(talib.STOCH(
         h, lo, c, fastk_period=k, slowk_period=d, slowk_matype=0, slowd_period=d, slowd_matype=0
-    )
-    return slowk, slowd
+    )))
 
 
 # --------------------------------------------------------------------------- volatility
@@ -267,6 +280,10 @@ def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarr
         If inputs are not 1-D arrays of one length.
     """
     h, lo, c = _hlc(high, low, close)
+    return _cached_call("true_range", (h, lo, c), (), lambda: _true_range(h, lo, c))
+
+
+def _true_range(h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> np.ndarray:
     out = np.full(h.shape[0], np.nan)
     if h.shape[0] > 1:
         prev = c[:-1]
@@ -295,7 +312,7 @@ def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int) -> np.ndar
     """
     h, lo, c = _hlc(high, low, close)
     n = _window(n, "n")
-    return talib.ATR(h, lo, c, timeperiod=n)
+    return _cached_call("atr", (h, lo, c), (n,), lambda: talib.ATR(h, lo, c, timeperiod=n))
 
 
 def bbands(x: np.ndarray, n: int, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -322,6 +339,10 @@ def bbands(x: np.ndarray, n: int, k: float) -> tuple[np.ndarray, np.ndarray, np.
     arr, n = _series(x, "x"), _window(n, "n")
     if isinstance(k, bool) or not isinstance(k, numbers.Real) or not np.isfinite(k) or k < 0:
         raise ValueError(f"k must be a finite number >= 0, got {k!r}")
+    return _cached_call("bbands", (arr,), (n, float(k)), lambda: _bbands(arr, n, float(k)))
+
+
+def _bbands(arr: np.ndarray, n: int, k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if n == 1:
         return arr.copy(), arr.copy(), arr.copy()
     upper, middle, lower = talib.BBANDS(arr, timeperiod=n, nbdevup=k, nbdevdn=k, matype=0)
@@ -349,12 +370,17 @@ def adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int) -> np.ndar
     """
     h, lo, c = _hlc(high, low, close)
     n = _window(n, "n", 2)
-    return talib.ADX(h, lo, c, timeperiod=n)
+    return _cached_call("adx", (h, lo, c), (n,), lambda: talib.ADX(h, lo, c, timeperiod=n))
 
 
 # --------------------------------------------------------------------------- rolling / shifting
 def _rolling_extreme(x: np.ndarray, n: int, reduce: str) -> np.ndarray:
     arr, n = _series(x, "x"), _window(n, "n")
+    name = "highest" if reduce == "max" else "lowest"
+    return _cached_call(name, (arr,), (n,), lambda: _rolling_reduce(arr, n, reduce))
+
+
+def _rolling_reduce(arr: np.ndarray, n: int, reduce: str) -> np.ndarray:
     out = np.full(arr.shape[0], np.nan)
     if arr.shape[0] >= n:
         out[n - 1 :] = getattr(_rolling(arr, n), reduce)(axis=1)
@@ -414,6 +440,10 @@ def zscore(x: np.ndarray, n: int) -> np.ndarray:
         If ``x`` is not 1-D or ``n`` is not an int ``>= 1``.
     """
     arr, n = _series(x, "x"), _window(n, "n")
+    return _cached_call("zscore", (arr,), (n,), lambda: _zscore(arr, n))
+
+
+def _zscore(arr: np.ndarray, n: int) -> np.ndarray:
     out = np.full(arr.shape[0], np.nan)
     if arr.shape[0] >= n:
         windows = _rolling(arr, n)
@@ -445,6 +475,10 @@ def shift(x: np.ndarray, n: int) -> np.ndarray:
         If ``x`` is not 1-D or ``n`` is not an int ``>= 0``.
     """
     arr, n = _series(x, "x"), _window(n, "n", 0)
+    return _cached_call("shift", (arr,), (n,), lambda: _shift(arr, n))
+
+
+def _shift(arr: np.ndarray, n: int) -> np.ndarray:
     out = np.full(arr.shape[0], np.nan)
     if n == 0:
         out[:] = arr
@@ -454,18 +488,33 @@ def shift(x: np.ndarray, n: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- crosses
-def _cross_inputs(a: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-    """``a`` as a series; ``b`` as a series of the same length or a scalar level."""
+def _cross_inputs(a: object, b: object) -> tuple[np.ndarray, object, object]:
+    """``a`` as a series; ``b`` at bars ``1..n-1`` and ``0..n-2`` (slices, or a float level)."""
     sa = _series(a, "a")
     if np.ndim(b) == 0:
         try:
             level = float(b)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ValueError(f"b must be a 1-D array or a number, got {b!r}") from None
-        return sa, np.full(sa.shape[0], level)
+        return sa, level, level
     sb = _series(b, "b")
-    _same_length(a=sa, b=sb)
-    return sa, sb
+    if sb.shape[0] != sa.shape[0]:
+        _same_length(a=sa, b=sb)
+    return sa, sb[1:], sb[:-1]
+
+
+def _cross(a: np.ndarray, b_now: object, b_prev: object, now_op, prev_op) -> np.ndarray:
+    """``out[i] = now_op(a[i], b[i]) & prev_op(a[i-1], b[i-1])`` for ``i >= 1``; ``out[0]`` False.
+
+    Written into one preallocated array (no temporaries but one), the hot path of a
+    strategy's per-parameter-set signal code.
+    """
+    out = np.zeros(a.shape[0], dtype=bool)
+    if a.shape[0] > 1:
+        now = out[1:]
+        now_op(a[1:], b_now, out=now)
+        now &= prev_op(a[:-1], b_prev)
+    return out
 
 
 def cross_above(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
@@ -487,10 +536,8 @@ def cross_above(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     ValueError
         If the inputs are not 1-D arrays of one length (or ``b`` a number).
     """
-    sa, sb = _cross_inputs(a, b)
-    out = np.zeros(sa.shape[0], dtype=bool)
-    out[1:] = (sa[1:] > sb[1:]) & (sa[:-1] <= sb[:-1])
-    return out
+    sa, b_now, b_prev = _cross_inputs(a, b)
+    return _cross(sa, b_now, b_prev, np.greater, np.less_equal)
 
 
 def cross_below(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
@@ -498,7 +545,5 @@ def cross_below(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
 
     Same parameters, result and errors as :func:`cross_above`.
     """
-    sa, sb = _cross_inputs(a, b)
-    out = np.zeros(sa.shape[0], dtype=bool)
-    out[1:] = (sa[1:] < sb[1:]) & (sa[:-1] >= sb[:-1])
-    return out
+    sa, b_now, b_prev = _cross_inputs(a, b)
+    return _cross(sa, b_now, b_prev, np.less, np.greater_equal)

@@ -18,8 +18,19 @@ started with:
   fail the worker still runs (documented fallback) and :attr:`network_isolated` /
   :attr:`filesystem_readonly` say so.
 
-Known limits: no uid drop (the venv interpreter may live under ``/root``), no PID
-namespace; the in-process builtins filter is a quality filter, not a security boundary.
+* after its preloads (numpy, pandas, TA-Lib, the indicator module) a worker started as
+  root sets ``RLIMIT_NPROC`` = 0 and switches to uid/gid ``nobody``
+  (:func:`sixbtc.strategy.sandbox_worker.drop_privileges`): no fork or thread (fork
+  bombs fail at the first ``fork``), no capabilities (no mount/chroot tricks, no signals
+  to root's processes), no access to root's private files. :attr:`unprivileged` reports
+  it. Fork attempts that still succeed (a non-root host without the limit) die with the
+  process group on the wall-clock kill.
+
+Known limits: no PID namespace (the process group kill covers children that do not call
+``setsid``; ``setsid`` needs ``os``, which the AST gate and the import guard refuse, and
+no new process can be created anyway once ``RLIMIT_NPROC`` applies); world-readable host
+files stay readable (the AST gate refuses file I/O and the paths to ``os``); the
+in-process builtins filter is a quality filter, not a security boundary.
 
 Calls have a wall-clock limit (``wall_s``): on expiry the process group is killed and
 ``StrategyRejected("sandbox:timeout")`` raised; the next call starts a fresh worker and
@@ -30,19 +41,10 @@ unpickled: see :mod:`sixbtc.strategy.wire`.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import json
-import os
-import resource
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import time
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import numpy as np
@@ -50,143 +52,18 @@ import numpy as np
 from sixbtc.core.errors import ConfigError, DataError, StrategyRejected
 from sixbtc.strategy import wire
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
+from sixbtc.strategy.sandbox_process import (
+    SandboxLimits,
+    WorkerProcess,
+    classify_exit,
+    expected_rlimits,
+)
 
-# Linux constants (uapi: sched.h, mount.h, fcntl.h; mount_setattr is 442 on every arch).
-CLONE_NEWNET = 0x40000000
-CLONE_NEWNS = 0x00020000
-SYS_MOUNT_SETATTR = 442
-AT_FDCWD = -100
-AT_RECURSIVE = 0x8000
-MOUNT_ATTR_RDONLY = 0x1
-MS_PRIVATE = 1 << 18
+__all__ = ["MAX_SOURCE_CHARS", "SandboxLimits", "StrategySandbox"]
+
 _STARTUP_S = 30.0
 #: Longest strategy source accepted (characters); generated strategies are a few KB.
 MAX_SOURCE_CHARS = 200_000
-
-
-@dataclass(frozen=True)
-class SandboxLimits:
-    """Limits of one sandbox worker.
-
-    Attributes
-    ----------
-    wall_s : float
-        Wall-clock limit per call (seconds).
-    cpu_s : int
-        ``RLIMIT_CPU`` of the worker (CPU seconds, cumulative over the worker's life; the
-        worker is recycled after half of it).
-    memory_mb : int
-        ``RLIMIT_AS`` (address space, MiB). The worker (numpy + pandas + TA-Lib, never
-        numba) boots with 300 MiB but not 200 MiB; the rest is for the strategy.
-    file_size_mb : int
-        ``RLIMIT_FSIZE`` (MiB).
-    open_files : int
-        ``RLIMIT_NOFILE``.
-
-    Raises
-    ------
-    ConfigError
-        From :meth:`check` when a limit is not positive.
-    """
-
-    wall_s: float = 30.0
-    cpu_s: int = 60
-    memory_mb: int = 1024
-    file_size_mb: int = 1
-    open_files: int = 64
-
-    def check(self) -> None:
-        """Raise ``ConfigError`` naming the first limit that is not positive (ints but wall_s)."""
-        for name in ("wall_s", "cpu_s", "memory_mb", "file_size_mb", "open_files"):
-            value = getattr(self, name)
-            kind = int | float if name == "wall_s" else int
-            if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
-                raise ConfigError(
-                    f"sandbox limits: {name} must be a positive "
-                    f"{'number' if name == 'wall_s' else 'int'}, got {value!r}"
-                )
-
-
-class _MountAttr(ctypes.Structure):
-    """``struct mount_attr`` of ``mount_setattr(2)`` (Linux >= 5.12)."""
-
-    _fields_ = [(name, ctypes.c_uint64) for name in ("attr_set", "attr_clr", "propagation", "userns_fd")]  # fmt: skip
-
-
-_READ_ONLY_PRIVATE = _MountAttr(MOUNT_ATTR_RDONLY, 0, MS_PRIVATE, 0)
-
-
-def _resolve_libc():
-    """``unshare(2)`` and ``syscall(2)`` resolved once in the parent (no ``dlopen`` after fork)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare, libc.syscall
-    except (OSError, AttributeError):
-        return None, None
-
-
-_UNSHARE, _SYSCALL = _resolve_libc()
-
-
-def _isolate_namespaces() -> None:
-    """New network namespace; new mount namespace with every mount read-only.
-
-    Each step needs CAP_SYS_ADMIN; a failure leaves that resource shared (documented
-    fallback, reported by the worker). ``mount_setattr`` runs only after a successful
-    ``unshare(CLONE_NEWNS)``, so the host's mounts are never touched.
-    """
-    if _UNSHARE is None:
-        return
-    _UNSHARE(CLONE_NEWNET)
-    if _UNSHARE(CLONE_NEWNS) == 0 and _SYSCALL is not None:
-        size = ctypes.sizeof(_READ_ONLY_PRIVATE)
-        _SYSCALL(
-            SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(_READ_ONLY_PRIVATE), size
-        )
-
-
-def _limit_child(limits: SandboxLimits) -> None:
-    """``preexec_fn``: runs in the forked child before ``exec``.
-
-    Only C calls on pre-resolved functions (``subprocess`` warns that ``preexec_fn`` may
-    deadlock in a threaded parent when it takes locks such as the dynamic loader's).
-    """
-    mib = 1024 * 1024
-    for kind, value in (
-        (resource.RLIMIT_AS, limits.memory_mb * mib),
-        (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
-    ):
-        resource.setrlimit(kind, (value, value))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
-    _isolate_namespaces()
-    if os.geteuid() != 0:
-        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-
-
-def expected_rlimits(limits: SandboxLimits) -> dict[str, int]:
-    """Hard limits the worker must report in its hello (checked by the parent)."""
-    mib = 1024 * 1024
-    return {"as": limits.memory_mb * mib, "cpu": limits.cpu_s + 5,
-            "fsize": limits.file_size_mb * mib, "nofile": limits.open_files}  # fmt: skip
-
-
-def _classify_exit(returncode: int | None) -> tuple[str, str]:
-    """Map a dead worker's return code to a rejection reason and detail."""
-    if returncode is None:
-        return "sandbox:crashed", "worker stopped answering"
-    if returncode == -signal.SIGXCPU:
-        return "sandbox:timeout", "worker killed by SIGXCPU (CPU limit)"
-    if returncode == -signal.SIGKILL:
-        return "sandbox:crashed", "worker killed by SIGKILL (CPU hard limit or OOM killer)"
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = str(-returncode)
-        return "sandbox:crashed", f"worker killed by signal {name}"
-    return "sandbox:crashed", f"worker exited with status {returncode}"
 
 
 def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -209,48 +86,6 @@ def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     if len({a.shape for a in out.values()}) != 1:
         raise DataError(f"OHLCV arrays differ in length: { {k: len(a) for k, a in out.items()} }")
     return out
-
-
-class _WorkerProcess:
-    """One started worker: the process, its temporary cwd and its protocol state."""
-
-    def __init__(self, limits: SandboxLimits) -> None:
-        self.tmpdir = tempfile.mkdtemp(prefix="sixbtc-sandbox-")
-        env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
-        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [sys.executable, "-I", "-m", "sixbtc.strategy.sandbox_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, cwd=self.tmpdir, close_fds=True, start_new_session=True,
-            preexec_fn=lambda: _limit_child(limits),  # noqa: PLW1509
-        )  # fmt: skip
-        os.set_blocking(self.proc.stdin.fileno(), False)  # type: ignore[union-attr]
-        self.hello: dict[str, Any] | None = None
-        self.code: str | None = None  # strategy source loaded in this worker
-        self.data_digest: bytes | None = None  # BLAKE2b of the OHLCV cached in this worker
-
-    def send(self, payload: bytes, deadline: float) -> None:
-        wire.write_all(self.proc.stdin.fileno(), payload, deadline)  # type: ignore[union-attr]
-
-    def receive(self, deadline: float, max_payload: int):
-        reader = wire.DeadlineReader(self.proc.stdout.fileno(), deadline)  # type: ignore[union-attr]
-        return wire.read_message(reader, max_payload_bytes=max_payload)
-
-    def exit_code(self, timeout: float) -> int | None:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def kill(self) -> None:
-        for stream in (self.proc.stdin, self.proc.stdout):
-            if stream is not None:
-                stream.close()
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
 class StrategySandbox:
@@ -290,9 +125,10 @@ class StrategySandbox:
         self.keep_spare = keep_spare
         self.network_isolated: bool | None = None  # known after the first worker boots
         self.filesystem_readonly: bool | None = None
+        self.unprivileged: bool | None = None  # worker runs as a uid other than root
         self.starts = 0
-        self._worker: _WorkerProcess | None = None
-        self._spare: _WorkerProcess | None = None
+        self._worker: WorkerProcess | None = None
+        self._spare: WorkerProcess | None = None
         self._code: str | None = None
 
     @property
@@ -307,14 +143,14 @@ class StrategySandbox:
         self.close()
 
     # ----------------------------------------------------------------- process control
-    def _spawn(self) -> _WorkerProcess:
+    def _spawn(self) -> WorkerProcess:
         self.starts += 1
         try:
-            return _WorkerProcess(self.limits)
+            return WorkerProcess(self.limits)
         except (OSError, subprocess.SubprocessError) as exc:
             raise ConfigError(f"cannot start the sandbox worker: {exc}") from None
 
-    def _booted(self, worker: _WorkerProcess) -> bool:
+    def _booted(self, worker: WorkerProcess) -> bool:
         deadline = time.monotonic() + max(_STARTUP_S, self.limits.wall_s)
         try:
             hello, _ = worker.receive(deadline, 0)
@@ -329,9 +165,10 @@ class StrategySandbox:
         worker.hello = hello
         self.network_isolated = bool(hello.get("network_isolated"))
         self.filesystem_readonly = bool(hello.get("filesystem_readonly"))
+        self.unprivileged = hello.get("uid") != 0
         return True
 
-    def _acquire(self) -> _WorkerProcess:
+    def _acquire(self) -> WorkerProcess:
         """The current worker, booted; takes the spare or spawns one (one retry)."""
         if self._worker is not None:
             return self._worker
@@ -360,7 +197,7 @@ class StrategySandbox:
     # ----------------------------------------------------------------- messaging
     def _fail(self, detail: str) -> NoReturn:
         code = self._worker.exit_code(1.0) if self._worker is not None else None
-        reason, why = _classify_exit(code)
+        reason, why = classify_exit(code)
         self._kill()
         raise StrategyRejected(reason, why if code is not None else detail)
 

@@ -2,8 +2,9 @@
 
 Started only by :class:`sixbtc.strategy.sandbox.StrategySandbox`, which has already applied
 the resource limits and the namespaces. On start the worker sends a ``hello``
-(``pid``, ``network_isolated``, ``filesystem_readonly``, the hard ``rlimits`` it runs
-under, checked by the parent). The worker speaks the
+(``pid``, ``uid`` (65534 after :func:`drop_privileges`), ``network_isolated``,
+``filesystem_readonly``, the hard ``rlimits`` it runs under, checked by the parent).
+The worker speaks the
 :mod:`sixbtc.strategy.wire` protocol on private duplicates of its stdin/stdout; fds 0 and 1
 are then pointed at ``/dev/null`` so that ``print`` or C-level writes from strategy code
 cannot corrupt the protocol.
@@ -31,6 +32,14 @@ with its limits. Each ``signals`` request re-executes the compiled source into a
 namespace and instance, so no state survives between calls (no caching of a longer
 history to cheat the truncation test). Data arrays handed to strategy code are read-only
 views over immutable bytes. This module must never import numba.
+
+Indicator cache: the worker activates one
+:class:`~sixbtc.strategy.indicator_cache.IndicatorCache` at start (bound
+:func:`indicator_cache_bytes`: 256 MiB, less under a tight ``RLIMIT_AS``) and registers every
+new OHLCV data set with it, so each (data set, indicator, parameters) is computed once for
+all parameter sets and calls. It is keyed by a content hash of the data (a truncated history
+never sees results of the full one), its results are immutable, and it is the only state kept
+between calls; it dies with the worker (one strategy per worker by default).
 """
 
 from __future__ import annotations
@@ -45,10 +54,14 @@ from typing import Any
 
 import numpy as np
 
-from sixbtc.strategy import wire
+from sixbtc.strategy import indicator_cache, wire
 from sixbtc.strategy.contract import ALLOWED_IMPORTS, OHLCV_KEYS
 
 STRATEGY_FILENAME = "<strategy>"
+#: Default bound of the worker's indicator cache (bytes).
+INDICATOR_CACHE_BYTES = 256 * 1024 * 1024
+#: Address space assumed taken by the booted worker and a strategy's temporaries (bytes).
+_RESERVED_AS_BYTES = 400 * 1024 * 1024
 DECLARED_ATTRS: tuple[str, ...] = ("strategy_type", "direction", "timeframes", "param_space")
 _SAFE_NAMES = [
     "abs",
@@ -234,11 +247,15 @@ class Worker:
         return {"ok": True, "class_name": self.class_name, "declared": declared}
 
     def set_data(self, arrays: dict[str, np.ndarray]) -> None:
-        """Cache OHLCV arrays as read-only views over immutable bytes."""
+        """Cache OHLCV arrays as read-only views over immutable bytes; register them with
+        the active indicator cache (if any) as the current data set."""
         self.data = {
             k: np.frombuffer(np.ascontiguousarray(arrays[k], dtype=np.float64).tobytes())
             for k in OHLCV_KEYS
         }
+        cache = indicator_cache.active()
+        if cache is not None:
+            cache.set_dataset(self.data)
 
     def signals(self, params_list: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         """Run ``signals`` once per parameter set; returns bool ``(n_params, n_bars)`` twice."""
@@ -296,6 +313,18 @@ def _handle(worker: Worker, header: dict[str, Any], arrays: dict[str, np.ndarray
     }, None
 
 
+def indicator_cache_bytes(as_limit: int) -> int:
+    """Bound of the worker's indicator cache for an ``RLIMIT_AS`` of ``as_limit`` bytes.
+
+    ``INDICATOR_CACHE_BYTES`` (256 MiB), but at most half of what remains of the address space
+    after ``_RESERVED_AS_BYTES`` (400 MiB), so a cache never pushes a strategy into
+    ``sandbox:memory``; ``0`` (nothing cached) below 400 MiB. ``RLIM_INFINITY`` -> default.
+    """
+    if as_limit == resource.RLIM_INFINITY or as_limit < 0:
+        return INDICATOR_CACHE_BYTES
+    return max(0, min(INDICATOR_CACHE_BYTES, (as_limit - _RESERVED_AS_BYTES) // 2))
+
+
 def _network_isolated() -> bool:
     """True when the only network interface visible is loopback (a fresh namespace)."""
     try:
@@ -315,6 +344,7 @@ def serve(proto_in: Any, proto_out: Any) -> None:
             "ok": True,
             "op": "hello",
             "pid": os.getpid(),
+            "uid": os.getuid(),
             "network_isolated": _network_isolated(),
             "filesystem_readonly": bool(os.statvfs("/").f_flag & os.ST_RDONLY),
             "rlimits": {
@@ -342,6 +372,29 @@ def serve(proto_in: Any, proto_out: Any) -> None:
         wire.write_message(proto_out, reply, out)
 
 
+#: uid/gid the worker switches to when started as root ("nobody" on Debian/Ubuntu).
+NOBODY = 65534
+
+
+def drop_privileges() -> None:
+    """As root, after the preloads: no new processes, then become ``nobody``.
+
+    ``RLIMIT_NPROC`` counts the processes of the *real uid* and root ignores it, so it is
+    set to 0 here and takes effect once the uid is ``nobody``: ``fork``/threads then fail
+    (fork bombs die at the first fork). Dropping uid also drops every capability (no
+    ``mount``, no ``chroot``, no signals to root's processes) and makes root-owned private
+    files (mode 0600, ``/root``) unreadable. Modules not preloaded by then cannot be
+    imported from a private interpreter tree; strategy code only needs the preloads.
+    Not root: nothing to drop (the parent already set ``RLIMIT_NPROC`` = 0).
+    """
+    if os.geteuid() != 0:
+        return
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+
+
 def main() -> None:
     """Entry point: move the protocol to private fds, preload allowed modules, serve."""
     proto_in = os.fdopen(os.dup(0), "rb")
@@ -354,6 +407,9 @@ def main() -> None:
 
     from sixbtc.strategy import indicators  # noqa: F401
 
+    as_limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    indicator_cache.activate(indicator_cache.IndicatorCache(indicator_cache_bytes(as_limit)))
+    drop_privileges()
     serve(proto_in, proto_out)
 
 

@@ -8,14 +8,17 @@ from sixbtc.validator.lookahead import (
     shuffle_after,
 )
 from sixbtc.validator.pipeline import ValidationReport, spread_param_sets, validate
+from sixbtc.validator.warmup import WarmupResult, required_warmup
 
 __all__ = [
     "Finding",
     "LookaheadFinding",
     "ValidationReport",
+    "WarmupResult",
     "check_ast",
     "check_structure",
     "choose_cuts",
+    "required_warmup",
     "run_lookahead_tests",
     "shuffle_after",
     "spread_param_sets",

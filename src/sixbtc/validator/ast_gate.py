@@ -16,31 +16,30 @@ rule                       pattern
 ``ast:forbidden_call``     ``open eval exec compile getattr setattr delattr globals locals
                            vars input breakpoint exit quit help memoryview type``
 ``ast:module_mutation``    assigning to an attribute of an imported module
-``ast:negative_shift``     a negative literal in a ``shift(...)`` call
-``ast:roll``               ``np.roll`` (wraps the future onto the past)
-``ast:centered_window``    ``center=True``; ``mode="same"`` convolution
-``ast:backfill``           ``.bfill()``, ``.backfill()``, ``fillna(method="bfill")``,
-                           ``.interpolate()``
-``ast:reverse``            negative-step slices, ``np.flip``
-``ast:future_index``       ``x[i + k]`` (k >= 1) or ``x[i + k:]`` / ``x[:i + k]`` (k >= 2)
-                           with ``i`` a loop variable
-``ast:global_statistic``   a reduction over the whole series: ``np.mean(close)``,
-                           ``close.max()``, ``np.percentile(x, q)``, ``.quantile(``,
-                           ``.rank(`` — unless windowed (``.rolling``/``.expanding``/
-                           ``.ewm`` receiver, a sliced window, or an explicit ``axis``)
+``ast:module_escape``      attribute named after an interpreter/OS module (``pd.io``,
+                           ``pd.compat``, ``x.os``, ``x.sys``, ``np.ctypeslib``...): paths
+                           from numpy/pandas to ``os``
+``ast:io``                 file I/O through numpy/pandas (``np.load``, ``np.fromfile``,
+                           ``pd.read_*``, ``.to_csv``, ``.tofile``...) and ``.eval()`` /
+                           ``.query()`` string evaluation
+``ast:dunder``             also a ``"{0.__class__}"``-style format string (dunder
+                           traversal through ``str.format``)
+the look-ahead rules       see :mod:`sixbtc.validator.ast_bias`
 =========================  ===============================================================
 
-Sources of the look-ahead catalogue: M. López de Prado, *Advances in Financial Machine
-Learning* (2018) ch. 7 and 11; D. Bailey et al., "Pseudo-Mathematics and Financial
-Charlatanism" (2014).
+Source of the safety list: the escape techniques catalogued for Python sandboxes
+(e.g. "Python sandbox escape" write-ups: ``().__class__.__bases__``, ``str.format``
+attribute traversal, module attributes leading to ``os``).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from sixbtc.strategy.contract import ALLOWED_IMPORTS
+from sixbtc.validator.ast_bias import BiasRules, is_full_series
 
 FORBIDDEN_NAMES = frozenset(
     [
@@ -63,50 +62,23 @@ FORBIDDEN_NAMES = frozenset(
         "type",
     ]
 )
-REDUCTIONS = frozenset(
-    [
-        "mean",
-        "nanmean",
-        "median",
-        "nanmedian",
-        "max",
-        "min",
-        "nanmax",
-        "nanmin",
-        "amax",
-        "amin",
-        "std",
-        "nanstd",
-        "var",
-        "nanvar",
-        "percentile",
-        "nanpercentile",
-        "quantile",
-        "nanquantile",
-        "ptp",
-        "average",
-        "argmax",
-        "argmin",
-    ]
-)
-METHOD_REDUCTIONS = frozenset(
-    [
-        "mean",
-        "median",
-        "max",
-        "min",
-        "std",
-        "var",
-        "quantile",
-        "rank",
-        "ptp",
-        "argmax",
-        "argmin",
-        "idxmax",
-        "idxmin",
-    ]
-)
-WINDOW_METHODS = frozenset({"rolling", "expanding", "ewm"})
+ESCAPE_ATTRS = frozenset({
+    "os", "sys", "subprocess", "socket", "ctypes", "ctypeslib", "importlib", "builtins",
+    "shutil", "pickle", "marshal", "io", "compat", "pathlib", "multiprocessing",
+    "threading", "urllib", "http", "tempfile", "glob", "mmap", "resource", "gc", "inspect",
+    "runpy", "pty", "fcntl", "posix", "f2py", "distutils"
+})  # fmt: skip
+IO_NUMPY = frozenset({
+    "load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "save", "savez",
+    "savez_compressed", "savetxt", "memmap", "DataSource", "open_memmap"
+})  # fmt: skip
+IO_METHODS = frozenset({
+    "to_csv", "to_pickle", "to_parquet", "to_json", "to_hdf", "to_sql", "to_excel",
+    "to_feather", "to_stata", "to_html", "to_clipboard", "to_latex", "to_markdown",
+    "to_xml", "to_orc", "tofile", "dump", "dumps", "eval", "query"
+})  # fmt: skip
+#: A ``str.format`` replacement field whose name part reaches an attribute or item.
+_DUNDER_FIELD = re.compile(r"\{[^{}:!]*[.\[][^{}]*\}")
 DECLARED_ATTRS = ("strategy_type", "direction", "timeframes", "param_space")
 
 
@@ -129,48 +101,14 @@ class Finding:
     detail: str
 
 
-def _negative_literal(node: ast.AST) -> bool:
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return (
-            isinstance(node.operand, ast.Constant)
-            and isinstance(node.operand.value, int | float)
-            and node.operand.value > 0
-        )
-    return (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, int | float)
-        and not isinstance(node.value, bool)
-        and node.value < 0
-    )
-
-
-def _forward_offset(node: ast.AST | None, loop_vars: set[str]) -> int | None:
-    """``k`` if ``node`` is ``i + k`` / ``k + i`` / ``i - (-k)`` with ``i`` a loop variable."""
-    if not isinstance(node, ast.BinOp):
-        return None
-    left, right = node.left, node.right
-    if isinstance(node.op, ast.Add) and isinstance(left, ast.Constant):
-        left, right = right, left
-    if not (
-        isinstance(left, ast.Name) and left.id in loop_vars and isinstance(right, ast.Constant)
-    ):
-        return None
-    if not isinstance(right.value, int) or isinstance(right.value, bool):
-        return None
-    if isinstance(node.op, ast.Add):
-        return right.value
-    if isinstance(node.op, ast.Sub):
-        return -right.value
-    return None
-
-
-class _Gate(ast.NodeVisitor):
+class _Gate(BiasRules, ast.NodeVisitor):
     def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.modules: dict[str, str] = {}  # alias -> module name
         self.numpy_funcs: set[str] = set()  # names imported from numpy
         self.loop_vars: list[set[str]] = [set()]
         self.windowed: set[str] = set()  # names last assigned a window (slice, .rolling())
+        self.series: set[str] = set()  # names holding a whole input series (data["close"]...)
 
     def add(self, node: ast.AST, rule: str, detail: str) -> None:
         self.findings.append(Finding(getattr(node, "lineno", 0), rule, detail))
@@ -218,6 +156,8 @@ class _Gate(ast.NodeVisitor):
             isinstance(base, ast.Name) and base.id in {"self", "cls"}
         ):
             self.add(node, "ast:private_attribute", f"access to private attribute {node.attr!r}")
+        if node.attr in ESCAPE_ATTRS:
+            self.add(node, "ast:module_escape", f"access to attribute {node.attr!r}")
         if (
             isinstance(node.ctx, ast.Store | ast.Del)
             and isinstance(base, ast.Name)
@@ -236,10 +176,38 @@ class _Gate(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         self.generic_visit(node)
         names = {t.id for t in node.targets if isinstance(t, ast.Name)}
-        if _is_full_series(node.value):
+        if is_full_series(node.value):
             self.windowed -= names
         else:
             self.windowed |= names
+        if self._derives_series(node.value):
+            self.series |= names
+        else:
+            self.series -= names
+
+    def _derives_series(self, value: ast.AST) -> bool:
+        """``data[k]``, or a call/attribute/conversion applied to a whole input series."""
+        if isinstance(value, ast.Subscript):
+            return isinstance(value.value, ast.Name) and value.value.id == "data"
+        if isinstance(value, ast.Attribute):
+            return self._derives_series(value.value)
+        if isinstance(value, ast.Call):
+            if isinstance(value.func, ast.Attribute) and value.func.attr in {
+                "to_numpy",
+                "copy",
+                "astype",
+            }:
+                return self._derives_series(value.func.value)
+            first = value.args[0] if value.args else None
+            return (
+                _attr_name(value.func) in {"Series", "asarray", "array"}
+                and first is not None
+                and (
+                    self._derives_series(first)
+                    or (isinstance(first, ast.Name) and first.id in self.series)
+                )
+            )
+        return isinstance(value, ast.Name) and value.id in self.series
 
     # ------------------------------------------------------------------ loops
     def _visit_loop(self, targets: list[ast.AST], body: list[ast.AST]) -> None:
@@ -264,91 +232,41 @@ class _Gate(ast.NodeVisitor):
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _visit_comprehension
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
-        loop_vars, index = self.loop_vars[-1], node.slice
-        if isinstance(index, ast.Slice):
-            lower = _forward_offset(index.lower, loop_vars)
-            upper = _forward_offset(index.upper, loop_vars)
-            if (lower is not None and lower >= 1) or (upper is not None and upper >= 2):
-                self.add(node, "ast:future_index", "slice reaching past the current bar")
-            if index.step is not None and _negative_literal(index.step):
-                self.add(node, "ast:reverse", "negative-step slice reverses the series")
-        else:
-            offset = _forward_offset(index, loop_vars)
-            if offset is not None and offset >= 1:
-                self.add(node, "ast:future_index", f"index {offset} bar(s) past the loop variable")
+        self.check_subscript(node)
         self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and "{" in node.value and _DUNDER_FIELD.search(node.value):
+            self.add(node, "ast:dunder", "format string with attribute access in a field")
 
     # ------------------------------------------------------------------ calls
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        name = (
-            func.attr
-            if isinstance(func, ast.Attribute)
-            else func.id
-            if isinstance(func, ast.Name)
-            else ""
-        )
         on_numpy = self._is_numpy(func)
-        kwargs = {k.arg: k.value for k in node.keywords if k.arg}
-        if name == "shift" and any(_negative_literal(a) for a in [*node.args, *kwargs.values()]):
-            self.add(node, "ast:negative_shift", "shift by a negative amount reads future bars")
-        if on_numpy and name == "roll":
-            self.add(node, "ast:roll", "np.roll wraps future values onto the past")
-        if on_numpy and name in {"flip", "flipud"}:
-            self.add(node, "ast:reverse", f"np.{name} reverses the series")
-        if _is_true(kwargs.get("center")):
-            self.add(node, "ast:centered_window", "center=True window uses future bars")
-        mode = kwargs.get("mode")
-        if isinstance(mode, ast.Constant) and mode.value == "same":
-            self.add(node, "ast:centered_window", 'mode="same" convolution is centred')
-        method = kwargs.get("method")
-        if name in {"bfill", "backfill", "interpolate"} or (
-            name == "fillna"
-            and isinstance(method, ast.Constant)
-            and method.value in {"bfill", "backfill"}
+        name = _attr_name(func)
+        if isinstance(func, ast.Attribute) and (
+            (on_numpy and name in IO_NUMPY)
+            or name in IO_METHODS
+            or (name.startswith("read_") and self._on_module(func, "pandas"))
         ):
-            self.add(node, "ast:backfill", f"{name} fills from future values")
-        self._check_reduction(node, name, on_numpy, kwargs)
+            self.add(node, "ast:io", f"{name}() reads/writes files or evaluates strings")
+        self.check_call_bias(node, on_numpy)
         self.generic_visit(node)
+
+    def _on_module(self, func: ast.Attribute, module: str) -> bool:
+        base = func.value
+        return isinstance(base, ast.Name) and self.modules.get(base.id) == module
 
     def _is_numpy(self, func: ast.AST) -> bool:
         if isinstance(func, ast.Attribute):
-            base = func.value
-            return isinstance(base, ast.Name) and self.modules.get(base.id) == "numpy"
+            return self._on_module(func, "numpy")
         return isinstance(func, ast.Name) and func.id in self.numpy_funcs
 
-    def _check_reduction(self, node: ast.Call, name: str, on_numpy: bool, kwargs: dict) -> None:
-        if "axis" in kwargs and not (
-            isinstance(kwargs["axis"], ast.Constant) and kwargs["axis"].value is None
-        ):
-            return
-        first = node.args[0] if node.args else None
-        if isinstance(first, ast.Name) and first.id in self.windowed:
-            return
-        if on_numpy and name in REDUCTIONS and first is not None and _is_full_series(first):
-            self.add(node, "ast:global_statistic", f"np.{name} over the whole series")
-        elif (
-            not on_numpy
-            and isinstance(node.func, ast.Attribute)
-            and name in METHOD_REDUCTIONS
-            and not (isinstance(node.func.value, ast.Name) and node.func.value.id in self.modules)
-            and _is_full_series(node.func.value)
-            and not (isinstance(node.func.value, ast.Name) and node.func.value.id in self.windowed)
-        ):
-            self.add(node, "ast:global_statistic", f".{name}() over the whole series")
 
-
-def _is_true(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is True
-
-
-def _is_full_series(node: ast.AST) -> bool:
-    """False for windowed receivers: ``x[a:b]`` slices and ``.rolling()/.expanding()/.ewm()``."""
-    if isinstance(node, ast.Subscript):
-        return not isinstance(node.slice, ast.Slice | ast.Tuple)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr not in WINDOW_METHODS
-    return isinstance(node, ast.Name | ast.Attribute | ast.Call | ast.BinOp)
+def _attr_name(func: ast.AST | None) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 def check_structure(tree: ast.Module) -> list[Finding]:

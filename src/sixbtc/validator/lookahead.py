@@ -10,7 +10,10 @@ A causal strategy's signal at bar ``i`` depends only on bars ``<= i``. Hence:
 Any difference is look-ahead; the first differing bar is reported. Cut points are chosen
 mostly right after bars where the full-sample signals fire (the last bar of the truncated
 history is then a signal bar — where a peek into the future shows), the rest spread
-evenly over the second three quarters of the sample (after indicator warm-up).
+evenly over the second three quarters of the sample (after indicator warm-up). The
+truncation test adds one short cut (``n_bars // 10`` bars, at least
+:data:`MIN_SHORT_CUT`) so that code that behaves differently when it sees little data
+(e.g. returns perfect signals when ``len(close)`` is small) shows a difference too.
 
 Source: M. López de Prado, *Advances in Financial Machine Learning* (2018), ch. 7
 (leakage) — the truncation test is the "recompute on a prefix" check used by
@@ -25,6 +28,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from sixbtc.strategy.contract import OHLCV_KEYS
+
+#: Smallest extra "short history" cut of the truncation test (bars).
+MIN_SHORT_CUT = 50
 
 
 class SignalSource(Protocol):
@@ -156,7 +162,7 @@ def run_lookahead_tests(
     full: tuple[np.ndarray, np.ndarray],
     cut_points: int,
 ) -> LookaheadFinding | None:
-    """Run the truncation test, then the shuffle test, at the same cut points.
+    """Run the truncation test (plus one short cut), then the shuffle test.
 
     Parameters
     ----------
@@ -182,7 +188,9 @@ def run_lookahead_tests(
         From the sandbox (timeout, crash, execution error on a truncated sample).
     """
     cuts = choose_cuts(full[0], full[1], cut_points)
-    for cut in cuts:
+    n = full[0].shape[1]
+    short = max(MIN_SHORT_CUT, n // 10)
+    for cut in ([short] if short < cuts[0] else []) + cuts:
         truncated = {k: np.asarray(sample[k])[:cut] for k in OHLCV_KEYS}
         hit = _first_difference(source.signals(truncated, params_list), full, cut)
         if hit is not None:

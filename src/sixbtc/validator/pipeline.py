@@ -10,10 +10,16 @@ phase         reasons
 ``ast``       the first finding's rule (``ast:forbidden_import``, ``ast:negative_shift``…)
 ``execution`` ``contract:*``, ``execution:error``, ``execution:bad_output``,
               ``execution:too_few_signals``, ``sandbox:timeout|crashed|memory``
-``lookahead`` ``lookahead:truncation``, ``lookahead:shuffle`` (or a ``sandbox:*`` /
-              ``execution:*`` reason raised while re-running)
-``passed``    — (``passed=True``, ``reason=None``)
+``lookahead`` ``lookahead:truncation``, ``lookahead:shuffle``, ``warmup:unbounded``
+              (signals still depend on history ``max_warmup`` bars back),
+              ``warmup:exceeds_config`` (needs more than ``allowed_warmup`` bars), or a
+              ``sandbox:*`` / ``execution:*`` reason raised while re-running
+``passed``    — (``passed=True``, ``reason=None``, ``warmup_bars`` set)
 ============  ====================================================================
+
+The lookahead phase runs the truncation and shuffle tests
+(:mod:`sixbtc.validator.lookahead`), then the warm-up sensitivity test
+(:mod:`sixbtc.validator.warmup`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.ast_gate import Finding, check_ast, check_structure
 from sixbtc.validator.lookahead import run_lookahead_tests
+from sixbtc.validator.warmup import EVAL_BARS, MAX_WARMUP_BARS, required_warmup
 
 MIN_SAMPLE_BARS = 100
 
@@ -50,6 +57,9 @@ class ValidationReport:
         The declared spec once the execution phase has loaded it.
     findings : tuple of Finding
         Static findings (syntax/structure/AST phases).
+    warmup_bars : int or None
+        Bars of history the strategy needs before its signals no longer depend on where
+        the data starts (set once the warm-up test ran and found a bound).
     """
 
     passed: bool
@@ -58,10 +68,13 @@ class ValidationReport:
     detail: str
     spec: StrategySpec | None
     findings: tuple[Finding, ...]
+    warmup_bars: int | None = None
 
 
-def _reject(phase: str, reason: str, detail: str, spec=None, findings=()) -> ValidationReport:
-    return ValidationReport(False, phase, reason, detail, spec, tuple(findings))
+def _reject(
+    phase: str, reason: str, detail: str, spec=None, findings=(), warmup_bars=None
+) -> ValidationReport:
+    return ValidationReport(False, phase, reason, detail, spec, tuple(findings), warmup_bars)
 
 
 def spread_param_sets(spec: StrategySpec, count: int) -> list[dict[str, Any]]:
@@ -73,16 +86,14 @@ def spread_param_sets(spec: StrategySpec, count: int) -> list[dict[str, Any]]:
     return [grid[i] for i in idx]
 
 
-def _check_args(
-    code: str, sample: dict[str, np.ndarray], cut_points: int, max_param_sets: int, min_signals: int
-) -> None:
+def _check_args(code: str, sample: dict[str, np.ndarray], **ints: int | None) -> None:
     if not isinstance(code, str):
         raise ValueError(f"code must be a str of Python source, got {type(code).__name__}")
-    for name, value, low in (
-        ("cut_points", cut_points, 1),
-        ("max_param_sets", max_param_sets, 1),
-        ("min_signals", min_signals, 0),
-    ):
+    lows = {"cut_points": 1, "max_param_sets": 1, "min_signals": 0, "max_warmup": 1}
+    for name, value in ints.items():
+        low = lows.get(name, 0)
+        if value is None and name == "allowed_warmup":
+            continue
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     if not isinstance(sample, dict) or any(k not in sample for k in OHLCV_KEYS):
@@ -111,6 +122,27 @@ def _static_phases(code: str) -> ValidationReport | None:
     return None
 
 
+def _warmup_phase(
+    sandbox, sample, params_list, full, spec, max_warmup: int, allowed: int | None
+) -> ValidationReport:
+    n = len(sample["close"])
+    result = required_warmup(
+        sandbox, sample, params_list, full, eval_bars=min(EVAL_BARS, n // 2), max_warmup=max_warmup
+    )
+    if result.bars is None:
+        detail = (
+            f"signals do not settle within {result.checked_up_to} bars of warm-up: they still "
+            f"differ from the full-history signals (bar {result.bar} of an evaluated "
+            f"{min(EVAL_BARS, n // 2)}-bar range, params {result.params})"
+        )
+        return _reject("lookahead", "warmup:unbounded", detail, spec)
+    if allowed is not None and result.bars > allowed:
+        detail = f"needs {result.bars} bars of warm-up, the backtest allows {allowed}"
+        return _reject("lookahead", "warmup:exceeds_config", detail, spec, warmup_bars=result.bars)
+    detail = f"warmup_bars={result.bars}"
+    return ValidationReport(True, "passed", None, detail, spec, (), result.bars)
+
+
 def validate(
     code: str,
     sandbox: StrategySandbox,
@@ -119,6 +151,8 @@ def validate(
     cut_points: int = 5,
     max_param_sets: int = 3,
     min_signals: int = 3,
+    allowed_warmup: int | None = None,
+    max_warmup: int = MAX_WARMUP_BARS,
 ) -> ValidationReport:
     """Validate strategy source through all phases.
 
@@ -130,24 +164,32 @@ def validate(
         Worker used for execution and the empirical tests (a new strategy is loaded).
     sample : dict of str -> numpy.ndarray
         OHLCV float64 arrays of shape ``(n_bars,)``, ``n_bars >= 100`` (e.g. the last
-        2,000 1h candles of BTC).
+        2,000 1h candles of BTC; the warm-up test needs ``n_bars >= 1,500`` to tell
+        "unbounded" from "needs up to 1,000 bars").
     cut_points : int
         Cut points of the truncation and shuffle tests (>= 1).
     max_param_sets : int
         Parameter sets checked, spread across the grid (>= 1).
     min_signals : int
         At least one checked parameter set must produce this many entries (>= 0).
+    allowed_warmup : int or None
+        Warm-up bars the backtester gives a strategy (``backtest.warmup_bars``); a strategy
+        needing more is rejected with ``warmup:exceeds_config``. ``None``: no limit.
+    max_warmup : int
+        Largest warm-up tried (bars); needing more is ``warmup:unbounded``.
 
     Returns
     -------
     ValidationReport
+        On success ``detail`` is ``"warmup_bars=<W>"`` and ``warmup_bars`` is ``W``.
 
     Raises
     ------
     ValueError
         Bad arguments (named). Strategy failures never raise: they are in the report.
     """
-    _check_args(code, sample, cut_points, max_param_sets, min_signals)
+    _check_args(code, sample, cut_points=cut_points, max_param_sets=max_param_sets,
+                min_signals=min_signals, allowed_warmup=allowed_warmup, max_warmup=max_warmup)  # fmt: skip
     static = _static_phases(code)
     if static is not None:
         return static
@@ -167,9 +209,9 @@ def validate(
         )
     try:
         hit = run_lookahead_tests(sandbox, sample, params_list, full, cut_points)
+        if hit is not None:
+            detail = f"signals differ at bar {hit.bar} (cut at {hit.cut} bars, params {hit.params})"
+            return _reject("lookahead", f"lookahead:{hit.test}", detail, spec)
+        return _warmup_phase(sandbox, sample, params_list, full, spec, max_warmup, allowed_warmup)
     except StrategyRejected as exc:
         return _reject("lookahead", exc.reason, exc.detail, spec)
-    if hit is not None:
-        detail = f"signals differ at bar {hit.bar} (cut at {hit.cut} bars, params {hit.params})"
-        return _reject("lookahead", f"lookahead:{hit.test}", detail, spec)
-    return ValidationReport(True, "passed", None, "", spec, ())

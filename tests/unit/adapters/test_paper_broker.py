@@ -188,3 +188,12 @@ def test_zero_costs_fill_exactly_at_the_open() -> None:
     b.submit(_entry(+1, notional=500.0))
     (fill,) = b.on_bar(_bar(1, 250.0, 251.0, 249.0, 250.0))
     assert (fill.price, fill.qty, fill.fee_usd) == (250.0, 2.0, 0.0)
+
+
+def test_open_beyond_the_target_fills_there_even_if_the_bar_later_hits_the_stop(broker: PaperBroker) -> None:
+    # Same convention as the backtest engine: the open comes first in time.
+    broker.submit(_entry(+1))
+    broker.on_bar(_bar(1, 100.0, 100.2, 99.9, 100.0))    # entry at 100.1; stop 98.098, target 104.104
+    (fill,) = broker.on_bar(_bar(2, 105.0, 105.5, 97.0, 98.0))
+    assert fill.reason is ExitReason.TAKE_PROFIT
+    assert fill.price == pytest.approx(105.0 * (1 - SLIP))

@@ -197,6 +197,20 @@ def test_gap_through_target_fills_at_open():
     assert t["exit_price"] == 107.0
 
 
+@pytest.mark.parametrize(
+    ("direction", "bar2"), [(1, (107, 108, 94, 100)), (-1, (93, 106, 92, 100))]
+)
+def test_gap_through_target_wins_over_stop_touched_later_in_the_bar(direction, bar2):
+    """The open comes first in time: a gap beyond the target fills the target at the open
+    even if the bar later touches the stop. (vectorbt 1.2.0 and backtesting.py 0.6.6 test
+    the stop first and would report a stop fill at 95 / 105 here; on continuous 24/7 candles
+    such a gap is practically absent, so the peer cross-checks are not affected.)"""
+    t = _one_trade(_run(_with_bar2(bar2), sl=0.05, tp=0.05, direction=direction))
+    assert t["exit_reason"] == ExitReason.TAKE_PROFIT
+    assert t["exit_price"] == bar2[0]
+    assert t["pnl_usd"] == pytest.approx(100.0 * 7.0)
+
+
 def test_stop_checked_on_entry_bar():
     rows = [(100, 101, 99, 100), (100, 101, 94, 96), (96, 97, 95, 96)]
     t = _one_trade(_run(rows, sl=0.05))

@@ -35,8 +35,8 @@ def bars(draw, min_n=3, max_n=40):
 
 @st.composite
 def settings_(draw):
-    """Random engine keyword arguments (costs, leverage, limits)."""
-    return {
+    """Random engine keyword arguments (costs, leverage, limits, sizing mode)."""
+    kw = {
         "sl_pct": draw(_level),
         "tp_pct": draw(_level),
         "direction": draw(st.sampled_from([1, -1])),
@@ -44,8 +44,17 @@ def settings_(draw):
         "slippage_bps": draw(st.floats(min_value=0.0, max_value=50.0)),
         "leverage": draw(st.sampled_from([1.0, 3.0, 10.0, 25.0])),
         "max_bars_held": draw(st.integers(min_value=0, max_value=5)),
-        "position_frac": draw(st.floats(min_value=0.1, max_value=1.0)),
     }
+    sizing = draw(st.sampled_from(["equity_frac", "fixed_notional", "risk"]))
+    if sizing == "equity_frac":
+        kw["position_frac"] = draw(st.floats(min_value=0.1, max_value=1.0))
+    elif sizing == "fixed_notional":
+        kw.update(sizing=sizing, notional_usd=draw(st.floats(min_value=100.0, max_value=5e4)))
+    else:
+        kw.update(sizing=sizing, risk_per_trade=draw(st.floats(min_value=0.001, max_value=0.1)))
+        if not kw["sl_pct"] > 0.0:
+            kw["sl_pct"] = draw(st.floats(min_value=0.001, max_value=0.3))
+    return kw
 
 
 @PROPS
@@ -115,9 +124,53 @@ def test_grid_equals_single_per_param_set(data, sets, leverage_10):
     base = dict(sets[0])
     base["leverage"] = 10.0 if leverage_10 else 1.0
     sl = np.array([s["sl_pct"] for s in sets])
+    if base.get("sizing") == "risk":  # risk sizing needs a stop in every set
+        sl = np.where(sl > 0.0, sl, 0.02)
     tp = np.array([s["tp_pct"] for s in sets])
     common = {k: v for k, v in base.items() if k not in ("sl_pct", "tp_pct")}
     grid = run_grid(o, h, lo, c, e, x, sl, tp, **common)
     for p in range(len(sets)):
         single = run_single(o, h, lo, c, e, x, sl_pct=sl[p], tp_pct=tp[p], **common)
         assert single.metrics == grid.metrics(p)
+
+
+def _equity_from_trades(res, o, c, funding, d, fee_rate, init_cash, start, end):
+    """Close-of-bar equity rebuilt from the trade list alone (independent of the kernel).
+
+    Bar ``i`` equity = start cash + PnL of trades closed on or before ``i`` + for the trade
+    open after bar ``i``: mark-to-close ``d * qty * (close[i] - entry)``, minus its entry
+    fee and the funding paid at the opens ``entry_idx < j <= i`` it was held across.
+    """
+    out = np.full(end - start, init_cash)
+    paid_total = np.zeros(res.trades.shape[0])
+    for k, t in enumerate(res.trades):
+        e, x, q = int(t["entry_idx"]), int(t["exit_idx"]), t["qty"]
+        held_at_exit_open = t["exit_reason"] not in (ExitReason.SIGNAL, ExitReason.TIME_LIMIT)
+        last_paid = x if held_at_exit_open else x - 1
+        paid = np.zeros(end)
+        if funding is not None:
+            held = slice(e + 1, last_paid + 1)
+            paid[held] = d * q * o[held] * funding[held]
+        paid_total[k] = paid.sum()
+        open_bars = np.arange(e, x)
+        out[open_bars - start] += (d * q * (c[open_bars] - t["entry_price"])
+                                   - t["notional_usd"] * fee_rate
+                                   - np.cumsum(paid)[open_bars])
+        out[x - start:] += t["pnl_usd"]
+    return out, paid_total
+
+
+@PROPS
+@given(bars(min_n=4), settings_(), st.booleans(), st.data())
+def test_equity_is_continuous_and_explained_by_trades(data, kw, with_funding, more):
+    """No jumps: every bar's equity is the open trade marked to the close plus realised PnL,
+    entry fee and funding, all taken from the trade list."""
+    o, h, lo, c, e, x = data
+    n = o.shape[0]
+    start = more.draw(st.integers(min_value=0, max_value=n - 2), label="start")
+    funding = np.where(np.arange(n) % 3 == 1, 0.002, -0.0005) if with_funding else None
+    res = run_single(o, h, lo, c, e, x, funding_rate=funding, start=start, **kw)
+    rebuilt, paid = _equity_from_trades(res, o, c, funding, kw["direction"], kw["fee_rate"],
+                                        10_000.0, start, n)
+    np.testing.assert_allclose(res.equity, rebuilt, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(res.trades["funding_usd"], paid, rtol=1e-9, atol=1e-9)

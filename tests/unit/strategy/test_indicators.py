@@ -32,8 +32,9 @@ def _wilder(x: pd.Series, n: int) -> pd.Series:
 
 
 def _assert_close(got: np.ndarray, want: np.ndarray, start: int = 0, rtol: float = 1e-9) -> None:
-    np.testing.assert_allclose(got[start:], np.asarray(want, dtype=float)[start:], rtol=rtol,
-                               atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(
+        got[start:], np.asarray(want, dtype=float)[start:], rtol=rtol, atol=1e-9, equal_nan=True
+    )
 
 
 def test_sma_ema_match_pandas(ohlc):
@@ -169,15 +170,25 @@ def test_crosses_follow_definition_and_ignore_nan():
 
 def _all_outputs(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> dict:
     outs = {
-        "sma": ind.sma(c, 20), "ema": ind.ema(c, 20), "rsi": ind.rsi(c, 14),
-        "atr": ind.atr(h, lo, c, 14), "adx": ind.adx(h, lo, c, 14), "roc": ind.roc(c, 5),
-        "highest": ind.highest(h, 20), "lowest": ind.lowest(lo, 20), "shift": ind.shift(c, 3),
-        "zscore": ind.zscore(c, 30), "tr": ind.true_range(h, lo, c),
+        "sma": ind.sma(c, 20),
+        "ema": ind.ema(c, 20),
+        "rsi": ind.rsi(c, 14),
+        "atr": ind.atr(h, lo, c, 14),
+        "adx": ind.adx(h, lo, c, 14),
+        "roc": ind.roc(c, 5),
+        "highest": ind.highest(h, 20),
+        "lowest": ind.lowest(lo, 20),
+        "shift": ind.shift(c, 3),
+        "zscore": ind.zscore(c, 30),
+        "tr": ind.true_range(h, lo, c),
         "cross_above": ind.cross_above(c, ind.sma(c, 20)),
         "cross_below": ind.cross_below(c, ind.sma(c, 20)),
     }
-    for name, arrays in {"bbands": ind.bbands(c, 20, 2.0), "macd": ind.macd(c, 12, 26, 9),
-                         "stoch": ind.stoch(h, lo, c, 14, 3)}.items():
+    for name, arrays in {
+        "bbands": ind.bbands(c, 20, 2.0),
+        "macd": ind.macd(c, 12, 26, 9),
+        "stoch": ind.stoch(h, lo, c, 14, 3),
+    }.items():
         for j, arr in enumerate(arrays):
             outs[f"{name}{j}"] = arr
     return outs

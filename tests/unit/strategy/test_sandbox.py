@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import tempfile
 import time
 
 import numpy as np
@@ -203,9 +206,11 @@ def open_file(os, name):
 )
 
 
-def test_host_files_cannot_be_written_when_mounts_are_read_only(sandbox, tmp_path):
+def test_host_files_cannot_be_written_when_mounts_are_read_only(sandbox):
     sandbox.load(ESCAPE)
-    target = tmp_path / "planted.txt"
+    folder = tempfile.mkdtemp(prefix="sixbtc-host-")  # world-writable: only the mount stops it
+    os.chmod(folder, 0o777)  # noqa: S103
+    target = pathlib.Path(folder) / "planted.txt"
     params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 6}
     if sandbox.filesystem_readonly is None:
         sandbox.signals(_walk(20), [dict(params, mode=0)])
@@ -214,6 +219,7 @@ def test_host_files_cannot_be_written_when_mounts_are_read_only(sandbox, tmp_pat
     with pytest.raises(StrategyRejected, match="Read-only file system"):
         sandbox.signals(_walk(20), [dict(params, path=str(target))])
     assert not target.exists()
+    os.rmdir(folder)
 
 
 def test_process_limits_hold_even_when_strategy_code_reaches_os(sandbox, monkeypatch):

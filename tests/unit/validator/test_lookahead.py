@@ -56,8 +56,17 @@ def test_causal_rule_passes_both_tests():
     sample = _walk()
     hit, source = _run(_momentum, sample)
     assert hit is None
-    assert len(source.calls) == 1 + 2 * 5  # full + 5 truncations + 5 shuffles
-    assert sorted(source.calls[1:6]) == source.calls[1:6] and max(source.calls[1:6]) < N
+    assert len(source.calls) == 1 + 1 + 2 * 5  # full + short cut + 5 truncations + 5 shuffles
+    assert source.calls[1] == N // 10  # the short-history cut comes first
+    assert sorted(source.calls[1:7]) == source.calls[1:7] and max(source.calls[1:7]) < N
+
+
+def test_code_that_cheats_only_on_little_data_is_caught_by_the_short_cut():
+    def little_data_cheat(close, p):  # perfect foresight only while the history is short
+        return _peek(close, p) if len(close) < N // 4 else _momentum(close, p)
+
+    hit, _ = _run(little_data_cheat, _walk())
+    assert hit is not None and hit.test == "truncation" and hit.cut == N // 10
 
 
 def test_peeking_rule_fails_truncation_at_a_signal_bar():

@@ -99,14 +99,16 @@ class PaperBroker:
 
     def _check_protection(self, p: _Protection, bar: Bar) -> Fill | None:
         long = p.side > 0
+        opened_past_stop = bar.open <= p.stop if long else bar.open >= p.stop
+        opened_past_target = bar.open >= p.target if long else bar.open <= p.target
         stop_hit = bar.low <= p.stop if long else bar.high >= p.stop
         target_hit = bar.high >= p.target if long else bar.low <= p.target
-        if stop_hit:
-            gap = bar.open <= p.stop if long else bar.open >= p.stop
-            raw, reason, leg = (bar.open if gap else p.stop), ExitReason.STOP_LOSS, "sl"
+        if opened_past_stop or opened_past_target:  # the open comes first in time: fill there
+            raw, reason, leg = bar.open, *((ExitReason.STOP_LOSS, "sl") if opened_past_stop else (ExitReason.TAKE_PROFIT, "tp"))
+        elif stop_hit:  # both touched inside the bar: the stop first (conservative)
+            raw, reason, leg = p.stop, ExitReason.STOP_LOSS, "sl"
         elif target_hit:
-            gap = bar.open >= p.target if long else bar.open <= p.target
-            raw, reason, leg = (bar.open if gap else p.target), ExitReason.TAKE_PROFIT, "tp"
+            raw, reason, leg = p.target, ExitReason.TAKE_PROFIT, "tp"
         else:
             return None
         price = self._price(raw, -p.side)

@@ -1,0 +1,158 @@
+"""One coin's series for the backtest protocol: candles, funding, window indices and a
+cache of the strategy's signals per parameter set.
+
+Signals are computed once per (coin, parameter set) over the whole loaded span
+``[is_start - warm-up, oos_end)``; every later simulation (search rungs, walk-forward folds,
+OOS) re-uses them through :func:`~sixbtc.backtester.run_grid` windows, so no window ever
+recomputes indicators. Indicator warm-up bars before ``is_start`` feed the signals but are
+never traded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sixbtc.backtester.engine import run_grid, run_single
+from sixbtc.backtester.metrics import GridResult, SingleResult, bars_per_year
+from sixbtc.backtester.ports import CandleSource, SignalSource
+from sixbtc.domain.timeframe import Timeframe
+
+OHLCV = ("open", "high", "low", "close", "volume")
+
+
+def funding_on_bars(candles: CandleSource, symbol: str, ts: pd.DatetimeIndex) -> np.ndarray:
+    """Funding rates aligned on bar open times.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 ``(len(ts),)``: the rate (fraction) settled at each bar's open, 0 elsewhere.
+    """
+    rates = np.zeros(len(ts))
+    fr = candles.read_funding(symbol, ts[0], ts[-1] + pd.Timedelta(milliseconds=1))
+    if len(fr):
+        idx = ts.searchsorted(pd.DatetimeIndex(fr["timestamp"]))
+        ok = idx < len(ts)
+        hit = ok & (ts[np.minimum(idx, len(ts) - 1)] == pd.DatetimeIndex(fr["timestamp"]))
+        rates[idx[hit]] = fr["rate"].to_numpy()[hit]
+    return rates
+
+
+class CoinSeries:
+    """Candles of one coin and timeframe plus the strategy's signals, computed lazily.
+
+    Attributes
+    ----------
+    symbol : str
+    data : dict of str -> numpy.ndarray
+        OHLCV float64 ``(n_bars,)``, bars ``[is_start - warm-up, oos_end)``.
+    funding : numpy.ndarray
+        float64 ``(n_bars,)`` rate settled at each open (fraction).
+    i_is, i_oos, n_bars : int
+        Absolute bar indices of ``is_start``, ``oos_start`` and the end (= ``oos_end``).
+    bars_per_year : float
+        Annualisation factor of the timeframe.
+    direction : int
+        +1 long, -1 short.
+    costs : tuple of float
+        (fee_rate fraction per side, slippage_bps).
+    signal_calls : int
+        Calls made to the signal source (for cost accounting).
+    """
+
+    def __init__(self, symbol: str, data: dict[str, np.ndarray], funding: np.ndarray, i_is: int, i_oos: int,
+                 bpy: float, signals: SignalSource, params_list: list[dict[str, Any]], direction: int,
+                 costs: tuple[float, float]) -> None:
+        self.symbol, self.data, self.funding = symbol, data, funding
+        self.i_is, self.i_oos, self.n_bars = i_is, i_oos, len(data["close"])
+        self.bars_per_year = bpy
+        self.signal_calls = 0
+        self.direction, self.costs = direction, costs
+        self._source, self._params = signals, params_list
+        self._entries: dict[int, np.ndarray] = {}
+        self._exits: dict[int, np.ndarray] = {}
+
+    def params(self, j: int) -> dict[str, Any]:
+        """Parameter set ``j`` of the sampled list."""
+        return self._params[j]
+
+    def keep_only(self, indices: list[int]) -> None:
+        """Drop cached signals of every other parameter set (frees memory)."""
+        keep = set(indices)
+        for cache in (self._entries, self._exits):
+            for j in [j for j in cache if j not in keep]:
+                del cache[j]
+
+    def ensure(self, indices: list[int]) -> None:
+        """Compute (in one signal call) the signals of the parameter sets not cached yet."""
+        missing = [j for j in indices if j not in self._entries]
+        if not missing:
+            return
+        entries, exits = self._source.signals(self.data, [self._params[j] for j in missing])
+        self.signal_calls += 1
+        for k, j in enumerate(missing):
+            self._entries[j], self._exits[j] = entries[k], exits[k]
+
+    def grid(self, indices: list[int], start: int, end: int) -> GridResult:
+        """Metrics of parameter sets ``indices`` traded on bars ``[start, end)``.
+
+        One set runs through the serial kernel (:meth:`single`): the parallel grid kernel's
+        thread start-up costs 1-15 ms per call on busy cores (measured), more than the
+        simulation of one set itself; the metrics are bit-identical either way.
+        """
+        if len(indices) == 1:
+            m = self.single(indices[0], start, end).metrics
+            return GridResult(**{k: np.array([getattr(m, k)], dtype=np.int64 if k == "n_trades" else np.float64)
+                                 for k in GridResult.__dataclass_fields__})
+        self.ensure(indices)
+        ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
+        ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
+        sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
+        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
+        d = self.data
+        return run_grid(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, direction=self.direction,
+                        fee_rate=self.costs[0], slippage_bps=self.costs[1], funding_rate=self.funding,
+                        start=start, end=end, bars_per_year=self.bars_per_year)
+
+    def single(self, j: int, start: int, end: int) -> SingleResult:
+        """Trades, equity and metrics of parameter set ``j`` on bars ``[start, end)``."""
+        self.ensure([j])
+        return simulate_one(self.data, self._entries[j], self._exits[j], self._params[j], self.funding,
+                            start, end, self.direction, self.costs, self.bars_per_year)
+
+
+def simulate_one(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.ndarray, params: dict[str, Any],
+                 funding: np.ndarray, start: int, end: int, direction: int, costs: tuple[float, float],
+                 bpy: float) -> SingleResult:
+    """:func:`~sixbtc.backtester.run_single` of one parameter set (``sl_pct``/``tp_pct`` from ``params``)."""
+    return run_single(data["open"], data["high"], data["low"], data["close"], entries, exits,
+                      sl_pct=float(params["sl_pct"]), tp_pct=float(params["tp_pct"]), direction=direction,
+                      fee_rate=costs[0], slippage_bps=costs[1], funding_rate=funding, start=start, end=end,
+                      bars_per_year=bpy)
+
+
+def load_series(candles: CandleSource, signals: SignalSource, symbol: str, timeframe: str,
+                window: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp], warmup_bars: int,
+                params_list: list[dict[str, Any]], direction: int, costs: tuple[float, float]) -> CoinSeries | None:
+    """Load ``symbol``/``timeframe`` over warm-up + ``window`` = (is_start, oos_start, oos_end).
+
+    Returns None when the candles do not cover ``[is_start - warm-up, oos_end)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown timeframe.
+    """
+    tf = Timeframe.parse(timeframe)
+    is_start, oos_start, oos_end = window
+    start = is_start - pd.Timedelta(milliseconds=tf.ms * warmup_bars)
+    df = candles.read_candles(symbol, tf.value, start, oos_end)
+    ts = pd.DatetimeIndex(df["timestamp"])
+    if len(df) == 0 or ts[0] > start or ts[-1] < oos_end - pd.Timedelta(milliseconds=tf.ms):
+        return None
+    data = {k: df[k].to_numpy(np.float64) for k in OHLCV}
+    return CoinSeries(symbol, data, funding_on_bars(candles, symbol, ts), int(ts.searchsorted(is_start)),
+                      int(ts.searchsorted(oos_start)), bars_per_year(tf.ms), signals, params_list, direction, costs)

@@ -1,0 +1,24 @@
+# expect: ast ast:future_index
+# loop reading close[i + 2]
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [10, 20], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+
+        entries = np.zeros(len(close), dtype=bool)
+        for i in range(len(close) - 2):
+            entries[i] = close[i + 2] > close[i]
+        return entries, ~entries

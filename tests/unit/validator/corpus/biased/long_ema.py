@@ -1,0 +1,22 @@
+# expect: lookahead warmup:unbounded|warmup:exceeds_config
+# TA-Lib EMA(200): its seed is felt for hundreds of bars
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [150, 200], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+
+        slow = ind.ema(close, params["n"])
+        return ind.cross_above(close, slow), ind.cross_below(close, slow)

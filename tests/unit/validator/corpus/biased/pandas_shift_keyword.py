@@ -1,0 +1,23 @@
+# expect: ast ast:negative_shift
+# pandas shift(periods=-3)
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [10, 20], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+
+        s = pd.Series(close)
+        ahead = s.shift(periods=-3).to_numpy()
+        return ahead > close, ahead < close

@@ -1,0 +1,29 @@
+# expect: passed
+# explicit loop over past bars only (window close[i-n:i+1])
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [10, 20], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+
+        n = params["n"]
+        entries = np.zeros(len(close), dtype=bool)
+        exits = np.zeros(len(close), dtype=bool)
+        for i in range(n, len(close)):
+            change = math.log(close[i] / close[i - n])
+            window = close[i - n : i + 1]
+            entries[i] = change > 0.02 and close[i] >= window.max()
+            exits[i] = change < -0.01
+        return entries, exits
