@@ -38,6 +38,8 @@ backtest:
   workers: 2
 generator:
   workers: 2
+scoring:
+  multiple_testing_gate: false
 active_pool:
   max_size: 5
   min_score: 0

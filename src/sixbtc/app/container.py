@@ -13,6 +13,7 @@ from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
+from sixbtc.adapters.storage.trials_repo import TrialRepository
 from sixbtc.app.home import Home
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.clock import Clock, LiveClock
@@ -56,6 +57,10 @@ class Container:
     @cached_property
     def results(self) -> ResultRepository:
         return ResultRepository(self.engine, self.clock)
+
+    @cached_property
+    def trials(self) -> TrialRepository:
+        return TrialRepository(self.engine, self.clock)
 
     @cached_property
     def coins(self) -> CoinRepository:

@@ -20,15 +20,18 @@ from sixbtc.backtester.protocol import (
     BacktestOutcome,
     BacktestPlan,
     aggregate_oos,
+    oos_daily_returns,
     portfolio_equity,
     run_backtest,
     run_retest,
+    track_record,
 )
 from sixbtc.backtester.search import SearchConfig
-from sixbtc.config.sections import BacktestSection
+from sixbtc.config.sections import BacktestSection, ScoringSection
 from sixbtc.core.errors import DataError, StaleClaim, StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.generator.factory import generate
+from sixbtc.scorer.gate import GateVerdict, multiple_testing_gate, trial_sharpe_variance
 from sixbtc.scorer.score import ScoreInputs, score
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.pipeline import validate
@@ -148,6 +151,7 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
         plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
         params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
         outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
+        record_trials(c, rec, outcome, plan, params_list)
         if outcome.reason is not None:
             c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
             return True
@@ -162,6 +166,51 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
         c.strategies.release(rec.id, rec.claim_token)
         raise
     return True
+
+
+def record_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan,
+                  params_list: list[dict[str, Any]]) -> int:
+    """Write every search rung of every searched timeframe to the trial ledger (IS window);
+    the sampled parameter list goes on each timeframe's rung-0 row. Returns the simulations
+    recorded."""
+    n = 0
+    for run in outcome.runs:
+        for rung in run.ledger:
+            arrays = {"sharpe": rung.sharpe, "total_return": rung.total_return, "n_trades": rung.n_trades}
+            n += c.trials.add_rung(rec.id, rec.code_hash, run.timeframe, rung.rung, (plan.is_start, plan.oos_start),
+                                   rung.symbols, rung.set_indices, arrays,
+                                   params=params_list if rung.rung == 0 else None)
+    return n
+
+
+def record_retest_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan) -> int:
+    """Ledger row (``kind="retest"``) of a re-test: the fixed parameter set × every coin, IS
+    metrics. Re-tests do not add configurations to the strategy's N (no selection)."""
+    coins = outcome.best.coins
+    arrays = {k: np.array([[cr.is_metrics[k] for cr in coins]]) for k in ("sharpe", "total_return", "n_trades")}
+    return c.trials.add_rung(rec.id, rec.code_hash, outcome.best.timeframe, 0, (plan.is_start, plan.oos_start),
+                             [cr.symbol for cr in coins], np.zeros(1, dtype=np.int64), arrays, kind="retest",
+                             params=[outcome.best.params])
+
+
+def gate_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome) -> GateVerdict:
+    """The multiple-testing gate of a backtest that passed the protocol, N read from the
+    trial ledger (configurations searched for the strategy, at least those of ``outcome``)."""
+    return gate_for(outcome, c.settings.scoring, c.trials.configs_for(rec.id))
+
+
+def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int = 0) -> GateVerdict:
+    """:func:`~sixbtc.scorer.gate.multiple_testing_gate` of ``outcome.best`` (see that module):
+    track = IS+OOS pooled daily returns of the choice, N = max(``ledger_configs``, sets ×
+    timeframes searched), V from every searched timeframe's screening matrix, PBO on the
+    assigned timeframe's matrix; thresholds and the on/off switch from ``scoring``."""
+    best = outcome.best
+    n_trials = max(1, ledger_configs, sum(r.n_sets for r in outcome.runs))
+    grids = [r.screen_returns.returns for r in outcome.runs if r.screen_returns is not None]
+    track, _, _ = track_record(best)
+    return multiple_testing_gate(track, None if best.screen_returns is None else best.screen_returns.returns,
+                                 n_trials, trial_sharpe_variance(grids), dsr_min_prob=sc.dsr_min_prob,
+                                 pbo_max=sc.pbo_max, pbo_splits=sc.pbo_splits, enforce=sc.multiple_testing_gate)
 
 
 def retest_due_before(c: Container) -> datetime:
@@ -200,6 +249,8 @@ def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, work
         tf = rec.timeframe or ""
         plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash)
         outcome = run_retest(sandbox, c.store, plan, tf, dict(rec.params or {}), spec.direction.sign)
+        if outcome.best is not None:
+            record_retest_trials(c, rec, outcome, plan)
         _retest_verdict(c, rec, outcome, window)
     except StrategyRejected as exc:
         c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.RETIRED, phase="retest", reason=exc.reason,
@@ -227,7 +278,7 @@ def _retest_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         return
     oos = aggregate_oos(outcome.best)
     proto = protocol_metrics(outcome)
-    value = score(score_inputs(oos, proto["wfa_consistency"]), c.settings.scoring)
+    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.best.is_sharpe), c.settings.scoring)
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency")}
     c.results.add_many(rec.id, "retest", _result_rows(outcome, value, window, flat))
     retest = dict(oos, is_sharpe=outcome.best.is_sharpe, score=value, at=now.isoformat(), **proto)
@@ -255,15 +306,18 @@ def _duplicate_of(c: Container, fingerprint: str) -> str | None:
     return None
 
 
-def score_inputs(oos: dict[str, float], wfa_consistency: float | None) -> ScoreInputs:
+def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe: float) -> ScoreInputs:
     """Scorer inputs from pooled OOS metrics.
 
-    ``consistency`` is the mean of the share of coins profitable out of sample and the
-    walk-forward consistency (share of folds profitable) when a WFA ran, else the former alone.
+    ``consistency`` is the share of coins profitable out of sample, ``wfa_consistency`` the
+    share of walk-forward folds profitable (None when no WFA ran) and ``degradation`` the
+    IS->OOS Sharpe degradation ``(SR_is - SR_oos) / |SR_is|`` (1.0 when ``is_sharpe <= 0``),
+    each with its own weight in ``scoring``.
     """
-    consistency = oos["consistency"] if wfa_consistency is None else 0.5 * (oos["consistency"] + wfa_consistency)
+    degradation = (is_sharpe - oos["sharpe"]) / abs(is_sharpe) if is_sharpe > 0 else 1.0
     return ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
-                       oos["max_drawdown"], consistency, oos["n_trades"])
+                       oos["max_drawdown"], oos["consistency"], oos["n_trades"], wfa_consistency=wfa_consistency,
+                       degradation=degradation)
 
 
 def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
@@ -304,12 +358,19 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
                             detail=f"trades exactly like {twin} out of sample")
         return
-    proto = protocol_metrics(outcome)
-    value = score(score_inputs(oos, proto["wfa_consistency"]), c.settings.scoring)
+    gate = gate_verdict(c, rec, outcome)
+    if gate.reason is not None:
+        c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
+        return
+    proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
+    value = score(score_inputs(oos, proto["wfa_consistency"], best.is_sharpe), c.settings.scoring)
     ranked = sorted(best.coins, key=lambda cr: cr.oos_metrics["sharpe"], reverse=True)
     live = [cr.symbol for cr in ranked if cr.oos_metrics["total_return"] > 0][:LIVE_COINS] or \
         [cr.symbol for cr in sorted(best.coins, key=lambda cr: cr.is_metrics["sharpe"], reverse=True)][:LIVE_COINS]
-    flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue")}
+    flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue", "dsr", "pbo",
+                                  "dsr_trials")}
+    flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
+                trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
     c.results.add_many(rec.id, "first", _result_rows(outcome, value, window, flat))
     metrics = dict(oos, is_sharpe=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
     ap = c.settings.active_pool

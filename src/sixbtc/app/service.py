@@ -127,10 +127,16 @@ class Service:
         sched = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
         sched.add_job(lambda: self.log(f"rotator: {len(rotate_now(self.c))} promoted"), "interval",
                       minutes=s.rotator.check_interval_minutes, id="rotator")
-        sched.add_job(lambda: monitor_now(self.c), "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
+        sched.add_job(self._monitor, "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
         sched.add_job(lambda: self.c.strategies.release_stale(timedelta(minutes=s.scheduler.stale_claim_minutes)),
                       "interval", minutes=30, id="cleanup_stale_processing")
         return sched
+
+    def _monitor(self) -> None:
+        """Scheduled monitor run; logs each retirement with its reason (the event holds the detail)."""
+        for rec, verdict, _ in monitor_now(self.c):
+            if verdict.retire:
+                self.log(f"monitor: retired {rec.name} ({verdict.reason}: {verdict.detail})")
 
     def run_forever(self) -> None:
         """Run until SIGINT/SIGTERM."""

@@ -9,7 +9,8 @@ from sixbtc.domain.strategy import StrategyStatus
 
 
 def status_report(c: Container, top: int = 10) -> dict[str, Any]:
-    """Counts per status, rejections by reason, pool statistics, the LIVE set and trades.
+    """Counts per status, rejections by reason, pool statistics, the LIVE set, trades and
+    ``trials`` (simulations recorded in the trial ledger).
 
     Statistics of empty sets are None (JSON null).
     """
@@ -33,6 +34,7 @@ def status_report(c: Container, top: int = 10) -> dict[str, Any]:
         "pool_top": pool_top,
         "live": live,
         "trades": {"paper": by_mode.get("paper", 0), "live": by_mode.get("live", 0)},
+        "trials": c.trials.count(),
         "last_events": [{"strategy": e["strategy_name"], "from": e["from_status"], "to": e["to_status"],
                          "reason": e["reason"], "ts": e["ts"].isoformat() if e["ts"] else None}
                         for e in c.strategies.events(10)],

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sixbtc.backtester.engine import run_grid, run_single
+from sixbtc.backtester.engine import run_grid, run_grid_daily, run_single
 from sixbtc.backtester.metrics import GridResult, SingleResult, bars_per_year
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.domain.timeframe import Timeframe
@@ -61,12 +61,18 @@ class CoinSeries:
         (fee_rate fraction per side, slippage_bps).
     signal_calls : int
         Calls made to the signal source (for cost accounting).
+    days : numpy.ndarray
+        int64 ``(n_bars,)``: UTC day of each bar's open (days since 1970-01-01); when not
+        given, consecutive blocks of ``round(bars_per_year / 365)`` bars stand for days.
     """
 
     def __init__(self, symbol: str, data: dict[str, np.ndarray], funding: np.ndarray, i_is: int, i_oos: int,
                  bpy: float, signals: SignalSource, params_list: list[dict[str, Any]], direction: int,
-                 costs: tuple[float, float]) -> None:
+                 costs: tuple[float, float], days: np.ndarray | None = None) -> None:
         self.symbol, self.data, self.funding = symbol, data, funding
+        per_day = max(1, round(bpy / 365.0))
+        self.days = np.asarray(days, dtype=np.int64) if days is not None else \
+            np.arange(len(data["close"]), dtype=np.int64) // per_day
         self.i_is, self.i_oos, self.n_bars = i_is, i_oos, len(data["close"])
         self.bars_per_year = bpy
         self.signal_calls = 0
@@ -117,6 +123,22 @@ class CoinSeries:
                         fee_rate=self.costs[0], slippage_bps=self.costs[1], funding_rate=self.funding,
                         start=start, end=end, bars_per_year=self.bars_per_year)
 
+    def daily(self, indices: list[int], start: int, end: int) -> tuple[GridResult, np.ndarray, np.ndarray]:
+        """Metrics and daily returns of parameter sets ``indices`` traded on bars ``[start, end)``.
+
+        Returns ``(grid, daily_returns, days)`` as :func:`~sixbtc.backtester.engine.run_grid_daily`:
+        ``daily_returns`` float64 ``(n_days, len(indices))`` (fractions), ``days`` int64 ``(n_days,)``.
+        """
+        self.ensure(indices)
+        ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
+        ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
+        sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
+        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
+        d = self.data
+        return run_grid_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, day_of_bar=self.days,
+                              direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
+                              funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+
     def single(self, j: int, start: int, end: int) -> SingleResult:
         """Trades, equity and metrics of parameter set ``j`` on bars ``[start, end)``."""
         self.ensure([j])
@@ -155,4 +177,5 @@ def load_series(candles: CandleSource, signals: SignalSource, symbol: str, timef
         return None
     data = {k: df[k].to_numpy(np.float64) for k in OHLCV}
     return CoinSeries(symbol, data, funding_on_bars(candles, symbol, ts), int(ts.searchsorted(is_start)),
-                      int(ts.searchsorted(oos_start)), bars_per_year(tf.ms), signals, params_list, direction, costs)
+                      int(ts.searchsorted(oos_start)), bars_per_year(tf.ms), signals, params_list, direction, costs,
+                      days=np.asarray((ts - pd.Timestamp(0, tz=ts.tz)) // pd.Timedelta(days=1), dtype=np.int64))

@@ -340,3 +340,61 @@ def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direc
     _check_risk_stops(kw["sizing"], np.array([levels["sl_pct"]]))
     out, trades, equity = kernel.single_kernel(sl=levels["sl_pct"], tp=levels["tp_pct"], **kw)
     return single_from_kernel(out, trades, equity)
+
+
+def run_grid_daily(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, day_of_bar, direction,
+                   fee_rate=0.00045, slippage_bps=2.0, funding_rate=None, start=0, end=None,
+                   bars_per_year=8760.0, init_cash=10_000.0) -> tuple[GridResult, np.ndarray, np.ndarray]:
+    """:func:`run_grid` (all-in 1x sizing) that also returns every set's **daily** returns.
+
+    The daily aggregation happens inside the kernel (end-of-day equity per set), so memory is
+    ``O(n_days * n_params)`` whatever the number of bars.
+
+    Parameters
+    ----------
+    open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate, slippage_bps,
+    funding_rate, start, end, bars_per_year, init_cash
+        As in :func:`run_grid`.
+    day_of_bar : numpy.ndarray
+        int ``(n_bars,)``: the UTC day of each bar (e.g. days since 1970-01-01), non-decreasing.
+
+    Returns
+    -------
+    grid : GridResult
+        Metrics over ``[start, end)``, shape ``(n_params,)`` each (identical to :func:`run_grid`).
+    daily_returns : numpy.ndarray
+        float64 ``(n_days, n_params)``: simple return (fraction) of each set's equity from the
+        previous day's last close (``init_cash`` before the first day) to this day's last close,
+        oldest day first. A day partly inside the window counts its in-window bars only.
+    days : numpy.ndarray
+        int64 ``(n_days,)``: the ``day_of_bar`` value of each row.
+
+    Raises
+    ------
+    ValueError
+        As :func:`run_grid`; if ``day_of_bar`` is not an integer array of ``n_bars`` entries
+        that never decreases inside the window.
+    """
+    kw = _prepare(open_, high, low, close, entries, exits, direction=direction, fee_rate=fee_rate,
+                  slippage_bps=slippage_bps, funding_rate=funding_rate, max_bars_held=0, position_frac=1.0,
+                  leverage=1.0, init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
+                  sizing="equity_frac", notional_usd=None, risk_per_trade=None)
+    day = np.asarray(day_of_bar)
+    if day.ndim != 1 or day.shape[0] != kw["open_"].shape[0] or not np.issubdtype(day.dtype, np.integer):
+        raise ValueError(f"day_of_bar must be an int array of shape ({kw['open_'].shape[0]},), got "
+                         f"{day.dtype} {day.shape}")
+    window = day[kw["start"]:kw["end"]].astype(np.int64)
+    if np.any(np.diff(window) < 0):
+        raise ValueError("day_of_bar must be non-decreasing inside the window")
+    code = np.concatenate(([0], np.cumsum(np.diff(window) != 0))).astype(np.int64)
+    n_days = int(code[-1]) + 1 if len(code) else 0
+    sl = _fraction_array("sl_pct", sl_pct)
+    tp = _fraction_array("tp_pct", tp_pct)
+    if sl.shape != tp.shape or kw["entries"].shape[1] not in (1, sl.shape[0]):
+        raise ValueError(f"n_params mismatch: sl_pct {sl.shape[0]}, tp_pct {tp.shape[0]}, entries "
+                         f"{kw['entries'].shape[1]} columns")
+    out, day_eq = kernel.grid_daily_kernel(sl_pct=sl, tp_pct=tp, day_of_bar=code, n_days=n_days, **kw)
+    prev = np.vstack([np.full((1, sl.shape[0]), kw["init_cash"]), day_eq[:-1]])
+    returns = np.where(prev > 0, day_eq / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+    days = window[np.concatenate(([0], np.flatnonzero(np.diff(window)) + 1))] if n_days else window
+    return GridResult.from_kernel(out), returns, days

@@ -274,11 +274,13 @@ def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year)
 @njit(cache=True)
 def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
              funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
-             bars_per_year, out_row, record, trades, equity_out):
+             bars_per_year, out_row, record, trades, equity_out, day_of_bar, day_equity):
     """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
 
     Writes metrics to ``out_row``; when ``record`` is true also writes the trades to
-    ``trades`` and the close-of-bar equity to ``equity_out`` (``(end - start,)``).
+    ``trades`` and the close-of-bar equity to ``equity_out`` (``(end - start,)``). When
+    ``day_equity`` is non-empty, ``day_equity[day_of_bar[i - start]]`` receives the equity at
+    the close of bar ``i`` (so each entry ends as the day's last close-of-bar equity).
     Returns the number of trades.
     """
     col = np.int64(col)  # a prange index may be unsigned; keep index arithmetic int64
@@ -293,6 +295,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
     eqs[E_PREV] = init_cash
     cash = init_cash
     in_pos = False
+    by_day = day_equity.shape[0] > 0
     for i in range(start, end):
         o = open_[i]
         if in_pos:
@@ -328,6 +331,8 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
         _mark_equity(eqs, equity)
         if record:
             equity_out[i - start] = equity
+        if by_day:
+            day_equity[day_of_bar[i - start]] = equity
     _finish(out_row, acc, eqs, cash, init_cash, end - start, bars_per_year)
     return int(acc[A_N])
 
@@ -341,11 +346,34 @@ def grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, directi
     out = np.empty((n_params, N_METRICS))
     no_trades = np.empty((0, N_TRADE_COLS))
     no_equity = np.empty(0)
+    no_days = np.empty(0, dtype=np.int64)
     for p in prange(n_params):
         simulate(open_, high, low, close, entries, exits, p, sl_pct[p], tp_pct[p], direction,
                  fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, init_cash,
-                 start, end, bars_per_year, out[p], False, no_trades, no_equity)
+                 start, end, bars_per_year, out[p], False, no_trades, no_equity, no_days, no_equity)
     return out
+
+
+@njit(cache=True, parallel=True)
+def grid_daily_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate,
+                      slip, funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
+                      bars_per_year, day_of_bar, n_days):
+    """Like :func:`grid_kernel`, also returning each set's end-of-day equity.
+
+    ``day_of_bar`` is int64 ``(end - start,)`` with values in ``[0, n_days)``, non-decreasing.
+    Returns ``(out, day_equity)`` with ``day_equity`` float64 ``(n_days, n_params)``: memory
+    is ``O(n_days * n_params)``, never per bar.
+    """
+    n_params = sl_pct.shape[0]
+    out = np.empty((n_params, N_METRICS))
+    day_eq = np.empty((n_params, n_days))
+    no_trades = np.empty((0, N_TRADE_COLS))
+    no_equity = np.empty(0)
+    for p in prange(n_params):
+        simulate(open_, high, low, close, entries, exits, p, sl_pct[p], tp_pct[p], direction,
+                 fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, init_cash,
+                 start, end, bars_per_year, out[p], False, no_trades, no_equity, day_of_bar, day_eq[p])
+    return out, day_eq.T.copy()
 
 
 @njit(cache=True)
@@ -362,5 +390,5 @@ def single_kernel(open_, high, low, close, entries, exits, sl, tp, direction, fe
     equity = np.empty(end - start)
     n = simulate(open_, high, low, close, entries, exits, 0, sl, tp, direction, fee_rate, slip,
                  funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
-                 bars_per_year, out, True, trades, equity)
+                 bars_per_year, out, True, trades, equity, np.empty(0, dtype=np.int64), np.empty(0))
     return out, trades[:n].copy(), equity

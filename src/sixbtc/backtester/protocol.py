@@ -20,6 +20,13 @@ consistency below ``wfa_min_consistency``, :mod:`~sixbtc.backtester.walkforward`
 own rules: search rungs, the OOS runs and the WFA folds. Shuffle-test simulations run on
 permuted data and are reported separately (:attr:`ShuffleResult.simulations`).
 
+For the multiple-testing gate (:mod:`sixbtc.scorer.gate`) each searched timeframe also keeps
+what its search simulated (:attr:`TimeframeRun.ledger`, for the trial ledger) and, with
+``plan.screen_returns``, the daily returns of every sampled set on the screening coins over
+IS+OOS (one extra simulation per set and screening coin, never used to choose);
+:func:`track_record` gives the chosen set's pooled IS+OOS daily returns and
+:func:`oos_daily_returns` its OOS ones.
+
 Re-test (:func:`run_retest`): the assigned timeframe and the stored parameters only, on a
 new window: IS/OOS metrics, the same gates except the shuffle test, and WFA folds with the
 parameters fixed — about one simulation per coin and window instead of a search.
@@ -27,7 +34,7 @@ parameters fixed — about one simulation per coin and window instead of a searc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +45,7 @@ from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, successive_halving
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
+from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
 from sixbtc.backtester.walkforward import WalkForward, walk_forward
 
 METRIC_KEYS = ("total_return", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor",
@@ -52,7 +60,8 @@ class BacktestPlan:
     screens on the first ones); windows are UTC timestamps with
     ``is_start < oos_start < oos_end``; costs are fractions / basis points.
     ``wfa_windows = 0`` or ``shuffle_permutations = 0`` switch those tests off;
-    ``seed`` seeds the shuffle test.
+    ``seed`` seeds the shuffle test; ``screen_returns`` keeps the rung-0 IS+OOS daily returns
+    (PBO matrix).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -71,23 +80,28 @@ class BacktestPlan:
     shuffle_max_pvalue: float = 0.1
     shuffle_coins: int = 3
     seed: int = 0
+    screen_returns: bool = True
 
 
 @dataclass(frozen=True)
 class CoinRun:
-    """Metrics of the chosen parameter set on one coin (dicts keyed by :data:`METRIC_KEYS`)."""
+    """Metrics of the chosen parameter set on one coin (dicts keyed by :data:`METRIC_KEYS`),
+    its normalised OOS equity per bar and its OOS trades' net returns (fractions of notional)."""
 
     symbol: str
     is_metrics: dict[str, float]
     oos_metrics: dict[str, float]
     equity: np.ndarray = field(repr=False)
+    trade_returns: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
 
 @dataclass(frozen=True)
 class TimeframeRun:
     """Result of one timeframe: chosen parameters (and their index in the sampled list),
     mean IS Sharpe, per-coin runs, trials, the search's final candidates and the coin series
-    (kept for the walk-forward and shuffle tests)."""
+    (kept for the walk-forward and shuffle tests); ``ledger`` what the search simulated per
+    rung and ``screen_returns`` the rung-0 IS+OOS daily returns (PBO matrix), ``n_sets`` the
+    number of sampled sets searched."""
 
     timeframe: str
     params: dict[str, Any]
@@ -97,6 +111,9 @@ class TimeframeRun:
     param_index: int = 0
     survivors: list[int] = field(default_factory=list)
     series: list[CoinSeries] = field(default_factory=list, repr=False)
+    ledger: list[RungTrials] = field(default_factory=list, repr=False)
+    screen_returns: GridReturns | None = field(default=None, repr=False)
+    n_sets: int = 1
 
 
 @dataclass(frozen=True)
@@ -136,7 +153,7 @@ def _finish(timeframe: str, series: list[CoinSeries], j: int, is_results: list[G
     for s, g in zip(series, is_results, strict=True):
         oos = s.single(j, s.i_oos, s.n_bars)
         coins.append(CoinRun(s.symbol, metrics_row(g, pos), {k: float(getattr(oos.metrics, k)) for k in METRIC_KEYS},
-                             oos.equity / oos.equity[0]))
+                             oos.equity / oos.equity[0], np.asarray(oos.trades["return_frac"], dtype=np.float64)))
     is_sharpe = float(np.nan_to_num(np.mean([g.sharpe[pos] for g in is_results])))
     return TimeframeRun(timeframe, series[0].params(j), is_sharpe, coins, trials + len(series), j, survivors, series)
 
@@ -150,13 +167,15 @@ def run_timeframe(strategy_signals: SignalSource, candles: CandleSource, plan: B
     series = _load(strategy_signals, candles, plan, timeframe, params_list, direction)
     if not series:
         return None
-    found = successive_halving(series, len(params_list), plan.min_trades, plan.search)
+    found = successive_halving(series, len(params_list), plan.min_trades, plan.search,
+                               screen_returns=plan.screen_returns)
     if found is None:
         return None
     for s in series:
         s.keep_only(found.survivors)
-    return _finish(timeframe, series, found.chosen, found.is_results, found.survivors.index(found.chosen),
-                   found.trials, found.survivors)
+    run = _finish(timeframe, series, found.chosen, found.is_results, found.survivors.index(found.chosen),
+                  found.trials, found.survivors)
+    return replace(run, ledger=found.ledger, screen_returns=found.screen_returns, n_sets=len(params_list))
 
 
 def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
@@ -273,6 +292,62 @@ def aggregate_oos(run: TimeframeRun) -> dict[str, float]:
     out["n_trades"] = float(n.sum())
     out["consistency"] = float(np.mean([x["total_return"] > 0 for x, t in zip(m, traded, strict=True) if t])) if traded.any() else 0.0
     return out
+
+
+def track_record(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray, int]:
+    """Daily returns of the chosen set over IS+OOS, pooled equal-weight across the run's coins.
+
+    Needs ``run.series`` (the assigned timeframe's coins). One simulation per coin over
+    ``[i_is, n_bars)`` (same trades as the IS and OOS runs except a position open across
+    ``oos_start`` is not cut there).
+
+    Returns
+    -------
+    returns : numpy.ndarray
+        float64 ``(n_days,)`` daily returns (fractions), oldest first.
+    days : numpy.ndarray
+        int64 ``(n_days,)`` UTC days since 1970-01-01.
+    first_oos : int
+        Position of the first day whose bars are all out of sample.
+
+    Raises
+    ------
+    ValueError
+        If the run has no coin series.
+    """
+    if not run.series:
+        raise ValueError(f"track_record: timeframe {run.timeframe} has no coin series left")
+    pooled, days = pool_daily([s.daily([run.param_index], s.i_is, s.n_bars)[1:] for s in run.series])
+    s0 = run.series[0]
+    oos_day = int(s0.days[s0.i_oos]) + (1 if s0.i_oos > 0 and s0.days[s0.i_oos - 1] == s0.days[s0.i_oos] else 0)
+    return pooled[:, 0], days, int(np.searchsorted(days, oos_day))
+
+
+def oos_daily_returns(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray]:
+    """Pooled OOS daily returns of the chosen set: per coin the day's last close of the
+    normalised OOS equity (:attr:`CoinRun.equity`) over the previous day's (1.0 before the
+    first), then the equal-weight mean across coins per UTC day.
+
+    Returns
+    -------
+    returns, days : numpy.ndarray
+        float64 ``(n_days,)`` fractions oldest first, int64 ``(n_days,)``.
+
+    Raises
+    ------
+    ValueError
+        If the run has no coin series.
+    """
+    if not run.series:
+        raise ValueError(f"oos_daily_returns: timeframe {run.timeframe} has no coin series left")
+    parts = []
+    for cr, s in zip(run.coins, run.series, strict=True):
+        days = s.days[s.i_oos:s.n_bars]
+        last = np.flatnonzero(np.append(np.diff(days) != 0, True))
+        eq = cr.equity[last]
+        parts.append(((eq / np.append(1.0, eq[:-1]) - 1.0)[:, None], days[last]))
+    pooled, days = pool_daily(parts)
+    return pooled[:, 0], days
 
 
 def portfolio_equity(run: TimeframeRun, points: int = 500) -> list[float]:

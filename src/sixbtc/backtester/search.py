@@ -20,12 +20,13 @@ exhaustive grid. Every (parameter set, coin) simulation of the IS window is one 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries
 from sixbtc.backtester.metrics import GridResult
+from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class SearchResult:
     is_results: list[GridResult]
     trials: int
     rungs: list[tuple[int, int]]
+    ledger: list[RungTrials] = field(default_factory=list)
+    screen_returns: GridReturns | None = None
 
 
 def rung_plan(n_params: int, n_coins: int, cfg: SearchConfig) -> list[tuple[int, int]]:
@@ -109,11 +112,26 @@ def rank_sets(results: list[GridResult], floor: float) -> tuple[np.ndarray, np.n
     return sharpe, trades, order
 
 
+def _rung_trials(r: int, candidates: list[int], used: list[CoinSeries], results: list[GridResult]) -> RungTrials:
+    def stack(name: str) -> np.ndarray:
+        return np.stack([getattr(g, name) for g in results], axis=1).astype(np.float32)
+    return RungTrials(r, np.asarray(candidates, dtype=np.int64), [c.symbol for c in used], stack("sharpe"),
+                      stack("total_return"), stack("n_trades"))
+
+
+def screen_grid_returns(used: list[CoinSeries], candidates: list[int]) -> GridReturns:
+    """Daily returns of ``candidates`` on ``used`` over IS+OOS, pooled equal-weight over coins."""
+    pooled, days = pool_daily([c.daily(candidates, c.i_is, c.n_bars)[1:] for c in used])
+    return GridReturns(pooled, days, np.asarray(candidates, dtype=np.int64))
+
+
 def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
-                       cfg: SearchConfig) -> SearchResult | None:
+                       cfg: SearchConfig, *, screen_returns: bool = False) -> SearchResult | None:
     """Search the ``n_params`` sets over ``coins`` (most liquid first) on their IS windows.
 
-    Returns None when no set reaches ``min_trades`` IS trades over all coins on the last rung.
+    With ``screen_returns`` the rung-0 sets are also traded over IS+OOS on the rung's coins
+    (daily returns kept for the PBO matrix; never used for ranking). Returns None when no
+    set reaches ``min_trades`` IS trades over all coins on the last rung.
 
     Raises
     ------
@@ -123,9 +141,14 @@ def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
     plan = rung_plan(n_params, len(coins), cfg)
     candidates = list(range(n_params))
     trials = 0
+    ledger: list[RungTrials] = []
+    grid_returns = None
     for r, (_, n_coins) in enumerate(plan):
         used = coins[:n_coins]
+        if r == 0 and screen_returns and len(candidates) > 1:
+            grid_returns = screen_grid_returns(coins[: min(len(coins), cfg.screen_coins)], candidates)
         results = [c.grid(candidates, c.i_is, c.i_oos) for c in used]
+        ledger.append(_rung_trials(r, candidates, used, results))
         trials += len(candidates) * n_coins
         last = r == len(plan) - 1
         floor = min_trades if last else math.ceil(min_trades * n_coins / len(coins))
@@ -134,7 +157,8 @@ def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
             if trades[order[0]] < min_trades:
                 return None
             k = int(order[0])
-            return SearchResult(candidates[k], candidates, float(sharpe[k]), results, trials, plan)
+            return SearchResult(candidates[k], candidates, float(sharpe[k]), results, trials, plan, ledger,
+                                grid_returns)
         keep = plan[r + 1][0]
         candidates = [candidates[int(i)] for i in sorted(order[:keep])]
         for c in used:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from sixbtc.app.home import resolve_home
-from sixbtc.cli import data_cmd, init_cmd, run_cmd, status_cmd, validate_cmd
+from sixbtc.cli import data_cmd, init_cmd, pool_cmd, run_cmd, status_cmd, validate_cmd
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="SixBTC: an unattended strategy factory for crypto perpetual futures.")
@@ -23,6 +23,7 @@ def main(ctx: typer.Context,
 app.command("init")(init_cmd.init)
 app.command("run")(run_cmd.run)
 app.command("status")(status_cmd.status)
+app.command("pool")(pool_cmd.pool)
 app.command("validate")(validate_cmd.validate_file)
 app.add_typer(data_cmd.data_app, name="data")
 

@@ -56,3 +56,15 @@ def render_status(report: dict[str, Any]) -> None:
         lv.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["live_score"], 1),
                    ",".join(s["symbols"]), str(s["trades"]), _fmt(s["pnl_usd"]))
     console.print(lv)
+    console.print(_transitions_table(report["last_events"]))
+
+
+def _transitions_table(events: list[dict[str, Any]]) -> Table:
+    """The last status changes, newest first (``to`` "deleted": a rejected candidate)."""
+    ev = Table(title=f"last transitions ({len(events)}, newest first)")
+    for col in ("time (UTC)", "strategy", "from", "to", "reason"):
+        ev.add_column(col)
+    for e in events:
+        ts = e["ts"][:19].replace("T", " ") if e["ts"] else "-"
+        ev.add_row(ts, e["strategy"], e["from"] or "-", e["to"] or "deleted", e["reason"])
+    return ev

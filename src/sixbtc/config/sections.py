@@ -78,7 +78,13 @@ class ScoringSection(Section):
     win_rate: float = Field(0.10, ge=0, description="Weight of the OOS win rate")
     drawdown: float = Field(0.15, ge=0, description="Weight of (low) OOS max drawdown")
     consistency: float = Field(0.10, ge=0, description="Weight of the share of coins profitable out of sample")
+    wfa_consistency: float = Field(0.10, ge=0, description="Weight of the share of walk-forward folds profitable")
+    degradation: float = Field(0.10, ge=0, description="Weight of (low) IS->OOS Sharpe degradation")
     trades: float = Field(0.05, ge=0, description="Weight of the OOS trade count")
+    multiple_testing_gate: bool = Field(True, description="Gate pool entry on the deflated Sharpe ratio and the PBO")
+    dsr_min_prob: float = Field(0.95, ge=0, le=1, description="Smallest deflated Sharpe probability (fraction) to enter the pool")
+    pbo_max: float = Field(0.5, ge=0, le=1, description="Largest probability of backtest overfitting (fraction) to enter the pool")
+    pbo_splits: int = Field(16, ge=4, description="CSCV blocks of the PBO (even; fewer when days are few)")
 
 
 class ActivePoolSection(Section):
@@ -96,7 +102,9 @@ class RotatorSection(Section):
     max_per_type: int = Field(3, ge=1, description="LIVE strategies per type at most")
     max_per_timeframe: int = Field(3, ge=1, description="LIVE strategies per timeframe at most")
     check_interval_minutes: int = Field(15, ge=1, description="Rotation period")
-    min_paper_days: float = Field(0.0, ge=0, description="Paper track record required before real LIVE (days)")
+    min_paper_days: float = Field(0.0, ge=0, description="Paper track record required before real LIVE (days); paper-only version: reported as `incubated` by the monitor")
+    max_correlation: float = Field(0.7, gt=0, le=1, description="Skip a candidate whose OOS daily returns correlate above this with a LIVE or chosen strategy (Pearson; 1 = off)")
+    min_overlap_days: int = Field(20, ge=2, description="Fewest common OOS days for the correlation cap to apply (fewer: treated as uncorrelated)")
 
 
 class ExecutorSection(Section):
@@ -126,6 +134,10 @@ class RetirementSection(Section):
     max_degradation: float = Field(0.50, ge=0, le=1, description="Retire when live expectancy is this much worse than backtest")
     max_drawdown: float = Field(0.30, gt=0, le=1, description="Retire when live drawdown exceeds this")
     check_interval_minutes: int = Field(15, ge=1, description="Monitor period")
+    mc_paths: int = Field(1000, ge=0, description="Monte Carlo band: bootstrap paths of backtest OOS trades (0 = off)")
+    mc_percentile: float = Field(5.0, gt=0, lt=50, description="Monte Carlo band: retire below this percentile of the simulated cumulative return, or above 100 minus it of the drawdown (percent)")
+    min_psr: float = Field(0.01, ge=0, lt=1, description="Retire when PSR(live Sharpe > backtest Sharpe per trade) falls below this (0 = off)")
+    psr_min_trades: int = Field(30, ge=2, description="Live trades before the PSR rule applies")
 
 
 class SchedulerSection(Section):

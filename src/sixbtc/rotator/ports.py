@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from sixbtc.domain.strategy import StrategyRecord
+from sixbtc.rotator.correlation import DailyReturns
 
 
 class RotationStore(Protocol):
@@ -16,6 +17,10 @@ class RotationStore(Protocol):
 
     def pool_by_score(self) -> list[StrategyRecord]:
         """ACTIVE strategies, best score first."""
+        ...
+
+    def daily_returns(self, strategy_ids: list[int]) -> dict[int, DailyReturns | None]:
+        """Out-of-sample daily returns of the newest backtest of each id (None when not stored)."""
         ...
 
     def promote(self, strategy: StrategyRecord, reason: str) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sixbtc.config.sections import RotatorSection
 from sixbtc.core.errors import StaleClaim
 from sixbtc.domain.strategy import StrategyRecord
+from sixbtc.rotator.correlation import DailyReturns, first_conflict
 from sixbtc.rotator.ports import RotationStore
 
 
@@ -21,12 +23,15 @@ class Promotion:
     subaccount: str
 
 
-def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg: RotatorSection) -> list[StrategyRecord]:
+def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg: RotatorSection,
+                    returns: Mapping[int, DailyReturns | None] | None = None) -> list[StrategyRecord]:
     """Pick strategies for the free LIVE slots.
 
     Walks ``pool`` best score first and takes a strategy when its score is at least
-    ``min_score_live`` and adding it keeps at most ``max_per_type`` LIVE strategies per type and
-    ``max_per_timeframe`` per assigned timeframe, until ``max_live_strategies`` are LIVE.
+    ``min_score_live``, adding it keeps at most ``max_per_type`` LIVE strategies per type and
+    ``max_per_timeframe`` per assigned timeframe, and its out-of-sample daily returns correlate
+    at most ``max_correlation`` with every LIVE and already chosen strategy (see
+    :mod:`sixbtc.rotator.correlation`), until ``max_live_strategies`` are LIVE.
 
     Parameters
     ----------
@@ -35,15 +40,20 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
     live : list of StrategyRecord
         Strategies already LIVE (they count against every cap).
     cfg : RotatorSection
+    returns : mapping of strategy id to DailyReturns or None, optional
+        Out-of-sample daily returns of pool and LIVE strategies. A strategy without a series
+        (missing key or None) is never blocked by, and never blocks, the correlation cap.
 
     Returns
     -------
     list of StrategyRecord
         The chosen strategies, best first.
     """
+    series = returns or {}
     free = cfg.max_live_strategies - len(live)
     by_type = Counter(s.type for s in live)
     by_tf = Counter(s.timeframe for s in live)
+    peers = [s.id for s in live]
     chosen: list[StrategyRecord] = []
     for cand in sorted(pool, key=lambda s: (-(s.score or 0.0), s.id)):
         if len(chosen) >= free:
@@ -52,16 +62,29 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
             break
         if by_type[cand.type] >= cfg.max_per_type or by_tf[cand.timeframe] >= cfg.max_per_timeframe:
             continue
+        if first_conflict(series.get(cand.id), ((p, series.get(p)) for p in peers),
+                          cfg.max_correlation, cfg.min_overlap_days) is not None:
+            continue
         chosen.append(cand)
+        peers.append(cand.id)
         by_type[cand.type] += 1
         by_tf[cand.timeframe] += 1
     return chosen
 
 
 def rotate(store: RotationStore, cfg: RotatorSection) -> list[Promotion]:
-    """Fill free LIVE slots now; a candidate that changed meanwhile is skipped, not an error."""
+    """Fill free LIVE slots now; a candidate that changed meanwhile is skipped, not an error.
+
+    Daily returns are fetched only when the correlation cap is on (``max_correlation`` < 1)
+    and a slot is free.
+    """
+    pool, live = store.pool_by_score(), store.live()
+    returns: dict[int, DailyReturns | None] = {}
+    if cfg.max_correlation < 1.0 and len(live) < cfg.max_live_strategies and pool:
+        eligible = [s.id for s in pool if s.score is not None and s.score >= cfg.min_score_live]
+        returns = store.daily_returns([s.id for s in live] + eligible) if eligible else {}
     promotions = []
-    for cand in select_for_live(store.pool_by_score(), store.live(), cfg):
+    for cand in select_for_live(pool, live, cfg, returns):
         try:
             label = store.promote(cand, reason=f"rotator: score {cand.score:.1f} >= {cfg.min_score_live:.1f}")
         except StaleClaim:

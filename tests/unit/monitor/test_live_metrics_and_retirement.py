@@ -10,7 +10,7 @@ import pytest
 
 from sixbtc.config.sections import RetirementSection
 from sixbtc.monitor.live_metrics import LiveMetrics, live_metrics
-from sixbtc.monitor.retirement import judge
+from sixbtc.monitor.retirement import Evidence, judge
 
 # Five hand-made trades on a 1000 USD sub-account over 73 days (25 trades per year).
 RETURNS = np.array([0.02, -0.01, 0.006, -0.024, 0.018])
@@ -146,3 +146,40 @@ def test_no_degradation_rule_without_a_positive_backtest_expectancy(bt: float | 
 def test_min_trades_comes_from_the_config() -> None:
     strict = RetirementSection(min_trades=20)
     assert judge(_with(max_drawdown=0.5), 55.0, None, strict).reason == "monitor:warming_up"
+
+
+# -- Monte Carlo band and PSR ------------------------------------------------------------------
+def test_outside_mc_band_retires_with_the_breach_as_detail() -> None:
+    v = judge(HEALTHY, 55.0, 0.008, CFG, Evidence(band_breach="cumulative return -3% < P5 -1%"))
+    assert (v.retire, v.reason, v.detail) == (True, "monitor:outside_mc_band", "cumulative return -3% < P5 -1%")
+
+
+def test_mc_band_is_not_judged_while_warming_up() -> None:
+    v = judge(_with(n_trades=9), 55.0, 0.008, CFG, Evidence(band_breach="outside"))
+    assert v.reason == "monitor:warming_up"
+
+
+def test_low_psr_retires_only_after_psr_min_trades() -> None:
+    cfg = RetirementSection(min_psr=0.05, psr_min_trades=30)
+    weak = Evidence(psr=0.01)
+    assert judge(_with(n_trades=29), 55.0, 0.008, cfg, weak).reason == "monitor:ok"
+    v = judge(_with(n_trades=30), 55.0, 0.008, cfg, weak)
+    assert (v.retire, v.reason) == (True, "monitor:low_psr")
+    assert "0.010 < 0.05" in v.detail
+    assert judge(_with(n_trades=30), 55.0, 0.008, cfg, Evidence(psr=0.05)).retire is False
+
+
+def test_psr_rule_off_with_min_psr_zero() -> None:
+    cfg = RetirementSection(min_psr=0.0, psr_min_trades=2)
+    assert judge(_with(n_trades=100), 55.0, 0.008, cfg, Evidence(psr=0.0)).retire is False
+
+
+def test_ok_verdict_reports_psr_and_skipped_checks() -> None:
+    v = judge(HEALTHY, 55.0, 0.008, CFG, Evidence(psr=0.4321, notes=("no backtest trade_returns",)))
+    assert v.detail == "live score 55.0; PSR 0.432; no backtest trade_returns"
+    assert judge(HEALTHY, 55.0, 0.008, CFG).detail == "live score 55.0; PSR n/a"
+
+
+def test_earlier_rules_take_precedence_over_the_band() -> None:
+    v = judge(_with(max_drawdown=0.5), 55.0, 0.008, CFG, Evidence(band_breach="outside", psr=0.0))
+    assert v.reason == "monitor:drawdown"

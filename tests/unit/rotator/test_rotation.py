@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
+
 from sixbtc.config.sections import RotatorSection
 from sixbtc.core.errors import StaleClaim
 from sixbtc.domain.strategy import StrategyRecord, StrategySource, StrategyStatus, StrategyType
+from sixbtc.rotator.correlation import DailyReturns
 from sixbtc.rotator.rotation import Promotion, rotate, select_for_live
 
 T = StrategyType
@@ -105,9 +110,16 @@ def test_default_caps_of_the_spec() -> None:
 class FakeRotationStore:
     """In-memory :class:`~sixbtc.rotator.ports.RotationStore`."""
 
-    def __init__(self, pool: list[StrategyRecord], live: list[StrategyRecord], stale: set[int] = frozenset()):
+    def __init__(self, pool: list[StrategyRecord], live: list[StrategyRecord], stale: set[int] = frozenset(),
+                 returns: dict[int, DailyReturns] | None = None):
         self._pool, self._live, self._stale = list(pool), list(live), set(stale)
+        self._returns = returns or {}
         self.reasons: dict[int, str] = {}
+        self.asked: list[list[int]] = []
+
+    def daily_returns(self, strategy_ids: list[int]) -> dict[int, DailyReturns | None]:
+        self.asked.append(list(strategy_ids))
+        return {sid: self._returns.get(sid) for sid in strategy_ids}
 
     def live(self) -> list[StrategyRecord]:
         return list(self._live)
@@ -152,3 +164,46 @@ def test_second_rotation_fills_nothing_more() -> None:
     first = rotate(store, _cfg(max_live_strategies=3))
     assert [p.strategy_id for p in first] == [4, 3, 2]
     assert rotate(store, _cfg(max_live_strategies=3)) == []
+
+
+# -- correlation cap ---------------------------------------------------------------------------
+DAY = date(2026, 3, 31)
+BASE = np.random.default_rng(7).normal(0.0, 0.01, 60)
+
+
+def _series(values: np.ndarray) -> DailyReturns:
+    return DailyReturns(DAY, values)
+
+
+def test_correlated_candidate_is_skipped_for_the_next_one() -> None:
+    live = [_live(100, T.REV, "4h")]
+    pool = [_rec(1, 90.0, T.MOM, "1h"), _rec(2, 80.0, T.TRN, "15m")]
+    returns = {100: _series(BASE), 1: _series(BASE * 2.0 + 0.001), 2: _series(np.roll(BASE, 17))}
+    assert _ids(select_for_live(pool, live, _cfg(max_correlation=0.7), returns)) == [2]
+
+
+def test_correlation_among_the_chosen_counts_too() -> None:
+    pool = [_rec(1, 90.0, T.MOM), _rec(2, 80.0, T.TRN), _rec(3, 70.0, T.REV)]
+    returns = {1: _series(BASE), 2: _series(-BASE + 0.0), 3: _series(BASE + 1e-4)}
+    # 2 is perfectly anti-correlated with 1 (allowed: diversifying); 3 copies 1.
+    assert _ids(select_for_live(pool, [], _cfg(max_correlation=0.7), returns)) == [1, 2]
+
+
+def test_strategies_without_series_are_not_blocked() -> None:
+    pool = [_rec(1, 90.0, T.MOM), _rec(2, 80.0, T.TRN)]
+    assert _ids(select_for_live(pool, [_live(100)], _cfg(), {100: _series(BASE), 2: None})) == [1, 2]
+
+
+def test_max_correlation_one_disables_the_cap_and_skips_the_lookup() -> None:
+    store = FakeRotationStore([_rec(1, 90.0, T.MOM), _rec(2, 80.0, T.TRN)], [],
+                              returns={1: _series(BASE), 2: _series(BASE)})
+    assert [p.strategy_id for p in rotate(store, _cfg(max_correlation=1.0))] == [1, 2]
+    assert store.asked == []
+
+
+def test_rotate_fetches_series_of_live_and_eligible_only() -> None:
+    store = FakeRotationStore([_rec(1, 90.0, T.MOM), _rec(2, 80.0, T.TRN), _rec(3, 10.0, T.REV)],
+                              [_live(100, T.GRD, "4h")],
+                              returns={100: _series(BASE), 1: _series(BASE * 3.0), 2: _series(np.roll(BASE, 5))})
+    assert [p.strategy_id for p in rotate(store, _cfg())] == [2]
+    assert store.asked == [[100, 1, 2]]

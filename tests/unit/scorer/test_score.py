@@ -15,7 +15,7 @@ from sixbtc.scorer.score import ScoreInputs, live_score, score
 WORST = ScoreInputs(sharpe=0.0, expectancy=0.0, profit_factor=1.0, win_rate=0.30, drawdown=0.50,
                     consistency=0.0, trades=0.0)
 BEST = ScoreInputs(sharpe=3.0, expectancy=0.01, profit_factor=2.5, win_rate=0.70, drawdown=0.0,
-                   consistency=1.0, trades=100.0)
+                   consistency=1.0, trades=100.0, wfa_consistency=1.0, degradation=0.0)
 FIELDS = [f.name for f in dataclasses.fields(ScoreInputs)]
 ZERO_WEIGHTS = {k: 0.0 for k in FIELDS}
 
@@ -75,9 +75,17 @@ def test_nan_component_scores_zero(component: str) -> None:
     assert score(inputs, _only(component)) == 0.0
     # with the other components intact the total loses exactly that component's weight
     w = ScoringSection()
-    total = sum(w.model_dump().values())
+    total = sum(getattr(w, f) for f in FIELDS)
     expected = 100.0 * (total - getattr(w, component)) / total
     assert score(inputs, w) == pytest.approx(expected, abs=1e-3)
+
+
+def test_unmeasured_components_are_left_out() -> None:
+    # WORST leaves wfa_consistency / degradation unmeasured (None): their weights drop out
+    w = ScoringSection(**{**ZERO_WEIGHTS, "sharpe": 1.0, "wfa_consistency": 1.0, "degradation": 1.0})
+    assert score(dataclasses.replace(WORST, sharpe=3.0), w) == 100.0
+    measured = dataclasses.replace(WORST, sharpe=3.0, wfa_consistency=0.5, degradation=0.75)
+    assert score(measured, w) == pytest.approx(100.0 * (1.0 + 0.5 + 0.25) / 3.0, abs=1e-4)
 
 
 def test_all_zero_weights_raise_value_error() -> None:
@@ -100,7 +108,7 @@ def test_score_is_monotonic_in_each_component(component: str, a: float, b: float
     s_lo = score(dataclasses.replace(base, **{component: lo}), ScoringSection())
     s_hi = score(dataclasses.replace(base, **{component: hi}), ScoringSection())
     assert 0.0 <= s_lo <= 100.0 and 0.0 <= s_hi <= 100.0
-    if component == "drawdown":  # a larger drawdown is worse
+    if component in ("drawdown", "degradation"):  # a larger drawdown / degradation is worse
         assert s_hi <= s_lo
     else:
         assert s_hi >= s_lo

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -82,6 +83,30 @@ class BacktestResultRow(Base):
     equity_curve: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     data_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     data_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TrialRow(Base):
+    """Trial ledger: one row per (strategy, timeframe, search rung), arrays packed in ``data``.
+
+    No foreign key: a rejected strategy is deleted, its trials must still be counted.
+    """
+
+    __tablename__ = "trials"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_id: Mapped[int] = mapped_column(Integer, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(16))
+    rung: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    n_sets: Mapped[int] = mapped_column(Integer)
+    n_coins: Mapped[int] = mapped_column(Integer)
+    n_simulations: Mapped[int] = mapped_column(Integer)
+    symbols: Mapped[list[Any]] = mapped_column(JSON)
+    params: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
