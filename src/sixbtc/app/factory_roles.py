@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -85,7 +86,7 @@ def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.nd
     rec = c.strategies.claim(StrategyStatus.GENERATED, worker)
     if rec is None:
         return False
-    try:
+    with claim_guard(c, rec, "validator"):
         report = validate(rec.code, sandbox, sample, cut_points=c.settings.validator.cut_points,
                           allowed_warmup=c.settings.backtest.warmup_bars)
         if report.passed:
@@ -94,14 +95,27 @@ def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.nd
         else:
             c.strategies.reject(rec.id, rec.claim_token, phase=f"validator:{report.phase}",
                                 reason=report.reason or "invalid", detail=report.detail)
+    return True
+
+
+@contextlib.contextmanager
+def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]:
+    """Run one claimed unit of work.
+
+    A stale claim (another worker owns the strategy now) drops the work silently; an
+    unexpected error marks the strategy FAILED with the error as reason (the worker goes on);
+    a shutdown (SIGINT/SIGTERM arrive as ``KeyboardInterrupt``) gives the claim back and
+    re-raises.
+    """
+    try:
+        yield
     except StaleClaim:
         pass
     except Exception as exc:  # noqa: BLE001 — an unexpected error fails this strategy, not the worker
-        _fail(c, rec, "validator", exc)
-    except BaseException:  # shutdown (SIGINT/SIGTERM): give the claim back, then stop
+        _fail(c, rec, phase, exc)
+    except BaseException:
         c.strategies.release(rec.id, rec.claim_token)
         raise
-    return True
 
 
 def _fail(c: Container, rec: StrategyRecord, phase: str, exc: Exception) -> None:
@@ -145,26 +159,20 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
     rec = c.strategies.claim(StrategyStatus.VALIDATED, worker)
     if rec is None:
         return False
-    try:
-        spec = sandbox.load(rec.code)
-        wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
-        plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
-        params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
-        outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
-        record_trials(c, rec, outcome, plan, params_list)
-        if outcome.reason is not None:
-            c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
-            return True
-        _store_and_pool(c, rec, outcome, window, str(spec.direction))
-    except StrategyRejected as exc:
-        c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=exc.reason, detail=exc.detail)
-    except StaleClaim:
-        pass
-    except Exception as exc:  # noqa: BLE001
-        _fail(c, rec, "backtest", exc)
-    except BaseException:  # shutdown (SIGINT/SIGTERM): give the claim back, then stop
-        c.strategies.release(rec.id, rec.claim_token)
-        raise
+    with claim_guard(c, rec, "backtest"):
+        try:
+            spec = sandbox.load(rec.code)
+            wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
+            plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
+            params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
+            outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
+            record_trials(c, rec, outcome, plan, params_list)
+            if outcome.reason is not None:
+                c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
+                return True
+            _store_and_pool(c, rec, outcome, window, str(spec.direction))
+        except StrategyRejected as exc:
+            c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=exc.reason, detail=exc.detail)
     return True
 
 
@@ -242,26 +250,20 @@ def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, work
                              backtested_before=retest_due_before(c))
     if rec is None:
         return False
-    try:
-        if symbols_by_tf is None:
-            symbols_by_tf = symbols_by_timeframe(c.store, c.settings, window, [r["symbol"] for r in c.coins.active()])
-        spec = sandbox.load(rec.code)
-        tf = rec.timeframe or ""
-        plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash)
-        outcome = run_retest(sandbox, c.store, plan, tf, dict(rec.params or {}), spec.direction.sign)
-        if outcome.best is not None:
-            record_retest_trials(c, rec, outcome, plan)
-        _retest_verdict(c, rec, outcome, window)
-    except StrategyRejected as exc:
-        c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.RETIRED, phase="retest", reason=exc.reason,
-                                detail=exc.detail, last_backtested_at=c.clock.now())
-    except StaleClaim:
-        pass
-    except Exception as exc:  # noqa: BLE001
-        _fail(c, rec, "retest", exc)
-    except BaseException:  # shutdown (SIGINT/SIGTERM): give the claim back, then stop
-        c.strategies.release(rec.id, rec.claim_token)
-        raise
+    with claim_guard(c, rec, "retest"):
+        try:
+            if symbols_by_tf is None:
+                symbols_by_tf = symbols_by_timeframe(c.store, c.settings, window, [r["symbol"] for r in c.coins.active()])
+            spec = sandbox.load(rec.code)
+            tf = rec.timeframe or ""
+            plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash)
+            outcome = run_retest(sandbox, c.store, plan, tf, dict(rec.params or {}), spec.direction.sign)
+            if outcome.best is not None:
+                record_retest_trials(c, rec, outcome, plan)
+            _retest_verdict(c, rec, outcome, window)
+        except StrategyRejected as exc:
+            c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.RETIRED, phase="retest", reason=exc.reason,
+                                    detail=exc.detail, last_backtested_at=c.clock.now())
     return True
 
 
