@@ -59,8 +59,11 @@ class Executor:
 
     Open positions are reloaded from ``store`` at construction (restart recovery) and their
     protective orders re-armed on a :class:`~sixbtc.adapters.exchanges.paper.PaperBroker`.
-    Bars of a stream opened at or before its newest recovered position's entry were processed
-    before the restart; :meth:`on_bar` ignores them (a replay from an earlier start is safe).
+    For each (strategy, symbol, timeframe) the bars up to its last recorded fill (the newest
+    trade exit or open position entry in ``store``) were processed before the restart:
+    :meth:`on_bar` makes no decision for that strategy on them, and a recovered position's
+    stop/target is armed only from the first bar after its entry — so replaying from an earlier
+    start never trades the same period twice nor closes a position before it opened.
     """
 
     def __init__(self, strategies: list[LiveStrategy], broker: Broker, signals: SignalEngine,
@@ -76,9 +79,8 @@ class Executor:
         self._equity = {s.id: s.capital_usd for s in strategies}
         self._open: dict[tuple[int, str, str], dict[str, Any]] = {}
         self._pending: set[tuple[int, str, str]] = set()
-        # per stream: entry time of the newest recovered position; bars up to it were processed
-        # before the restart and are skipped, so a replay cannot close a position before it opened
-        self._resume: dict[tuple[str, str], datetime] = {}
+        self._resume: dict[tuple[int, str, str], datetime] = {}
+        self._deferred: dict[tuple[int, str, str], dict[str, Any]] = {}
         self._recover()
 
     def streams(self) -> list[tuple[str, str]]:
@@ -86,28 +88,36 @@ class Executor:
         return sorted(self._streams)
 
     def _recover(self) -> None:
+        for key, ts in self.store.last_exits().items():
+            if key[0] in self._by_id:
+                self._resume[key] = ts
         for pos in self.store.open_positions():
             if pos["strategy_id"] not in self._by_id:
                 continue
             key = (pos["strategy_id"], pos["symbol"], pos["timeframe"])
             self._open[key] = pos
-            stream = (pos["symbol"], pos["timeframe"])
-            self._resume[stream] = max(self._resume.get(stream, pos["entry_ts"]), pos["entry_ts"])
-            restore = getattr(self.broker, "restore_protection", None)
-            if restore is not None:
-                side = Direction(pos["direction"]).sign
-                restore(pos["strategy_id"], pos["symbol"], pos["timeframe"], side, pos["qty"],
-                        pos["stop_price"], pos["target_price"])
+            self._deferred[key] = pos
+            self._resume[key] = max(self._resume.get(key, pos["entry_ts"]), pos["entry_ts"])
+
+    def _arm_recovered(self, bar: Bar) -> None:
+        restore = getattr(self.broker, "restore_protection", None)
+        for key, pos in list(self._deferred.items()):
+            if key[1:] == (bar.symbol, bar.timeframe) and bar.ts > pos["entry_ts"]:
+                del self._deferred[key]
+                if restore is not None:
+                    restore(key[0], key[1], key[2], Direction(pos["direction"]).sign, pos["qty"],
+                            pos["stop_price"], pos["target_price"])
 
     def on_bar(self, bar: Bar) -> None:
         """Process one closed candle (see module docstring)."""
-        resume = self._resume.get((bar.symbol, bar.timeframe))
-        if resume is not None and bar.ts <= resume:
-            return
+        if self._deferred:
+            self._arm_recovered(bar)
         for fill in self.broker.on_bar(bar):
             self._apply(fill)
         for strat in self._streams.get((bar.symbol, bar.timeframe), ()):
-            self._decide(strat, bar)
+            resume = self._resume.get((strat.id, bar.symbol, bar.timeframe))
+            if resume is None or bar.ts > resume:
+                self._decide(strat, bar)
 
     # -- fills -------------------------------------------------------------------------
     def _apply(self, fill: Fill) -> None:

@@ -75,6 +75,13 @@ class MemoryStore:
         return [dict(p) for p in self.positions.values()
                 if p["is_open"] and strategy_id in (None, p["strategy_id"])]
 
+    def last_exits(self) -> dict[tuple[int, str, str], Any]:
+        out: dict[tuple[int, str, str], Any] = {}
+        for t in self.trades:
+            key = (t.strategy_id, t.symbol, t.timeframe)
+            out[key] = max(out.get(key, t.exit_ts), t.exit_ts)
+        return out
+
 
 class ScriptedSignals:
     """SignalEngine returning a scripted (entry, exit) keyed by the last bar's index."""
@@ -389,3 +396,21 @@ def test_replay_from_before_a_recovered_entry_skips_the_processed_bars() -> None
     (trade,) = store.trades
     assert trade.exit_ts == ts(12) and trade.exit_reason is ExitReason.STOP_LOSS
     assert trade.exit_ts > trade.entry_ts
+
+
+def test_replaying_a_traded_window_again_trades_nothing_new() -> None:
+    # A second replay of the same days (service restart, `run --once` twice): without the resume
+    # point, the skipped first entry would leave the strategy flat and let it enter on a later
+    # signal it never took the first time — trading the same period twice.
+    bars = flat_bars(12)
+    script = {2: (True, False), 3: (True, False), 6: (False, True)}  # bar 3: ignored, already long
+    ex, _, store = make(bars, script)
+    for bar in bars:
+        ex.on_bar(bar)
+    first = list(store.trades)
+    assert len(first) == 1 and first[0].entry_ts == ts(3) and first[0].exit_ts == ts(7)
+    again, broker2, _ = make(bars, script, store=store)
+    for bar in bars:
+        again.on_bar(bar)
+    assert store.trades == first
+    assert broker2.submitted == []

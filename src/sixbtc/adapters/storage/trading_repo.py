@@ -148,6 +148,13 @@ class TradingRepository:
         with self.engine.connect() as conn:
             return [_aware(dict(r._mapping)) for r in conn.execute(q.order_by(TR.c.exit_ts, TR.c.id))]
 
+    def last_exits(self) -> dict[tuple[int, str, str], datetime]:
+        """(strategy_id, symbol, timeframe) -> exit time of its newest closed trade (UTC)."""
+        q = select(TR.c.strategy_id, TR.c.symbol, TR.c.timeframe, func.max(TR.c.exit_ts)).group_by(
+            TR.c.strategy_id, TR.c.symbol, TR.c.timeframe)
+        with self.engine.connect() as conn:
+            return {(sid, sym, tf): utc(ts) for sid, sym, tf, ts in conn.execute(q)}
+
     def trade_summary(self) -> dict[int, tuple[int, float]]:
         """strategy_id -> (number of trades, total net PnL in USD)."""
         q = select(TR.c.strategy_id, func.count(), func.sum(TR.c.pnl_usd)).group_by(TR.c.strategy_id)
