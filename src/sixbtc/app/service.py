@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 
 import numpy as np
@@ -170,6 +171,15 @@ class Service:
             return False
 
     def _factory_step(self, rng: np.random.Generator, window: CycleWindow) -> None:
+        try:
+            self._factory_batch(rng, window)
+        except BrokenProcessPool:
+            # SIGINT/SIGTERM sent to the process group: the workers released their claims and
+            # exited; anything else that kills a worker is a real failure and is re-raised
+            if not self.stop.is_set():
+                raise
+
+    def _factory_batch(self, rng: np.random.Generator, window: CycleWindow) -> None:
         created, _ = generate_batch(self.c, GENERATE_BATCH, rng)
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
