@@ -21,11 +21,18 @@ import numpy as np
 import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from sixbtc.adapters.exchanges.paper import PaperBroker
+from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.factory_roles import count_due_retests, generate_batch
 from sixbtc.app.market import market_client
-from sixbtc.app.trading import ArrayHistory, SandboxSignals, live_set, monitor_now, rotate_now
+from sixbtc.app.trading import (
+    ArrayHistory,
+    SandboxSignals,
+    build_executor,
+    live_set,
+    monitor_now,
+    rotate_now,
+)
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
 from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
@@ -35,6 +42,7 @@ from sixbtc.executor.engine import Executor
 from sixbtc.executor.ports import Bar
 
 GENERATE_BATCH = 10
+_END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
 
 
 class LiveTrader:
@@ -51,6 +59,7 @@ class LiveTrader:
         self._cursor: dict[tuple[str, str], pd.Timestamp] = {}
         self._executor: Executor | None = None
         self._signals: SandboxSignals | None = None
+        self._client: CcxtMarketData | None = None
 
     def _rebuild(self) -> None:
         strategies = live_set(self.c)
@@ -59,14 +68,8 @@ class LiveTrader:
             return
         self.close()
         self._ids = ids
-        bt = self.c.settings.backtest
-        records = [r for s in strategies if (r := self.c.strategies.get(s.id)) is not None]
-        self._signals = SandboxSignals(self.c, records)
-        streams = sorted({(sym, s.timeframe) for s in strategies for sym in s.symbols})
-        history = ArrayHistory(self.c, streams, pd.Timestamp.max.tz_localize("UTC"))
-        self._executor = Executor(strategies, PaperBroker(bt.fee_rate, bt.slippage_bps), self._signals, history,
-                                  self.c.trading, self.c.settings.risk, history_bars=bt.warmup_bars)
-        for stream in streams:
+        self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME)
+        for stream in self._executor.streams():
             self._cursor.setdefault(stream, self._first_cursor(stream))
 
     def _first_cursor(self, stream: tuple[str, str]) -> pd.Timestamp:
@@ -81,9 +84,9 @@ class LiveTrader:
         if self._executor is None or not self._cursor:
             return 0
         streams = self._executor.streams()
-        if self.online:
+        if self.online:  # new candles reached the store: reload the history the signals read
             self._fetch(streams)
-        self._executor.history = ArrayHistory(self.c, streams, pd.Timestamp.max.tz_localize("UTC"))
+            self._executor.history = ArrayHistory(self.c, streams, _END_OF_TIME)
         bars = []
         for sym, tf in streams:
             after = self._cursor[(sym, tf)] + pd.Timedelta(milliseconds=1)
@@ -98,9 +101,10 @@ class LiveTrader:
 
     def _fetch(self, streams: list[tuple[str, str]]) -> None:
         now_ms = int(self.c.clock.now().timestamp() * 1000)
+        client = self._client = self._client or market_client(self.c)  # one ccxt client, markets loaded once
         try:
             for sym, tf in streams:
-                download(market_client(self.c), self.c.store, [sym], [tf],
+                download(client, self.c.store, [sym], [tf],
                          history_days=self.c.settings.data.history_days, now_ms=now_ms, funding=False)
         except (NetworkUnavailable, TransientExchangeError) as exc:
             self.log(f"candle polling failed, will retry: {exc}")

@@ -155,18 +155,27 @@ class ReplayStats:
     streams: int
 
 
+def build_executor(c: Container, strategies: list[LiveStrategy], history_end: pd.Timestamp) -> tuple[Executor, SandboxSignals]:
+    """The paper executor of ``strategies``: one sandbox each, history preloaded up to ``history_end``.
+
+    The caller closes the returned :class:`SandboxSignals` when done.
+    """
+    bt = c.settings.backtest
+    records = [r for s in strategies if (r := c.strategies.get(s.id)) is not None]
+    signals = SandboxSignals(c, records)
+    streams = sorted({(sym, s.timeframe) for s in strategies for sym in s.symbols})
+    executor = Executor(strategies, PaperBroker(bt.fee_rate, bt.slippage_bps), signals,
+                        ArrayHistory(c, streams, history_end), c.trading, c.settings.risk, history_bars=bt.warmup_bars)
+    return executor, signals
+
+
 def paper_replay(c: Container, window: CycleWindow, on_tick: Callable[[int, int], None] | None = None) -> ReplayStats:
     """Paper-trade the LIVE set on the replay window, candle by candle."""
     strategies = live_set(c)
     if not strategies:
         return ReplayStats(0, 0, 0)
-    records = [c.strategies.get(s.id) for s in strategies]
-    bt = c.settings.backtest
-    broker = PaperBroker(bt.fee_rate, bt.slippage_bps)
-    streams = sorted({(sym, s.timeframe) for s in strategies for sym in s.symbols})
-    history = ArrayHistory(c, streams, window.replay_end)
-    signals = SandboxSignals(c, [r for r in records if r is not None])
-    executor = Executor(strategies, broker, signals, history, c.trading, c.settings.risk, history_bars=bt.warmup_bars)
+    executor, signals = build_executor(c, strategies, window.replay_end)
+    streams = executor.streams()
     feed = ReplayFeed(c.store, streams, window.replay_start, window.replay_end)
     total = sum(int(c.settings.executor.replay_days * Timeframe.parse(tf).bars_per_day) for _, tf in streams)
     n = 0

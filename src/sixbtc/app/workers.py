@@ -18,7 +18,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
@@ -112,12 +111,3 @@ def run_role_pool(c: Container, role: str | list[str], workers: int, window: Cyc
             if not pending:
                 break
         return sum(f.result() for f in finished)
-
-
-def wait_ticks(seconds: float, on_tick: Callable[[], None] | None) -> None:
-    """Sleep ``seconds`` in half-second steps, calling ``on_tick``."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        time.sleep(min(0.5, end - time.monotonic()))
-        if on_tick is not None:
-            on_tick()
