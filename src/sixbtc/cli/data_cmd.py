@@ -48,6 +48,10 @@ def import_cmd(ctx: typer.Context,
         why = r.error or ", ".join(f"{k}: {v}" for k, v in r.reasons.items())
         table.add_row(r.file.name, r.symbol or "?", r.timeframe or "?", str(r.stored), str(r.rejected), why)
     console.print(table)
+    for r in results:  # full reasons on one line each: table cells may wrap on narrow terminals
+        if r.rejected:
+            reasons = ", ".join(f"{k}: {v}" for k, v in r.reasons.items())
+            console.print(f"{r.file.name}: {r.rejected} rows rejected ({reasons})", soft_wrap=True)
     console.print(f"{imported} files imported, {failed} failed; {coins} coins in the registry")
     if failed:
         raise typer.Exit(1)

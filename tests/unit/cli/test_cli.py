@@ -63,10 +63,10 @@ def test_import_reports_rejected_rows_per_file(tmp_path: Path) -> None:
     src.mkdir()
     df.to_parquet(src / "ABC_1h.parquet")
     home = tmp_path / "home"
-    res = runner.invoke(app, ["--home", str(home), "data", "import", str(src)], env={"COLUMNS": "200"})
+    res = runner.invoke(app, ["--home", str(home), "data", "import", str(src)])
     assert res.exit_code == 0, res.output
     assert "ABC_1h.parquet" in res.output
-    assert "high_below_open_close: 1" in res.output
+    assert "ABC_1h.parquet: 1 rows rejected (high_below_open_close: 1)" in res.output
     stored = ParquetCandleStore(home / "data" / "binance").read_candles("ABC", "1h")
     assert len(stored) == 4 and 5.0 not in stored["high"].to_list()
 
