@@ -85,6 +85,11 @@ def import_cmd(ctx: typer.Context,
         raise typer.Exit(3)
 
 
+def _own(text: str, name: str) -> str:
+    """``text`` without a leading ``"{name}: "`` (the line already starts with the name)."""
+    return text[len(name) + 2:] if text.startswith(f"{name}: ") else text
+
+
 def _print_results(path: Path, results: list[ImportResult]) -> None:
     table = Table(title=f"import {escape(str(path))}")
     for col in ("file", "symbol", "timeframe", "result", "stored", "rejected"):
@@ -98,7 +103,7 @@ def _print_results(path: Path, results: list[ImportResult]) -> None:
     for r in results:  # one line each: table cells may wrap on narrow terminals
         name = escape(r.file.name)
         if r.error:
-            console.print(f"[red]{name}: FAILED: {escape(r.error)}[/]", soft_wrap=True)
+            console.print(f"[red]{name}: FAILED: {escape(_own(r.error, r.file.name))}[/]", soft_wrap=True)
         if r.rejected:
             reasons = ", ".join(f"{k}: {v}" for k, v in r.reasons.items())
             example = f"; e.g. {escape(r.examples[0])}" if r.examples else ""
@@ -110,7 +115,7 @@ def _print_results(path: Path, results: list[ImportResult]) -> None:
     skipped: dict[str, list[str]] = defaultdict(list)
     for r in results:
         if r.status == "skipped":
-            skipped[r.skip_reason or "skipped"].append(r.file.name)
+            skipped[_own(r.skip_reason or "skipped", r.file.name)].append(r.file.name)
     for reason, names in skipped.items():
         console.print(f"skipped ({escape(reason)}): {escape(', '.join(names))}", soft_wrap=True)
 
