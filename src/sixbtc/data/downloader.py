@@ -187,6 +187,19 @@ def _update_candles(
         forward_from = _ms(entry.last) + tf.ms
         if forward_from < closed_until:
             batches.append(client.fetch_ohlcv(symbol, tf.value, forward_from, closed_until))
+    return _store_batches(store, symbol, tf, mode, batches, full_history, now_ms)
+
+
+def _store_batches(
+    store: CandleStore,
+    symbol: str,
+    tf: Timeframe,
+    mode: str,
+    batches: list[pd.DataFrame],
+    full_history: bool | None,
+    now_ms: int,
+) -> DownloadResult:
+    """Validate the fetched batches with ``now``, store the valid rows, report spikes."""
     frames = [b for b in batches if not b.empty]
     fetched = sum(len(b) for b in frames)
     if not frames:

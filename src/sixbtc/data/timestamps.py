@@ -89,31 +89,24 @@ def epoch_to_utc(values: pd.Series) -> tuple[pd.Series, tuple[str, ...]]:
         The units seen, in :data:`EPOCH_UNIT_LIMITS` order, e.g. ``("s",)`` or ``("s", "ms")``.
     """
     numbers = pd.to_numeric(values, errors="coerce")
-    integral = pd.api.types.is_integer_dtype(numbers.dtype)
     floats = numbers.astype("float64").to_numpy()
-    magnitude = np.abs(floats)
-    ns = np.full(len(floats), np.nan)
+    finite = np.isfinite(floats)
+    per_unit = np.ones(len(floats), dtype="int64")  # nanoseconds per unit of each value
     units: list[str] = []
     lower = 0.0
     for upper, unit, ns_per_unit in EPOCH_UNIT_LIMITS:
-        band = np.isfinite(floats) & (magnitude >= lower) & (magnitude < upper)
+        band = finite & (np.abs(floats) >= lower) & (np.abs(floats) < upper)
         lower = upper
-        if not band.any():
-            continue
-        units.append(unit)
-        ns[band] = floats[band] * ns_per_unit
-    ok = np.isfinite(ns) & (np.abs(ns) < _INT64_MAX)
+        if band.any():
+            units.append(unit)
+            per_unit[band] = ns_per_unit
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = finite & (np.abs(floats * per_unit) < _INT64_MAX)
     out = np.zeros(len(floats), dtype="int64")
-    if integral:  # exact integer arithmetic: float64 cannot hold every nanosecond
-        raw = numbers.to_numpy(dtype="int64", na_value=0)
-        per_unit = np.ones(len(raw), dtype="int64")
-        lower = 0.0
-        for upper, _, ns_per_unit in EPOCH_UNIT_LIMITS:
-            per_unit[(magnitude >= lower) & (magnitude < upper)] = ns_per_unit
-            lower = upper
-        out[ok] = raw[ok] * per_unit[ok]
+    if pd.api.types.is_integer_dtype(numbers.dtype):  # exact: float64 misses nanoseconds
+        out[ok] = numbers.to_numpy(dtype="int64", na_value=0)[ok] * per_unit[ok]
     else:
-        out[ok] = np.round(ns[ok]).astype("int64")
+        out[ok] = np.round(floats[ok] * per_unit[ok]).astype("int64")
     stamps = pd.Series(pd.to_datetime(out, unit="ns", utc=True), index=values.index)
     return stamps.where(ok).astype("datetime64[ns, UTC]"), tuple(units)
 
