@@ -271,3 +271,9 @@ def test_a_file_with_no_valid_row_is_a_failure(tmp_path: Path, store: ParquetCan
     summary = summarise(list(results.values()))
     assert (summary.imported, summary.failed, summary.stored, summary.rejected) == (1, 2, 3, 3)
     assert not summary.ok
+
+
+def test_a_named_fifo_fails_instead_of_hanging(tmp_path: Path, store: ParquetCandleStore) -> None:
+    os.mkfifo(tmp_path / "BTC_1h.csv")
+    [result] = import_path(tmp_path / "BTC_1h.csv", store)
+    assert result.status == "failed" and "not a regular file" in result.error
