@@ -96,6 +96,7 @@ class FakeBinance:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.fail_next: list[int] = []  # HTTP statuses to answer before serving normally
+        self.extra_funding: list[dict] = []  # events served whatever the requested range
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
@@ -118,7 +119,7 @@ class FakeBinance:
                     "/fapi/v1/time": lambda q: {"serverTime": NOW_MS},
                     "/fapi/v1/exchangeInfo": lambda q: {"timezone": "UTC", "symbols": MARKETS},
                     "/fapi/v1/klines": fake.klines,
-                    "/fapi/v1/fundingRate": fake.funding,
+                    "/fapi/v1/fundingRate": lambda q: fake.funding(q) + fake.extra_funding,
                 }
                 if url.path not in routes:
                     return self._send(404, {"code": -1, "msg": f"no route {url.path}"})
@@ -283,3 +284,13 @@ def test_probe_times_out_on_silent_server() -> None:
         with pytest.raises(NetworkUnavailable):
             client.probe(timeout_s=1.0)
         assert time.monotonic() - started < 3.0
+
+
+def test_funding_events_after_now_are_dropped(fake: FakeBinance) -> None:
+    fake.extra_funding = [
+        {"symbol": "BTCUSDT", "fundingTime": 1_893_456_000_000, "fundingRate": "0.0001",
+         "markPrice": "40000.0"},  # 2030-01-01
+    ]
+    frame = _client(fake.port).fetch_funding_history("BTC", NOW_MS - 80 * HOUR_MS, 2_000_000_000_000)
+    assert len(frame) == 9  # the settlements k = 491..499, not the one dated 2030
+    assert frame["timestamp"].max() <= pd.Timestamp(NOW_MS, unit="ms", tz="UTC")

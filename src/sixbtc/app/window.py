@@ -3,58 +3,107 @@
 The replay (paper trading) takes the most recent ``executor.replay_days`` of the store;
 backtests end where the replay begins, so paper trading runs on days the backtests did
 not see.
+
+A series whose last candle closes after ``now`` (future rows: a corrupt file, a wrong epoch
+unit, a clock set back) would drag every window past the real data and make every strategy
+fail with too few trades. :func:`plan_window` ignores such a series and says so twice: the
+returned :class:`CycleWindow` lists it in ``notes`` (for a front end to print), and the
+``sixbtc.app.window`` logger emits one warning per distinct note and process.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sixbtc.config import Settings
+from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import DataError
-from sixbtc.data.ports import CandleStore
+from sixbtc.data.ports import CandleStore, StoreEntry
 from sixbtc.domain.timeframe import Timeframe
+
+log = logging.getLogger(__name__)
+_BOUNDS = ("is_start", "oos_start", "replay_start", "replay_end")
+_logged: set[str] = set()
 
 
 @dataclass(frozen=True)
 class CycleWindow:
     """UTC bounds: IS ``[is_start, oos_start)``, OOS ``[oos_start, replay_start)``,
-    replay ``[replay_start, replay_end)``."""
+    replay ``[replay_start, replay_end)``.
+
+    ``notes`` are warnings of the planner (e.g. a series ignored because it ends in the
+    future); they are not part of :meth:`to_json`.
+    """
 
     is_start: pd.Timestamp
     oos_start: pd.Timestamp
     replay_start: pd.Timestamp
     replay_end: pd.Timestamp
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def to_json(self) -> dict[str, str]:
-        """ISO strings (for passing to worker processes)."""
-        return {k: getattr(self, k).isoformat() for k in ("is_start", "oos_start", "replay_start", "replay_end")}
+        """ISO strings of the four bounds (for passing to worker processes)."""
+        return {k: getattr(self, k).isoformat() for k in _BOUNDS}
 
     @classmethod
     def from_json(cls, raw: dict[str, str]) -> CycleWindow:
         """Inverse of :meth:`to_json`."""
-        return cls(**{k: pd.Timestamp(v) for k, v in raw.items()})
+        return cls(**{k: pd.Timestamp(raw[k]) for k in _BOUNDS})
 
 
-def plan_window(store: CandleStore, settings: Settings) -> CycleWindow:
+def _end(entry: StoreEntry) -> pd.Timestamp:
+    """Close time of the last stored candle."""
+    return entry.last + pd.Timedelta(milliseconds=Timeframe.parse(entry.timeframe).ms)
+
+
+def plan_window(store: CandleStore, settings: Settings, clock: Clock | None = None) -> CycleWindow:
     """Windows ending at the newest closed candle of the backtest timeframes in ``store``.
+
+    Parameters
+    ----------
+    store : CandleStore
+        Candle store to plan on.
+    settings : Settings
+        ``backtest.timeframes`` / ``is_days`` / ``oos_days`` and ``executor.replay_days``.
+    clock : Clock or None
+        Source of ``now`` (default: the wall clock). A series whose last candle closes after
+        ``now`` is ignored and reported in ``notes`` and in the log.
 
     Raises
     ------
     DataError
-        If the store holds no candles of the configured backtest timeframes.
+        If the store holds no usable candles of the configured backtest timeframes (the
+        message also names the series ignored because they end in the future).
     """
+    now = pd.Timestamp((clock or LiveClock()).now())
+    now = now.tz_localize("UTC") if now.tzinfo is None else now.tz_convert("UTC")
     tfs = set(settings.backtest.timeframes)
-    ends = [e.last + pd.Timedelta(milliseconds=Timeframe.parse(e.timeframe).ms)
-            for e in store.inventory() if e.timeframe in tfs]
+    entries = [e for e in store.inventory() if e.timeframe in tfs]
+    future = [e for e in entries if _end(e) > now]
+    notes = tuple(
+        f"{e.symbol} {e.timeframe}: ignored by the window planner, its last candle "
+        f"({e.last:%Y-%m-%d %H:%M} UTC) closes after now ({now:%Y-%m-%d %H:%M} UTC); "
+        "check the source data and the system clock"
+        for e in future
+    )
+    for note in notes:
+        if note not in _logged:
+            _logged.add(note)
+            log.warning(note)
+    ends = [_end(e) for e in entries if e not in future]
     if not ends:
-        raise DataError(f"the candle store has no candles for backtest.timeframes {sorted(tfs)}; "
-                        "run `sixbtc data import PATH` or connect to the network")
+        ignored = f" ({len(future)} ignored because they end in the future)" if future else ""
+        raise DataError(f"the candle store has no candles for backtest.timeframes "
+                        f"{sorted(tfs)}{ignored}; run `sixbtc data import PATH` or connect "
+                        "to the network")
     replay_end = max(ends)
     replay_start = replay_end - pd.Timedelta(days=settings.executor.replay_days)
     oos_start = replay_start - pd.Timedelta(days=settings.backtest.oos_days)
-    return CycleWindow(oos_start - pd.Timedelta(days=settings.backtest.is_days), oos_start, replay_start, replay_end)
+    is_start = oos_start - pd.Timedelta(days=settings.backtest.is_days)
+    return CycleWindow(is_start, oos_start, replay_start, replay_end, notes)
 
 
 def symbols_by_timeframe(store: CandleStore, settings: Settings, window: CycleWindow,

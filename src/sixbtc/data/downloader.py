@@ -7,7 +7,11 @@ Per (symbol, timeframe), with ``target_start = now - history_days`` floored to t
   ``backfill+forward``: fetch ``[target_start, first)`` and ``[last + tf, now)``;
 * otherwise -> ``forward``: fetch ``[last + tf, now)``.
 
-Only candles closed at ``now`` (open time + timeframe <= now) are requested.
+Only candles closed at ``now`` (open time + timeframe <= now) are requested, and every batch
+is validated with that ``now``: a venue (or a fake) that returns a future or still-forming
+candle, or a funding event after ``now``, sees it rejected and counted (``future_timestamp``,
+``not_closed``). Isolated one-bar spikes are stored and reported in ``warnings``; rejections
+and spikes are also logged (one warning per series).
 
 A series is marked ``is_full_history`` when the venue returned nothing before a later
 first candle than requested (the listing date is inside the window). Funding is updated
@@ -25,6 +29,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sixbtc.core.errors import DataError, NetworkUnavailable, SixbtcError
+from sixbtc.data.anomalies import spike_warnings
 from sixbtc.data.ports import CandleStore, MarketDataClient
 from sixbtc.data.validation import validate_candles, validate_funding
 from sixbtc.domain.timeframe import Timeframe
@@ -57,6 +62,8 @@ class DownloadResult:
         Rejection reason -> count.
     error : str or None
         Why the series could not be updated (None on success).
+    warnings : list[str]
+        Suspicious rows that were stored (isolated one-bar spikes).
     """
 
     symbol: str
@@ -67,6 +74,7 @@ class DownloadResult:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def download(
@@ -179,15 +187,36 @@ def _update_candles(
         forward_from = _ms(entry.last) + tf.ms
         if forward_from < closed_until:
             batches.append(client.fetch_ohlcv(symbol, tf.value, forward_from, closed_until))
+    return _store_batches(store, symbol, tf, mode, batches, full_history, now_ms)
+
+
+def _store_batches(
+    store: CandleStore,
+    symbol: str,
+    tf: Timeframe,
+    mode: str,
+    batches: list[pd.DataFrame],
+    full_history: bool | None,
+    now_ms: int,
+) -> DownloadResult:
+    """Validate the fetched batches with ``now``, store the valid rows, report spikes."""
     frames = [b for b in batches if not b.empty]
     fetched = sum(len(b) for b in frames)
     if not frames:
         return DownloadResult(symbol, tf.value, mode)
-    checked = validate_candles(pd.concat(frames, ignore_index=True), tf.value)
-    stored = store.write_candles(symbol, tf.value, checked.valid, is_full_history=full_history)
-    return DownloadResult(
-        symbol, tf.value, mode, fetched, stored, checked.rejected, dict(checked.reasons)
+    checked = validate_candles(pd.concat(frames, ignore_index=True), tf.value, now=_utc(now_ms))
+    warnings = spike_warnings(checked.valid)
+    stored = (
+        store.write_candles(symbol, tf.value, checked.valid, is_full_history=full_history)
+        if len(checked.valid)
+        else 0
     )
+    result = DownloadResult(
+        symbol, tf.value, mode, fetched, stored, checked.rejected, dict(checked.reasons),
+        warnings=warnings,
+    )
+    _log_findings(result, checked.examples)
+    return result
 
 
 def _update_funding(
@@ -201,11 +230,28 @@ def _update_funding(
     batch = client.fetch_funding_history(symbol, since, now_ms)
     if batch.empty:
         return DownloadResult(symbol, FUNDING, mode)
-    checked = validate_funding(batch)
-    stored = store.write_funding(symbol, checked.valid)
-    return DownloadResult(
+    checked = validate_funding(batch, now=_utc(now_ms))
+    stored = store.write_funding(symbol, checked.valid) if len(checked.valid) else 0
+    result = DownloadResult(
         symbol, FUNDING, mode, len(batch), stored, checked.rejected, dict(checked.reasons)
     )
+    _log_findings(result, checked.examples)
+    return result
+
+
+def _log_findings(result: DownloadResult, examples: list[str]) -> None:
+    if result.rejected:
+        log.warning(
+            "download %s %s: %d of %d rows rejected %s; e.g. %s",
+            result.symbol, result.timeframe, result.rejected, result.fetched, result.reasons,
+            examples[:2],
+        )
+    for line in result.warnings:
+        log.warning("download %s %s: %s", result.symbol, result.timeframe, line)
+
+
+def _utc(ms: int) -> pd.Timestamp:
+    return pd.Timestamp(int(ms), unit="ms", tz="UTC")
 
 
 def _starts_after(frame: pd.DataFrame, target_start_ms: int) -> bool:

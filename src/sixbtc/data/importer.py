@@ -1,80 +1,79 @@
 """Import of local candle / funding files into the candle store (SPEC §3.1 "Import").
 
-Recognised files (a directory is scanned non-recursively, in name order):
+Which files are recognised and how they are read: :mod:`sixbtc.data.import_sources`. Every
+batch goes through :mod:`sixbtc.data.validation` (with the injected clock's ``now``: future
+and still-forming candles are rejected) and then the store; isolated one-bar spikes are
+reported as warnings (:mod:`sixbtc.data.anomalies`) and stored.
 
-* Parquet ``{SYMBOL}_{TF}.parquet`` / ``{SYMBOL}_funding.parquet`` in the candle frame
-  contract (the layout of ``shared/data/binance_usdm/``);
-* CryptoDataDownload CSV (first line a URL banner such as ``https://www.CryptoDataDownload.com``,
-  then ``unix,date,symbol,open,high,low,close,Volume BTC,Volume USD[,tradecount]``, rows
-  newest first, ``unix`` in s or ms), named ``{Exchange}_{PAIR}_{tf}.csv`` e.g.
-  ``Binance_BTCUSDT_1h.csv``, ``Bitstamp_ETHUSD_d.csv``; the base-asset volume column
-  (``Volume BTC``) is the volume;
-* plain CSV ``{SYMBOL}_{TF}.csv`` with a ``timestamp|date|time|open_time`` column and
-  ``open high low close volume`` (or ``{SYMBOL}_funding.csv`` with ``timestamp, rate``).
+Outcome per entry (:class:`ImportResult`):
 
-Every batch goes through :mod:`sixbtc.data.validation` then the store. A bad file yields an
-:class:`ImportResult` with ``error`` set; it never aborts the other files.
+* **imported**: at least one valid row stored (rejected rows are counted with reasons);
+* **failed** (``error`` set): the file cannot be read, has no rows, or every row was
+  rejected; also any problem with a file named explicitly (``import_path(file)``): an
+  unrecognised name or unknown timeframe there is an error, not a skip;
+* **skipped** (``skip_reason`` set): in a folder scan, an entry that is not a data file (other
+  suffix, sub-folder, unrecognised name, unsupported timeframe), or a file excluded by the
+  ``symbols`` / ``timeframes`` filters.
+
+A bad file never aborts the other files. :func:`summarise` adds the results up.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import DataError
+from sixbtc.data.anomalies import spike_warnings
+from sixbtc.data.import_sources import (
+    FUNDING,
+    Candidate,
+    ImportSource,
+    candidates,
+    classify,
+    read_source,
+)
 from sixbtc.data.ports import CandleStore
-from sixbtc.data.validation import validate_candles, validate_funding
-from sixbtc.domain.timeframe import Timeframe
+from sixbtc.data.validation import CandleValidation, validate_candles, validate_funding
+
+__all__ = ["FUNDING", "ImportResult", "ImportSummary", "classify", "import_path", "summarise"]
 
 log = logging.getLogger(__name__)
-
-FUNDING = "funding"
-_NATIVE_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]{1,30})_(?P<tf>[0-9]+[mhd]|funding)$")
-_CDD_NAME = re.compile(r"^(?P<venue>[A-Za-z0-9]+)_(?P<pair>[A-Za-z0-9]+)_(?P<tf>[0-9]*[a-zA-Z]+)$")
-_CDD_TIMEFRAMES = {
-    "d": "1d",
-    "1d": "1d",
-    "1h": "1h",
-    "4h": "4h",
-    "minute": "1m",
-    "1m": "1m",
-    "5m": "5m",
-    "15m": "15m",
-    "30m": "30m",
-}
-_QUOTES = ("USDT", "USDC", "BUSD", "FDUSD", "USD", "EUR", "GBP", "BTC")
-_TIME_COLUMNS = ("timestamp", "date", "time", "open_time")
-_SECONDS_LIMIT = 10**11  # epoch values below this are seconds (10**11 s is year 5138)
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """Outcome of importing one file.
+    """Outcome of importing one file (or of meeting one non-data entry in a folder).
 
     Attributes
     ----------
     file : pathlib.Path
-        The source file.
+        The entry.
     symbol : str or None
         Base asset (``"BTC"``), None if the name was not recognised.
     timeframe : str or None
         Timeframe value, ``"funding"`` for funding files, None if not recognised.
     stored : int
-        Rows of the file now in the store.
+        Valid rows of the file written to the store.
     rejected : int
         Rows rejected by validation.
     reasons : dict[str, int]
         Rejection reason -> count (see :data:`sixbtc.data.validation.REASON_TEXT`).
     error : str or None
-        Why the file could not be imported (None on success).
+        Why the file could not be imported (None unless it failed).
     skipped : bool
-        True when the file was not imported on purpose (filtered out or not a data file).
+        True when the entry was not imported on purpose (see the module docstring).
+    skip_reason : str or None
+        Why it was skipped.
+    examples : list[str]
+        Readable examples of rejected rows.
+    warnings : list[str]
+        Suspicious but stored data, e.g. isolated one-bar spikes.
+    notes : list[str]
+        How the file was read, e.g. the inferred epoch unit of its timestamps.
     """
 
     file: Path
@@ -85,16 +84,51 @@ class ImportResult:
     reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     skipped: bool = False
+    skip_reason: str | None = None
+    examples: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``"imported"``, ``"failed"`` or ``"skipped"``."""
+        return "failed" if self.error else "skipped" if self.skipped else "imported"
 
 
 @dataclass(frozen=True)
-class ImportSource:
-    """What a file name says: base asset, timeframe (or ``"funding"``) and layout
-    (``"parquet"``, ``"cdd"`` CryptoDataDownload CSV, or ``"csv"`` plain CSV)."""
+class ImportSummary:
+    """Totals of an import.
 
-    symbol: str
-    timeframe: str
-    layout: str  # "parquet", "cdd" or "csv"
+    Attributes
+    ----------
+    imported, failed, skipped : int
+        Number of files per :attr:`ImportResult.status`.
+    stored, rejected : int
+        Rows stored / rejected over all files.
+    """
+
+    imported: int
+    failed: int
+    skipped: int
+    stored: int
+    rejected: int
+
+    @property
+    def ok(self) -> bool:
+        """True if at least one file was imported and none failed."""
+        return self.imported > 0 and self.failed == 0
+
+
+def summarise(results: list[ImportResult]) -> ImportSummary:
+    """Add up ``results`` (see :class:`ImportSummary`)."""
+    by_status = [r.status for r in results]
+    return ImportSummary(
+        imported=by_status.count("imported"),
+        failed=by_status.count("failed"),
+        skipped=by_status.count("skipped"),
+        stored=sum(r.stored for r in results),
+        rejected=sum(r.rejected for r in results),
+    )
 
 
 def import_path(
@@ -102,190 +136,111 @@ def import_path(
     store: CandleStore,
     symbols: set[str] | None = None,
     timeframes: set[str] | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> list[ImportResult]:
-    """Import a file, or every recognised file directly inside a directory.
+    """Import a file, or every recognised file directly inside a folder.
 
     Parameters
     ----------
     path : pathlib.Path
-        A ``.parquet``/``.csv`` file or a directory of them (not recursive).
+        A ``.parquet``/``.csv`` file or a folder of them (not recursive).
     store : CandleStore
         Destination store.
     symbols : set[str] or None
-        Only import these base assets (None = all).
+        Only import these base assets (None = all; case-insensitive).
     timeframes : set[str] or None
         Only import these timeframes; include ``"funding"`` for funding files (None = all).
+    clock : Clock or None
+        Source of ``now`` for the future / still-forming candle rules (default: wall clock).
 
     Returns
     -------
     list[ImportResult]
-        One result per candidate file (in name order), including skipped and failed ones.
+        One result per entry of the folder (in name order) or for the file, including the
+        skipped and failed ones, each with its reason.
 
     Raises
     ------
     DataError
-        If ``path`` does not exist.
+        If ``path`` does not exist or is a broken symbolic link.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"import path {path} does not exist")
-    files = (
-        [path]
-        if path.is_file()
-        else sorted(
-            p for p in path.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".parquet"}
-        )
-    )
-    return [_import_file(f, store, symbols, timeframes) for f in files]
+    entries = candidates(path)
+    named = not path.is_dir()
+    wanted = {s.upper() for s in symbols} if symbols is not None else None
+    now = (clock or LiveClock()).now()
+    return [_import_entry(e, store, wanted, timeframes, now, named) for e in entries]
 
 
-def _import_file(
-    file: Path, store: CandleStore, symbols: set[str] | None, timeframes: set[str] | None
+def _import_entry(
+    entry: Candidate,
+    store: CandleStore,
+    symbols: set[str] | None,
+    timeframes: set[str] | None,
+    now: datetime,
+    named: bool,
 ) -> ImportResult:
+    file = entry.file
+    if entry.problem is not None:
+        if named or entry.data_like:
+            return ImportResult(file, None, None, error=f"{file.name}: {entry.problem}")
+        return ImportResult(file, None, None, skipped=True, skip_reason=entry.problem)
     try:
         source = classify(file)
     except DataError as exc:
-        return ImportResult(file=file, symbol=None, timeframe=None, error=str(exc), skipped=True)
-    if (symbols is not None and source.symbol not in symbols) or (
-        timeframes is not None and source.timeframe not in timeframes
-    ):
-        return ImportResult(
-            file=file, symbol=source.symbol, timeframe=source.timeframe, skipped=True
-        )
+        if named:
+            return ImportResult(file, None, None, error=str(exc))
+        return ImportResult(file, None, None, skipped=True, skip_reason=str(exc))
+    excluded = _excluded(source, symbols, timeframes)
+    if excluded:
+        return ImportResult(file, source.symbol, source.timeframe, skipped=True, skip_reason=excluded)
     try:
-        frame = _read(file, source)
-        if source.timeframe == FUNDING:
-            checked = validate_funding(frame)
-            stored = store.write_funding(source.symbol, checked.valid)
-        else:
-            checked = validate_candles(frame, source.timeframe)
-            stored = store.write_candles(source.symbol, source.timeframe, checked.valid)
+        return _import_file(file, source, store, now)
     except Exception as exc:  # noqa: BLE001 - one bad file must not abort the others
         log.warning("import of %s failed: %s", file, exc)
         return ImportResult(
-            file=file,
-            symbol=source.symbol,
-            timeframe=source.timeframe,
-            error=f"{type(exc).__name__}: {exc}",
+            file, source.symbol, source.timeframe, error=f"{type(exc).__name__}: {exc}"
         )
+
+
+def _excluded(source: ImportSource, symbols: set[str] | None, timeframes: set[str] | None) -> str:
+    if symbols is not None and source.symbol not in symbols:
+        return f"symbol {source.symbol} not selected (selected: {', '.join(sorted(symbols))})"
+    if timeframes is not None and source.timeframe not in timeframes:
+        return f"{source.timeframe} not selected (selected: {', '.join(sorted(timeframes))})"
+    return ""
+
+
+def _import_file(file: Path, source: ImportSource, store: CandleStore, now: datetime) -> ImportResult:
+    frame, notes = read_source(file, source)
+    warnings: list[str] = []
+    checked: CandleValidation
+    if source.timeframe == FUNDING:
+        checked = validate_funding(frame, now=now)
+        stored = store.write_funding(source.symbol, checked.valid) if len(checked.valid) else 0
+    else:
+        checked = validate_candles(frame, source.timeframe, now=now)
+        warnings = spike_warnings(checked.valid)
+        stored = (
+            store.write_candles(source.symbol, source.timeframe, checked.valid)
+            if len(checked.valid)
+            else 0
+        )
+    error = None
+    if len(frame) == 0:
+        error = f"{file.name}: the file holds no rows"
+    elif stored == 0:
+        error = f"{file.name}: no valid rows (all {checked.rejected} rejected)"
     return ImportResult(
-        file=file,
-        symbol=source.symbol,
-        timeframe=source.timeframe,
+        file,
+        source.symbol,
+        source.timeframe,
         stored=stored,
         rejected=checked.rejected,
         reasons=dict(checked.reasons),
-    )
-
-
-def classify(file: Path) -> ImportSource:
-    """Recognise ``file`` by name and return its symbol, timeframe and layout.
-
-    Raises
-    ------
-    DataError
-        If the name matches none of the layouts listed in the module docstring.
-    """
-    suffix = file.suffix.lower()
-    match = _NATIVE_NAME.match(file.stem)
-    if match and suffix in {".parquet", ".csv"}:
-        tf = match["tf"] if match["tf"] == FUNDING else _timeframe(match["tf"], file)
-        return ImportSource(match["symbol"], tf, "parquet" if suffix == ".parquet" else "csv")
-    match = _CDD_NAME.match(file.stem)
-    if match and suffix == ".csv":
-        tf_key = match["tf"].lower()
-        if tf_key not in _CDD_TIMEFRAMES:
-            raise DataError(f"{file.name}: unknown CryptoDataDownload timeframe {match['tf']!r}")
-        return ImportSource(_base_asset(match["pair"].upper()), _CDD_TIMEFRAMES[tf_key], "cdd")
-    raise DataError(
-        f"{file.name}: unrecognised file name (expected SYMBOL_TF.parquet|csv, "
-        "SYMBOL_funding.parquet or Exchange_PAIR_tf.csv)"
-    )
-
-
-def _timeframe(value: str, file: Path) -> str:
-    try:
-        return Timeframe.parse(value).value
-    except ValueError as exc:
-        raise DataError(f"{file.name}: {exc}") from None
-
-
-def _base_asset(pair: str) -> str:
-    for quote in _QUOTES:
-        if pair.endswith(quote) and len(pair) > len(quote):
-            return pair[: -len(quote)]
-    raise DataError(f"cannot split trading pair {pair!r} into base and quote")
-
-
-def _read(file: Path, source: ImportSource) -> pd.DataFrame:
-    if source.layout == "parquet":
-        return pd.read_parquet(file)
-    text = file.read_text(encoding="utf-8-sig")
-    if source.layout == "cdd":
-        return _read_cdd(text, source.symbol)
-    frame = pd.read_csv(io.StringIO(text))
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    time_col = next((c for c in _TIME_COLUMNS if c in frame.columns), None)
-    if time_col is None:
-        raise DataError(f"{file.name}: no time column (one of {', '.join(_TIME_COLUMNS)})")
-    stamps = frame.pop(time_col)
-    frame.insert(0, "timestamp", epoch_to_ms(stamps) if _is_numeric(stamps) else stamps)
-    return frame
-
-
-def _read_cdd(text: str, base: str) -> pd.DataFrame:
-    lines = text.splitlines()
-    if lines and "cryptodatadownload" in lines[0].lower():
-        lines = lines[1:]
-    raw = pd.read_csv(io.StringIO("\n".join(lines)))
-    columns = {str(c).strip().lower(): c for c in raw.columns}
-    volume_col = columns.get(f"volume {base.lower()}")
-    if volume_col is None:
-        raise DataError(f"CryptoDataDownload file has no base-volume column 'Volume {base}'")
-    if "unix" in columns:
-        stamps = epoch_to_ms(raw[columns["unix"]])
-    elif "date" in columns:
-        stamps = _parse_cdd_dates(raw[columns["date"]])
-    else:
-        raise DataError("CryptoDataDownload file has neither a 'unix' nor a 'date' column")
-    frame = pd.DataFrame({"timestamp": stamps})
-    for name in ("open", "high", "low", "close"):
-        if name not in columns:
-            raise DataError(f"CryptoDataDownload file is missing column {name!r}")
-        frame[name] = raw[columns[name]]
-    frame["volume"] = raw[volume_col]
-    return frame.iloc[::-1].reset_index(drop=True)  # CDD rows are newest first
-
-
-def _parse_cdd_dates(values: pd.Series) -> pd.Series:
-    """Parse CDD ``date`` strings, including the old ``2019-10-17 09-AM`` hourly form."""
-    text = values.astype("string").str.strip()
-    hourly = pd.to_datetime(text, format="%Y-%m-%d %I-%p", errors="coerce", utc=True)
-    general = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
-    return hourly.fillna(general)
-
-
-def _is_numeric(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values)
-
-
-def epoch_to_ms(values: pd.Series) -> pd.Series:
-    """Convert epoch seconds or milliseconds to epoch milliseconds (float64, NaN kept).
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Shape ``(n,)``, epoch times; each value below ``1e11`` is taken as **seconds**
-        (1e11 s is in the year 5138, 1e11 ms is in 1973), others as **milliseconds**.
-
-    Returns
-    -------
-    pandas.Series
-        Shape ``(n,)``, float64 epoch milliseconds.
-    """
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-    return pd.Series(
-        np.where(numbers.abs() < _SECONDS_LIMIT, numbers * 1000.0, numbers),
-        index=values.index,
-        dtype="float64",
+        error=error,
+        examples=list(checked.examples),
+        warnings=warnings,
+        notes=notes,
     )

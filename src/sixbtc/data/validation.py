@@ -8,6 +8,10 @@ Rules for candles (SPEC §3.1, the invariants of :mod:`sixbtc.domain.candles`):
 
 * the required columns ``timestamp open high low close volume`` are present,
 * ``timestamp`` is parseable and becomes ``datetime64[ns, UTC]`` (candle open time),
+* no timestamp before :data:`EARLIEST` (2009-01-03, the Bitcoin genesis block: no crypto
+  market data exists before it; such dates are almost always a wrong epoch unit),
+* no timestamp after ``now`` and no candle still forming (open time + timeframe > ``now``):
+  a future row would move every window of the factory past the real data (issue 8),
 * no NaN / infinite value, prices > 0, ``high >= max(open, close)``,
   ``low <= min(open, close)``, ``volume >= 0``,
 * timestamps lie on the timeframe grid (epoch ms % timeframe ms == 0),
@@ -15,19 +19,25 @@ Rules for candles (SPEC §3.1, the invariants of :mod:`sixbtc.domain.candles`):
   different values is ambiguous and all its rows are rejected,
 * output sorted ascending with a fresh ``RangeIndex``.
 
+Rules for funding rates: parseable timestamp, no timestamp before :data:`EARLIEST` or after
+``now``, finite rate, ``abs(rate) <= MAX_FUNDING_RATE`` per interval, the same duplicate policy.
+
 Each rejected row is counted once, under the first rule it breaks (in the order above), so
-``sum(reasons.values()) == rejected == len(input) - len(valid)``.
+``sum(reasons.values()) == rejected == len(input) - len(valid)``. ``now`` is injectable
+(tests, replays); by default it is the wall clock.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
 from sixbtc.core.errors import DataError
+from sixbtc.data.timestamps import to_utc_timestamps
 from sixbtc.domain.candles import FUNDING_COLUMNS, OHLCV_COLUMNS, PRICE_COLUMNS
 from sixbtc.domain.timeframe import Timeframe
 
@@ -38,9 +48,30 @@ MAX_EXAMPLES = 5
 
 NS_PER_MS = 1_000_000
 
+EARLIEST = pd.Timestamp("2009-01-03", tz="UTC")
+"""No market data can be older than the Bitcoin genesis block (2009-01-03)."""
+
+MAX_FUNDING_RATE = 0.04
+"""Largest accepted ``abs(rate)`` of one funding settlement (fraction: 0.04 = 4 %).
+
+The highest published caps of the venues SixBTC reads: Hyperliquid caps funding at 4 % per
+hour (its funding is settled hourly; docs "Trading > Funding",
+https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding), and Binance USDⓈ-M caps it
+at ±3 % per interval for contracts with a maximum leverage of 25x or below, less for the
+majors (BTCUSDT ±0.3 %) (Binance announcement "Important Updates on Funding Rates of USDⓈ-M
+Perpetual Contracts", 2023-09-28). The largest rate in the reference data
+(``shared/data/binance_usdm``, 37 symbols) is 0.02 per 4-hour interval. A value such as 5.0
+(500 %) is a unit error (percent instead of fraction) or corrupt data."""
+
 # Reason keys (stable, machine-friendly) and their human-readable text.
 REASON_TEXT: dict[str, str] = {
     "timestamp_unparseable": "timestamp cannot be parsed",
+    "before_2009": "timestamp before 2009-01-03, when no crypto market existed "
+    "(wrong epoch unit? seconds read as milliseconds give 1970 dates)",
+    "future_timestamp": "timestamp after now",
+    "not_closed": "candle not closed yet (open time + timeframe after now)",
+    "rate_out_of_range": f"abs(rate) > {MAX_FUNDING_RATE} per interval, above every venue's "
+    "cap (rates are fractions: 0.0001 = 0.01 %)",
     "non_finite": "NaN or infinite value",
     "non_positive_price": "price <= 0",
     "high_below_open_close": "high < max(open, close)",
@@ -69,46 +100,17 @@ class CandleValidation:
     examples : list[str]
         Up to :data:`MAX_EXAMPLES` readable examples,
         e.g. ``"2024-01-01T00:00Z: high < max(open, close)"``.
+    rejected_rows : pandas.DataFrame
+        The rejected rows, shape ``(rejected, n_columns + 1)``: the parsed columns of ``valid``
+        (``timestamp`` may be NaT, values may be NaN) plus ``reason`` (a reason key); used to
+        quarantine bad rows instead of losing them.
     """
 
     valid: pd.DataFrame
     rejected: int
     reasons: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)
-
-
-def to_utc_timestamps(values: pd.Series) -> pd.Series:
-    """Convert a timestamp column to ``datetime64[ns, UTC]``; unparseable values become NaT.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Shape ``(n,)``. Datetimes (naive ones are taken as UTC), integers/floats (epoch
-        **milliseconds**) or strings (ISO 8601 and other formats pandas can parse).
-
-    Returns
-    -------
-    pandas.Series
-        Shape ``(n,)``, dtype ``datetime64[ns, UTC]``, same index as ``values``.
-    """
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        out = values.dt.tz_convert("UTC")
-    elif pd.api.types.is_datetime64_dtype(values.dtype):
-        out = values.dt.tz_localize("UTC")
-    elif pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-        numbers = numbers.where(np.isfinite(numbers))
-        out = pd.to_datetime(numbers, unit="ms", utc=True, errors="coerce")
-    else:
-        # Mixed object column: numeric entries are epoch ms, the rest are parsed as text.
-        numbers = pd.to_numeric(values, errors="coerce")
-        as_ms = pd.to_datetime(
-            numbers.where(np.isfinite(numbers)), unit="ms", utc=True, errors="coerce"
-        ).astype("datetime64[ns, UTC]")
-        text = values.where(numbers.isna()).astype("string")
-        as_text = pd.to_datetime(text, utc=True, errors="coerce", format="mixed")
-        out = as_ms.where(numbers.notna(), as_text.astype("datetime64[ns, UTC]"))
-    return out.astype("datetime64[ns, UTC]")
+    rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _require_columns(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
@@ -133,15 +135,46 @@ def _value_frame(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return out
 
 
+def now_ns(now: datetime | pd.Timestamp | None) -> int:
+    """``now`` (default: the wall clock) as epoch nanoseconds; naive values are UTC.
+
+    Raises
+    ------
+    DataError
+        If ``now`` is not a timestamp.
+    """
+    try:
+        stamp = pd.Timestamp(datetime.now(UTC) if now is None else now)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"now is not a timestamp: {now!r}") from exc
+    if pd.isna(stamp):
+        raise DataError("now is missing (NaT)")
+    return int((stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).value)
+
+
+def _time_rule_masks(ts: pd.Series, now: int, tf_ns: int) -> list[tuple[str, np.ndarray]]:
+    """Timestamp rules shared by candles (``tf_ns`` > 0) and funding (``tf_ns`` = 0)."""
+    ts_ns = ts.to_numpy(dtype="datetime64[ns]").astype("int64")
+    parsed = ts.notna().to_numpy()
+    masks = [
+        ("timestamp_unparseable", ~parsed),
+        ("before_2009", parsed & (ts_ns < EARLIEST.value)),
+        ("future_timestamp", parsed & (ts_ns > now)),
+    ]
+    if tf_ns:
+        masks.append(("not_closed", parsed & (ts_ns + tf_ns > now)))
+    return masks
+
+
 def _candle_rule_masks(
-    ts: pd.Series, values: pd.DataFrame, tf_ms: int
+    ts: pd.Series, values: pd.DataFrame, tf_ms: int, now: int
 ) -> list[tuple[str, np.ndarray]]:
     """Per-rule boolean masks (True = breaks the rule), in reporting order."""
     o, h, lo, c, v = (values[n].to_numpy() for n in OHLCV_COLUMNS[1:])
     with np.errstate(invalid="ignore"):
         ts_ns = ts.to_numpy(dtype="datetime64[ns]").astype("int64")
         return [
-            ("timestamp_unparseable", ts.isna().to_numpy()),
+            *_time_rule_masks(ts, now, tf_ms * NS_PER_MS),
             ("non_finite", ~np.isfinite(values.to_numpy()).all(axis=1)),
             ("non_positive_price", (values[list(PRICE_COLUMNS)].to_numpy() <= 0).any(axis=1)),
             ("high_below_open_close", h < np.maximum(o, c)),
@@ -189,6 +222,7 @@ def _apply_rules(
     reason_of[clean_positions[identical_extra]] = "duplicate_identical"
     keep = reason_of == ""
     valid = frame.loc[keep].sort_values("timestamp", kind="stable").reset_index(drop=True)
+    rejected_rows = frame.loc[~keep].assign(reason=reason_of[~keep]).reset_index(drop=True)
     reasons: dict[str, int] = {}
     examples: list[str] = []
     for position in np.flatnonzero(~keep):
@@ -198,13 +232,15 @@ def _apply_rules(
             examples.append(_describe(frame["timestamp"], raw_ts, int(position), reason))
     rejected = n - len(valid)
     if rejected:
-        log.warning(
+        log.debug(
             "%s batch: rejected %d of %d rows %s; e.g. %s", what, rejected, n, reasons, examples[:2]
         )
-    return CandleValidation(valid=valid, rejected=rejected, reasons=reasons, examples=examples)
+    return CandleValidation(valid, rejected, reasons, examples, rejected_rows)
 
 
-def validate_candles(df: pd.DataFrame, timeframe: str) -> CandleValidation:
+def validate_candles(
+    df: pd.DataFrame, timeframe: str, *, now: datetime | pd.Timestamp | None = None
+) -> CandleValidation:
     """Validate a batch of OHLCV candles and return the valid rows in the frame contract.
 
     Parameters
@@ -216,32 +252,40 @@ def validate_candles(df: pd.DataFrame, timeframe: str) -> CandleValidation:
         quote currency, volume in base-asset units.
     timeframe : str
         Candle timeframe (``"5m"``, ``"1h"``, ...; see :class:`~sixbtc.domain.timeframe.Timeframe`).
+    now : datetime or pandas.Timestamp or None
+        The current time (naive = UTC); candles opened after it, or not closed by it, are
+        rejected. None = the wall clock (pass a clock's ``now()`` to be deterministic).
 
     Returns
     -------
     CandleValidation
-        Valid rows (sorted, unique, on-grid) plus rejection counts and examples.
+        Valid rows (sorted, unique, on-grid, closed) plus rejection counts and examples.
 
     Raises
     ------
     DataError
         If ``df`` is not a DataFrame, a required column is missing (the message names it),
-        or ``timeframe`` is unknown.
+        ``timeframe`` is unknown or ``now`` is not a timestamp.
 
     Notes
     -----
-    Rules from SPEC §3.1; see the module docstring for the full list and duplicate policy.
+    Rules from SPEC §3.1 and issue 8; see the module docstring for the full list and the
+    duplicate policy.
     """
     _require_columns(df, OHLCV_COLUMNS, "candle")
     tf = _parse_timeframe(timeframe)
     raw_ts = df["timestamp"].reset_index(drop=True)
     frame = _value_frame(df.reset_index(drop=True), OHLCV_COLUMNS[1:])
     frame.insert(0, "timestamp", to_utc_timestamps(raw_ts))
-    masks = _candle_rule_masks(frame["timestamp"], frame[list(OHLCV_COLUMNS[1:])], tf.ms)
+    masks = _candle_rule_masks(
+        frame["timestamp"], frame[list(OHLCV_COLUMNS[1:])], tf.ms, now_ns(now)
+    )
     return _apply_rules(frame, raw_ts, masks, f"{tf.value} candle")
 
 
-def validate_funding(df: pd.DataFrame) -> CandleValidation:
+def validate_funding(
+    df: pd.DataFrame, *, now: datetime | pd.Timestamp | None = None
+) -> CandleValidation:
     """Validate a batch of funding-rate events and return the valid rows.
 
     Parameters
@@ -249,6 +293,8 @@ def validate_funding(df: pd.DataFrame) -> CandleValidation:
     df : pandas.DataFrame
         Shape ``(n, >= 2)`` with columns ``timestamp`` (settlement time; datetimes, epoch
         **ms** or strings) and ``rate`` (fraction per funding interval, 0.0001 = 0.01 %).
+    now : datetime or pandas.Timestamp or None
+        The current time (naive = UTC); later settlements are rejected. None = wall clock.
 
     Returns
     -------
@@ -260,20 +306,25 @@ def validate_funding(df: pd.DataFrame) -> CandleValidation:
     Raises
     ------
     DataError
-        If ``df`` is not a DataFrame or a required column is missing.
+        If ``df`` is not a DataFrame, a required column is missing or ``now`` is invalid.
 
     Notes
     -----
-    Rules: parseable timestamp, finite rate, duplicate policy as for candles (identical
-    rows after rounding collapse, conflicting ones are all rejected). Rounding follows the
-    convention of the project's reference data (``/work/shared/data/README.md``).
+    Rules: parseable timestamp between :data:`EARLIEST` and ``now``, finite rate,
+    ``abs(rate) <= MAX_FUNDING_RATE`` (the venues' published caps, see the constant),
+    duplicate policy as for candles (identical rows after rounding collapse, conflicting
+    ones are all rejected). Rounding follows the convention of the project's reference data
+    (``/work/shared/data/README.md``).
     """
     _require_columns(df, FUNDING_COLUMNS, "funding")
     raw_ts = df["timestamp"].reset_index(drop=True)
     frame = _value_frame(df.reset_index(drop=True), ("rate",))
     frame.insert(0, "timestamp", to_utc_timestamps(raw_ts).dt.round("min"))
-    masks = [
-        ("timestamp_unparseable", frame["timestamp"].isna().to_numpy()),
-        ("non_finite", ~np.isfinite(frame["rate"].to_numpy())),
-    ]
+    rate = frame["rate"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        masks = [
+            *_time_rule_masks(frame["timestamp"], now_ns(now), 0),
+            ("non_finite", ~np.isfinite(rate)),
+            ("rate_out_of_range", np.abs(rate) > MAX_FUNDING_RATE),
+        ]
     return _apply_rules(frame, raw_ts, masks, "funding")

@@ -66,7 +66,7 @@ def test_import_reports_rejected_rows_per_file(tmp_path: Path) -> None:
     res = runner.invoke(app, ["--home", str(home), "data", "import", str(src)])
     assert res.exit_code == 0, res.output
     assert "ABC_1h.parquet" in res.output
-    assert "ABC_1h.parquet: 1 rows rejected (high_below_open_close: 1)" in res.output
+    assert "ABC_1h.parquet: 1 row rejected (high_below_open_close: 1)" in res.output
     stored = ParquetCandleStore(home / "data" / "binance").read_candles("ABC", "1h")
     assert len(stored) == 4 and 5.0 not in stored["high"].to_list()
 

@@ -193,3 +193,83 @@ def test_valid_output_always_satisfies_the_contract(rows: list[tuple]) -> None:
     # every valid row is an input row (nothing invented)
     merged = valid.merge(df, how="left", indicator=True)
     assert (merged["_merge"] == "both").all()
+
+
+# --------------------------------------------------------------- issue 8: time and range rules
+NOW = T0 + 5 * HOUR + pd.Timedelta(minutes=30)  # the 05:00 candle is still forming
+
+
+def test_future_and_still_forming_candles_are_rejected_with_reasons() -> None:
+    df = pd.concat(
+        [candles(), candles(1).assign(timestamp=pd.Timestamp("2030-01-01", tz="UTC"))],
+        ignore_index=True,
+    )
+    result = validate_candles(df, "1h", now=NOW)
+    assert result.reasons == {"not_closed": 1, "future_timestamp": 1}  # 05:00 and 2030
+    assert list(result.valid["timestamp"]) == [T0 + i * HOUR for i in range(5)]
+    assert any("2030-01-01T00:00Z" in e for e in result.examples)
+    # the candle that closes exactly at now is closed
+    assert validate_candles(candles(), "1h", now=T0 + 6 * HOUR).rejected == 0
+
+
+def test_default_now_is_the_wall_clock() -> None:
+    far = candles(2).assign(timestamp=[T0, pd.Timestamp("2200-01-01", tz="UTC")])
+    assert validate_candles(far, "1h").reasons == {"future_timestamp": 1}
+
+
+def test_timestamps_before_2009_are_rejected_with_a_unit_hint() -> None:
+    df = candles(3)
+    df["timestamp"] = [1_704_067_200, 1_704_070_800, 1_704_074_400]  # epoch SECONDS read as ms
+    result = validate_candles(df, "1h", now=NOW)
+    assert result.reasons == {"before_2009": 3}
+    assert "unit" in result.examples[0]
+
+
+def test_rejected_rows_are_returned_with_their_reason() -> None:
+    df = candles()
+    df.loc[1, "close"] = np.nan
+    result = validate_candles(df, "1h", now=NOW + 10 * HOUR)
+    assert list(result.rejected_rows["reason"]) == ["non_finite"]
+    assert result.rejected_rows["timestamp"].iloc[0] == T0 + HOUR
+
+
+def test_mixed_timezones_and_offsets_become_utc() -> None:
+    df = candles(3)
+    df["timestamp"] = ["2024-01-01T02:00:00+02:00", "2024-01-01T01:00:00Z", "2024-01-01 02:00"]
+    result = validate_candles(df, "1h", now=NOW)
+    assert list(result.valid["timestamp"]) == [T0, T0 + HOUR, T0 + 2 * HOUR]
+    aware = candles(2)
+    aware["timestamp"] = [
+        pd.Timestamp("2024-01-01 01:00", tz="Europe/Paris"),
+        pd.Timestamp("2023-12-31 20:00", tz="America/New_York"),
+    ]
+    assert list(validate_candles(aware, "1h", now=NOW).valid["timestamp"]) == [T0, T0 + HOUR]
+
+
+@pytest.mark.parametrize(
+    ("rate", "reason"),
+    [(5.0, "rate_out_of_range"), (-3.0, "rate_out_of_range"), (0.0401, "rate_out_of_range"),
+     (np.inf, "non_finite")],
+)
+def test_funding_rate_outside_the_venue_caps_is_rejected(rate: float, reason: str) -> None:
+    df = pd.DataFrame({"timestamp": [T0, T0 + 8 * HOUR], "rate": [1e-4, rate]})
+    result = validate_funding(df, now=NOW + 10 * HOUR)
+    assert result.reasons == {reason: 1}
+    assert list(result.valid["rate"]) == [1e-4]
+
+
+def test_funding_at_the_cap_is_kept() -> None:
+    df = pd.DataFrame({"timestamp": [T0, T0 + HOUR], "rate": [0.04, -0.04]})
+    assert validate_funding(df, now=NOW).rejected == 0
+
+
+def test_funding_future_and_early_timestamps_are_rejected() -> None:
+    df = pd.DataFrame(
+        {
+            "timestamp": [T0, pd.Timestamp("2030-01-01", tz="UTC"), 1_704_067_200],
+            "rate": [1e-4, 1e-4, 1e-4],
+        }
+    )
+    result = validate_funding(df, now=NOW)
+    assert result.reasons == {"future_timestamp": 1, "before_2009": 1}
+    assert list(result.valid["timestamp"]) == [T0]

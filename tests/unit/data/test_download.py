@@ -157,3 +157,51 @@ def test_errors_are_recorded_or_abort(store: ParquetCandleStore) -> None:
         download(venue, store, ["BTC"], ["1h"], history_days=0, now_ms=NOW_MS)
     with pytest.raises(DataError, match="timeframe"):
         download(venue, store, ["BTC"], ["2h"], history_days=1, now_ms=NOW_MS)
+
+
+class SloppyVenue(FakeVenue):
+    """A venue (or client) that also returns the forming candle, a candle dated 2030, and
+    funding events that are absurd (5.0 = 500 % per interval) or dated 2030."""
+
+    def fetch_ohlcv(
+        self, symbol: str, timeframe: str, since_ms: int, until_ms: int
+    ) -> pd.DataFrame:
+        frame = super().fetch_ohlcv(symbol, timeframe, since_ms, until_ms)
+        if frame.empty:
+            return frame
+        extra = frame.iloc[[-1, -1]].copy()
+        forming = pd.Timestamp(NOW_MS - HOUR_MS // 2, unit="ms", tz="UTC")  # 00:00, closes 01:00
+        extra["timestamp"] = [forming, pd.Timestamp("2030-01-01", tz="UTC")]
+        return pd.concat([frame, extra], ignore_index=True)
+
+    def fetch_funding_history(self, symbol: str, since_ms: int, until_ms: int) -> pd.DataFrame:
+        frame = super().fetch_funding_history(symbol, since_ms, until_ms)
+        frame.loc[0, "rate"] = 5.0
+        frame.loc[1, "rate"] = -3.0
+        future = pd.DataFrame({"timestamp": [pd.Timestamp("2030-01-01", tz="UTC")], "rate": [1e-4]})
+        return pd.concat([frame, future], ignore_index=True)
+
+
+def test_future_and_forming_rows_from_the_venue_are_rejected(store: ParquetCandleStore) -> None:
+    candles, funding = download(SloppyVenue(), store, ["BTC"], ["1h"], history_days=1, now_ms=NOW_MS)
+    assert candles.reasons == {"not_closed": 1, "future_timestamp": 1}
+    assert (candles.fetched, candles.stored, candles.rejected) == (26, 24, 2)
+    assert store.last_timestamp("BTC", "1h") == pd.Timestamp(
+        NOW_MS - HOUR_MS - HOUR_MS // 2, unit="ms", tz="UTC"
+    )
+    assert funding.reasons == {"rate_out_of_range": 2, "future_timestamp": 1}
+    stored = store.read_funding("BTC")
+    assert stored["rate"].abs().max() <= 1e-4
+    assert stored["timestamp"].max() < pd.Timestamp(NOW_MS, unit="ms", tz="UTC")
+
+
+def test_a_spike_from_the_venue_is_stored_and_reported(store: ParquetCandleStore) -> None:
+    class SpikyVenue(FakeVenue):
+        def fetch_ohlcv(self, *args: object) -> pd.DataFrame:
+            frame = super().fetch_ohlcv(*args)
+            frame.loc[10, ["open", "high", "low", "close"]] *= 100
+            return frame
+
+    [result] = download(SpikyVenue(), store, ["BTC"], ["1h"], history_days=1, now_ms=NOW_MS,
+                        funding=False)
+    assert result.stored == 24 and len(result.warnings) == 1 and "spike" in result.warnings[0]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+from sixbtc.core.clock import SimClock
 from sixbtc.core.errors import DataError
-from sixbtc.data.importer import classify, epoch_to_ms, import_path
+from sixbtc.data.importer import classify, import_path, summarise
+from sixbtc.data.timestamps import epoch_to_utc
 
 # A small hand-written CDD-style file: banner line, newest first, mixed s/ms unix times,
 # one invalid row (01:00: high 99.0 < close 101.0).
@@ -118,10 +122,14 @@ def test_bad_files_report_errors_without_aborting(
     (tmp_path / "README.md").write_text("ignored: not a data file")
     (tmp_path / "Binance_SOLUSDT_1h.csv").write_text(CDD_CSV)
     results = {r.file.name: r for r in import_path(tmp_path, store)}
-    assert set(results) == {"ADA_1h.csv", "BNB_1h.parquet", "index.csv", "Binance_SOLUSDT_1h.csv"}
+    assert set(results) == {
+        "ADA_1h.csv", "BNB_1h.parquet", "index.csv", "README.md", "Binance_SOLUSDT_1h.csv", "store"
+    }
+    assert results["store"].skipped and "folder" in results["store"].skip_reason
     assert "no time column" in results["ADA_1h.csv"].error
     assert results["BNB_1h.parquet"].error is not None
-    assert results["index.csv"].skipped and "unrecognised" in results["index.csv"].error
+    assert results["index.csv"].skipped and "unrecognised" in results["index.csv"].skip_reason
+    assert results["README.md"].skipped and "not a .parquet or .csv" in results["README.md"].skip_reason
     assert results["Binance_SOLUSDT_1h.csv"].stored == 3
 
 
@@ -135,6 +143,137 @@ def test_classify_and_errors(tmp_path: Path) -> None:
 
 
 def test_epoch_seconds_and_milliseconds() -> None:
-    out = epoch_to_ms(pd.Series([1704067200, 1704067200000, None]))
-    assert out.iloc[0] == out.iloc[1] == 1704067200000.0
-    assert pd.isna(out.iloc[2])
+    out, units = epoch_to_utc(pd.Series([1704067200, 1704067200000, None]))
+    assert out.iloc[0] == out.iloc[1] == T0
+    assert pd.isna(out.iloc[2]) and units == ("s", "ms")
+
+
+# ------------------------------------------------------------------------------- issue 8
+def frame(n: int = 3, start: pd.Timestamp = T0) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "timestamp": pd.date_range(start, periods=n, freq="1h", unit="ns"),
+            "open": [1.0 + i for i in range(n)],
+            "high": [1.5 + i for i in range(n)],
+            "low": [0.5 + i for i in range(n)],
+            "close": [1.2 + i for i in range(n)],
+            "volume": [5.0] * n,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "scale", "word"),
+    [("s", 10**9, "seconds"), ("ms", 10**6, "milliseconds"), ("us", 10**3, "microseconds"),
+     ("ns", 1, "nanoseconds")],
+)
+def test_parquet_with_integer_epochs_of_any_unit_is_imported(
+    tmp_path: Path, store: ParquetCandleStore, unit: str, scale: int, word: str
+) -> None:
+    df = frame()
+    df["timestamp"] = df["timestamp"].astype("int64") // scale
+    df.to_parquet(tmp_path / "BTC_1h.parquet")
+    [result] = import_path(tmp_path / "BTC_1h.parquet", store)
+    assert (result.stored, result.rejected, result.error) == (3, 0, None), result
+    assert any(word in note for note in result.notes)
+    pd.testing.assert_frame_equal(store.read_candles("BTC", "1h"), frame())
+
+
+def test_parquet_time_index_and_upper_case_columns(tmp_path: Path, store: ParquetCandleStore) -> None:
+    df = frame().rename(columns=str.capitalize).rename(columns={"Timestamp": "Date"})
+    df.set_index("Date").to_parquet(tmp_path / "ETH_1h.parquet")
+    [result] = import_path(tmp_path / "ETH_1h.parquet", store)
+    assert result.stored == 3, result
+
+
+def test_future_and_forming_candles_are_rejected_at_import(
+    tmp_path: Path, store: ParquetCandleStore
+) -> None:
+    df = pd.concat([frame(6), frame(3, pd.Timestamp("2030-01-01", tz="UTC"))], ignore_index=True)
+    df.to_parquet(tmp_path / "BTC_1h.parquet")
+    clock = SimClock(datetime(2024, 1, 1, 5, 30, tzinfo=UTC))  # the 05:00 candle is forming
+    [result] = import_path(tmp_path / "BTC_1h.parquet", store, clock=clock)
+    assert result.reasons == {"not_closed": 1, "future_timestamp": 3}
+    assert (result.stored, result.rejected) == (5, 4)
+    assert store.last_timestamp("BTC", "1h") == T0 + pd.Timedelta(hours=4)
+
+
+def test_future_funding_and_absurd_rates_are_rejected_at_import(
+    tmp_path: Path, store: ParquetCandleStore
+) -> None:
+    pd.DataFrame(
+        {
+            "timestamp": [T0, T0 + pd.Timedelta(hours=8), T0 + pd.Timedelta(hours=16),
+                          pd.Timestamp("2030-01-01", tz="UTC")],
+            "rate": [1e-4, 5.0, -3.0, 1e-4],
+        }
+    ).to_parquet(tmp_path / "BTC_funding.parquet")
+    clock = SimClock(datetime(2024, 6, 1, tzinfo=UTC))
+    [result] = import_path(tmp_path / "BTC_funding.parquet", store, clock=clock)
+    assert result.reasons == {"rate_out_of_range": 2, "future_timestamp": 1}
+    assert list(store.read_funding("BTC")["rate"]) == [1e-4]
+
+
+def test_every_skipped_entry_is_listed_with_its_reason(
+    tmp_path: Path, store: ParquetCandleStore
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    frame().to_parquet(src / "BTC_7h.parquet")  # unknown timeframe
+    frame().to_parquet(src / "eth_1h.parquet")  # lower-case symbol: imported as ETH
+    frame().to_parquet(src / "XRP_1H.parquet")  # upper-case H: 1H is not a timeframe
+    (src / "SOL_1h.parquet").symlink_to(src / "gone.parquet")  # dead symlink
+    (src / "notes.txt").write_text("x")
+    (src / "sub").mkdir()
+    os.mkfifo(src / "ADA_1h.csv")  # a FIFO must not hang the import
+    results = {r.file.name: r for r in import_path(src, store)}
+    assert set(results) == {
+        "BTC_7h.parquet", "eth_1h.parquet", "XRP_1H.parquet", "SOL_1h.parquet", "notes.txt",
+        "sub", "ADA_1h.csv",
+    }
+    assert results["eth_1h.parquet"].status == "imported" and store.has("ETH", "1h")
+    assert "unknown timeframe '7h'" in results["BTC_7h.parquet"].skip_reason
+    assert "unknown timeframe '1H'" in results["XRP_1H.parquet"].skip_reason
+    assert results["SOL_1h.parquet"].status == "failed"
+    assert "broken symbolic link" in results["SOL_1h.parquet"].error
+    assert results["ADA_1h.csv"].status == "failed" and "regular file" in results["ADA_1h.csv"].error
+    assert results["notes.txt"].skip_reason and results["sub"].skip_reason
+    assert all(r.skip_reason or r.error for r in results.values() if r.status != "imported")
+
+
+@pytest.mark.parametrize("name", ["BTC_7h.parquet", "prices.parquet", "BTC_1H.csv"])
+def test_a_named_file_that_cannot_be_imported_is_an_error(
+    tmp_path: Path, store: ParquetCandleStore, name: str
+) -> None:
+    frame().to_parquet(tmp_path / name)
+    [result] = import_path(tmp_path / name, store)
+    assert result.status == "failed" and name in result.error
+    assert not summarise([result]).ok
+
+
+def test_a_named_dead_symlink_is_an_error(tmp_path: Path, store: ParquetCandleStore) -> None:
+    (tmp_path / "BTC_1h.parquet").symlink_to(tmp_path / "nowhere.parquet")
+    with pytest.raises(DataError, match="broken symbolic link"):
+        import_path(tmp_path / "BTC_1h.parquet", store)
+
+
+def test_a_file_with_no_valid_row_is_a_failure(tmp_path: Path, store: ParquetCandleStore) -> None:
+    bad = frame()
+    bad["high"] = 0.1  # high below open/close on every row
+    bad.to_parquet(tmp_path / "BTC_1h.parquet")
+    frame(0).to_parquet(tmp_path / "ETH_1h.parquet")
+    frame().to_parquet(tmp_path / "XRP_1h.parquet")
+    results = {r.file.name: r for r in import_path(tmp_path, store)}
+    assert results["BTC_1h.parquet"].status == "failed"
+    assert "all 3 rejected" in results["BTC_1h.parquet"].error
+    assert results["BTC_1h.parquet"].reasons == {"high_below_open_close": 3}
+    assert "no rows" in results["ETH_1h.parquet"].error
+    summary = summarise(list(results.values()))
+    assert (summary.imported, summary.failed, summary.stored, summary.rejected) == (1, 2, 3, 3)
+    assert not summary.ok
+
+
+def test_a_named_fifo_fails_instead_of_hanging(tmp_path: Path, store: ParquetCandleStore) -> None:
+    os.mkfifo(tmp_path / "BTC_1h.csv")
+    [result] = import_path(tmp_path / "BTC_1h.csv", store)
+    assert result.status == "failed" and "not a regular file" in result.error

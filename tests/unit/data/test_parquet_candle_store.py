@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+from sixbtc.core.clock import SimClock
 from sixbtc.core.errors import DataError
 from sixbtc.data.ports import CandleStore
 
@@ -199,3 +201,105 @@ def test_io_error_on_read_keeps_the_file(
     with pytest.raises(DataError, match="cannot read"):
         fresh.read_candles("BTC", "1h")
     assert (store.root / "BTC_1h.parquet").exists()
+
+
+# ------------------------------------------------------------------ issue 8: validate on read
+def plant(store: ParquetCandleStore, name: str, frame: pd.DataFrame) -> None:
+    """Write a file into the store behind its back (a hand edit, an older version...)."""
+    frame.to_parquet(store.root / name, index=False)
+
+
+def store_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_invalid_rows_in_a_store_file_never_reach_a_reader(
+    store: ParquetCandleStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = candles(6)
+    bad.loc[1, "close"] = np.nan
+    bad.loc[3, ["open", "low"]] = [-5.0, -6.0]
+    plant(store, "BTC_1h.parquet", bad)
+    for _ in range(3):
+        out = store.read_candles("BTC", "1h")
+        assert list(out["timestamp"]) == [T0 + i * HOUR for i in (0, 2, 4, 5)]
+        assert np.isfinite(out[["open", "high", "low", "close"]].to_numpy()).all()
+    assert store.entry("BTC", "1h").rows == 4 and store.has("BTC", "1h")
+    [warning] = store_warnings(caplog)
+    assert "BTC_1h.parquet" in warning and "non_finite: 1" in warning
+    assert "non_positive_price: 1" in warning
+    [quarantined] = (store.root / "quarantine").glob("BTC_1h.*.parquet")
+    kept = pd.read_parquet(quarantined)
+    assert sorted(kept["reason"]) == ["non_finite", "non_positive_price"]
+    assert len(pd.read_parquet(store.root / "BTC_1h.parquet")) == 4  # the file was repaired
+    assert store.inventory()[0].rows == 4  # the quarantine folder is not a series
+
+
+def test_unsorted_and_duplicated_store_file_is_repaired(
+    store: ParquetCandleStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    df = candles(5)
+    plant(store, "ETH_1h.parquet", pd.concat([df.iloc[::-1], df.iloc[[2]]], ignore_index=True))
+    out = store.read_candles("ETH", "1h")
+    pd.testing.assert_frame_equal(out, df)
+    assert len(store_warnings(caplog)) == 1
+
+
+def test_funding_file_with_absurd_rates_is_repaired_on_read(store: ParquetCandleStore) -> None:
+    plant(
+        store,
+        "BTC_funding.parquet",
+        pd.DataFrame({"timestamp": [T0, T0 + 8 * HOUR, T0 + 16 * HOUR], "rate": [1e-4, 5.0, -3.0]}),
+    )
+    assert list(store.read_funding("BTC")["rate"]) == [1e-4]
+
+
+def test_future_rows_in_a_store_file_are_quarantined(tmp_path: Path) -> None:
+    clock = SimClock(datetime(2024, 1, 2, tzinfo=UTC))
+    store = ParquetCandleStore(tmp_path, clock=clock)
+    future = candles(3, start=pd.Timestamp("2030-01-01", tz="UTC"))
+    plant(store, "BTC_1h.parquet", pd.concat([candles(5), future], ignore_index=True))
+    assert store.last_timestamp("BTC", "1h") == T0 + 4 * HOUR
+    assert store.write_candles("BTC", "1h", future) == 0  # and the store never writes them
+    assert store.write_candles("BTC", "1h", candles(1, start=T0 + 23 * HOUR)) == 1  # closes 24:00
+    assert store.write_candles("BTC", "1h", candles(1, start=T0 + 24 * HOUR)) == 0  # forming
+
+
+def test_a_read_only_store_uses_the_valid_rows_and_warns_once(
+    store: ParquetCandleStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    bad = candles(4)
+    bad.loc[0, "volume"] = -1.0
+    plant(store, "BTC_1h.parquet", bad)
+    (store.root / "quarantine").write_text("a file where the quarantine folder should be")
+    for _ in range(5):
+        assert len(store.read_candles("BTC", "1h")) == 3
+        store.inventory()
+    [warning] = store_warnings(caplog)
+    assert "cannot be repaired" in warning and "3 valid rows" in warning
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"rows": "many"}', ""])
+def test_a_corrupt_sidecar_is_rebuilt_once_with_one_warning(
+    store: ParquetCandleStore, caplog: pytest.LogCaptureFixture, content: str
+) -> None:
+    store.write_candles("BTC", "1h", candles(4))
+    meta_path = store.root / "BTC_1h.meta.json"
+    meta_path.write_text(content)
+    for _ in range(20):
+        entry = store.entry("BTC", "1h")
+        assert entry is not None and entry.rows == 4
+        store.inventory()
+    assert len(store_warnings(caplog)) == 1
+    assert "sidecar" in store_warnings(caplog)[0]
+    meta = json.loads(meta_path.read_text())
+    assert meta["rows"] == 4 and meta["is_full_history"] is False
+
+
+def test_a_stale_sidecar_is_rewritten_and_keeps_its_flag(store: ParquetCandleStore) -> None:
+    store.write_candles("BTC", "1h", candles(4), is_full_history=True)
+    meta_path = store.root / "BTC_1h.meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "rows": 99}))
+    entry = store.entry("BTC", "1h")
+    assert entry.is_full_history and json.loads(meta_path.read_text())["rows"] == 4

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+from sixbtc.data.anomalies import find_spikes
 from sixbtc.data.importer import import_path
 from sixbtc.data.replay import ReplayFeed
 
@@ -74,3 +75,13 @@ def test_replay_over_real_data_is_time_ordered(usdm: Path, tmp_path: Path) -> No
     source = pd.read_parquet(usdm / "BTC_1h.parquet").set_index("timestamp")
     btc = next(c for c in candles if c.symbol == "BTC")
     assert btc.close == source.loc[btc.ts, "close"]
+
+
+def test_spike_rule_is_silent_on_real_perps_and_finds_the_published_bad_tick(usdm: Path) -> None:
+    for name in ("BTC_1h", "ETH_1h", "SOL_5m", "PIPPIN_1h", "KAS_1h"):
+        assert find_spikes(pd.read_parquet(usdm / f"{name}.parquet")) == [], name
+    spot = usdm.parent / "binance_spot" / "LINK_1h.parquet"
+    if not spot.is_file():
+        pytest.skip(f"{spot} not found")
+    [spike] = find_spikes(pd.read_parquet(spot))  # the 0.0001 low of 2020-03-12 10:00
+    assert (spike.ts, spike.column) == (pd.Timestamp("2020-03-12 10:00", tz="UTC"), "low")

@@ -88,8 +88,8 @@ class CcxtMarketData:
     backoff_s : float
         First back-off delay in seconds; doubled at each retry.
     now_ms : callable or None
-        Returns the current epoch ms (used to drop the still-open last candle);
-        default wall clock.
+        Returns the current epoch ms (used to drop the still-open last candle and funding
+        events after now); default wall clock.
 
     Raises
     ------
@@ -243,7 +243,9 @@ class CcxtMarketData:
         -------
         pandas.DataFrame
             Shape ``(n, 2)``: ``timestamp`` (``datetime64[ns, UTC]``, raw settlement time),
-            ``rate`` (float64 fraction per interval), ascending, unique.
+            ``rate`` (float64 fraction per interval), ascending, unique. Events dated after
+            now are dropped whatever ``until_ms`` says (a settlement cannot be in the future).
+            Not validated here (the store validates).
 
         Raises
         ------
@@ -252,6 +254,7 @@ class CcxtMarketData:
         """
         market = to_ccxt_symbol(symbol)
         what = f"fetch_funding_history {symbol}"
+        until_ms = min(int(until_ms), self._now_ms() + 1)  # only settlements that happened
         events: dict[int, float] = {}
         cursor = int(since_ms)
         while cursor < until_ms:
@@ -261,7 +264,7 @@ class CcxtMarketData:
                 market,
                 since=cursor,
                 limit=FUNDING_PAGE_LIMIT,
-                params={"until": int(until_ms) - 1},
+                params={"until": until_ms - 1},
             )
             stamps = [
                 (int(e["timestamp"]), e["fundingRate"])

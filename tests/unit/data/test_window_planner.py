@@ -1,0 +1,62 @@
+"""plan_window: a series that ends in the future is ignored, and the planner says so."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from sixbtc.app.window import CycleWindow, plan_window
+from sixbtc.config import Settings
+from sixbtc.core.clock import SimClock
+from sixbtc.core.errors import DataError
+from sixbtc.data.ports import StoreEntry
+
+NOW = datetime(2026, 2, 1, tzinfo=UTC)
+REAL_LAST = pd.Timestamp("2026-01-31 23:00", tz="UTC")
+
+
+class InventoryStore:
+    """The part of a CandleStore the planner reads: the inventory."""
+
+    def __init__(self, entries: list[StoreEntry]) -> None:
+        self.entries = entries
+
+    def inventory(self) -> list[StoreEntry]:
+        return self.entries
+
+
+def entry(symbol: str, last: pd.Timestamp, tf: str = "1h") -> StoreEntry:
+    return StoreEntry(symbol, tf, pd.Timestamp("2025-01-01", tz="UTC"), last, 1000)
+
+
+def test_a_series_ending_in_2030_does_not_move_the_windows(caplog: pytest.LogCaptureFixture) -> None:
+    store = InventoryStore([
+        entry("BTC", pd.Timestamp("2030-01-01 02:00", tz="UTC")),  # three rows dated 2030
+        entry("ETH", REAL_LAST),
+    ])
+    window = plan_window(store, Settings(), SimClock(NOW))
+    assert window.replay_end == REAL_LAST + pd.Timedelta(hours=1)
+    assert window.replay_end <= pd.Timestamp(NOW)
+    [note] = window.notes
+    assert note.startswith("BTC 1h: ignored") and "2030-01-01 02:00" in note
+    assert any("BTC 1h: ignored" in r.getMessage() for r in caplog.records
+               if r.levelno == logging.WARNING)
+
+
+def test_the_candle_that_closes_exactly_now_is_usable() -> None:
+    store = InventoryStore([entry("BTC", pd.Timestamp(NOW) - pd.Timedelta(hours=1))])
+    window = plan_window(store, Settings(), SimClock(NOW))
+    assert window.replay_end == pd.Timestamp(NOW) and window.notes == ()
+    forming = InventoryStore([entry("BTC", pd.Timestamp(NOW))])  # opened now, closes in 1 h
+    with pytest.raises(DataError, match="1 ignored because they end in the future"):
+        plan_window(forming, Settings(), SimClock(NOW))
+
+
+def test_notes_do_not_travel_to_workers() -> None:
+    store = InventoryStore([entry("BTC", pd.Timestamp("2030-01-01", tz="UTC")), entry("ETH", REAL_LAST)])
+    window = plan_window(store, Settings(), SimClock(NOW))
+    back = CycleWindow.from_json(window.to_json())
+    assert back == window and back.notes == ()
