@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 #: Coin (base asset) names: upper-case letters and digits, as the venues list them
 #: (``BTC``, ``1000PEPE``); they are used in file names, so no path characters.
-COIN_PATTERN = re.compile(r"[A-Z0-9]{1,20}")
+COIN_PATTERN = re.compile(r"[A-Z0-9]{1,30}")
 #: Database URL schemes SixBTC ships a driver for (SQLite file, PostgreSQL via psycopg 3).
 DATABASE_URL_PATTERN = re.compile(r"(sqlite(\+pysqlite)?:///.+|postgresql\+psycopg://.+)")
 #: A public EVM wallet address (Hyperliquid master wallet).
@@ -87,7 +87,7 @@ def _timeframe(value: str) -> str:
 
 def _coin(value: str) -> str:
     if not COIN_PATTERN.fullmatch(value):
-        raise ValueError(f"coin {value!r} must be 1-20 upper-case letters or digits, e.g. BTC or 1000PEPE")
+        raise ValueError(f"coin {value!r} must be 1-30 upper-case letters or digits, e.g. BTC or 1000PEPE")
     return value
 
 
