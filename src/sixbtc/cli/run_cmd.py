@@ -141,6 +141,7 @@ def run(ctx: typer.Context,
     c = open_container(ctx)
     _refuse_unsafe_modes(c, live)
     with _stop_on_signals() as shutdown, friendly_errors():
+        _ = c.engine  # an unreachable database fails now, not after a download
         _ensure_data(c)
         if once:
             _run_once(c, generate, seed)
