@@ -147,12 +147,12 @@ def test_files_passing_the_static_phases_still_use_the_home_store(tmp_path: Path
     assert json.loads(res.stdout)["data"].startswith("BTC 1h, last 2000 candles")
 
 
-def test_markup_in_a_finding_is_printed_not_interpreted(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.py"
-    bad.write_text("import os as x_[/bold]\n")
+def test_markup_in_a_file_name_is_printed_not_interpreted(tmp_path: Path) -> None:
+    bad = tmp_path / "[red]bad.py"
+    bad.write_text("import os\n")
     res = runner.invoke(app, ["--home", str(tmp_path), "validate", str(bad)])
     assert res.exit_code == 1, res.output
-    assert "REJECTED" in res.output
+    assert "[red]bad.py" in res.output and "REJECTED" in res.output
 
 
 # --------------------------------------------------------------------------- one-line errors
