@@ -30,6 +30,7 @@ from sixbtc.core.errors import (
 
 if TYPE_CHECKING:
     from sixbtc.app.container import Container
+    from sixbtc.app.home import Home
 
 #: Width of tables written to a pipe or file (a terminal uses its own width): wide enough
 #: for the status and pool tables on one line each; narrower output folds, never cuts.
@@ -65,11 +66,26 @@ def table(title: str, columns: Sequence[str], right: Collection[str] = ()) -> Ta
 
 
 def open_container(ctx: typer.Context) -> Container:
-    """Build the container for the home chosen by ``--home`` / ``SIXBTC_HOME``; exit 2 on bad config."""
+    """Build the container for the home chosen by ``--home`` / ``SIXBTC_HOME``.
+
+    Exits 2 on a bad configuration or a home directory that cannot be created.
+    """
     from sixbtc.app.container import Container
 
-    with friendly_errors():
+    with friendly_errors(), home_errors(ctx.obj):
         return Container.open(ctx.obj)
+
+
+@contextmanager
+def home_errors(home: Home) -> Iterator[None]:
+    """An ``OSError`` creating or writing the home directory: one line, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or home.root
+        err_console.print(f"[bold red]error:[/] cannot use the home directory {escape(str(home.root))}: "
+                          f"{escape(str(where))}: {escape(exc.strerror or str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @contextmanager

@@ -175,3 +175,20 @@ def test_database_and_file_errors_are_one_line_not_tracebacks(
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert needle in " ".join(res.output.split()) and "Traceback" not in res.output
     assert "pw" not in res.output.replace("pwd", "")
+
+
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "sixbtc.db").write_text("not a database, " * 100)
+    res = runner.invoke(app, ["--home", str(tmp_path), "status"])
+    assert res.exit_code == 3, res.output
+    assert "sixbtc.db (database.url): file is not a database" in " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("command", [["init"], ["status"], ["pool", "--json"]])
+def test_a_home_that_cannot_be_created_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    home = tmp_path / "file" / "home"
+    res = runner.invoke(app, ["--home", str(home), *command])
+    assert res.exit_code == 2, res.output
+    assert f"cannot use the home directory {home}" in " ".join(res.output.split())
+    assert res.exception is None or isinstance(res.exception, SystemExit)

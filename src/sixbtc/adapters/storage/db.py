@@ -15,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from sixbtc.core.errors import ConfigError, DatabaseUnavailable
 
@@ -82,13 +82,14 @@ def migrate(engine: Engine) -> None:
     ------
     DatabaseUnavailable
         When the database cannot be reached or opened (server down, wrong host or port,
-        unwritable SQLite path); the message names the URL without its password.
+        unwritable SQLite path, a file that is not a database); the message names the URL
+        without its password.
     """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
         conn = engine.connect()
-    except OperationalError as exc:
+    except DatabaseError as exc:  # OperationalError (unreachable) or not a database at all
         reason = " ".join(str(exc.orig or exc).split())
         url = engine.url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(f"cannot open the database {url} (database.url): {reason}") from exc
