@@ -37,7 +37,8 @@ parameters, fractions of the entry price with ``0 < sl_pct <= 0.5`` and ``0 < tp
 Declared values are checked by :meth:`StrategySpec.from_declared`: ``strategy_type`` and
 ``direction`` must be their enum values, ``timeframes`` distinct
 :class:`~sixbtc.domain.timeframe.Timeframe` strings, and every ``param_space`` value a
-distinct finite number, string or bool (``sl_pct``/``tp_pct``: numbers only, in range).
+distinct finite number, string or bool (``sl_pct``/``tp_pct``: numbers only, in range), and
+the grid at most :data:`MAX_PARAM_SETS` parameter sets.
 
 Only ``numpy``, ``pandas``, ``math`` and ``sixbtc.strategy.indicators`` may be imported.
 """
@@ -63,6 +64,11 @@ ALLOWED_IMPORTS: frozenset[str] = frozenset(
 #: target beyond +500 % per trade is never reached on the candles the factory trades; both
 #: bounds are far outside the generator's grids (``sl_pct`` <= 0.05, ``tp_pct`` <= 0.1).
 PARAM_RANGES: dict[str, tuple[float, float]] = {"sl_pct": (0.0, 0.5), "tp_pct": (0.0, 5.0)}
+#: Largest grid (cartesian product of ``param_space``) a strategy may declare: the grid is
+#: built in the host process (validator, backtester), so a declared 10**20 sets must not be
+#: accepted. Generated grids are far smaller (``generator.max_grid``); the backtest samples
+#: ``backtest.max_param_sets`` of a larger grid.
+MAX_PARAM_SETS = 100_000
 
 
 def _check_value(key: str, value: Any) -> None:
@@ -97,6 +103,12 @@ def _check_space(space: Any) -> dict[str, list[Any]]:
         keys = [(type(v).__name__, v) for v in values]
         if len(set(keys)) != len(keys):
             raise ValueError(f"param_space[{key!r}] repeats a value: {list(values)!r}")
+    size = 1
+    for values in space.values():
+        size *= len(values)
+        if size > MAX_PARAM_SETS:
+            raise ValueError(f"param_space: the grid has more than {MAX_PARAM_SETS:,} parameter sets "
+                             f"({' x '.join(str(len(v)) for v in space.values())})")
     return {k: list(v) for k, v in space.items()}
 
 
@@ -142,7 +154,8 @@ class StrategySpec:
             Naming the attribute and the value: an unknown ``strategy_type``/``direction``
             or timeframe, a repeated timeframe or parameter value, a missing ``sl_pct`` or
             ``tp_pct``, a parameter value that is NaN, infinite, not a number/string/bool,
-            or (``sl_pct``, ``tp_pct``) a bool or outside :data:`PARAM_RANGES`.
+            or (``sl_pct``, ``tp_pct``) a bool or outside :data:`PARAM_RANGES`; a grid of
+            more than :data:`MAX_PARAM_SETS` parameter sets.
         """
         space = _check_space(declared.get("param_space"))
         values = {}

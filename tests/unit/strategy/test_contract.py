@@ -9,7 +9,7 @@ import pytest
 
 from sixbtc.domain.strategy import StrategyType
 from sixbtc.domain.trading import Direction
-from sixbtc.strategy.contract import PARAM_RANGES, StrategySpec
+from sixbtc.strategy.contract import MAX_PARAM_SETS, PARAM_RANGES, StrategySpec
 
 
 def _declared(**over: Any) -> dict[str, Any]:
@@ -65,3 +65,11 @@ def test_bad_declarations_are_refused_naming_attribute_and_value(declared: dict[
     with pytest.raises(ValueError) as info:
         StrategySpec.from_declared("Strategy_MOM_1a2b3c4d", declared)
     assert expected in str(info.value)
+
+
+def test_a_grid_too_large_to_build_is_refused_before_it_is_built() -> None:
+    huge = _space(**{f"p{i}": list(range(100)) for i in range(10)})  # 10**20 parameter sets
+    with pytest.raises(ValueError, match=f"more than {MAX_PARAM_SETS:,} parameter sets"):
+        StrategySpec.from_declared("Strategy_MOM_1a2b3c4d", huge)
+    at_cap = _space(a=list(range(MAX_PARAM_SETS // 20)), b=list(range(10)))  # x 2 values of n
+    assert StrategySpec.from_declared("Strategy_MOM_1a2b3c4d", at_cap).param_space["b"] == list(range(10))
