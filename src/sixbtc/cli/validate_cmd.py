@@ -71,7 +71,7 @@ def report_dict(report: ValidationReport, path: Path, data: str, allowed: int) -
 def _print(out: dict[str, Any]) -> None:
     """The report, one phase per line (text from the file is escaped, never read as markup)."""
     name = f" ({escape(out['strategy'])})" if out["strategy"] else ""
-    console.print(f"[bold]{escape(out['file'])}[/]{name}", highlight=False)
+    console.print(f"[bold]{escape(out['file'])}[/]{name}", highlight=False, soft_wrap=True)  # one line
     console.print(f"data: {escape(out['data'])}", highlight=False)
     for phase, state in out["phases"].items():
         colour = {"pass": "green", "FAIL": "bold red"}.get(state, "dim")
