@@ -43,6 +43,8 @@ class _Shutdown:
         self.service: Service | None = None
 
     def on_sigterm(self, signum: int, _frame: object) -> None:
+        if self.signum is not None:
+            return  # already stopping: a repeated SIGTERM must not interrupt the clean-up
         self.signum = signum
         threading.Timer(FORWARD_AFTER_S, _forward_to_workers, (signum,)).start()
         raise KeyboardInterrupt

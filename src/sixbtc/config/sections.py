@@ -22,8 +22,6 @@ from sixbtc.config.fields import (
     WalletAddress,
 )
 
-__all__ = ["Section"]
-
 
 class DatabaseSection(Section):
     url: DatabaseUrl = Field(None, description="SQLAlchemy URL; empty = SQLite (WAL) in the home directory. PostgreSQL: postgresql+psycopg://user@host/db")
