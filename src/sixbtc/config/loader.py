@@ -96,16 +96,13 @@ def _problems(exc: ValidationError, from_env: Mapping[tuple[str, ...], str], con
     return "; ".join(parts)
 
 
-def load_settings(config_path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(config_path: Path | None) -> Settings:
     """Load settings from ``config_path`` (may be absent) and ``SIXBTC__*`` env variables.
 
     Parameters
     ----------
     config_path : Path or None
         YAML file; a missing file means "all defaults" (a dangling symlink is an error).
-    environ : mapping of str to str, optional
-        The environment to check for unknown ``SIXBTC__`` names (default ``os.environ``;
-        the values themselves are read by pydantic-settings from ``os.environ``).
 
     Returns
     -------
@@ -120,7 +117,7 @@ def load_settings(config_path: Path | None, environ: Mapping[str, str] | None = 
         int``) or the environment variable the value came from.
     """
     raw = read_config_file(config_path)
-    from_env = env_overrides(os.environ if environ is None else environ)
+    from_env = env_overrides(os.environ)
     try:
         return Settings.model_validate(_EnvFirstSettings(**raw).model_dump())
     except ValidationError as exc:

@@ -14,12 +14,12 @@ from pydantic import Field, SecretStr, model_validator
 from sixbtc.config.fields import (
     CoinList,
     DatabaseUrl,
-    HttpUrl,
     LogLevel,
     Section,
     SourceList,
     TimeframeList,
     WalletAddress,
+    WebhookUrl,
 )
 
 
@@ -170,7 +170,7 @@ class MetricsSection(Section):
 class NotifySection(Section):
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token (set via env SIXBTC__NOTIFY__TELEGRAM_TOKEN)")
     telegram_chat_id: str | None = Field(None, description="Telegram chat id")
-    webhook_url: HttpUrl = Field(None, description="Generic webhook for alerts")
+    webhook_url: WebhookUrl = Field(None, description="Generic webhook for alerts")
 
 
 class ApiSection(Section):
