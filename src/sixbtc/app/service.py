@@ -122,9 +122,11 @@ class Service:
     def __init__(self, c: Container, log: Callable[[str], None]) -> None:
         self.c, self.log = c, log
         self.stop = threading.Event()
+        self.signum: int | None = None  # the signal that stopped the service (exit 128 + it)
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.log(f"signal {signum}: stopping after the current step")
+        self.signum = signum
         self.stop.set()
 
     def _scheduler(self) -> BackgroundScheduler:

@@ -6,16 +6,16 @@ import json
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from sixbtc.app.pool_view import pool_view
-from sixbtc.cli.context import console, friendly_errors, open_container
+from sixbtc.cli.context import console, friendly_errors, open_container, table
 
 
 def pool(ctx: typer.Context,
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
          limit: int | None = typer.Option(None, "--limit", min=1, help="Show at most N strategies (best first).")) -> None:
     """ACTIVE strategies by score: type, timeframe, score, DSR, PBO, trials, OOS Sharpe, last re-test."""
+    from sixbtc.app.pool_view import pool_view
+
     c = open_container(ctx)
     with friendly_errors():
         view = pool_view(c, limit)
@@ -40,10 +40,10 @@ def render_pool(view: dict[str, Any]) -> None:
     """Print a pool view (from :func:`sixbtc.app.pool_view.pool_view`) as a Rich table."""
     rows = view["strategies"]
     shown = f", top {len(rows)}" if len(rows) < view["count"] else ""
-    t = Table(title=f"pool: {view['count']}/{view['max_size']} ACTIVE, min_score {_fmt(view['min_score'], 1)}{shown}")
-    for col in ("name", "type", "tf", "score", "DSR", "PBO", "trials", "OOS Sharpe", "re-test Sharpe",
-                "backtested", "re-tested"):
-        t.add_column(col, justify="left" if col in ("name", "type", "tf") else "right")
+    cols = ("name", "type", "tf", "score", "DSR", "PBO", "trials", "OOS Sharpe", "re-test Sharpe", "backtested",
+            "re-tested")
+    t = table(f"pool: {view['count']}/{view['max_size']} ACTIVE, min_score {_fmt(view['min_score'], 1)}{shown}",
+              cols, right=cols[3:])
     for s in rows:
         t.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["dsr"], 3),
                   _fmt(s["pbo"], 3), _fmt(s["trials"], 0), _fmt(s["oos_sharpe"]), _fmt(s["retest_oos_sharpe"]),

@@ -1,25 +1,161 @@
-"""``sixbtc run``: the pipeline, once (bounded cycle) or as a service."""
+"""``sixbtc run``: the pipeline, once (bounded cycle) or as a service.
+
+Paper trading only: ``--live`` and ``executor.dry_run: false`` both refuse to start (this
+version has no live execution venue; without the refusal the paper broker would run under
+sub-accounts marked ``live``). SIGINT and SIGTERM stop cleanly and exit with the shell's
+convention ``128 + signal``: 130 for SIGINT, 143 for SIGTERM.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from sixbtc.app.container import Container
-from sixbtc.app.market import OFFLINE_HINT, download_missing, store_is_empty
-from sixbtc.app.once import CycleReport, StageProgress, run_once
-from sixbtc.app.service import Service
-from sixbtc.app.status import status_report
-from sixbtc.cli.context import console, err_console, friendly_errors, open_container
-from sixbtc.cli.status_cmd import render_status
-from sixbtc.core.errors import NetworkUnavailable
+from sixbtc.cli.context import console, err_console, friendly_errors, open_container, table
+
+if TYPE_CHECKING:
+    from sixbtc.app.container import Container
+    from sixbtc.app.once import CycleReport
+    from sixbtc.app.service import Service
+
+#: Seconds the worker processes get to stop on their own (a SIGTERM sent to the whole process
+#: group reaches them directly) before a SIGTERM sent to ``sixbtc`` alone is passed on to them.
+FORWARD_AFTER_S = 1.0
+LIVE_HELP = ("Not available in this version: live execution does not exist yet, so this flag "
+             "refuses to start. Paper trading is the default.")
 
 
-class RichStageProgress(StageProgress):
-    """Rich progress bars for long stages."""
+class _Shutdown:
+    """Turns SIGTERM into ``KeyboardInterrupt`` (like SIGINT) and remembers the signal."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.service: Service | None = None
+
+    def on_sigterm(self, signum: int, _frame: object) -> None:
+        if self.signum is not None:
+            return  # already stopping: a repeated SIGTERM must not interrupt the clean-up
+        self.signum = signum
+        threading.Timer(FORWARD_AFTER_S, _forward_to_workers, (signum,)).start()
+        raise KeyboardInterrupt
+
+    def exit_code(self) -> int:
+        signum = self.signum or (self.service.signum if self.service is not None else None)
+        return 128 + (signum or signal.SIGINT)
+
+
+def _forward_to_workers(signum: int) -> None:
+    """Pass the signal on to the worker processes still running (they release their claims)."""
+    for child in multiprocessing.active_children():
+        if child.pid is not None:
+            with suppress(ProcessLookupError):
+                os.kill(child.pid, signum)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_Shutdown]:
+    """Run the body with SIGTERM raising ``KeyboardInterrupt``; exit ``128 + signal`` on either."""
+    shutdown = _Shutdown()
+    previous = signal.signal(signal.SIGTERM, shutdown.on_sigterm)
+    try:
+        yield shutdown
+    except KeyboardInterrupt:
+        code = shutdown.exit_code()
+        err_console.print(f"stopped by {signal.Signals(code - 128).name}")
+        raise typer.Exit(code) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if shutdown.service is not None and shutdown.service.signum is not None:
+        err_console.print(f"stopped by {signal.Signals(shutdown.service.signum).name}")
+        raise typer.Exit(128 + shutdown.service.signum)
+
+
+def _refuse_unsafe_modes(c: Container, live: bool) -> None:
+    """Paper trading only: refuse ``--live`` and ``executor.dry_run: false`` (exit 2)."""
+    if live:
+        err_console.print("[bold red]--live: live trading is not available in this version: only the paper "
+                          "broker is implemented. Run without --live (paper trading is the default).[/]")
+        raise typer.Exit(2)
+    if not c.settings.executor.dry_run:
+        err_console.print("[bold red]executor.dry_run is false but --live was not given: refusing to start "
+                          "(the paper broker would trade under sub-accounts marked live). Set "
+                          "executor.dry_run: true (or SIXBTC__EXECUTOR__DRY_RUN=true); live trading "
+                          "(dry_run: false with --live) is not available in this version.[/]")
+        raise typer.Exit(2)
+
+
+def _ensure_data(c: Container) -> None:
+    """Download ``data.coins`` × ``data.timeframes`` when the store has no backtest timeframe."""
+    from sixbtc.app.market import OFFLINE_HINT, download_missing, store_is_empty
+    from sixbtc.core.errors import NetworkUnavailable
+
+    if not store_is_empty(c):
+        return
+    held = _held_timeframes(c)
+    venue = c.settings.data.exchange_id
+    console.print(_store_summary(c, held) + f": downloading from {venue}", highlight=False)
+    try:
+        download_missing(c)
+    except NetworkUnavailable as exc:
+        hint = OFFLINE_HINT.format(venue=venue) if not held else (
+            f"cannot reach {venue}: the network is unreachable and the store holds no candles of "
+            f"backtest.timeframes. Import candles of those timeframes with `sixbtc data import PATH`, "
+            f"or set backtest.timeframes to stored ones ({', '.join(held)}).")
+        err_console.print(f"[bold red]{escape(hint)}[/]\n({escape(str(exc))})")
+        raise typer.Exit(3) from None
+
+
+def _held_timeframes(c: Container) -> dict[str, list[str]]:
+    """Stored timeframe -> symbols."""
+    held: dict[str, list[str]] = {}
+    for entry in c.store.inventory():
+        held.setdefault(entry.timeframe, []).append(entry.symbol)
+    return held
+
+
+def _store_summary(c: Container, held: dict[str, list[str]]) -> str:
+    """What the store holds against ``backtest.timeframes`` (called when none of them is there)."""
+    wanted = ", ".join(c.settings.backtest.timeframes)
+    if not held:
+        return f"candle store {c.store.root} is empty (backtest.timeframes: {wanted})"
+    holds = "; ".join(f"{tf} ({len(syms)} coin{'s' if len(syms) > 1 else ''}: {', '.join(syms[:5])}"
+                      f"{', …' if len(syms) > 5 else ''})" for tf, syms in held.items())
+    return (f"candle store {c.store.root} holds no candles of backtest.timeframes ({wanted}); "
+            f"it holds {holds}")
+
+
+def run(ctx: typer.Context,
+        once: bool = typer.Option(False, "--once", help="Run one bounded cycle, print a summary and exit."),
+        generate: int = typer.Option(60, "--generate", min=0, help="Strategies to generate in the cycle."),
+        seed: int | None = typer.Option(None, "--seed", help="Random seed of the generator."),
+        live: bool = typer.Option(False, "--live", help=LIVE_HELP)) -> None:
+    """Run the pipeline: generate → validate → backtest → pool → rotate → execute (paper) → monitor."""
+    c = open_container(ctx)
+    _refuse_unsafe_modes(c, live)
+    with _stop_on_signals() as shutdown, friendly_errors():
+        _ = c.engine  # an unreachable database fails now, not after a download
+        _ensure_data(c)
+        if once:
+            _run_once(c, generate, seed)
+        else:
+            from sixbtc.app.service import Service
+
+            shutdown.service = Service(c, console.print)
+            shutdown.service.run_forever()
+
+
+class RichStageProgress:
+    """Rich progress bars for long stages (the callbacks of :class:`sixbtc.app.once.StageProgress`)."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
@@ -36,37 +172,11 @@ class RichStageProgress(StageProgress):
         self.progress.update(self.tasks[stage], completed=task.total or 1, total=task.total or 1)
 
 
-def _ensure_data(c: Container) -> None:
-    if not store_is_empty(c):
-        return
-    console.print("candle store is empty: downloading from", c.settings.data.exchange_id)
-    try:
-        download_missing(c)
-    except NetworkUnavailable as exc:
-        err_console.print(f"[bold red]{OFFLINE_HINT.format(venue=c.settings.data.exchange_id)}[/]\n({exc})")
-        raise typer.Exit(3) from None
-
-
-def run(ctx: typer.Context,
-        once: bool = typer.Option(False, "--once", help="Run one bounded cycle, print a summary and exit."),
-        generate: int = typer.Option(60, "--generate", min=0, help="Strategies to generate in the cycle."),
-        seed: int | None = typer.Option(None, "--seed", help="Random seed of the generator."),
-        live: bool = typer.Option(False, "--live", help="Real orders (needs executor.dry_run: false).")) -> None:
-    """Run the pipeline: generate → validate → backtest → pool → rotate → execute (paper) → monitor."""
-    c = open_container(ctx)
-    if live:
-        err_console.print("[bold red]live trading is not available in this version: only the paper broker is "
-                          "implemented. Run without --live (paper trading is the default).[/]")
-        raise typer.Exit(2)
-    with friendly_errors():
-        _ensure_data(c)
-        if once:
-            _run_once(c, generate, seed)
-        else:
-            Service(c, console.print).run_forever()
-
-
 def _run_once(c: Container, generate: int, seed: int | None) -> None:
+    from sixbtc.app.once import run_once
+    from sixbtc.app.status import status_report
+    from sixbtc.cli.status_cmd import render_status
+
     columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     t0 = time.perf_counter()
     with Progress(*columns, console=console, transient=False) as progress:
@@ -81,9 +191,7 @@ def render_cycle(report: CycleReport) -> None:
     w = report.window
     console.print(f"in-sample {w.is_start:%Y-%m-%d} → {w.oos_start:%Y-%m-%d}, out-of-sample → "
                   f"{w.replay_start:%Y-%m-%d}, paper replay → {w.replay_end:%Y-%m-%d %H:%M}")
-    t = Table(title="cycle")
-    t.add_column("stage")
-    t.add_column("seconds", justify="right")
+    t = table("cycle", ("stage", "seconds"), right=("seconds",))
     for stage, sec in report.seconds.items():
         t.add_row(stage, f"{sec:.1f}")
     console.print(t)

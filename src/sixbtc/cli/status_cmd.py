@@ -8,14 +8,16 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from sixbtc.app.status import status_report
-from sixbtc.cli.context import console, open_container
+from sixbtc.cli.context import console, friendly_errors, open_container, table
 
 
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Strategies per status, rejections, pool, LIVE strategies and trades."""
+    from sixbtc.app.status import status_report
+
     c = open_container(ctx)
-    report = status_report(c)
+    with friendly_errors():
+        report = status_report(c)
     if as_json:
         typer.echo(json.dumps(report, default=str))
         return
@@ -30,28 +32,23 @@ def _fmt(v: Any, digits: int = 2) -> str:
 
 def render_status(report: dict[str, Any]) -> None:
     """Print a status report (from :func:`status_report`) as Rich tables."""
-    t = Table(title="strategies by status")
-    for k in report["strategies_by_status"]:
-        t.add_column(k, justify="right")
+    counts = report["strategies_by_status"]
+    t = table("strategies by status", list(counts), right=list(counts))
     t.add_row(*(str(v) for v in report["strategies_by_status"].values()))
     console.print(t)
-    r = Table(title="rejections by reason")
-    r.add_column("reason")
-    r.add_column("count", justify="right")
+    r = table("rejections by reason", ("reason", "count"), right=("count",))
     for k, v in sorted(report["rejections_by_reason"].items(), key=lambda kv: -kv[1]):
         r.add_row(k, str(v))
     console.print(r)
     pool = report["pool"]
-    p = Table(title=f"pool: {pool['count']} ACTIVE, score {_fmt(pool['min_score'])}–{_fmt(pool['max_score'])} (top 10)")
-    for col in ("name", "type", "tf", "score", "OOS Sharpe", "OOS trades", "win rate", "expectancy"):
-        p.add_column(col)
+    p = table(f"pool: {pool['count']} ACTIVE, score {_fmt(pool['min_score'])}–{_fmt(pool['max_score'])} (top 10)",
+              ("name", "type", "tf", "score", "OOS Sharpe", "OOS trades", "win rate", "expectancy"))
     for s in report["pool_top"]:
         p.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["oos_sharpe"]),
                   _fmt(s["oos_trades"], 0), _fmt(s["oos_win_rate"]), _fmt(s["oos_expectancy"], 4))
     console.print(p)
-    lv = Table(title=f"LIVE ({len(report['live'])}) — trades: paper {report['trades']['paper']}, live {report['trades']['live']}")
-    for col in ("name", "type", "tf", "score", "live score", "coins", "trades", "PnL USD"):
-        lv.add_column(col)
+    lv = table(f"LIVE ({len(report['live'])}) — trades: paper {report['trades']['paper']}, live {report['trades']['live']}",
+               ("name", "type", "tf", "score", "live score", "coins", "trades", "PnL USD"))
     for s in report["live"]:
         lv.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["live_score"], 1),
                    ",".join(s["symbols"]), str(s["trades"]), _fmt(s["pnl_usd"]))
@@ -61,9 +58,7 @@ def render_status(report: dict[str, Any]) -> None:
 
 def _transitions_table(events: list[dict[str, Any]]) -> Table:
     """The last status changes, newest first (``to`` "deleted": a rejected candidate)."""
-    ev = Table(title=f"last transitions ({len(events)}, newest first)")
-    for col in ("time (UTC)", "strategy", "from", "to", "reason"):
-        ev.add_column(col)
+    ev = table(f"last transitions ({len(events)}, newest first)", ("time (UTC)", "strategy", "from", "to", "reason"))
     for e in events:
         ts = e["ts"][:19].replace("T", " ") if e["ts"] else "-"
         ev.add_row(ts, e["strategy"], e["from"] or "-", e["to"] or "deleted", e["reason"])

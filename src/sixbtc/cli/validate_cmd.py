@@ -4,19 +4,22 @@ Data: the last ``validator.sample_bars`` BTC 1h candles of the home's store when
 at least 1,500 of them, else the bundled synthetic random walk
 (:func:`sixbtc.validator.sample.synthetic_sample`, fixed seed). Limits and the allowed
 warm-up come from the home's configuration (``validator.*``, ``backtest.warmup_bars``).
-Exit code 0 when the strategy passes, 1 when it is rejected, 2 on a usage error.
+The static phases (syntax, AST gate) run first: a file they reject is reported without
+loading the store or starting a sandbox worker.
+Exit code 0 when the strategy passes, 1 when it is rejected, 2 on a usage error (with
+``--json`` the error is printed as ``{"file", "passed": false, "error"}``).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import typer
+from rich.markup import escape
 
-from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.app.home import Home
 from sixbtc.cli.context import console, err_console
 from sixbtc.config import Settings, load_settings
@@ -24,6 +27,7 @@ from sixbtc.core.errors import ConfigError, DataError
 from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
 from sixbtc.validator import ValidationReport, validate
+from sixbtc.validator.pipeline import _static_phases as static_phases  # syntax + AST gate only
 from sixbtc.validator.sample import SYNTHETIC_SEED, synthetic_sample
 
 PHASES = ("syntax", "ast", "execution", "lookahead")
@@ -33,6 +37,8 @@ MIN_REAL_BARS = 1500
 
 def _sample(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], str]:
     """The validation sample and a one-line description of where it came from."""
+    from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+
     bars = settings.validator.sample_bars
     if home.store_dir.is_dir():
         try:
@@ -63,46 +69,67 @@ def report_dict(report: ValidationReport, path: Path, data: str, allowed: int) -
 
 
 def _print(out: dict[str, Any]) -> None:
-    name = f" ({out['strategy']})" if out["strategy"] else ""
-    console.print(f"[bold]{out['file']}[/]{name}", highlight=False)
-    console.print(f"data: {out['data']}")
+    """The report, one phase per line (text from the file is escaped, never read as markup)."""
+    name = f" ({escape(out['strategy'])})" if out["strategy"] else ""
+    console.print(f"[bold]{escape(out['file'])}[/]{name}", highlight=False, soft_wrap=True)  # one line
+    console.print(f"data: {escape(out['data'])}", highlight=False)
     for phase, state in out["phases"].items():
         colour = {"pass": "green", "FAIL": "bold red"}.get(state, "dim")
         extra = ""
         if state == "FAIL":  # static findings are listed below, one per line
             extra = f"  {out['reason']}" + ("" if out["findings"] else f": {out['detail']}")
-        console.print(f"  {phase:<10} [{colour}]{state}[/]{extra}", highlight=False)
+        console.print(f"  {phase:<10} [{colour}]{state}[/]{escape(extra)}", highlight=False)
     for f in out["findings"]:
-        console.print(f"    line {f['line']:>4}  {f['rule']:<24} {f['detail']}", highlight=False)
+        console.print(f"    line {f['line']:>4}  {f['rule']:<24} {escape(f['detail'])}", highlight=False)
     warm = out["warmup_bars"]
     need = "not measured" if warm is None else f"{warm} bars"
     console.print(f"warm-up needed: {need} (backtest allows {out['allowed_warmup']})")
     verdict = (
-        "[bold green]PASSED[/]" if out["passed"] else f"[bold red]REJECTED[/] ({out['reason']})"
+        "[bold green]PASSED[/]" if out["passed"] else f"[bold red]REJECTED[/] ({escape(str(out['reason']))})"
     )
     console.print(f"verdict: {verdict}")
+
+
+def _usage_error(file: Path, message: str, as_json: bool, code: int = 2) -> NoReturn:
+    """Print a usage or configuration error (as JSON with ``--json``) and exit ``code``."""
+    if as_json:
+        typer.echo(json.dumps({"file": str(file), "passed": False, "error": message}))
+    else:
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _read(file: Path, as_json: bool) -> str:
+    if file.is_dir():
+        _usage_error(file, f"{file} is a directory: validate takes one strategy file", as_json)
+    if not file.is_file():
+        _usage_error(file, f"no such file: {file}", as_json)
+    try:
+        return file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        _usage_error(file, f"cannot read {file}: {exc.strerror or exc}", as_json)
 
 
 def validate_file(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="Strategy source file (one Strategy_* class)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (also for errors)."),
 ) -> None:
     """Validate a strategy file: syntax, AST gate, sandboxed execution, look-ahead, warm-up."""
-    if not file.is_file():
-        err_console.print(f"[bold red]error:[/] no such file: {file}")
-        raise typer.Exit(2)
+    code = _read(file, as_json)
     home: Home = ctx.obj
     try:
         settings = load_settings(home.config_path)
     except ConfigError as exc:
-        err_console.print(f"[bold red]configuration error:[/] {exc}")
-        raise typer.Exit(2) from None
-    code = file.read_text(encoding="utf-8", errors="replace")
-    sample, data = _sample(home, settings)
-    v, allowed = settings.validator, settings.backtest.warmup_bars
-    with StrategySandbox(SandboxLimits(wall_s=v.wall_s, memory_mb=v.memory_mb)) as sandbox:
-        report = validate(code, sandbox, sample, cut_points=v.cut_points, allowed_warmup=allowed)
+        _usage_error(file, f"configuration error: {exc}", as_json)
+    allowed = settings.backtest.warmup_bars
+    report = static_phases(code)
+    data = "not loaded (rejected by the static phases)"
+    if report is None:
+        sample, data = _sample(home, settings)
+        v = settings.validator
+        with StrategySandbox(SandboxLimits(wall_s=v.wall_s, memory_mb=v.memory_mb)) as sandbox:
+            report = validate(code, sandbox, sample, cut_points=v.cut_points, allowed_warmup=allowed)
     out = report_dict(report, file, data, allowed)
     if as_json:
         typer.echo(json.dumps(out))

@@ -1,8 +1,13 @@
-"""Load ``config.yaml`` + environment into :class:`Settings`, and render the default file."""
+"""Load ``config.yaml`` + environment into :class:`Settings`, and render the default file.
+
+Every error is a :class:`ConfigError` with one line per problem that names where the bad
+value came from: ``config.yaml``'s path and the key path, or the environment variable.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +15,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
+from sixbtc.config.env import ENV_PREFIX, env_overrides
 from sixbtc.config.settings import Settings
+from sixbtc.config.yaml_file import read_config_file
 from sixbtc.core.errors import ConfigError
 
 _TYPE_WORDS = {
@@ -39,25 +46,54 @@ class _EnvFirstSettings(Settings):
         return env_settings, init_settings
 
 
-#: Key paths of secret fields: their rejected input is never echoed in an error message.
+#: Key paths whose rejected input is never echoed in an error message (secrets, and the
+#: database URL, which may hold a password).
 _SECRET_PATHS = frozenset(
     f"{name}.{key}"
     for name, section in Settings.model_fields.items()
     for key, field in section.annotation.model_fields.items()
     if "SecretStr" in str(field.annotation)
-)
+) | {"database.url"}
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
+    """``key.path: what is wrong (got value)`` for one pydantic error."""
     path = ".".join(str(p) for p in err["loc"]) or "(root)"
     kind = err["type"]
     if kind == "extra_forbidden":
         return f"{path}: unknown key"
-    got = "" if path in _SECRET_PATHS else f" (got {err.get('input')!r})"
+    secret = any(path == s or path.startswith(s + ".") for s in _SECRET_PATHS)
+    got = "" if secret or "input" not in err or isinstance(err["input"], dict) else f" (got {err['input']!r})"
     for word, text in _TYPE_WORDS.items():
         if kind.startswith(word) and kind.endswith(("_type", "_parsing")):
             return f"{path}: {text}{got}"
-    return f"{path}: {err['msg']}"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if got and (repr(err["input"]) in msg or isinstance(err["input"], bool)):
+        got = ""  # the message already shows the value
+    return f"{path}: {msg}{got}"
+
+
+def _source(loc: tuple[Any, ...], from_env: Mapping[tuple[str, ...], str]) -> str | None:
+    """The environment variable the value at ``loc`` came from, or None (the file)."""
+    key = tuple(str(p) for p in loc)
+    return from_env.get(key[:2]) or from_env.get(key[:1])
+
+
+def _problems(exc: ValidationError, from_env: Mapping[tuple[str, ...], str], config_path: Path | None) -> str:
+    """One line: the problems grouped by where the values came from (file or variable)."""
+    by_source: dict[str | None, list[str]] = {}
+    for err in exc.errors():
+        by_source.setdefault(_source(err["loc"], from_env), []).append(_describe(err))
+    parts = []
+    for var, items in by_source.items():
+        if var is not None:
+            head = f"invalid environment variable {var}"
+        elif config_path is not None and (config_path.exists() or config_path.is_symlink()):
+            head = f"invalid configuration in {config_path}"
+        else:
+            head = "invalid configuration"
+        parts.append(f"{head}: {'; '.join(items)}")
+    return "; ".join(parts)
 
 
 def load_settings(config_path: Path | None) -> Settings:
@@ -66,7 +102,7 @@ def load_settings(config_path: Path | None) -> Settings:
     Parameters
     ----------
     config_path : Path or None
-        YAML file; a missing file means "all defaults".
+        YAML file; a missing file means "all defaults" (a dangling symlink is an error).
 
     Returns
     -------
@@ -75,27 +111,21 @@ def load_settings(config_path: Path | None) -> Settings:
     Raises
     ------
     ConfigError
-        When the file is not a YAML mapping, or a key is unknown or has a wrong type; the
-        message names every offending key path, e.g. ``active_pool.max_size: expected int``.
+        When the file cannot be read, is not UTF-8, is not a YAML mapping or repeats a key;
+        when a ``SIXBTC__`` variable names no key; when a key is unknown or a value is
+        invalid. The message names the file and key path (``active_pool.max_size: expected
+        int``) or the environment variable the value came from.
     """
-    raw: dict[str, Any] = {}
-    if config_path is not None and config_path.exists():
-        try:
-            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{config_path}: not valid YAML: {exc}") from exc
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{config_path}: top level must be a mapping of sections")
-        raw = loaded or {}
+    raw = read_config_file(config_path)
+    from_env = env_overrides(os.environ)
     try:
         return Settings.model_validate(_EnvFirstSettings(**raw).model_dump())
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
-        raise ConfigError(f"invalid configuration ({config_path}): {problems}") from exc
+        raise ConfigError(_problems(exc, from_env, config_path)) from None
     except SettingsError as exc:  # an env value pydantic-settings cannot decode (lists are JSON)
-        names = ", ".join(sorted(k for k in os.environ if k.upper().startswith("SIXBTC__")))
-        raise ConfigError(f"invalid environment variable: {exc} (set: {names}); "
-                          "list values must be JSON, e.g. SIXBTC__DATA__COINS='[\"BTC\"]'") from exc
+        names = ", ".join(sorted(from_env.values())) or "none"
+        raise ConfigError(f"invalid environment variable: {exc} ({ENV_PREFIX}* set: {names}); "
+                          "list values must be JSON, e.g. SIXBTC__DATA__COINS='[\"BTC\"]'") from None
 
 
 def render_default_yaml() -> str:

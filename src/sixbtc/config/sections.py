@@ -1,30 +1,39 @@
 """Configuration sections, one model per SPEC section. Every number is a default (SPEC §0).
 
-All models forbid unknown keys, so a typo fails at start naming its key path.
+All models forbid unknown keys, so a typo fails at start naming its key path; booleans for
+numbers, infinite or NaN floats, unknown timeframes, coin names that are not plain symbols and
+unsupported database URLs are refused too (:mod:`sixbtc.config.fields`).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from typing import Literal
 
+from pydantic import Field, SecretStr, model_validator
 
-class Section(BaseModel):
-    """Base of every section: unknown keys are errors, values are validated on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+from sixbtc.config.fields import (
+    CoinList,
+    DatabaseUrl,
+    LogLevel,
+    Section,
+    SourceList,
+    TimeframeList,
+    WalletAddress,
+    WebhookUrl,
+)
 
 
 class DatabaseSection(Section):
-    url: str | None = Field(None, description="SQLAlchemy URL; empty = SQLite (WAL) in the home directory. PostgreSQL: postgresql+psycopg://user@host/db")
+    url: DatabaseUrl = Field(None, description="SQLAlchemy URL; empty = SQLite (WAL) in the home directory. PostgreSQL: postgresql+psycopg://user@host/db")
 
 
 class DataSection(Section):
-    exchange_id: str = Field("binanceusdm", description="ccxt id of the market-data venue (history and live candles)")
-    coins: list[str] = Field(
+    exchange_id: str = Field("binanceusdm", pattern=r"^[a-z0-9_]+$", description="ccxt id of the market-data venue (history and live candles)")
+    coins: CoinList = Field(
         default_factory=lambda: ["BTC", "ETH", "SOL", "XRP", "DOGE", "BNB", "ADA", "LTC", "BCH", "AVAX"],
         description="Base assets downloaded when the store is empty (before the pairs updater has run)",
     )
-    timeframes: list[str] = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes kept in the store")
+    timeframes: TimeframeList = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes kept in the store")
     history_days: int = Field(400, ge=1, description="Days of history downloaded for a new symbol")
     network_probe_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for the venue before declaring the network unreachable")
     min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
@@ -34,10 +43,10 @@ class DataSection(Section):
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
     workers: int = Field(3, ge=1, description="Parallel generator workers")
-    sources: list[str] = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger (pattern, grid, llm: later)")
+    sources: SourceList = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger (pattern, grid, llm: later)")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     max_generated_queue: int = Field(500, ge=1, description="Back-pressure: pause while GENERATED >= this")
-    seed: int | None = Field(None, description="Random seed for reproducible generation; empty = random")
+    seed: int | None = Field(None, ge=0, description="Random seed for reproducible generation; empty = random")
 
 
 class ValidatorSection(Section):
@@ -49,7 +58,7 @@ class ValidatorSection(Section):
 
 
 class BacktestSection(Section):
-    timeframes: list[str] = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes tried in the first backtest")
+    timeframes: TimeframeList = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes tried in the first backtest")
     max_coins: int = Field(30, ge=1, description="Coins per backtest at most")
     is_days: int = Field(120, ge=1, description="In-sample window (days)")
     oos_days: int = Field(60, ge=1, description="Out-of-sample window (days)")
@@ -86,6 +95,15 @@ class ScoringSection(Section):
     pbo_max: float = Field(0.5, ge=0, le=1, description="Largest probability of backtest overfitting (fraction) to enter the pool")
     pbo_splits: int = Field(16, ge=4, description="CSCV blocks of the PBO (even; fewer when days are few)")
 
+    @model_validator(mode="after")
+    def _some_weight(self) -> ScoringSection:
+        """All-zero weights leave the score undefined (the scorer would fail on every strategy)."""
+        weights = ("sharpe", "expectancy", "profit_factor", "win_rate", "drawdown", "consistency",
+                   "wfa_consistency", "degradation", "trades")
+        if not any(getattr(self, w) > 0 for w in weights):
+            raise ValueError("at least one weight must be > 0")
+        return self
+
 
 class ActivePoolSection(Section):
     max_size: int = Field(300, ge=1, description="Most strategies in the ACTIVE pool")
@@ -108,7 +126,7 @@ class RotatorSection(Section):
 
 
 class ExecutorSection(Section):
-    dry_run: bool = Field(True, description="Paper trading. Real orders need dry_run: false AND `sixbtc run --live`")
+    dry_run: bool = Field(True, description="Paper trading; must stay true: this version has no live execution, and `sixbtc run` refuses to start with dry_run: false")
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
     replay_days: int = Field(30, ge=1, description="Days of the store replayed by `run --once` (held out of backtests)")
     poll_interval_s: float = Field(30.0, gt=0, description="Live candle polling period (s)")
@@ -152,21 +170,21 @@ class MetricsSection(Section):
 class NotifySection(Section):
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token (set via env SIXBTC__NOTIFY__TELEGRAM_TOKEN)")
     telegram_chat_id: str | None = Field(None, description="Telegram chat id")
-    webhook_url: str | None = Field(None, description="Generic webhook for alerts")
+    webhook_url: WebhookUrl = Field(None, description="Generic webhook for alerts")
 
 
 class ApiSection(Section):
-    host: str = Field("127.0.0.1", description="Bind address of the API and dashboard")
+    host: str = Field("127.0.0.1", min_length=1, description="Bind address of the API and dashboard")
     port: int = Field(8080, ge=1, le=65535, description="Port")
     token: SecretStr | None = Field(None, description="Token for mutating routes (env SIXBTC__API__TOKEN)")
 
 
 class ExchangeSection(Section):
-    execution_venue: str = Field("hyperliquid", description="Execution venue for live trading")
-    wallet_address: str | None = Field(None, description="Master wallet address (public)")
+    execution_venue: Literal["hyperliquid"] = Field("hyperliquid", description="Execution venue for live trading")
+    wallet_address: WalletAddress = Field(None, description="Master wallet address (public)")
     agent_private_key: SecretStr | None = Field(None, description="Agent wallet key (env SIXBTC__EXCHANGE__AGENT_PRIVATE_KEY)")
 
 
 class LoggingSection(Section):
-    level: str = Field("INFO", description="Log level")
+    level: LogLevel = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL")
     json_logs: bool = Field(False, description="JSON logs (services) instead of pretty console logs")

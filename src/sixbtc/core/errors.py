@@ -39,6 +39,10 @@ class NetworkUnavailable(SixbtcError):
     """The network (or the venue) cannot be reached at all: tell the user the offline path."""
 
 
+class DatabaseUnavailable(SixbtcError):
+    """The database (``database.url``) cannot be reached or opened: exit with the message."""
+
+
 class TransientExchangeError(SixbtcError):
     """Timeout, rate limit or 5xx from a venue: retry reads with back-off."""
 

@@ -31,18 +31,27 @@ with these class attributes and one method::
 shape ``(n_bars,)``. ``entries[i]`` means "open a position at the open of bar ``i + 1``",
 decided with data up to and including the close of bar ``i``; ``exits[i]`` likewise closes
 an open position at the open of bar ``i + 1``. ``sl_pct`` and ``tp_pct`` are required
-parameters (fractions > 0); the engine checks them intrabar on high/low.
+parameters, fractions of the entry price with ``0 < sl_pct <= 0.5`` and ``0 < tp_pct <= 5``
+(:data:`PARAM_RANGES`); the engine checks them intrabar on high/low.
+
+Declared values are checked by :meth:`StrategySpec.from_declared`: ``strategy_type`` and
+``direction`` must be their enum values, ``timeframes`` distinct
+:class:`~sixbtc.domain.timeframe.Timeframe` strings, and every ``param_space`` value a
+distinct finite number, string or bool (``sl_pct``/``tp_pct``: numbers only, in range), and
+the grid at most :data:`MAX_PARAM_SETS` parameter sets.
 
 Only ``numpy``, ``pandas``, ``math`` and ``sixbtc.strategy.indicators`` may be imported.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
 from sixbtc.domain.strategy import StrategyType
+from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 
 REQUIRED_PARAMS: tuple[str, ...] = ("sl_pct", "tp_pct")
@@ -50,6 +59,72 @@ OHLCV_KEYS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
 ALLOWED_IMPORTS: frozenset[str] = frozenset(
     {"numpy", "pandas", "math", "sixbtc.strategy.indicators", "sixbtc.strategy"}
 )
+#: Accepted ``(low, high]`` of the required parameters, fractions of the entry price. A stop
+#: more than 50 % away is no stop on a leveraged perpetual (5x is liquidated at -20 %), and a
+#: target beyond +500 % per trade is never reached on the candles the factory trades; both
+#: bounds are far outside the generator's grids (``sl_pct`` <= 0.05, ``tp_pct`` <= 0.1).
+PARAM_RANGES: dict[str, tuple[float, float]] = {"sl_pct": (0.0, 0.5), "tp_pct": (0.0, 5.0)}
+#: Largest grid (cartesian product of ``param_space``) a strategy may declare: the grid is
+#: built in the host process (validator, backtester), so a declared 10**20 sets must not be
+#: accepted. Generated grids are far smaller (``generator.max_grid``); the backtest samples
+#: ``backtest.max_param_sets`` of a larger grid.
+MAX_PARAM_SETS = 100_000
+
+
+def _check_value(key: str, value: Any) -> None:
+    """One ``param_space`` value: a finite number, a string or a bool; required ones in range."""
+    where = f"param_space[{key!r}]"
+    if key in PARAM_RANGES:
+        low, high = PARAM_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{where}: {value!r} is not a number")
+        if not math.isfinite(value) or not low < value <= high:
+            raise ValueError(f"{where}: {value!r} is outside {low:g} < {key} <= {high:g}")
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: {value!r} is not a finite number")
+    if not isinstance(value, bool | int | float | str):
+        raise ValueError(f"{where}: {value!r} is not a number, string or bool")
+
+
+def _check_space(space: Any) -> dict[str, list[Any]]:
+    if not isinstance(space, dict) or not space:
+        raise ValueError("param_space must be a non-empty dict of name -> list of values")
+    for key in REQUIRED_PARAMS:
+        if key not in space:
+            raise ValueError(f"param_space[{key!r}] is required (a list of numbers)")
+    for key, values in space.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise ValueError(f"param_space: name {key!r} is not an identifier")
+        if not isinstance(values, list | tuple) or not values:
+            raise ValueError(f"param_space[{key!r}] must be a non-empty list, got {values!r}")
+        for value in values:
+            _check_value(key, value)
+        keys = [(type(v).__name__, v) for v in values]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"param_space[{key!r}] repeats a value: {list(values)!r}")
+    size = 1
+    for values in space.values():
+        size *= len(values)
+        if size > MAX_PARAM_SETS:
+            raise ValueError(f"param_space: the grid has more than {MAX_PARAM_SETS:,} parameter sets "
+                             f"({' x '.join(str(len(v)) for v in space.values())})")
+    return {k: list(v) for k, v in space.items()}
+
+
+def _check_timeframes(tfs: Any) -> tuple[str, ...]:
+    if not isinstance(tfs, list | tuple) or not tfs:
+        raise ValueError(f"timeframes must be a non-empty tuple of timeframe strings, got {tfs!r}")
+    for tf in tfs:
+        if not isinstance(tf, str):
+            raise ValueError(f"timeframes: {tf!r} is not a timeframe string")
+        try:
+            Timeframe.parse(tf)
+        except ValueError as exc:
+            raise ValueError(f"timeframes: {exc}") from None
+    if len(set(tfs)) != len(tfs):
+        raise ValueError(f"timeframes: repeated timeframe in {tuple(tfs)!r}")
+    return tuple(tfs)
 
 
 @dataclass(frozen=True)
@@ -71,26 +146,27 @@ class StrategySpec:
 
     @classmethod
     def from_declared(cls, class_name: str, declared: dict[str, Any]) -> StrategySpec:
-        """Build and check a spec from the class attributes a worker reported."""
-        space = declared.get("param_space")
-        if not isinstance(space, dict) or not space:
-            raise ValueError("param_space must be a non-empty dict of name -> list of values")
-        for key in REQUIRED_PARAMS:
-            values = space.get(key)
-            if not values or any(not isinstance(v, int | float) or v <= 0 for v in values):
-                raise ValueError(f"param_space[{key!r}] must be a non-empty list of numbers > 0")
-        for key, values in space.items():
-            if not isinstance(values, list) or not values:
-                raise ValueError(f"param_space[{key!r}] must be a non-empty list")
-        try:
-            stype = StrategyType(declared.get("strategy_type"))
-            direction = Direction(declared.get("direction"))
-        except ValueError as exc:
-            raise ValueError(f"strategy_type/direction: {exc}") from None
-        tfs = declared.get("timeframes")
-        if not isinstance(tfs, list | tuple) or not tfs:
-            raise ValueError("timeframes must be a non-empty tuple of timeframe strings")
-        return cls(class_name, stype, direction, tuple(str(t) for t in tfs), dict(space))
+        """Build and check a spec from the class attributes a worker reported.
+
+        Raises
+        ------
+        ValueError
+            Naming the attribute and the value: an unknown ``strategy_type``/``direction``
+            or timeframe, a repeated timeframe or parameter value, a missing ``sl_pct`` or
+            ``tp_pct``, a parameter value that is NaN, infinite, not a number/string/bool,
+            or (``sl_pct``, ``tp_pct``) a bool or outside :data:`PARAM_RANGES`; a grid of
+            more than :data:`MAX_PARAM_SETS` parameter sets.
+        """
+        space = _check_space(declared.get("param_space"))
+        values = {}
+        for attr, enum in (("strategy_type", StrategyType), ("direction", Direction)):
+            raw = declared.get(attr)
+            if not isinstance(raw, str) or raw not in {e.value for e in enum}:
+                accepted = ", ".join(e.value for e in enum)
+                raise ValueError(f"{attr}: {raw!r} is not one of {accepted}")
+            values[attr] = enum(raw)
+        tfs = _check_timeframes(declared.get("timeframes"))
+        return cls(class_name, values["strategy_type"], values["direction"], tfs, space)
 
     def grid(self) -> list[dict[str, Any]]:
         """All parameter sets of the space, in a deterministic order (cartesian product)."""

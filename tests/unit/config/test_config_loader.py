@@ -156,7 +156,7 @@ def test_undecodable_env_list_is_a_config_error(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ConfigError) as info:
         load_settings(None)
     msg = str(info.value)
-    assert "SIXBTC__DATA__COINS" in msg and '"data"' in msg
+    assert "invalid environment variable SIXBTC__DATA__COINS: data.coins: expected a JSON list" in msg
 
 
 def test_env_list_as_json_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:

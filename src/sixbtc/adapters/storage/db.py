@@ -15,9 +15,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
-from sixbtc.core.errors import ConfigError
+from sixbtc.core.errors import ConfigError, DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -76,9 +76,23 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent)."""
+    """Bring the schema to the newest Alembic revision (idempotent).
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the database cannot be reached or opened (server down, wrong host or port,
+        unwritable SQLite path, a file that is not a database); the message names the URL
+        without its password.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
+    try:
+        conn = engine.connect()
+    except DatabaseError as exc:  # OperationalError (unreachable) or not a database at all
+        reason = " ".join(str(exc.orig or exc).split())
+        url = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"cannot open the database {url} (database.url): {reason}") from exc
+    with conn, conn.begin():
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

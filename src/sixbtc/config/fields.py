@@ -1,0 +1,136 @@
+"""Validated value types of the configuration sections (strict where a loose value is a bug).
+
+Every section derives from :class:`Section`, which
+
+* forbids unknown keys (a typo fails at start naming its key path),
+* refuses ``true``/``false`` for a number (pydantic would read ``true`` as ``1``),
+* refuses infinite and NaN floats (``.inf`` capital, ``.nan`` fee rate),
+
+and the annotated types below check the values whose shape is known: timeframes
+(:class:`sixbtc.domain.timeframe.Timeframe`), coin names (they become file names of the
+candle store), database URLs (the backends SixBTC ships), web hooks and wallet addresses.
+Each check raises ``ValueError`` with a message that the loader prefixes with the key path.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
+
+from sixbtc.domain.timeframe import Timeframe
+
+T = TypeVar("T")
+
+#: Coin (base asset) names: upper-case letters and digits, as the venues list them
+#: (``BTC``, ``1000PEPE``); they are used in file names, so no path characters.
+COIN_PATTERN = re.compile(r"[A-Z0-9]{1,30}")
+#: Database URL schemes SixBTC ships a driver for (SQLite file, PostgreSQL via psycopg 3).
+DATABASE_URL_PATTERN = re.compile(r"(sqlite(\+pysqlite)?:///.+|postgresql\+psycopg://.+)")
+#: A public EVM wallet address (Hyperliquid master wallet).
+WALLET_PATTERN = re.compile(r"0x[0-9a-fA-F]{40}")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _is_bool_annotation(annotation: Any) -> bool:
+    """True when ``annotation`` is ``bool`` or an optional/union containing ``bool``."""
+    if annotation is bool:
+        return True
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_bool_annotation(a) for a in get_args(annotation))
+    return False
+
+
+def _is_number_annotation(annotation: Any) -> bool:
+    """True when ``annotation`` is ``int``/``float`` or an optional/union of them."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) is Annotated:
+        return _is_number_annotation(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_is_number_annotation(a) for a in get_args(annotation))
+    return False
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys, booleans for numbers and inf/NaN are errors;
+    values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """``max_size: true`` is a mistake, not ``1``."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            if _is_number_annotation(annotation) and not _is_bool_annotation(annotation):
+                raise ValueError(f"expected a number, not the boolean {str(value).lower()}")
+        return value
+
+
+def _timeframe(value: str) -> str:
+    Timeframe.parse(value)  # ValueError naming the accepted values
+    return value
+
+
+def _coin(value: str) -> str:
+    if not COIN_PATTERN.fullmatch(value):
+        raise ValueError(f"coin {value!r} must be 1-30 upper-case letters or digits, e.g. BTC or 1000PEPE")
+    return value
+
+
+def _non_empty_unique(values: Sequence[T]) -> Sequence[T]:
+    if not values:
+        raise ValueError("must not be empty")
+    dupes = sorted({str(v) for v in values if list(values).count(v) > 1})
+    if dupes:
+        raise ValueError(f"duplicate values {', '.join(dupes)}")
+    return values
+
+
+def _database_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not DATABASE_URL_PATTERN.fullmatch(value):
+        scheme = value.split("://", 1)[0] if "://" in value else value[:20]
+        raise ValueError(f"unsupported database URL (scheme {scheme!r}): use sqlite:///PATH or "
+                         "postgresql+psycopg://USER@HOST:PORT/DB")
+    return value
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"https?://[^\s/]+\S*", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _wallet(value: str | None) -> str | None:
+    if value is not None and not WALLET_PATTERN.fullmatch(value):
+        raise ValueError("must be a 0x-prefixed address of 40 hex digits")
+    return value
+
+
+def _strip_empty(value: Any) -> Any:
+    return None if value == "" else value
+
+
+TimeframeName = Annotated[str, AfterValidator(_timeframe)]
+TimeframeList = Annotated[list[TimeframeName], AfterValidator(_non_empty_unique)]
+CoinName = Annotated[str, AfterValidator(_coin)]
+CoinList = Annotated[list[CoinName], AfterValidator(_non_empty_unique)]
+SourceList = Annotated[list[Literal["template", "unger"]], AfterValidator(_non_empty_unique)]
+DatabaseUrl = Annotated[str | None, AfterValidator(_database_url)]
+WebhookUrl = Annotated[str | None, BeforeValidator(_strip_empty), AfterValidator(_http_url)]
+WalletAddress = Annotated[str | None, BeforeValidator(_strip_empty), AfterValidator(_wallet)]

@@ -1,0 +1,79 @@
+"""Read ``config.yaml`` strictly: UTF-8, a mapping of sections, no repeated key.
+
+PyYAML keeps the last of two equal keys without a word, so ``max_size: 10`` followed later
+by ``max_size: 300`` silently means 300; here it is an error naming both lines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sixbtc.core.errors import ConfigError
+
+
+def _check_keys(node: yaml.Node, path: str, config_path: Path) -> None:
+    """Walk a composed YAML tree; raise on a repeated or non-string mapping key."""
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_keys(item, f"{path}[{i}]", config_path)
+        return
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
+            raise ConfigError(f"{config_path}, line {line}: key {key_node.value!r} "
+                              f"{'in ' + path + ' ' if path else ''}is not a name")
+        key = key_node.value
+        full = f"{path}.{key}" if path else key
+        if key in seen:
+            raise ConfigError(f"{config_path}, line {line}: duplicate key {full} "
+                              f"(first set on line {seen[key]})")
+        seen[key] = line
+        _check_keys(value_node, full, config_path)
+
+
+def _decode(config_path: Path) -> str:
+    try:
+        data = config_path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read the configuration file: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{config_path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} "
+                          f"at offset {exc.start}); save the file as UTF-8") from None
+
+
+def read_config_file(config_path: Path | None) -> dict[str, Any]:
+    """The sections of ``config_path`` as a dict (``{}`` when there is no file).
+
+    An empty section (``active_pool:`` with every key commented out) means its defaults.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read (a dangling symlink, no permission), is not UTF-8, is
+        not valid YAML, is not a mapping of sections, or repeats a key (named with its line).
+    """
+    if config_path is None or not (config_path.exists() or config_path.is_symlink()):
+        return {}
+    text = _decode(config_path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is not None:
+            _check_keys(node, "", config_path)
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{config_path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{config_path}: top level must be a mapping of sections")
+    return {name: ({} if value is None else value) for name, value in loaded.items()}

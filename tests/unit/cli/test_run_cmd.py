@@ -1,0 +1,168 @@
+"""Issue 8, ``sixbtc run``: paper-only refusals, the store message, signal exit codes.
+
+The signal tests start the real command in a subprocess. The market-data venue is made
+unreachable through a proxy on a closed local port (127.0.0.1:9), so the service starts
+offline without trying the internet.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+from sixbtc.app.home import Home
+from sixbtc.cli.main import app
+
+runner = CliRunner()
+SIXBTC = Path(sys.executable).with_name("sixbtc")
+OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+           "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
+
+
+def _candles(n: int, freq: str, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range("2024-01-01", periods=n, freq=freq, tz="UTC")
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.004, n)))
+    open_ = np.r_[close[0], close[:-1]]
+    return pd.DataFrame({"timestamp": ts, "open": open_, "high": np.maximum(open_, close) * 1.002,
+                         "low": np.minimum(open_, close) * 0.998, "close": close, "volume": 1.0})
+
+
+def _home(tmp_path: Path, config: str, tf: str = "1h", n: int = 6000) -> Path:
+    home = tmp_path / "home"
+    store = ParquetCandleStore(Home(home).store_dir)
+    store.write_candles("BTC", tf, _candles(n, tf.replace("m", "min").replace("d", "D")))
+    (home / "config.yaml").write_text("data:\n  network_probe_timeout_s: 1\n" + config)
+    return home
+
+
+# --------------------------------------------------------------------------- paper only
+@pytest.mark.parametrize("how", ["file", "env"])
+def test_dry_run_false_without_live_refuses_naming_both_switches(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    for k, v in OFFLINE.items():  # should the refusal ever be lost, no download reaches the internet
+        monkeypatch.setenv(k, v)
+    if how == "file":
+        (home / "config.yaml").write_text("executor:\n  dry_run: false\n")
+    else:
+        monkeypatch.setenv("SIXBTC__EXECUTOR__DRY_RUN", "false")
+    for args in (["run"], ["run", "--once"]):
+        res = runner.invoke(app, ["--home", str(home), *args])
+        assert res.exit_code == 2, res.output
+        text = " ".join(res.output.split())
+        assert "executor.dry_run is false but --live was not given: refusing to start" in text
+    assert not (home / "sixbtc.db").exists()  # nothing was created, no sub-account marked live
+
+
+def test_live_flag_refuses_and_its_help_promises_no_real_orders(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
+    assert res.exit_code == 2 and "not available in this version" in " ".join(res.output.split())
+    (tmp_path / "config.yaml").write_text("executor:\n  dry_run: false\n")
+    both = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
+    assert both.exit_code == 2 and "live trading is not available" in " ".join(both.output.split())
+    help_text = " ".join(runner.invoke(app, ["run", "--help"]).output.split())
+    assert "Real orders" not in help_text and "real orders" not in help_text
+    assert "Not available in this version" in help_text
+    init = runner.invoke(app, ["--home", str(tmp_path / "h2"), "init"])
+    assert init.exit_code == 0
+    assert "Real orders need" not in (tmp_path / "h2" / "config.yaml").read_text()
+
+
+# --------------------------------------------------------------------------- store message
+def test_store_with_other_timeframes_says_what_it_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = _home(tmp_path, "", tf="1d", n=300)
+    for k, v in OFFLINE.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    res = runner.invoke(app, ["--home", str(home), "run", "--once"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 3, res.output
+    assert "candle store is empty" not in text
+    assert "holds no candles of backtest.timeframes (15m, 30m, 1h, 4h); it holds 1d (1 coin: BTC)" in text
+    assert "or set backtest.timeframes to stored ones (1d)" in text
+
+
+# --------------------------------------------------------------------------- signals
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("SIXBTC", "NO_PROXY"))}
+    return env | OFFLINE
+
+
+def _start(home: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(SIXBTC), "--home", str(home), "run", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=_env(), start_new_session=True)
+
+
+def _wait_for(proc: subprocess.Popen[str], needle: str, timeout_s: float = 60) -> str:
+    seen = []
+    deadline = time.monotonic() + timeout_s
+    assert proc.stdout is not None
+    for line in proc.stdout:  # the service prints its start line before waiting
+        seen.append(line)
+        if needle in line or time.monotonic() > deadline:
+            break
+    assert any(needle in s for s in seen), "".join(seen)
+    return "".join(seen)
+
+
+@pytest.mark.parametrize(("sig", "group", "code"), [
+    (signal.SIGTERM, False, 143), (signal.SIGTERM, True, 143), (signal.SIGINT, True, 130)])
+def test_service_exits_128_plus_the_signal(tmp_path: Path, sig: signal.Signals, group: bool, code: int) -> None:
+    home = _home(tmp_path, "generator:\n  daily_limit: 0\n")  # no factory work: the loop only waits
+    proc = _start(home)
+    try:
+        _wait_for(proc, "service started")
+        if group:
+            os.killpg(proc.pid, sig)  # as systemd or Ctrl-C do: the workers get it too
+        else:
+            proc.send_signal(sig)  # as `kill PID` does
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == code, out
+    assert f"stopped by {sig.name}" in out
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_once_sigterm_stops_cleanly_with_143(tmp_path: Path) -> None:
+    home = _home(tmp_path, "")
+    proc = subprocess.Popen([str(SIXBTC), "--home", str(home), "run", "--once", "--generate", "12"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env())
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the validator workers have started: the cycle is under way
+        proc.send_signal(signal.SIGTERM)  # to `sixbtc` alone: it passes the signal on to its workers
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, out
+    assert "stopped by SIGTERM" in out
+    with sqlite3.connect(home / "sixbtc.db") as db:
+        assert db.execute("SELECT count(*) FROM strategies WHERE processing_by IS NOT NULL").fetchone() == (0,)
