@@ -8,6 +8,7 @@ carries a stale token raises :class:`~sixbtc.core.errors.StaleClaim` and changes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sixbtc.adapters.storage.mapping import to_strategy
 from sixbtc.adapters.storage.tables import StrategyEventRow, StrategyRow
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import StaleClaim
+from sixbtc.domain.claims import WorkerId
 from sixbtc.domain.strategy import (
     StrategyCandidate,
     StrategyRecord,
@@ -149,6 +151,24 @@ class StrategyRepository:
                                .values(processing_by=None, processing_started_at=None))
         return res.rowcount
 
+    def release_dead(self, host: str, is_dead: Callable[[int], bool]) -> int:
+        """Release the claims of dead workers of ``host``; return how many.
+
+        A claim's worker id names its host and process id (:class:`~sixbtc.domain.claims.WorkerId`);
+        claims of this host whose process ``is_dead(pid)`` are given back. Claims of other
+        hosts and ids in another format are left to :meth:`release_stale` (age).
+        """
+        with self.engine.connect() as conn:
+            claims = conn.execute(select(T.c.id, T.c.processing_by).where(T.c.processing_by.is_not(None))).all()
+        dead = [(sid, by) for sid, by in claims
+                if (w := WorkerId.parse(by)) is not None and w.same_host(host) and is_dead(w.pid)]
+        n = 0
+        for sid, by in dead:
+            with self.engine.begin() as conn:
+                n += conn.execute(update(T).where(T.c.id == sid, T.c.processing_by == by)
+                                  .values(processing_by=None, processing_started_at=None)).rowcount
+        return n
+
     # -- fenced writes -----------------------------------------------------------------
     def transition(self, strategy_id: int, token: int, to: StrategyStatus, *, phase: str, reason: str,
                    detail: str = "", **fields: Any) -> None:
@@ -193,6 +213,13 @@ class StrategyRepository:
                 raise StaleClaim(f"strategy {strategy_id}: claim token {token} is stale")
             conn.execute(delete(T).where(T.c.id == strategy_id, T.c.claim_token == token))
             self._event(conn, strategy_id, row.name, StrategyStatus(row.status), None, phase, reason, detail[:2000])
+
+    def event_in(self, conn: Connection, strategy_id: int, *, phase: str, reason: str, detail: str = "") -> None:
+        """Record an event without a status change (from = to = the current status)."""
+        row = conn.execute(select(T.c.status, T.c.name).where(T.c.id == strategy_id)).first()
+        if row is not None:
+            status = StrategyStatus(row.status)
+            self._event(conn, strategy_id, row.name, status, status, phase, reason, detail[:2000])
 
     def _event(self, conn: Connection, sid: int, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
                phase: str, reason: str, detail: str) -> None:
