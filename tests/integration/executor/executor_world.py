@@ -30,6 +30,8 @@ executor:
   subaccount_capital_usd: 1000
 validator:
   wall_s: 3
+generator:
+  workers: 1
 risk:
   max_open_positions: {max_open}
 """
@@ -57,10 +59,15 @@ def strategy_code(name: str, direction: str = "long", trap: str = "pass") -> str
     return BAR_COLOUR.format(name=name, direction=direction, trap=trap)
 
 
-def write_candles(c: Container, symbols: tuple[str, ...], n_bars: int = N_BARS, seed: int = 3) -> None:
-    """Store ``n_bars`` 1h candles per symbol (random walk, volume = bar index)."""
+def write_candles(c: Container, symbols: tuple[str, ...], n_bars: int = N_BARS, seed: int = 3,
+                  upto: int | None = None, extra: int = 0) -> None:
+    """Store 1h candles per symbol (random walk, volume = bar index): ``n_bars`` ending at
+    ``END``, then ``extra`` more after it; only the first ``upto`` of them when given (the
+    series is the same whatever ``upto``)."""
     rng = np.random.default_rng(seed)
-    ts = pd.date_range(end=END - pd.Timedelta(hours=1), periods=n_bars, freq="1h", tz="UTC")
+    total = n_bars + extra
+    ts = pd.date_range(start=END - pd.Timedelta(hours=n_bars), periods=total, freq="1h", tz="UTC")
+    n_bars = total
     for k, sym in enumerate(symbols):
         close = (100.0 * (k + 1)) * np.exp(np.cumsum(rng.normal(0.0, 0.01, n_bars)))
         open_ = np.concatenate([[close[0]], close[:-1]])
@@ -68,7 +75,7 @@ def write_candles(c: Container, symbols: tuple[str, ...], n_bars: int = N_BARS, 
         df = pd.DataFrame({"timestamp": ts, "open": open_, "high": np.maximum(open_, close) + spread,
                            "low": np.minimum(open_, close) - spread, "close": close,
                            "volume": np.arange(n_bars, dtype=np.float64)})
-        c.store.write_candles(sym, "1h", df)
+        c.store.write_candles(sym, "1h", df.iloc[:upto])
 
 
 def add_live(c: Container, name: str, code: str, symbols: tuple[str, ...], direction: str = "long",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from executor_world import add_live, strategy_code
 
-from sixbtc.app.paper import paper_replay
+from sixbtc.app.trading import paper_replay
 from sixbtc.app.window import plan_window
 from sixbtc.domain.strategy import StrategyStatus
 
