@@ -42,7 +42,7 @@ from sixbtc.core.errors import ConfigError, LeaseLost, NetworkUnavailable, Trans
 from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
-from sixbtc.executor.ports import Bar
+from sixbtc.executor.ports import Bar, bar_key
 
 GENERATE_BATCH = 10
 _END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
@@ -51,19 +51,22 @@ _END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
 class LiveTrader:
     """Feeds new closed candles of the LIVE set's streams to an :class:`Executor`.
 
-    Online, candles come from the venue (ccxt polling, stored first); offline, the store is
-    replayed from the start of the replay window and the trader then waits for new data.
+    Online, candles come from the venue (ccxt polling, stored first), from each stream's
+    oldest resume point (so the candles stored while the service was down are traded and
+    checked against stops too); a strategy that never traded starts with the next new candle.
+    Offline, the store is replayed from the start of the replay window (the executor skips
+    what it processed before) and the trader then waits for new data.
     """
 
     def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None],
-                 lease: ExecutorLease | None = None) -> None:
+                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None) -> None:
         self.c, self.online, self.log, self.lease = c, online, log, lease
         self.start = window.replay_start
         self._ids: tuple[tuple[int, bool], ...] = ()
         self._cursor: dict[tuple[str, str], pd.Timestamp] = {}
         self._executor: Executor | None = None
         self._signals: SandboxSignals | None = None
-        self._client: CcxtMarketData | None = None
+        self._client: CcxtMarketData | None = client  # built on the first poll when None
 
     def _rebuild(self) -> None:
         strategies = live_set(self.c)
@@ -73,13 +76,20 @@ class LiveTrader:
         self.close()
         self._ids = ids
         self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease)
+        if self.online:
+            lasts = [bar_key(ts.to_pydatetime(), *stream) for stream in self._executor.streams()
+                     if (ts := self.c.store.last_timestamp(*stream)) is not None]
+            if lasts:
+                self._executor.start_fresh_after(max(lasts))
         for stream in self._executor.streams():
             self._cursor.setdefault(stream, self._first_cursor(stream))
 
     def _first_cursor(self, stream: tuple[str, str]) -> pd.Timestamp:
+        """The feed delivers this stream's candles opened after the returned time."""
         last = self.c.store.last_timestamp(*stream)
         if self.online and last is not None:
-            return last
+            resume = self._executor.resume_ts(stream) if self._executor is not None else None
+            return min(last, pd.Timestamp(resume) - pd.Timedelta(milliseconds=1)) if resume is not None else last
         return self.start - pd.Timedelta(milliseconds=Timeframe.parse(stream[1]).ms)
 
     def step(self) -> int:

@@ -27,6 +27,7 @@ with ``active=False`` is wound down the same way from its first bar.
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
 from sixbtc.config.sections import RiskSection
@@ -38,6 +39,7 @@ from sixbtc.executor.ports import (
     Bar,
     BarChanges,
     BarCursor,
+    BarKey,
     Broker,
     ExecutionStore,
     Fill,
@@ -74,6 +76,20 @@ class Executor:
     def book(self, strategy_id: int) -> Book:
         """The trading state of one strategy (read-only use)."""
         return self._books[strategy_id]
+
+    def resume_ts(self, stream: Stream) -> datetime | None:
+        """Open time of the oldest resume point among the strategies on ``stream`` (None when none
+        has one): a feed that restarts must deliver this stream's bars from there on."""
+        points = [b.cursor[0] - timedelta(milliseconds=b.cursor[2]) for b in self._streams.get(stream, ())
+                  if b.cursor is not None]
+        return min(points) if points else None
+
+    def start_fresh_after(self, key: BarKey) -> None:
+        """Strategies with no resume point treat every bar up to ``key`` as already processed
+        (live trading: a strategy that never traded starts with the next new candle)."""
+        for book in self._books.values():
+            if book.cursor is None:
+                book.cursor = key
 
     # -- recovery ----------------------------------------------------------------------
     def _recover(self, strategies: list[LiveStrategy]) -> None:
