@@ -145,8 +145,8 @@ class LiveTrader:
 class Service:
     """The all-in-one continuous runner."""
 
-    def __init__(self, c: Container, log: Callable[[str], None]) -> None:
-        self.c, self.log = c, log
+    def __init__(self, c: Container, log: Callable[[str], None], client: CcxtMarketData | None = None) -> None:
+        self.c, self.log, self.client = c, log, client  # client None: the venue of ``data.exchange_id``
         self.stop = threading.Event()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
@@ -188,7 +188,8 @@ class Service:
         self._release_claims()
         with ExecutorLease(self.c, "sixbtc run (service)") as lease:
             online = self._online()
-            trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings), online, self.log, lease)
+            trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings), online, self.log, lease,
+                                self.client)
             sched = self._scheduler()
             sched.start()
             self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); "
@@ -224,7 +225,7 @@ class Service:
 
     def _online(self) -> bool:
         try:
-            market_client(self.c).probe(self.c.settings.data.network_probe_timeout_s)
+            (self.client or market_client(self.c)).probe(self.c.settings.data.network_probe_timeout_s)
             return True
         except NetworkUnavailable:
             return False

@@ -23,9 +23,10 @@ from sixbtc.app.home import Home  # noqa: E402
 def make_world(tmp_path: Path) -> Callable[..., Container]:
     """``make_world(symbols=("BTC", "ETH"), max_open=3)`` → a Container on a fresh home."""
 
-    def build(symbols: tuple[str, ...] = ("BTC", "ETH"), max_open: int = 3, root: Path | None = None) -> Container:
+    def build(symbols: tuple[str, ...] = ("BTC", "ETH"), max_open: int = 3, root: Path | None = None,
+              daily_limit: int = 300) -> Container:
         home = Home(root or tmp_path / "home")
-        home.ensure().config_path.write_text(CONFIG.format(max_open=max_open))
+        home.ensure().config_path.write_text(CONFIG.format(max_open=max_open, daily_limit=daily_limit))
         c = Container.open(home)
         write_candles(c, symbols)
         return c

@@ -8,11 +8,14 @@ The replay window is the last ``executor.replay_days`` (2 days = 48 bars per coi
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import ccxt
 import numpy as np
 import pandas as pd
 
+from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.core.ids import sha256_hex
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyStatus, StrategyType
@@ -28,10 +31,12 @@ backtest:
 executor:
   replay_days: 2
   subaccount_capital_usd: 1000
+  poll_interval_s: 0.2
 validator:
   wall_s: 3
 generator:
   workers: 1
+  daily_limit: {daily_limit}
 risk:
   max_open_positions: {max_open}
 """
@@ -96,3 +101,14 @@ def add_live(c: Container, name: str, code: str, symbols: tuple[str, ...], direc
         c.strategies.transition_in(conn, sid, None, StrategyStatus.LIVE, phase="rotator", reason="setup")
     c.trading.assign_subaccount(sid, "paper", c.settings.executor.subaccount_capital_usd)
     return sid
+
+
+def unreachable_venue() -> CcxtMarketData:
+    """A ccxt client pointed at a closed port on 127.0.0.1: every poll fails at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exchange = ccxt.binanceusdm({"timeout": 1000, "enableRateLimit": False, "options": {"fetchCurrencies": False}})
+    for key, version in (("fapiPublic", "v1"), ("fapiPublicV2", "v2"), ("fapiPublicV3", "v3")):
+        exchange.urls["api"][key] = f"http://127.0.0.1:{port}/fapi/{version}"
+    return CcxtMarketData(exchange=exchange, max_retries=0, backoff_s=0.0)

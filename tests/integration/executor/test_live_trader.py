@@ -4,28 +4,14 @@ uninterrupted run would have traded them."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
-import ccxt
-from executor_world import add_live, strategy_code, write_candles
+from executor_world import add_live, strategy_code, unreachable_venue, write_candles
 
-from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.service import LiveTrader
 from sixbtc.app.window import plan_window
 
 SYMBOLS = ("BTC", "ETH")
-
-
-def _unreachable_venue() -> CcxtMarketData:
-    """A ccxt client pointed at a closed port on 127.0.0.1: every poll fails at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    exchange = ccxt.binanceusdm({"timeout": 1000, "enableRateLimit": False, "options": {"fetchCurrencies": False}})
-    for key, version in (("fapiPublic", "v1"), ("fapiPublicV2", "v2"), ("fapiPublicV3", "v3")):
-        exchange.urls["api"][key] = f"http://127.0.0.1:{port}/fapi/{version}"
-    return CcxtMarketData(exchange=exchange, max_retries=0, backoff_s=0.0)
 
 
 def _trades(c) -> list[tuple]:
@@ -52,7 +38,7 @@ def test_an_online_restart_trades_the_candles_stored_while_it_was_down(make_worl
     first.close()
     write_candles(c, SYMBOLS)  # bars 380..399 arrive (downloaded) while it is down
     logs: list[str] = []
-    again = LiveTrader(c, window, online=True, log=logs.append, client=_unreachable_venue())
+    again = LiveTrader(c, window, online=True, log=logs.append, client=unreachable_venue())
     processed = again.step()
     again.close()
 
