@@ -36,6 +36,21 @@ from sixbtc.app.window import plan_window
 c = Container.open(Home(Path(sys.argv[1])))
 print(paper_replay(c, plan_window(c.store, c.settings)), flush=True)
 """
+#: The first of two executors: it replays, then keeps its lease until the file argv[2] exists.
+HOLDING_CHILD = """
+import sys, time
+from pathlib import Path
+from sixbtc.app.container import Container
+from sixbtc.app.home import Home
+from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.trading import paper_replay
+from sixbtc.app.window import plan_window
+c = Container.open(Home(Path(sys.argv[1])))
+with ExecutorLease(c, "first replay") as lease:
+    print(paper_replay(c, plan_window(c.store, c.settings), lease=lease), flush=True)
+    while not Path(sys.argv[2]).exists():
+        time.sleep(0.02)
+"""
 SNAPSHOT = {
     "trades": "SELECT strategy_id, symbol, direction, entry_ts, entry_price, exit_ts, exit_price, qty, fees_usd, "
               "pnl_usd, exit_reason, exit_client_order_id FROM trades ORDER BY exit_client_order_id",
@@ -47,15 +62,10 @@ SNAPSHOT = {
 }
 
 
-#: ~10 ms of work per signal call: a replay that lasts a few seconds
-SLOW = "np.linalg.svd(np.ones((200, 200)) + close[-1])"
-
-
-def _world(make_world, root: Path, max_open: int = 2, slow: bool = False) -> Container:
+def _world(make_world, root: Path, max_open: int = 2) -> Container:
     c = make_world(SYMBOLS, max_open=max_open, root=root)
     add_live(c, "Strategy_MOM_0000000a", strategy_code("Strategy_MOM_0000000a"), SYMBOLS)
-    add_live(c, "Strategy_MOM_0000000b", strategy_code("Strategy_MOM_0000000b", direction="short",
-                                                       trap=SLOW if slow else "pass"), SYMBOLS)
+    add_live(c, "Strategy_MOM_0000000b", strategy_code("Strategy_MOM_0000000b", direction="short"), SYMBOLS)
     return c
 
 
@@ -72,8 +82,8 @@ def _count_orders(db_path: Path) -> int:
         return 0
 
 
-def _child(home: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(home)], stdout=subprocess.PIPE,
+def _child(home: Path, script: str = CHILD, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", script, str(home), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -139,21 +149,22 @@ def test_a_restart_sizes_positions_on_the_sub_account_balance(make_world, tmp_pa
 
 
 def test_a_second_executor_on_the_same_database_is_refused_naming_the_first(make_world, tmp_path: Path) -> None:
-    c = _world(make_world, tmp_path / "home", slow=True)
-    first = _child(c.home.root)
-    deadline = time.monotonic() + 60
-    while _count_orders(c.home.db_path) == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    second = _child(c.home.root)
+    c = _world(make_world, tmp_path / "home")
+    go = tmp_path / "release-the-lease"
+    first = _child(c.home.root, HOLDING_CHILD, str(go))
+    assert "ReplayStats(bars=144" in first.stdout.readline()  # replayed; still holds its lease
+    second = _child(c.home.root)  # a replay (as in `run --once`) on the same database meanwhile
     out2, err2 = second.communicate(timeout=60)
-    assert first.poll() is None, "the first replay must still be running when the second starts"
-    out1, err1 = first.communicate(timeout=120)
+    go.touch()
+    out1, err1 = first.communicate(timeout=60)
     assert first.returncode == 0, err1
-    assert second.returncode != 0
+    assert second.returncode != 0, "before the fix the second replay ran too"
     assert "LeaseHeld: another executor is trading this database: pid" in err2
-    assert f"pid {first.pid} on host" in err2
+    assert f"pid {first.pid} on host" in err2 and "(first replay)" in err2
 
-    assert first.poll() is not None
-    alone = _world(make_world, tmp_path / "alone")  # same signals, without the slow work
+    alone = _world(make_world, tmp_path / "alone")
     paper_replay(alone, plan_window(alone.store, alone.settings))
+    assert _snapshot(c) == _snapshot(alone)
+    rerun = _child(c.home.root)  # the lease was released: the next replay runs (and trades nothing new)
+    assert rerun.communicate(timeout=60) and rerun.returncode == 0
     assert _snapshot(c) == _snapshot(alone)
