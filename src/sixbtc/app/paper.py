@@ -92,8 +92,12 @@ def live_set(c: Container) -> list[LiveStrategy]:
     theirs (wind-down). A LIVE record that cannot be run (no parameters, unknown direction)
     is retired with ``executor:error``; the others are run."""
     out = []
+    live = {r.id: r for r in c.strategies.list_by_status(StrategyStatus.LIVE)}  # damaged rows left out
     for sid, sub in c.trading.attached().items():
-        rec = c.strategies.get(sid)
+        try:
+            rec = live.get(sid) or c.strategies.get(sid)
+        except (KeyError, TypeError, ValueError):  # a damaged record that is not LIVE: nothing to run
+            continue
         if rec is None:
             continue
         active = rec.status is StrategyStatus.LIVE

@@ -43,6 +43,7 @@ from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
 from sixbtc.executor.ports import Bar, bar_key
+from sixbtc.rotator.rotation import Promotion
 
 GENERATE_BATCH = 10
 _END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
@@ -148,6 +149,7 @@ class Service:
     def __init__(self, c: Container, log: Callable[[str], None], client: CcxtMarketData | None = None) -> None:
         self.c, self.log, self.client = c, log, client  # client None: the venue of ``data.exchange_id``
         self.stop = threading.Event()
+        self._rotating = threading.Lock()  # the loop and the scheduled job never rotate at once
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.log(f"signal {signum}: stopping after the current step")
@@ -156,11 +158,15 @@ class Service:
     def _scheduler(self) -> BackgroundScheduler:
         s = self.c.settings
         sched = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        sched.add_job(lambda: self.log(f"rotator: {len(rotate_now(self.c))} promoted"), "interval",
+        sched.add_job(lambda: self.log(f"rotator: {len(self._rotate())} promoted"), "interval",
                       minutes=s.rotator.check_interval_minutes, id="rotator")
         sched.add_job(self._monitor, "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
         sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
         return sched
+
+    def _rotate(self) -> list[Promotion]:
+        with self._rotating:  # two rotations at once would both fill the same free LIVE slots
+            return rotate_now(self.c)
 
     def _release_claims(self) -> None:
         """Release claims of dead workers of this host, and claims older than ``stale_claim_minutes``."""
@@ -205,7 +211,7 @@ class Service:
         rng = np.random.default_rng(self.c.settings.generator.seed)
         while not self.stop.is_set():
             self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings)))
-            self._job("rotator", lambda: rotate_now(self.c))
+            self._job("rotator", self._rotate)
             processed = self._job("executor", trader.step)
             if processed:
                 self.log(f"executor: {processed} candles processed")

@@ -18,7 +18,7 @@ from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.tables import OrderRow, PositionRow, StrategyRow, TradeRow
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.core.clock import SimClock
-from sixbtc.core.errors import LeaseHeld, LeaseLost, RiskLimitBreached
+from sixbtc.core.errors import LeaseHeld, LeaseLost, RiskLimitBreached, StaleClaim
 from sixbtc.domain.claims import WorkerId
 from sixbtc.domain.strategy import StrategyStatus
 from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
@@ -47,8 +47,8 @@ def _trade(sid: int, pnl: float) -> Trade:
                  0.5, pnl, pnl / 500.0, ExitReason.TAKE_PROFIT, TradeMode.PAPER)
 
 
-def _live(strategies: StrategyRepository, trading: TradingRepository) -> int:
-    [sid] = add_generated(strategies, 1)
+def _live(strategies: StrategyRepository, trading: TradingRepository, i: int = 0) -> int:
+    [sid] = add_generated(strategies, 1, first=i)
     with strategies.engine.begin() as conn:
         for dst in (StrategyStatus.VALIDATED, StrategyStatus.ACTIVE, StrategyStatus.LIVE):
             strategies.transition_in(conn, sid, None, dst, phase="setup", reason="setup")
@@ -222,3 +222,17 @@ def _dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_an_entry_of_a_strategy_retired_meanwhile_is_refused_whole(world) -> None:
+    # the monitor (another thread of the service) retired it after the executor decided
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    other = _live(strategies, trading, 1)
+    repo = ExecutionRepository(engine, strategies, clock)
+    strategies.transition(sid, None, StrategyStatus.RETIRED, phase="monitor", reason="monitor:test")
+    assert trading.free_subaccount(sid) is True
+    with pytest.raises(StaleClaim, match="no longer LIVE"):
+        repo.commit(BarChanges(orders=[_order("e-1", sid), _order("e-2", other, "ETH")],
+                               cursors={sid: BarCursor(BAR, "BTC", "1h"), other: BarCursor(BAR, "ETH", "1h")}))
+    assert _count(engine, OrderRow) == 0 and repo.recover([sid, other]).cursors == {}

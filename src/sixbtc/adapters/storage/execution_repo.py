@@ -4,7 +4,8 @@
 cancellations, filled orders, positions opened and closed, trades, sub-account balances,
 stopped strategies (LIVE → RETIRED with an event) and the strategies' resume points — in
 one transaction that first checks the lease token (:meth:`LeaseRepository.check_in`) and
-last checks the open-position cap in the database. Either all of it is stored or none.
+last checks that new entries belong to LIVE strategies and respect the open-position cap in
+the database. Either all of it is stored or none.
 
 :meth:`ExecutionRepository.recover` reads back what a restarted executor starts from. Rows
 written before migration 0003 carry no resume point: it is then taken from the newest trade
@@ -31,7 +32,7 @@ from sixbtc.adapters.storage.tables import (
 )
 from sixbtc.adapters.storage.trading_repo import fill_order, trade_values
 from sixbtc.core.clock import Clock, LiveClock
-from sixbtc.core.errors import RiskLimitBreached
+from sixbtc.core.errors import RiskLimitBreached, StaleClaim
 from sixbtc.domain.strategy import StrategyStatus
 from sixbtc.executor.ports import (
     BarChanges,
@@ -107,6 +108,8 @@ class ExecutionRepository:
             If the executor lease is no longer held with ``fence`` (nothing written).
         RiskLimitBreached
             If the open-position cap would be exceeded (nothing written).
+        StaleClaim
+            If a new entry belongs to a strategy that is no longer LIVE (nothing written).
         sqlalchemy.exc.IntegrityError
             If an order, position or trade would be written twice (nothing written).
         """
@@ -127,7 +130,9 @@ class ExecutionRepository:
                 self._stop(conn, fault)
             for sid, cursor in changes.cursors.items():
                 _put_cursor(conn, sid, cursor, now)
-            self._check_cap(conn, {o["strategy_id"] for o in changes.orders if not o["reduce_only"]})
+            entering = {o["strategy_id"] for o in changes.orders if not o["reduce_only"]}
+            self._check_live(conn, entering)
+            self._check_cap(conn, entering)
             self._free_finished(conn, set(changes.cursors), now)
 
     def _check_fence(self, conn: Connection) -> None:
@@ -152,6 +157,14 @@ class ExecutionRepository:
         elif status is not None:  # moved meanwhile (e.g. retired by the monitor): keep the error on record
             self.strategies.event_in(conn, fault.strategy_id, phase="executor", reason=fault.reason,
                                      detail=fault.detail)
+
+    def _check_live(self, conn: Connection, strategy_ids: set[int]) -> None:
+        """New entries only for LIVE strategies: one retired meanwhile (the monitor, in another
+        thread) makes the executor's view stale — the bar is refused and re-done from the store."""
+        for sid in strategy_ids:
+            status = conn.execute(select(T.c.status).where(T.c.id == sid)).scalar()
+            if status != str(StrategyStatus.LIVE):
+                raise StaleClaim(f"strategy {sid} is {status}, no longer LIVE: its entry is not written")
 
     def _check_cap(self, conn: Connection, strategy_ids: set[int]) -> None:
         if self.max_open_positions is None:

@@ -8,6 +8,7 @@ carries a stale token raises :class:`~sixbtc.core.errors.StaleClaim` and changes
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,9 @@ from sixbtc.domain.strategy import (
 
 T = StrategyRow.__table__
 E = StrategyEventRow.__table__
+log = logging.getLogger(__name__)
+#: What mapping a damaged row raises (an unknown enum value, a wrong JSON type).
+_UNREADABLE = (ValueError, KeyError, TypeError)
 
 
 class StrategyRepository:
@@ -77,11 +81,22 @@ class StrategyRepository:
         return to_strategy(row) if row else None
 
     def list_by_status(self, status: StrategyStatus, *, by_score: bool = False, limit: int | None = None) -> list[StrategyRecord]:
-        """Strategies with ``status``, by id, or by score descending when ``by_score``."""
+        """Strategies with ``status``, by id, or by score descending when ``by_score``.
+
+        A row that cannot be read as a strategy (a damaged record) is left out with a warning,
+        so one bad row never stops the role that lists them.
+        """
         order = (T.c.score.desc(), T.c.id) if by_score else (T.c.id,)
         q = select(T).where(T.c.status == str(status)).order_by(*order).limit(limit)
         with self.engine.connect() as conn:
-            return [to_strategy(r) for r in conn.execute(q)]
+            rows = conn.execute(q).all()
+        out = []
+        for row in rows:
+            try:
+                out.append(to_strategy(row))
+            except _UNREADABLE as exc:
+                log.warning("strategy %s: unreadable record left out: %s: %s", row.id, type(exc).__name__, exc)
+        return out
 
     def counts_by_status(self) -> dict[str, int]:
         """Number of strategies per status; every status present (0 when none)."""
@@ -116,7 +131,9 @@ class StrategyRepository:
               backtested_before: datetime | None = None) -> StrategyRecord | None:
         """Atomically claim one unclaimed strategy with ``status`` for ``worker``.
 
-        Returns the claimed record (its ``claim_token`` is the fencing token) or None.
+        Returns the claimed record (its ``claim_token`` is the fencing token) or None. A claimed
+        row that cannot be read as a strategy is marked FAILED (``error:unreadable_record``)
+        and the next one is claimed: one damaged row never stops a worker.
         """
         inner = select(T.c.id).where(T.c.status == str(status), T.c.processing_by.is_(None))
         if backtested_before is not None:
@@ -133,9 +150,17 @@ class StrategyRepository:
             .values(processing_by=worker, processing_started_at=self.clock.now(), claim_token=T.c.claim_token + 1)
             .returning(*T.c)
         )
-        with self.engine.begin() as conn:
-            row = conn.execute(stmt).first()
-        return to_strategy(row) if row else None
+        while True:  # each pass either returns or marks one damaged row FAILED
+            with self.engine.begin() as conn:
+                row = conn.execute(stmt).first()
+            if row is None:
+                return None
+            try:
+                return to_strategy(row)
+            except _UNREADABLE as exc:  # a damaged record: FAILED with the reason, claim the next one
+                with self.engine.begin() as conn:
+                    self.transition_in(conn, row.id, row.claim_token, StrategyStatus.FAILED, phase="storage",
+                                       reason="error:unreadable_record", detail=f"{type(exc).__name__}: {exc}")
 
     def release(self, strategy_id: int, token: int) -> None:
         """Give a claim back without changing the strategy (no-op if the token is stale)."""
