@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 
@@ -65,8 +66,9 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
              seed: int | None = None) -> CycleReport:
     """Generate, validate, backtest, re-test, pool, rotate, paper-trade the replay, monitor.
 
-    First the claims of dead workers of this host are released (``counts["claims_released"]``)
-    and the executor lease is taken for the whole cycle. The backtest stage runs ``workers +
+    First the executor lease is taken for the whole cycle and the claims of dead workers of
+    this host, and claims older than ``scheduler.stale_claim_minutes``, are released
+    (``counts["claims_released"]``). The backtest stage runs ``workers +
     elastic_workers`` VALIDATED workers (capped at the CPU count); the re-test stage then
     re-tests the ACTIVE strategies that are due (``retest.interval_days``; usually none in a
     fresh home) on the same held-out windows. A stage with an empty queue starts no worker.
@@ -82,7 +84,8 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
     p = progress or StageProgress()
     report = CycleReport(plan_window(c.store, c.settings))
     with ExecutorLease(c, "sixbtc run --once") as lease:
-        report.counts["claims_released"] = release_dead_claims(c)
+        stale = timedelta(minutes=c.settings.scheduler.stale_claim_minutes)
+        report.counts["claims_released"] = release_dead_claims(c) + c.strategies.release_stale(stale)
         _factory_stages(c, report, n_generate, p, seed)
         with _timed(report, "rotate", p):
             report.counts["promoted"] = len(rotate_now(c))
