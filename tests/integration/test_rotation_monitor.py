@@ -152,3 +152,42 @@ def test_live_psr_against_the_backtest_sharpe() -> None:
     assert flat is None and "constant" in why
     none, why = live_psr(np.array([0.01]), bt)
     assert none is None and "live trades" in why and ">= 2" in why
+
+
+def _damage_backtest_row(c: Container, sid: int, **oos: Any) -> None:
+    """Overwrite the strategy's stored OOS figures (a record damaged by hand or an old version)."""
+    from sqlalchemy import update
+
+    from sixbtc.adapters.storage.tables import BacktestResultRow
+    row = c.results.for_strategy(sid)[-1]
+    with c.engine.begin() as conn:
+        conn.execute(update(BacktestResultRow).where(BacktestResultRow.id == row["id"])
+                     .values(oos_metrics=dict(row["oos_metrics"], **oos)))
+
+
+def test_one_unreadable_live_record_never_stops_the_monitor(world) -> None:
+    c, ids = world
+    rotate_now(c)
+    _damage_backtest_row(c, ids["x"], trade_returns=["not", "a", "number"])
+    _paper_trades(c, ids["x"], [0.01] * 3)
+    _paper_trades(c, ids["y"], [0.01] * 3)
+
+    judged = {rec.id for rec, _, _ in monitor_now(c)}  # before the fix: ValueError for everyone
+
+    assert judged == {ids["y"]}
+    assert "live" in c.strategies.get(ids["y"]).metrics
+    assert _status(c, ids["x"]) is StrategyStatus.LIVE  # an unreadable record is not a verdict
+    event = next(e for e in c.strategies.events(10) if e["strategy_id"] == ids["x"])
+    assert (event["phase"], event["reason"]) == ("monitor", "monitor:error") and "ValueError" in event["detail"]
+
+
+def test_one_unreadable_candidate_never_stops_the_rotator(world) -> None:
+    c, ids = world
+    _damage_backtest_row(c, ids["x"], daily_returns=["x", "y", "z"])
+
+    promoted = {p.strategy_id for p in rotate_now(c)}  # before the fix: ValueError, nobody promoted
+
+    assert ids["y"] in promoted and len(promoted) == 2
+    event = next(e for e in c.strategies.events(20) if e["strategy_id"] == ids["x"] and e["phase"] == "rotator"
+                 and e["reason"] == "rotator:error")
+    assert "daily returns unreadable" in event["detail"]

@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.db import make_engine, migrate
+from sixbtc.adapters.storage.execution_repo import ExecutionRepository
+from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
@@ -69,6 +71,16 @@ class Container:
     @cached_property
     def trading(self) -> TradingRepository:
         return TradingRepository(self.engine, self.clock)
+
+    @cached_property
+    def leases(self) -> LeaseRepository:
+        return LeaseRepository(self.engine, self.clock)
+
+    def execution_store(self, fence: int | None) -> ExecutionRepository:
+        """The executor's store, fenced by lease token ``fence`` (None: unfenced) and checking
+        ``risk.max_open_positions`` in the database."""
+        return ExecutionRepository(self.engine, self.strategies, self.clock, lease=self.leases, fence=fence,
+                                   max_open_positions=self.settings.risk.max_open_positions)
 
     @cached_property
     def store(self) -> ParquetCandleStore:

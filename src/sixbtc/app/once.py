@@ -6,23 +6,31 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import numpy as np
 
 from sixbtc.app.container import Container
 from sixbtc.app.factory_roles import count_due_retests, generate_batch
-from sixbtc.app.trading import monitor_now, paper_replay, rotate_now
+from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.monitoring import monitor_now
+from sixbtc.app.paper import paper_replay
+from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
+from sixbtc.core.errors import ConfigError, LeaseLost
 
 
 @dataclass
 class CycleReport:
-    """What one cycle did: items per stage, wall time per stage (s), the windows used."""
+    """What one cycle did: items per stage, wall time per stage (s), the windows used, and
+    ``errors``: stage → the error that ended it early (the later stages still ran)."""
 
     window: CycleWindow
     counts: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 class StageProgress:
@@ -37,10 +45,18 @@ class StageProgress:
 
 @contextmanager
 def _timed(report: CycleReport, stage: str, progress: StageProgress, total: int | None = None) -> Iterator[None]:
+    """Time one stage; an error ends the stage (recorded in ``report.errors``), not the cycle.
+
+    A lost executor lease and configuration errors end the cycle.
+    """
     progress.start(stage, total)
     t0 = time.perf_counter()
     try:
         yield
+    except (LeaseLost, ConfigError):
+        raise
+    except Exception as exc:  # noqa: BLE001 — the summary reports it; the next stages run
+        report.errors[stage] = f"{type(exc).__name__}: {exc}"
     finally:
         report.seconds[stage] = round(time.perf_counter() - t0, 2)
         progress.finish(stage)
@@ -50,17 +66,38 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
              seed: int | None = None) -> CycleReport:
     """Generate, validate, backtest, re-test, pool, rotate, paper-trade the replay, monitor.
 
-    The backtest stage runs ``workers + elastic_workers`` VALIDATED workers (capped at the
-    CPU count); the re-test stage then re-tests the ACTIVE strategies that are due
-    (``retest.interval_days``; usually none in a fresh home) on the same held-out windows.
+    First the executor lease is taken for the whole cycle and the claims of dead workers of
+    this host, and claims older than ``scheduler.stale_claim_minutes``, are released
+    (``counts["claims_released"]``). The backtest stage runs ``workers +
+    elastic_workers`` VALIDATED workers (capped at the CPU count); the re-test stage then
+    re-tests the ACTIVE strategies that are due (``retest.interval_days``; usually none in a
+    fresh home) on the same held-out windows. A stage with an empty queue starts no worker.
+    A stage that fails is recorded in ``CycleReport.errors`` and the next stages run.
 
     Raises
     ------
     DataError
         If the candle store is empty (nothing to backtest on).
+    LeaseHeld
+        If another executor (service or cycle) trades this database; nothing is done.
     """
     p = progress or StageProgress()
     report = CycleReport(plan_window(c.store, c.settings))
+    with ExecutorLease(c, "sixbtc run --once") as lease:
+        stale = timedelta(minutes=c.settings.scheduler.stale_claim_minutes)
+        report.counts["claims_released"] = release_dead_claims(c) + c.strategies.release_stale(stale)
+        _factory_stages(c, report, n_generate, p, seed)
+        with _timed(report, "rotate", p):
+            report.counts["promoted"] = len(rotate_now(c))
+        with _timed(report, "paper", p):
+            stats = paper_replay(c, report.window, lambda n, t: p.update("paper", n, t), lease=lease)
+            report.counts["replay_bars"] = stats.bars
+        with _timed(report, "monitor", p):
+            report.counts["retired_by_monitor"] = sum(1 for _, v, _ in monitor_now(c) if v.retire)
+    return report
+
+
+def _factory_stages(c: Container, report: CycleReport, n_generate: int, p: StageProgress, seed: int | None) -> None:
     rng = np.random.default_rng(seed if seed is not None else c.settings.generator.seed)
     bt = c.settings.backtest
     backtest_workers = len(backtest_roles(bt.workers, bt.elastic_workers))
@@ -71,20 +108,14 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
             ("validate", "validator_processed", "validator", c.settings.generator.workers, "GENERATED"),
             ("backtest", "backtester_processed", "backtester", backtest_workers, "VALIDATED")):
         total = c.strategies.counts_by_status()[status]
+        report.counts[key] = 0
         with _timed(report, stage, p, total):
-            tick = _ticker(c, stage, status, total, p)
-            report.counts[key] = run_role_pool(c, role, workers, report.window, tick)
+            if total:
+                report.counts[key] = run_role_pool(c, role, workers, report.window, _ticker(c, stage, status, total, p))
+    report.counts["retested"] = 0
     with _timed(report, "retest", p):
         due = count_due_retests(c)
         report.counts["retested"] = run_role_pool(c, "retester", min(backtest_workers, due), report.window) if due else 0
-    with _timed(report, "rotate", p):
-        report.counts["promoted"] = len(rotate_now(c))
-    with _timed(report, "paper", p):
-        stats = paper_replay(c, report.window, lambda n, t: p.update("paper", n, t))
-        report.counts["replay_bars"] = stats.bars
-    with _timed(report, "monitor", p):
-        report.counts["retired_by_monitor"] = sum(1 for _, v, _ in monitor_now(c) if v.retire)
-    return report
 
 
 def _ticker(c: Container, stage: str, status: str, total: int, p: StageProgress) -> Callable[[], None]:

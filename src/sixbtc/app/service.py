@@ -7,6 +7,12 @@ ACTIVE strategies run on all backtest workers) and one
 executor step per ``executor.poll_interval_s``; APScheduler runs the rotator, the monitor and
 stale-claim release on their intervals (UTC). SIGINT/SIGTERM stop it cleanly: the loop ends
 after the current step, worker processes release their claims, sandboxes are closed.
+
+At start it releases the claims of dead workers of this host and takes the executor lease
+(:mod:`sixbtc.app.lease`): a second service or ``run --once`` on the same database is
+refused, naming the holder. A job of the loop that fails (a factory batch, a rotation, an
+executor step) is logged and retried at the next step; only a lost lease or a configuration
+error stops the service.
 """
 
 from __future__ import annotations
@@ -24,22 +30,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.factory_roles import count_due_retests, generate_batch
+from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.market import market_client
-from sixbtc.app.trading import (
-    ArrayHistory,
-    SandboxSignals,
-    build_executor,
-    live_set,
-    monitor_now,
-    rotate_now,
-)
+from sixbtc.app.monitoring import monitor_now
+from sixbtc.app.paper import ArrayHistory, SandboxSignals, build_executor, live_set
+from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
-from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
+from sixbtc.core.errors import ConfigError, LeaseLost, NetworkUnavailable, TransientExchangeError
 from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
-from sixbtc.executor.ports import Bar
+from sixbtc.executor.ports import Bar, bar_key
+from sixbtc.rotator.rotation import Promotion
 
 GENERATE_BATCH = 10
 _END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
@@ -48,53 +52,76 @@ _END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
 class LiveTrader:
     """Feeds new closed candles of the LIVE set's streams to an :class:`Executor`.
 
-    Online, candles come from the venue (ccxt polling, stored first); offline, the store is
-    replayed from the start of the replay window and the trader then waits for new data.
+    Online, candles come from the venue (ccxt polling, stored first), from each stream's
+    oldest resume point (so the candles stored while the service was down are traded and
+    checked against stops too); a strategy that never traded starts with the next new candle.
+    Offline, the store is replayed from the start of the replay window (the executor skips
+    what it processed before) and the trader then waits for new data.
     """
 
-    def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None]) -> None:
-        self.c, self.online, self.log = c, online, log
+    def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None],
+                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None) -> None:
+        self.c, self.online, self.log, self.lease = c, online, log, lease
         self.start = window.replay_start
-        self._ids: tuple[int, ...] = ()
+        self._ids: tuple[tuple[int, bool], ...] = ()
         self._cursor: dict[tuple[str, str], pd.Timestamp] = {}
         self._executor: Executor | None = None
         self._signals: SandboxSignals | None = None
-        self._client: CcxtMarketData | None = None
+        self._client: CcxtMarketData | None = client  # built on the first poll when None
 
     def _rebuild(self) -> None:
         strategies = live_set(self.c)
-        ids = tuple(sorted(s.id for s in strategies))
+        ids = tuple((s.id, s.active) for s in strategies)
         if ids == self._ids and self._executor is not None:
             return
         self.close()
         self._ids = ids
-        self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME)
+        self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease)
+        if self.online:
+            lasts = [bar_key(ts.to_pydatetime(), *stream) for stream in self._executor.streams()
+                     if (ts := self.c.store.last_timestamp(*stream)) is not None]
+            if lasts:
+                self._executor.start_fresh_after(max(lasts))
         for stream in self._executor.streams():
             self._cursor.setdefault(stream, self._first_cursor(stream))
 
     def _first_cursor(self, stream: tuple[str, str]) -> pd.Timestamp:
+        """The feed delivers this stream's candles opened after the returned time."""
         last = self.c.store.last_timestamp(*stream)
         if self.online and last is not None:
-            return last
+            resume = self._executor.resume_ts(stream) if self._executor is not None else None
+            return min(last, pd.Timestamp(resume) - pd.Timedelta(milliseconds=1)) if resume is not None else last
         return self.start - pd.Timedelta(milliseconds=Timeframe.parse(stream[1]).ms)
 
     def step(self) -> int:
-        """Fetch (online) and execute every new closed candle; return how many were processed."""
+        """Fetch (online) and execute every new closed candle; return how many were processed.
+
+        If the step fails, the executor is dropped and rebuilt from the store at the next
+        step (its memory may be ahead of what was committed)."""
+        try:
+            return self._step()
+        except BaseException:
+            self.close()
+            raise
+
+    def _step(self) -> int:
         self._rebuild()
         if self._executor is None or not self._cursor:
             return 0
         streams = self._executor.streams()
         if self.online:  # new candles reached the store: reload the history the signals read
             self._fetch(streams)
-            self._executor.history = ArrayHistory(self.c, streams, _END_OF_TIME)
+            self._executor.history = ArrayHistory(self.c, _END_OF_TIME)
         bars = []
         for sym, tf in streams:
             after = self._cursor[(sym, tf)] + pd.Timedelta(milliseconds=1)
             df = self.c.store.read_candles(sym, tf, after, None)
             bars += [Bar(sym, tf, ts.to_pydatetime(), o, h, lo, cl) for ts, o, h, lo, cl in
                      zip(df["timestamp"], df["open"], df["high"], df["low"], df["close"], strict=True)]
-        bars.sort(key=lambda b: (b.ts + timedelta(milliseconds=Timeframe.parse(b.timeframe).ms), b.symbol))
+        bars.sort(key=lambda b: b.key)  # the replay feed's order: close time, symbol, timeframe
         for bar in bars:
+            if self.lease is not None:
+                self.lease.check()
             self._executor.on_bar(bar)
             self._cursor[(bar.symbol, bar.timeframe)] = pd.Timestamp(bar.ts)
         return len(bars)
@@ -119,10 +146,11 @@ class LiveTrader:
 class Service:
     """The all-in-one continuous runner."""
 
-    def __init__(self, c: Container, log: Callable[[str], None]) -> None:
-        self.c, self.log = c, log
+    def __init__(self, c: Container, log: Callable[[str], None], client: CcxtMarketData | None = None) -> None:
+        self.c, self.log, self.client = c, log, client  # client None: the venue of ``data.exchange_id``
         self.stop = threading.Event()
         self.signum: int | None = None  # the signal that stopped the service (exit 128 + it)
+        self._rotating = threading.Lock()  # the loop and the scheduled job never rotate at once
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.log(f"signal {signum}: stopping after the current step")
@@ -132,12 +160,22 @@ class Service:
     def _scheduler(self) -> BackgroundScheduler:
         s = self.c.settings
         sched = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        sched.add_job(lambda: self.log(f"rotator: {len(rotate_now(self.c))} promoted"), "interval",
+        sched.add_job(lambda: self.log(f"rotator: {len(self._rotate())} promoted"), "interval",
                       minutes=s.rotator.check_interval_minutes, id="rotator")
         sched.add_job(self._monitor, "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
-        sched.add_job(lambda: self.c.strategies.release_stale(timedelta(minutes=s.scheduler.stale_claim_minutes)),
-                      "interval", minutes=30, id="cleanup_stale_processing")
+        sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
         return sched
+
+    def _rotate(self) -> list[Promotion]:
+        with self._rotating:  # two rotations at once would both fill the same free LIVE slots
+            return rotate_now(self.c)
+
+    def _release_claims(self) -> None:
+        """Release claims of dead workers of this host, and claims older than ``stale_claim_minutes``."""
+        n = release_dead_claims(self.c)
+        n += self.c.strategies.release_stale(timedelta(minutes=self.c.settings.scheduler.stale_claim_minutes))
+        if n:
+            self.log(f"released {n} claims of dead or stale workers")
 
     def _monitor(self) -> None:
         """Scheduled monitor run; logs each retirement with its reason (the event holds the detail)."""
@@ -146,32 +184,56 @@ class Service:
                 self.log(f"monitor: retired {rec.name} ({verdict.reason}: {verdict.detail})")
 
     def run_forever(self) -> None:
-        """Run until SIGINT/SIGTERM."""
+        """Run until SIGINT/SIGTERM.
+
+        Raises
+        ------
+        LeaseHeld
+            When another executor trades this database (nothing is started).
+        """
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
-        online = self._online()
-        window = plan_window(self.c.store, self.c.settings)
-        trader = LiveTrader(self.c, window, online, self.log)
-        sched = self._scheduler()
-        sched.start()
+        self._release_claims()
+        with ExecutorLease(self.c, "sixbtc run (service)") as lease:
+            online = self._online()
+            trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings), online, self.log, lease,
+                                self.client)
+            sched = self._scheduler()
+            sched.start()
+            self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); "
+                     "Ctrl-C stops")
+            try:
+                self._loop(trader, lease)
+            finally:
+                sched.shutdown(wait=False)
+                trader.close()
+                self.log("service stopped")
+
+    def _loop(self, trader: LiveTrader, lease: ExecutorLease) -> None:
         rng = np.random.default_rng(self.c.settings.generator.seed)
-        self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); Ctrl-C stops")
+        while not self.stop.is_set():
+            self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings)))
+            self._job("rotator", self._rotate)
+            processed = self._job("executor", trader.step)
+            if processed:
+                self.log(f"executor: {processed} candles processed")
+            lease.check()
+            self.stop.wait(self.c.settings.executor.poll_interval_s)
+
+    def _job(self, name: str, run: Callable[[], object]) -> object:
+        """Run one job of the loop; a failure is logged and the loop goes on (lost lease and
+        configuration errors stop the service)."""
         try:
-            while not self.stop.is_set():
-                self._factory_step(rng, plan_window(self.c.store, self.c.settings))
-                rotate_now(self.c)
-                processed = trader.step()
-                if processed:
-                    self.log(f"executor: {processed} candles processed")
-                self.stop.wait(self.c.settings.executor.poll_interval_s)
-        finally:
-            sched.shutdown(wait=False)
-            trader.close()
-            self.log("service stopped")
+            return run()
+        except (LeaseLost, ConfigError):
+            raise
+        except Exception as exc:  # noqa: BLE001 — one failing job never stops the service
+            self.log(f"{name} failed, retrying at the next step: {type(exc).__name__}: {exc}")
+            return None
 
     def _online(self) -> bool:
         try:
-            market_client(self.c).probe(self.c.settings.data.network_probe_timeout_s)
+            (self.client or market_client(self.c)).probe(self.c.settings.data.network_probe_timeout_s)
             return True
         except NetworkUnavailable:
             return False

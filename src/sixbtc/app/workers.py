@@ -2,7 +2,9 @@
 that runs them.
 
 Each worker builds its own :class:`Container` (own engine, own sandbox) from the home
-directory and claims work from the database until none is left (or it is told to stop).
+directory and claims work from the database until none is left (or it is told to stop),
+under the worker id ``{role}@{host}:{pid}`` with its *own* pid
+(:func:`sixbtc.app.processes.worker_id`), so the claims of a worker that died can be released.
 SIGTERM in a worker is turned into :class:`KeyboardInterrupt`, so the current claim is
 released before the process exits.
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from sixbtc.app.container import Container
 from sixbtc.app.factory_roles import backtest_one, retest_one, validate_one, validation_sample
 from sixbtc.app.home import Home
+from sixbtc.app.processes import worker_id
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
 from sixbtc.strategy.sandbox import StrategySandbox
 
@@ -35,8 +38,7 @@ def _sigterm_to_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def role_worker(home_root: str, role: str, worker_id: str, window_json: dict[str, str],
-                max_items: int | None = None) -> int:
+def role_worker(home_root: str, role: str, window_json: dict[str, str], max_items: int | None = None) -> int:
     """Run ``role`` until no work is left (or ``max_items`` are done); return items processed.
 
     Raises
@@ -47,15 +49,16 @@ def role_worker(home_root: str, role: str, worker_id: str, window_json: dict[str
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r} (expected one of {ROLES})")
     signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    worker = worker_id(role)
     c = Container.open(Home(Path(home_root)))
     window = CycleWindow.from_json(window_json)
     done = 0
     with StrategySandbox(c.sandbox_limits()) as sandbox:
         if role == "validator":
             sample = validation_sample(c, window)
-            step = lambda: validate_one(c, sandbox, sample, worker_id)  # noqa: E731
+            step = lambda: validate_one(c, sandbox, sample, worker)  # noqa: E731
         else:
-            step = _factory_step(c, sandbox, window, role, worker_id)
+            step = _factory_step(c, sandbox, window, role, worker)
         while (max_items is None or done < max_items) and step():
             done += 1
     return done
@@ -102,8 +105,7 @@ def run_role_pool(c: Container, role: str | list[str], workers: int, window: Cyc
     roles = roles[: max(1, min(len(roles), os.cpu_count() or 1))]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(roles), mp_context=ctx) as pool:
-        futures = [pool.submit(role_worker, str(c.home.root), r, f"{r}-{os.getpid()}-{i}", window.to_json())
-                   for i, r in enumerate(roles)]
+        futures = [pool.submit(role_worker, str(c.home.root), r, window.to_json()) for r in roles]
         while True:
             finished, pending = wait(futures, timeout=0.5)
             if on_tick is not None:

@@ -184,6 +184,8 @@ def _run_once(c: Container, generate: int, seed: int | None) -> None:
     render_cycle(report)
     render_status(status_report(c))
     console.print(f"cycle finished in {time.perf_counter() - t0:.1f} s")
+    if report.errors:  # the summary is printed; the exit code says a stage failed
+        raise typer.Exit(1)
 
 
 def render_cycle(report: CycleReport) -> None:
@@ -196,3 +198,5 @@ def render_cycle(report: CycleReport) -> None:
         t.add_row(stage, f"{sec:.1f}")
     console.print(t)
     console.print("counts: " + ", ".join(f"{k}={v}" for k, v in report.counts.items()))
+    for stage, error in report.errors.items():
+        err_console.print(f"[bold red]stage {stage} failed:[/] {error}")

@@ -61,3 +61,11 @@ class RiskLimitBreached(SixbtcError):
 
 class StaleClaim(SixbtcError):
     """A result write carried a fencing token that is no longer current: discard the result."""
+
+
+class LeaseHeld(SixbtcError):
+    """Another live process holds the trading lease of this database: refuse to start trading."""
+
+
+class LeaseLost(SixbtcError):
+    """This process's trading lease expired or was taken over: stop trading at once."""

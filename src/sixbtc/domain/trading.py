@@ -28,6 +28,7 @@ class ExitReason(IntEnum):
     TIME_LIMIT = 3
     LIQUIDATION = 4
     END_OF_DATA = 5
+    WIND_DOWN = 6  # closed at market because its strategy stopped trading (executor error, retirement)
 
 
 class TradeMode(StrEnum):

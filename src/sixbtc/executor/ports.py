@@ -1,14 +1,37 @@
-"""What the executor needs: a broker, a signal engine, a history source and a store."""
+"""What the executor needs: a broker, a signal engine, a history source and a store.
+
+The executor commits the effects of one bar (fills, new orders, cancellations, stopped
+strategies and each touched strategy's :class:`BarCursor`) as one :class:`BarChanges`, in one
+transaction; a crash therefore loses a whole bar or nothing, and a restart resumes every
+strategy right after the newest bar whose effects it committed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
 
+from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import ExitReason, Trade
+
+#: Order of processing of closed bars: close time, then symbol, then timeframe length
+#: (the replay feed's order, :mod:`sixbtc.data.replay`).
+BarKey = tuple[datetime, str, int]
+
+
+def bar_key(ts: datetime, symbol: str, timeframe: str) -> BarKey:
+    """The processing-order key of the bar of ``symbol``/``timeframe`` opened at ``ts`` (UTC).
+
+    Raises
+    ------
+    ValueError
+        For an unknown timeframe.
+    """
+    ms = Timeframe.parse(timeframe).ms
+    return ts + timedelta(milliseconds=ms), symbol, ms
 
 
 @dataclass(frozen=True)
@@ -23,6 +46,25 @@ class Bar:
     low: float
     close: float
 
+    @property
+    def key(self) -> BarKey:
+        """Processing-order key (:func:`bar_key`)."""
+        return bar_key(self.ts, self.symbol, self.timeframe)
+
+
+@dataclass(frozen=True)
+class BarCursor:
+    """The newest bar whose effects were committed for a strategy (the resume point)."""
+
+    ts: datetime
+    symbol: str
+    timeframe: str
+
+    @property
+    def key(self) -> BarKey:
+        """Processing-order key (:func:`bar_key`)."""
+        return bar_key(self.ts, self.symbol, self.timeframe)
+
 
 @dataclass(frozen=True)
 class OrderIntent:
@@ -30,7 +72,11 @@ class OrderIntent:
 
     ``side`` is +1 (buy) or -1 (sell). Entries carry ``notional_usd`` (quantity is set at
     the fill price) and the protective ``sl_pct``/``tp_pct`` (fractions of the fill price);
-    exits carry ``qty`` and ``reduce_only=True``.
+    exits carry ``qty`` and ``reduce_only=True``. ``leg`` is ``"entry"``, ``"exit"`` (signal
+    exit) or ``"flatten"`` (the strategy stopped trading). ``not_before`` is the time of the
+    decision (close of the bar it was made on): the order fills at the open of the first bar
+    of its stream opened at or after it — the next bar for an order on the decision's own
+    stream, never a bar of another stream that opened before the decision.
     """
 
     client_order_id: str
@@ -44,6 +90,7 @@ class OrderIntent:
     reduce_only: bool = False
     sl_pct: float = 0.0
     tp_pct: float = 0.0
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +112,55 @@ class Fill:
     target_price: float = 0.0
 
 
+@dataclass(frozen=True)
+class StrategyFault:
+    """A LIVE strategy that failed (signals raised, sandbox timeout/crash, bad output).
+
+    ``reason`` is ``"executor:error"``; ``detail`` names the error and the bar.
+    """
+
+    strategy_id: int
+    reason: str
+    detail: str
+
+
+@dataclass
+class BarChanges:
+    """Everything one bar changed; the store writes it in one transaction.
+
+    ``entries``: (filled entry order, position opened). ``exits``: (filled exit order, trade,
+    entry client order id of the position it closes). ``orders``: new orders, status NEW
+    (written before they are sent). ``cancels``: client order ids of NEW orders cancelled.
+    ``faults``: strategies to stop. ``cursors``: strategy id → this bar, for every strategy
+    the bar touched. Order and position rows are dicts of ``orders``/``positions`` columns.
+    """
+
+    entries: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    exits: list[tuple[dict[str, Any], Trade, str]] = field(default_factory=list)
+    orders: list[dict[str, Any]] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)
+    faults: list[StrategyFault] = field(default_factory=list)
+    cursors: dict[int, BarCursor] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.cursors)
+
+
+@dataclass(frozen=True)
+class RecoveredState:
+    """The executor's state as committed: what a restart starts from.
+
+    ``balances``: strategy id → sub-account balance (capital + realised PnL, USD).
+    ``positions``: open positions (dicts of ``positions`` columns). ``pending``: orders
+    stored as NEW and never filled or cancelled. ``cursors``: strategy id → resume point.
+    """
+
+    balances: dict[int, float] = field(default_factory=dict)
+    positions: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[OrderIntent] = field(default_factory=list)
+    cursors: dict[int, BarCursor] = field(default_factory=dict)
+
+
 class Broker(Protocol):
     """Order execution venue (paper or real)."""
 
@@ -72,6 +168,15 @@ class Broker(Protocol):
 
     def submit(self, intent: OrderIntent) -> None:
         """Queue a market order (and, for an entry, its protective stop and target)."""
+        ...
+
+    def cancel(self, client_order_id: str) -> None:
+        """Cancel a queued order (no-op when it is not queued)."""
+        ...
+
+    def restore_protection(self, strategy_id: int, symbol: str, timeframe: str, side: int, qty: float,
+                           stop: float, target: float) -> None:
+        """Re-arm the stop/target of a position recovered from the store."""
         ...
 
     def on_bar(self, bar: Bar) -> list[Fill]:
@@ -83,7 +188,7 @@ class SignalEngine(Protocol):
     """Computes a strategy's signals on recent closed candles (sandboxed)."""
 
     def last_signal(self, strategy_id: int, data: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[bool, bool]:
-        """(entry, exit) on the last bar of ``data``."""
+        """(entry, exit) on the last bar of ``data``; raises when the strategy fails."""
         ...
 
 
@@ -96,16 +201,12 @@ class HistorySource(Protocol):
 
 
 class ExecutionStore(Protocol):
-    """Persistence of orders, positions and trades (see ``TradingRepository``)."""
+    """Persistence of the executor's state (see ``ExecutionRepository``)."""
 
-    def open_position(self, order: dict[str, Any], position: dict[str, Any]) -> int | None: ...
+    def recover(self, strategy_ids: list[int]) -> RecoveredState:
+        """The committed state of ``strategy_ids``."""
+        ...
 
-    def close_position(self, position_id: int, order: dict[str, Any], trade: Trade, balance_delta_usd: float) -> bool: ...
-
-    def record_order(self, order: dict[str, Any]) -> bool: ...
-
-    def open_positions(self, strategy_id: int | None = None) -> list[dict[str, Any]]: ...
-
-    def last_exits(self) -> dict[tuple[int, str, str], datetime]:
-        """(strategy_id, symbol, timeframe) -> time of its newest closed trade's exit."""
+    def commit(self, changes: BarChanges) -> None:
+        """Write one bar's changes atomically (all or nothing)."""
         ...

@@ -26,3 +26,7 @@ class RotationStore(Protocol):
     def promote(self, strategy: StrategyRecord, reason: str) -> str:
         """Move ACTIVE → LIVE, assign a sub-account; return its label. Raises StaleClaim if it moved."""
         ...
+
+    def failed(self, strategy: StrategyRecord, detail: str) -> None:
+        """Record that ``strategy`` could not be handled (event ``rotator:error``); it stays where it is."""
+        ...

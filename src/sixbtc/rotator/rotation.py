@@ -75,8 +75,9 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
 def rotate(store: RotationStore, cfg: RotatorSection) -> list[Promotion]:
     """Fill free LIVE slots now; a candidate that changed meanwhile is skipped, not an error.
 
-    Daily returns are fetched only when the correlation cap is on (``max_correlation`` < 1)
-    and a slot is free.
+    A candidate whose promotion fails in any other way is skipped too and the error recorded
+    (:meth:`RotationStore.failed`): one bad candidate never stops the rotation. Daily returns
+    are fetched only when the correlation cap is on (``max_correlation`` < 1) and a slot is free.
     """
     pool, live = store.pool_by_score(), store.live()
     returns: dict[int, DailyReturns | None] = {}
@@ -88,6 +89,9 @@ def rotate(store: RotationStore, cfg: RotatorSection) -> list[Promotion]:
         try:
             label = store.promote(cand, reason=f"rotator: score {cand.score:.1f} >= {cfg.min_score_live:.1f}")
         except StaleClaim:
+            continue
+        except Exception as exc:  # noqa: BLE001 — this candidate is skipped, the others are promoted
+            store.failed(cand, f"promotion failed: {type(exc).__name__}: {exc}")
             continue
         promotions.append(Promotion(cand.id, cand.name, float(cand.score or 0.0), label))
     return promotions

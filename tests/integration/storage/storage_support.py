@@ -181,3 +181,29 @@ def replay_pool_events(events: list[dict[str, Any]], scores: dict[int, float], *
         evicted = None
     assert evicted is None, "an eviction without an entrant"
     return members, decisions
+
+
+def lease_worker(url: str, worker: str, barrier: Any, results: Any) -> None:
+    """Try to take the executor lease once, all workers at the same moment.
+
+    Payload: the token taken, or the ``LeaseHeld`` message.
+    """
+    from datetime import timedelta
+
+    from sixbtc.adapters.storage.lease_repo import LeaseRepository
+    from sixbtc.core.errors import LeaseHeld
+
+    engine = make_engine(url)
+    try:
+        repo = LeaseRepository(engine)
+        barrier.wait(timeout=60)
+        try:
+            lease = repo.acquire("host-a", int(worker), f"worker {worker}", timedelta(minutes=5),
+                                 lambda host, pid: False)
+            results.put((worker, lease.token, None))
+        except LeaseHeld as exc:
+            results.put((worker, str(exc), None))
+    except BaseException as exc:  # report everything to the parent
+        results.put((worker, None, repr(exc)))
+    finally:
+        engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from storage_support import (
     GENERATED,
     T0,
@@ -155,3 +155,19 @@ def test_backtested_before_only_claims_older_backtests(
                                    backtested_before=cutoff)):
         claimed.append(rec.id)
     assert claimed == [ids[0], ids[2]]
+
+
+def test_a_damaged_row_is_failed_and_the_next_one_claimed(strategies) -> None:
+    ids = add_generated(strategies, 3)
+    with strategies.engine.begin() as conn:  # an unknown type value: the row cannot be mapped
+        conn.execute(update(StrategyRow).where(StrategyRow.id == ids[0]).values(type="XYZ"))
+    assert [r.id for r in strategies.list_by_status(GENERATED)] == ids[1:]
+
+    rec = strategies.claim(GENERATED, "w1")  # before the fix: ValueError, the worker died
+
+    assert rec is not None and rec.id == ids[1]
+    with strategies.engine.connect() as conn:
+        row = conn.execute(select(StrategyRow.status, StrategyRow.processing_by).where(StrategyRow.id == ids[0])).one()
+    assert tuple(row) == ("FAILED", None)
+    event = next(e for e in strategies.events(5) if e["strategy_id"] == ids[0])
+    assert event["reason"] == "error:unreadable_record" and "XYZ" in event["detail"]

@@ -17,7 +17,15 @@ from sixbtc.config.sections import RiskSection
 from sixbtc.core.ids import client_order_id
 from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
 from sixbtc.executor.engine import Executor, LiveStrategy, entry_notional
-from sixbtc.executor.ports import Bar, Fill, OrderIntent
+from sixbtc.executor.ports import (
+    Bar,
+    BarChanges,
+    BarCursor,
+    Fill,
+    OrderIntent,
+    RecoveredState,
+    StrategyFault,
+)
 
 FEE, SLIP = 0.001, 0.001
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -34,53 +42,58 @@ def ms(i: int) -> int:
 
 # -- fakes -----------------------------------------------------------------------------------
 class MemoryStore:
-    """In-memory ExecutionStore with the uniqueness rules of ``TradingRepository``."""
+    """In-memory ExecutionStore with the rules of ``ExecutionRepository`` (one commit per bar)."""
 
     def __init__(self) -> None:
         self.orders: dict[str, dict[str, Any]] = {}
         self.positions: dict[int, dict[str, Any]] = {}
         self.trades: list[Trade] = []
+        self.balances: dict[int, float] = {}
+        self.cursors: dict[int, BarCursor] = {}
+        self.faults: list[StrategyFault] = []
         self.balance_delta = 0.0
-        self.record_calls: list[str] = []
+        self.commits: list[BarChanges] = []
 
-    def record_order(self, order: dict[str, Any]) -> bool:
-        self.record_calls.append(order["client_order_id"])
-        if order["client_order_id"] in self.orders:
-            return False
-        self.orders[order["client_order_id"]] = dict(order, status="NEW")
-        return True
+    def recover(self, strategy_ids: list[int]) -> RecoveredState:
+        ids = set(strategy_ids)
+        pending = [OrderIntent(o["client_order_id"], o["strategy_id"], o["symbol"], o["timeframe"],
+                               1 if o["side"] == "buy" else -1, o["leg"], o["notional_usd"], o["qty"],
+                               o["reduce_only"], o["sl_pct"], o["tp_pct"], o["not_before"])
+                   for o in self.orders.values() if o["status"] == "NEW" and o["strategy_id"] in ids]
+        return RecoveredState({k: v for k, v in self.balances.items() if k in ids},
+                              [dict(p) for p in self.open_positions() if p["strategy_id"] in ids], pending,
+                              {k: v for k, v in self.cursors.items() if k in ids})
 
-    def _fill(self, order: dict[str, Any]) -> bool:
-        if self.orders.get(order["client_order_id"], {}).get("status") == "FILLED":
-            return False
-        self.orders[order["client_order_id"]] = dict(order, status="FILLED")
-        return True
+    def commit(self, ch: BarChanges) -> None:
+        self.commits.append(ch)
+        for o in ch.orders:
+            assert self.orders.get(o["client_order_id"], {}).get("status") in (None, "CANCELLED"), "order twice"
+            self.orders[o["client_order_id"]] = dict(o, status="NEW")
+        for cid in ch.cancels:
+            self.orders[cid]["status"] = "CANCELLED"
+        for order, position in ch.entries:
+            self._fill(order)
+            pos_id = len(self.positions) + 1
+            self.positions[pos_id] = dict(position, id=pos_id, is_open=True)
+        for order, trade, entry_cid in ch.exits:
+            self._fill(order)
+            [pos] = [p for p in self.positions.values() if p["entry_client_order_id"] == entry_cid and p["is_open"]]
+            pos["is_open"] = False
+            self.trades.append(trade)
+            self.balance_delta += trade.pnl_usd
+            if trade.strategy_id in self.balances:
+                self.balances[trade.strategy_id] += trade.pnl_usd
+        self.faults += ch.faults
+        self.cursors.update(ch.cursors)
 
-    def open_position(self, order: dict[str, Any], position: dict[str, Any]) -> int | None:
-        if not self._fill(order):
-            return None
-        pos_id = len(self.positions) + 1
-        self.positions[pos_id] = dict(position, id=pos_id, is_open=True)
-        return pos_id
-
-    def close_position(self, position_id: int, order: dict[str, Any], trade: Trade, balance_delta_usd: float) -> bool:
-        if not self.positions[position_id]["is_open"] or not self._fill(order):
-            return False
-        self.positions[position_id]["is_open"] = False
-        self.trades.append(trade)
-        self.balance_delta += balance_delta_usd
-        return True
+    def _fill(self, order: dict[str, Any]) -> None:
+        assert self.orders.get(order["client_order_id"], {}).get("status") != "FILLED", "filled twice"
+        self.orders[order["client_order_id"]] = dict(self.orders.get(order["client_order_id"], {}), **order,
+                                                     status="FILLED")
 
     def open_positions(self, strategy_id: int | None = None) -> list[dict[str, Any]]:
         return [dict(p) for p in self.positions.values()
                 if p["is_open"] and strategy_id in (None, p["strategy_id"])]
-
-    def last_exits(self) -> dict[tuple[int, str, str], Any]:
-        out: dict[tuple[int, str, str], Any] = {}
-        for t in self.trades:
-            key = (t.strategy_id, t.symbol, t.timeframe)
-            out[key] = max(out.get(key, t.exit_ts), t.exit_ts)
-        return out
 
 
 class ScriptedSignals:
@@ -116,12 +129,17 @@ class SpyBroker:
     def __init__(self, inner: Any, store: MemoryStore) -> None:
         self.inner, self.store, self.mode = inner, store, inner.mode
         self.submitted: list[OrderIntent] = []
+        self.cancelled: list[str] = []
 
     def submit(self, intent: OrderIntent) -> None:
         stored = self.store.orders.get(intent.client_order_id)
         assert stored is not None and stored["status"] == "NEW", "order sent before it was recorded"
         self.submitted.append(intent)
         self.inner.submit(intent)
+
+    def cancel(self, client_order_id: str) -> None:
+        self.cancelled.append(client_order_id)
+        self.inner.cancel(client_order_id)
 
     def on_bar(self, bar: Bar) -> list[Fill]:
         return self.inner.on_bar(bar)
@@ -140,6 +158,10 @@ class SilentBroker:
 
     def submit(self, intent: OrderIntent) -> None:
         self.submitted.append(intent)
+
+    def cancel(self, client_order_id: str) -> None: ...
+
+    def restore_protection(self, *args: Any) -> None: ...
 
     def on_bar(self, bar: Bar) -> list[Fill]:
         return []
@@ -305,36 +327,80 @@ def test_same_bar_twice_sends_one_order() -> None:
     assert len(store.orders) == 1
 
 
-def test_restart_replaying_a_bar_records_nothing_new_and_sends_nothing() -> None:
+def test_one_commit_per_bar_holds_everything_the_bar_changed() -> None:
+    bars = flat_bars(7)
+    ex, _, store = make(bars, {2: (True, False), 4: (False, True)})
+    for bar in bars:
+        ex.on_bar(bar)
+    # bar 2: entry ordered; bar 3: filled; bar 4: exit ordered; bar 5: exit filled + trade
+    assert [(len(c.orders), len(c.entries), len(c.exits)) for c in store.commits] == \
+        [(1, 0, 0), (0, 1, 0), (1, 0, 0), (0, 0, 1)]
+    assert [c.cursors[1].ts for c in store.commits] == [ts(2), ts(3), ts(4), ts(5)]
+
+
+# -- restart -----------------------------------------------------------------------------------
+def test_restart_resends_a_recorded_order_once_and_it_fills_at_the_next_bar() -> None:
+    # killed after the entry of bar 2 was recorded (NEW) and before it filled: before the fix the
+    # restarted executor refused to record it again and never sent it — the entry was lost
+    bars = flat_bars(5)
+    store = MemoryStore()
+    ex1 = Executor([strat()], SilentBroker(), ScriptedSignals({2: (True, False)}), MemoryHistory(bars), store,
+                   RiskSection(), history_bars=3)
+    for bar in bars[:3]:
+        ex1.on_bar(bar)
+    ex2, broker, _ = make(bars, {2: (True, False)}, store=store)
+    for bar in bars:
+        ex2.on_bar(bar)
+    cid = client_order_id(1, "BTC", ms(2), "entry")
+    assert [i.client_order_id for i in broker.submitted] == [cid]
+    (pos,) = store.open_positions()
+    assert pos["entry_client_order_id"] == cid and pos["entry_ts"] == ts(3)
+    assert store.orders[cid]["status"] == "FILLED"
+
+
+def test_restart_sizes_entries_on_the_sub_account_balance() -> None:
+    # the sub-account made 500 USD before the restart: 1500 × 1 % / 2 % = 750 USD, not 500
     bars = flat_bars(3)
     store = MemoryStore()
-    first = SilentBroker()
-    ex1 = Executor([strat()], first, ScriptedSignals({2: (True, False)}), MemoryHistory(bars), store,
-                   RiskSection(), history_bars=3)
+    store.balances[1] = 1500.0
+    ex, broker, _ = make(bars, {2: (True, False)}, store=store)
+    assert ex.book(1).equity_usd == 1500.0
     for bar in bars:
-        ex1.on_bar(bar)
-    assert len(first.submitted) == 1
-    # crash; a new executor on the same store sees bar 2 again
-    second = SilentBroker()
-    ex2 = Executor([strat()], second, ScriptedSignals({2: (True, False)}), MemoryHistory(bars), store,
-                   RiskSection(), history_bars=3)
-    ex2.on_bar(bars[2])
-    cid = client_order_id(1, "BTC", ms(2), "entry")
-    assert store.record_calls == [cid, cid]  # same deterministic id both times
-    assert second.submitted == []             # record_order returned False: not sent again
-    assert len(store.orders) == 1
+        ex.on_bar(bar)
+    assert broker.submitted[0].notional_usd == pytest.approx(750.0)
 
 
-# -- recovery ----------------------------------------------------------------------------------
-def _stored_long_position(store: MemoryStore) -> None:
+def test_open_position_cap_counts_recovered_entry_orders() -> None:
+    # two entries ordered before the restart (NEW, unfilled), cap 2: the third coin may not enter
+    store = MemoryStore()
+    for sym in ("BTC", "ETH"):
+        store.orders[f"e-{sym}"] = {"client_order_id": f"e-{sym}", "strategy_id": 1, "symbol": sym, "timeframe": "1h",
+                                    "side": "buy", "leg": "entry", "notional_usd": 500.0, "qty": 0.0,
+                                    "reduce_only": False, "sl_pct": 0.02, "tp_pct": 0.04, "not_before": ts(1),
+                                    "status": "NEW"}
+    store.cursors[1] = BarCursor(ts(0), "SOL", "1h")
+    bars = [Bar("SOL", "1h", ts(i), 10.0, 10.05, 9.95, 10.0) for i in range(3)]
+    three = LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC", "ETH", "SOL"), Direction.LONG, dict(PARAMS),
+                         "paper-001", 1000.0)
+    broker = SilentBroker()
+    ex = Executor([three], broker, ScriptedSignals({1: (True, False), 2: (True, False)}), MemoryHistory(bars),
+                  store, RiskSection(max_open_positions=2), history_bars=2)
+    for bar in bars:
+        ex.on_bar(bar)
+    assert ex.book(1).n_exposed() == 2
+    assert broker.submitted == []
+
+
+def _stored_long_position(store: MemoryStore, entry: int = 0) -> None:
     order = {"client_order_id": "sx-old-entry", "status": "FILLED"}
     store.orders[order["client_order_id"]] = order
     store.positions[1] = {
         "id": 1, "strategy_id": 1, "subaccount": "paper-001", "symbol": "BTC", "timeframe": "1h",
-        "direction": "long", "qty": 5.0, "entry_price": 100.0, "entry_ts": ts(0), "entry_fee_usd": 0.5,
+        "direction": "long", "qty": 5.0, "entry_price": 100.0, "entry_ts": ts(entry), "entry_fee_usd": 0.5,
         "stop_price": 98.0, "target_price": 104.0, "mode": "paper", "is_open": True,
         "entry_client_order_id": "sx-old-entry",
     }
+    store.cursors[1] = BarCursor(ts(entry), "BTC", "1h")  # committed with the entry fill
 
 
 def test_recovered_position_stop_is_rearmed_and_closes_it() -> None:
@@ -378,11 +444,10 @@ def test_positions_of_strategies_not_running_are_left_alone() -> None:
     assert store.trades == [] and len(store.open_positions()) == 1
 
 
-def test_replay_from_before_a_recovered_entry_skips_the_processed_bars() -> None:
+def test_replay_from_before_the_resume_point_skips_the_processed_bars() -> None:
     # `run --once` twice: the second replay starts before the position of the first one opened.
     store = MemoryStore()
-    _stored_long_position(store)
-    store.positions[1]["entry_ts"] = ts(10)
+    _stored_long_position(store, entry=10)
     bars = flat_bars(14)
     bars[1] = Bar("BTC", "1h", ts(1), 99.0, 99.5, 97.0, 97.5)      # under the stop, before entry
     bars[12] = Bar("BTC", "1h", ts(12), 99.0, 99.5, 97.0, 97.5)    # under the stop, after entry
@@ -399,9 +464,6 @@ def test_replay_from_before_a_recovered_entry_skips_the_processed_bars() -> None
 
 
 def test_replaying_a_traded_window_again_trades_nothing_new() -> None:
-    # A second replay of the same days (service restart, `run --once` twice): without the resume
-    # point, the skipped first entry would leave the strategy flat and let it enter on a later
-    # signal it never took the first time — trading the same period twice.
     bars = flat_bars(12)
     script = {2: (True, False), 3: (True, False), 6: (False, True)}  # bar 3: ignored, already long
     ex, _, store = make(bars, script)
@@ -414,3 +476,149 @@ def test_replaying_a_traded_window_again_trades_nothing_new() -> None:
         again.on_bar(bar)
     assert store.trades == first
     assert broker2.submitted == []
+
+
+class CrashingStore(MemoryStore):
+    """A store whose ``crash_at``-th commit never happens (the process died before it)."""
+
+    def __init__(self, crash_at: int) -> None:
+        super().__init__()
+        self.crash_at, self.n = crash_at, 0
+
+    def commit(self, ch: BarChanges) -> None:
+        self.n += 1
+        if self.n == self.crash_at:
+            raise KeyboardInterrupt("killed")
+        super().commit(ch)
+
+
+def two_coin_bars(n: int) -> list[Bar]:
+    """BTC and ETH 1h bars in processing order, moving enough to hit stops and targets."""
+    rng = np.random.default_rng(5)
+    out = []
+    for i in range(n):
+        for sym, base in (("BTC", 100.0), ("ETH", 10.0)):
+            o = base * (1 + 0.03 * np.sin(i / 3.0 + (sym == "ETH")))
+            c = o * (1 + rng.normal(0, 0.01))
+            out.append(Bar(sym, "1h", ts(i), o, max(o, c) * 1.012, min(o, c) * 0.988, c))
+    return out
+
+
+def _run(bars: list[Bar], store: MemoryStore, script: dict[int, tuple[bool, bool]]) -> None:
+    two = [LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC", "ETH"), Direction.LONG, dict(PARAMS), "paper-001", 1000.0),
+           LiveStrategy(2, "Strategy_MOM_2", "1h", ("BTC", "ETH"), Direction.SHORT, dict(PARAMS), "paper-002", 1000.0)]
+    store.balances.setdefault(1, 1000.0)
+    store.balances.setdefault(2, 1000.0)
+    ex = Executor(two, PaperBroker(FEE, SLIP * 10_000), ScriptedSignals(script), MemoryHistory(bars), store,
+                  RiskSection(max_open_positions=1), history_bars=2)
+    for bar in bars:
+        ex.on_bar(bar)
+
+
+def test_a_run_killed_before_any_commit_and_resumed_trades_as_an_uninterrupted_one() -> None:
+    bars = two_coin_bars(40)
+    rng = np.random.default_rng(1)
+    script = {i: (bool(rng.random() < 0.35), bool(rng.random() < 0.2)) for i in range(len(bars))}
+    whole = MemoryStore()
+    _run(bars, whole, script)
+    assert len(whole.trades) > 8
+    for crash_at in range(1, len(whole.commits) + 1):
+        store = CrashingStore(crash_at)
+        with pytest.raises(KeyboardInterrupt):
+            _run(bars, store, script)
+        store.crash_at = 0
+        _run(bars, store, script)  # restart: a new executor on the same store, the same replay
+        assert store.trades == whole.trades, f"crash before commit {crash_at}"
+        assert store.open_positions() == whole.open_positions()
+        assert store.balances == pytest.approx(whole.balances)
+
+
+# -- failing strategies ------------------------------------------------------------------------
+class FailingSignals(ScriptedSignals):
+    """Strategy ``bad`` raises from bar ``at`` on; the others follow the script."""
+
+    def __init__(self, script: dict[int, tuple[bool, bool]], bad: int, at: int) -> None:
+        super().__init__(script)
+        self.bad, self.at = bad, at
+
+    def last_signal(self, strategy_id: int, data: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[bool, bool]:
+        if strategy_id == self.bad and int(data["bar_index"][-1]) >= self.at:
+            raise RuntimeError("strategy bug")
+        return super().last_signal(strategy_id, data, params)
+
+
+def test_a_failing_strategy_is_stopped_its_position_closed_and_the_other_trades_on() -> None:
+    bars = flat_bars(10)
+    store = MemoryStore()
+    good = strat(sid=1)
+    bad = LiveStrategy(2, "Strategy_MOM_2", "1h", ("BTC",), Direction.LONG, dict(PARAMS), "paper-002", 1000.0)
+    broker = SpyBroker(PaperBroker(FEE, SLIP * 10_000), store)
+    script = {2: (True, False), 6: (False, True)}
+    ex = Executor([good, bad], broker, FailingSignals(script, bad=2, at=4), MemoryHistory(bars), store,
+                  RiskSection(), history_bars=3)
+    for bar in bars:
+        ex.on_bar(bar)
+    [fault] = store.faults
+    assert fault.strategy_id == 2 and fault.reason == "executor:error"
+    assert "RuntimeError: strategy bug" in fault.detail and ts(4).isoformat() in fault.detail
+    by_sid = {t.strategy_id: t for t in store.trades}
+    assert by_sid[1].exit_reason is ExitReason.SIGNAL and by_sid[1].exit_ts == ts(7)
+    assert by_sid[2].exit_reason is ExitReason.WIND_DOWN and by_sid[2].exit_ts == ts(5)
+    assert store.open_positions() == []
+    assert ex.signals.calls.count(4) == 1  # asked once at bar 4 (the good one), the bad one raised
+
+
+def test_a_stopped_strategy_cancels_its_entry_orders() -> None:
+    bars = flat_bars(4)
+    store = MemoryStore()
+    two_coins = LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC", "ETH"), Direction.LONG, dict(PARAMS), "paper-001",
+                             1000.0)
+    eth = [Bar("ETH", "1h", b.ts, 10.0, 10.05, 9.95, 10.0) for b in bars]
+    merged = [b for pair in zip(bars, eth, strict=True) for b in pair]
+    broker = SpyBroker(PaperBroker(FEE, SLIP * 10_000), store)
+    # index 4 = BTC bar 2 (entry on BTC), index 5 = ETH bar 2 (raises)
+    ex = Executor([two_coins], broker, FailingSignals({4: (True, False)}, bad=1, at=5), MemoryHistory(merged),
+                  store, RiskSection(), history_bars=3)
+    for bar in merged[:6]:
+        ex.on_bar(bar)
+    cid = client_order_id(1, "BTC", ms(2), "entry")
+    assert broker.cancelled == [cid] and store.orders[cid]["status"] == "CANCELLED"
+    for bar in merged[6:]:
+        ex.on_bar(bar)
+    assert store.open_positions() == [] and store.trades == []
+
+
+def test_a_flatten_order_on_another_coin_fills_at_its_next_bar_not_one_opened_before() -> None:
+    # the failure is seen at BTC bar 3's close; ETH bar 3 (same close, processed after BTC) opened
+    # before that moment: the ETH position closes at ETH bar 4's open
+    eth_open = [10.0, 10.0, 10.0, 10.1, 10.2, 10.3]  # quiet bars, a distinct open each
+    bars = [b for i in range(6) for b in (Bar("BTC", "1h", ts(i), 100.0, 100.5, 99.5, 100.0),
+                                          Bar("ETH", "1h", ts(i), eth_open[i], eth_open[i] * 1.005,
+                                              eth_open[i] * 0.995, eth_open[i]))]
+    store = MemoryStore()
+    two_coins = LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC", "ETH"), Direction.LONG, dict(PARAMS), "paper-001",
+                             1000.0)
+    broker = SpyBroker(PaperBroker(FEE, SLIP * 10_000), store)
+    ex = Executor([two_coins], broker, FailingSignals({3: (True, False)}, bad=1, at=6), MemoryHistory(bars),
+                  store, RiskSection(), history_bars=1)
+    for bar in bars:
+        ex.on_bar(bar)
+    (trade,) = store.trades  # ETH entered at bar 2 (index 3 = ETH bar 1), BTC bar 3 (index 6) raised
+    assert trade.symbol == "ETH" and trade.exit_reason is ExitReason.WIND_DOWN
+    assert trade.exit_ts == ts(4) and trade.exit_price == pytest.approx(10.2 * (1 - SLIP))
+
+
+def test_a_strategy_no_longer_live_is_wound_down_without_signals() -> None:
+    store = MemoryStore()
+    _stored_long_position(store)
+    bars = flat_bars(4)[1:]
+    retired = LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC",), Direction.LONG, dict(PARAMS), "paper-001", 1000.0,
+                           active=False)
+    broker = SpyBroker(PaperBroker(FEE, SLIP * 10_000), store)
+    signals = ScriptedSignals({})
+    ex = Executor([retired], broker, signals, MemoryHistory(bars), store, RiskSection(), history_bars=1)
+    for bar in bars:
+        ex.on_bar(bar)
+    (trade,) = store.trades
+    assert trade.exit_reason is ExitReason.WIND_DOWN and trade.exit_ts == ts(2)
+    assert signals.calls == [] and store.faults == []

@@ -3,11 +3,17 @@
 Fill rules are the backtest engine's, so paper results are comparable with backtests:
 
 - a market order submitted after bar ``i`` closed fills at the open of bar ``i + 1`` of its
-  stream, moved adversely by ``slippage_bps``; the fee is ``fee_rate`` × notional;
+  stream (the first bar opened at or after its ``not_before``, the decision time), moved
+  adversely by ``slippage_bps``; the fee is ``fee_rate`` × notional;
 - an entry places a protective stop and target (``sl_pct``/``tp_pct`` from the fill
   price), checked on every later bar's high/low *and on the entry bar itself*; when both are
   touched in one bar the stop wins; a bar that opens beyond the level fills at the open;
-- protective orders are reduce-only and are cancelled when the position closes.
+- protective orders are reduce-only and are cancelled when the position closes;
+- a reduce-only order of leg ``"flatten"`` (the strategy stopped trading) closes with exit
+  reason ``WIND_DOWN``, other reduce-only market orders with ``SIGNAL``.
+
+The broker's queue lives in memory: after a restart the executor hands it the recovered NEW
+orders (:meth:`submit`) and the stops/targets of open positions (:meth:`restore_protection`).
 
 Nothing here talks to a network: this class is the broker whenever ``executor.dry_run`` is
 true, which is the default.
@@ -57,6 +63,11 @@ class PaperBroker:
         """Queue ``intent`` for the next bar of its (symbol, timeframe) stream."""
         self._pending[(intent.symbol, intent.timeframe)].append(intent)
 
+    def cancel(self, client_order_id: str) -> None:
+        """Drop a queued order (no-op when it is not queued)."""
+        for key, queue in self._pending.items():
+            self._pending[key] = [i for i in queue if i.client_order_id != client_order_id]
+
     def restore_protection(self, strategy_id: int, symbol: str, timeframe: str, side: int, qty: float,
                            stop: float, target: float) -> None:
         """Re-arm the stop/target of a position loaded from the database after a restart."""
@@ -64,8 +75,11 @@ class PaperBroker:
 
     def on_bar(self, bar: Bar) -> list[Fill]:
         """Fill queued orders at ``bar.open``, then trigger stops/targets within ``bar``."""
-        fills = [self._fill_market(intent, bar) for intent in self._pending.pop((bar.symbol, bar.timeframe), [])]
-        fills = [f for f in fills if f is not None]
+        queued = self._pending.pop((bar.symbol, bar.timeframe), [])
+        due = [i for i in queued if i.not_before is None or i.not_before <= bar.ts]
+        if len(due) < len(queued):
+            self._pending[(bar.symbol, bar.timeframe)] = [i for i in queued if i not in due]
+        fills = [f for f in (self._fill_market(intent, bar) for intent in due) if f is not None]
         for key, prot in list(self._protect.items()):
             if key[1:] == (bar.symbol, bar.timeframe):
                 fill = self._check_protection(prot, bar)
@@ -89,7 +103,7 @@ class PaperBroker:
             qty = intent.notional_usd / price
         fill = Fill(intent.client_order_id, intent.strategy_id, intent.symbol, intent.timeframe, intent.side,
                     intent.leg, qty, price, qty * price * self.fee_rate, bar.ts,
-                    ExitReason.SIGNAL if intent.reduce_only else None)
+                    _market_exit_reason(intent))
         if not intent.reduce_only:
             stop = price * (1.0 - intent.side * intent.sl_pct)
             target = price * (1.0 + intent.side * intent.tp_pct)
@@ -115,3 +129,9 @@ class PaperBroker:
         cid = client_order_id(p.strategy_id, bar.symbol, int(bar.ts.timestamp() * 1000), leg)
         return Fill(cid, p.strategy_id, bar.symbol, bar.timeframe, -p.side, leg, p.qty, price,
                     p.qty * price * self.fee_rate, bar.ts, reason)
+
+
+def _market_exit_reason(intent: OrderIntent) -> ExitReason | None:
+    if not intent.reduce_only:
+        return None
+    return ExitReason.WIND_DOWN if intent.leg == "flatten" else ExitReason.SIGNAL

@@ -8,6 +8,8 @@ carries a stale token raises :class:`~sixbtc.core.errors.StaleClaim` and changes
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +21,7 @@ from sixbtc.adapters.storage.mapping import to_strategy
 from sixbtc.adapters.storage.tables import StrategyEventRow, StrategyRow
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import StaleClaim
+from sixbtc.domain.claims import WorkerId
 from sixbtc.domain.strategy import (
     StrategyCandidate,
     StrategyRecord,
@@ -28,6 +31,9 @@ from sixbtc.domain.strategy import (
 
 T = StrategyRow.__table__
 E = StrategyEventRow.__table__
+log = logging.getLogger(__name__)
+#: What mapping a damaged row raises (an unknown enum value, a wrong JSON type).
+_UNREADABLE = (ValueError, KeyError, TypeError)
 
 
 class StrategyRepository:
@@ -75,11 +81,22 @@ class StrategyRepository:
         return to_strategy(row) if row else None
 
     def list_by_status(self, status: StrategyStatus, *, by_score: bool = False, limit: int | None = None) -> list[StrategyRecord]:
-        """Strategies with ``status``, by id, or by score descending when ``by_score``."""
+        """Strategies with ``status``, by id, or by score descending when ``by_score``.
+
+        A row that cannot be read as a strategy (a damaged record) is left out with a warning,
+        so one bad row never stops the role that lists them.
+        """
         order = (T.c.score.desc(), T.c.id) if by_score else (T.c.id,)
         q = select(T).where(T.c.status == str(status)).order_by(*order).limit(limit)
         with self.engine.connect() as conn:
-            return [to_strategy(r) for r in conn.execute(q)]
+            rows = conn.execute(q).all()
+        out = []
+        for row in rows:
+            try:
+                out.append(to_strategy(row))
+            except _UNREADABLE as exc:
+                log.warning("strategy %s: unreadable record left out: %s: %s", row.id, type(exc).__name__, exc)
+        return out
 
     def counts_by_status(self) -> dict[str, int]:
         """Number of strategies per status; every status present (0 when none)."""
@@ -114,7 +131,9 @@ class StrategyRepository:
               backtested_before: datetime | None = None) -> StrategyRecord | None:
         """Atomically claim one unclaimed strategy with ``status`` for ``worker``.
 
-        Returns the claimed record (its ``claim_token`` is the fencing token) or None.
+        Returns the claimed record (its ``claim_token`` is the fencing token) or None. A claimed
+        row that cannot be read as a strategy is marked FAILED (``error:unreadable_record``)
+        and the next one is claimed: one damaged row never stops a worker.
         """
         inner = select(T.c.id).where(T.c.status == str(status), T.c.processing_by.is_(None))
         if backtested_before is not None:
@@ -131,9 +150,17 @@ class StrategyRepository:
             .values(processing_by=worker, processing_started_at=self.clock.now(), claim_token=T.c.claim_token + 1)
             .returning(*T.c)
         )
-        with self.engine.begin() as conn:
-            row = conn.execute(stmt).first()
-        return to_strategy(row) if row else None
+        while True:  # each pass either returns or marks one damaged row FAILED
+            with self.engine.begin() as conn:
+                row = conn.execute(stmt).first()
+            if row is None:
+                return None
+            try:
+                return to_strategy(row)
+            except _UNREADABLE as exc:  # a damaged record: FAILED with the reason, claim the next one
+                with self.engine.begin() as conn:
+                    self.transition_in(conn, row.id, row.claim_token, StrategyStatus.FAILED, phase="storage",
+                                       reason="error:unreadable_record", detail=f"{type(exc).__name__}: {exc}")
 
     def release(self, strategy_id: int, token: int) -> None:
         """Give a claim back without changing the strategy (no-op if the token is stale)."""
@@ -148,6 +175,24 @@ class StrategyRepository:
             res = conn.execute(update(T).where(T.c.processing_by.is_not(None), T.c.processing_started_at < cutoff)
                                .values(processing_by=None, processing_started_at=None))
         return res.rowcount
+
+    def release_dead(self, host: str, is_dead: Callable[[int], bool]) -> int:
+        """Release the claims of dead workers of ``host``; return how many.
+
+        A claim's worker id names its host and process id (:class:`~sixbtc.domain.claims.WorkerId`);
+        claims of this host whose process ``is_dead(pid)`` are given back. Claims of other
+        hosts and ids in another format are left to :meth:`release_stale` (age).
+        """
+        with self.engine.connect() as conn:
+            claims = conn.execute(select(T.c.id, T.c.processing_by).where(T.c.processing_by.is_not(None))).all()
+        dead = [(sid, by) for sid, by in claims
+                if (w := WorkerId.parse(by)) is not None and w.same_host(host) and is_dead(w.pid)]
+        n = 0
+        for sid, by in dead:
+            with self.engine.begin() as conn:
+                n += conn.execute(update(T).where(T.c.id == sid, T.c.processing_by == by)
+                                  .values(processing_by=None, processing_started_at=None)).rowcount
+        return n
 
     # -- fenced writes -----------------------------------------------------------------
     def transition(self, strategy_id: int, token: int, to: StrategyStatus, *, phase: str, reason: str,
@@ -193,6 +238,13 @@ class StrategyRepository:
                 raise StaleClaim(f"strategy {strategy_id}: claim token {token} is stale")
             conn.execute(delete(T).where(T.c.id == strategy_id, T.c.claim_token == token))
             self._event(conn, strategy_id, row.name, StrategyStatus(row.status), None, phase, reason, detail[:2000])
+
+    def event_in(self, conn: Connection, strategy_id: int, *, phase: str, reason: str, detail: str = "") -> None:
+        """Record an event without a status change (from = to = the current status)."""
+        row = conn.execute(select(T.c.status, T.c.name).where(T.c.id == strategy_id)).first()
+        if row is not None:
+            status = StrategyStatus(row.status)
+            self._event(conn, strategy_id, row.name, status, status, phase, reason, detail[:2000])
 
     def _event(self, conn: Connection, sid: int, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
                phase: str, reason: str, detail: str) -> None:

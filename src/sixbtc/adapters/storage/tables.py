@@ -139,6 +139,13 @@ class OrderRow(Base):
     filled_ts: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # what a NEW order needs to be re-sent after a restart (NULL on rows older than 0003)
+    timeframe: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    leg: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    notional_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sl_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tp_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class PositionRow(Base):
@@ -180,6 +187,34 @@ class TradeRow(Base):
     return_frac: Mapped[float] = mapped_column(Float)
     exit_reason: Mapped[str] = mapped_column(String(16))
     exit_client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ExecutorCursorRow(Base):
+    """Per strategy: the newest bar whose effects the executor committed (its resume point)."""
+
+    __tablename__ = "executor_cursors"
+    strategy_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bar_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    symbol: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeaseRow(Base):
+    """A named lease (``executor``: the one process allowed to trade this database).
+
+    ``token`` grows by one at every acquisition (fencing token); ``holder`` is NULL when free.
+    """
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    token: Mapped[int] = mapped_column(BigInteger, default=0)
+    acquired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    renewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class CoinRow(Base):

@@ -1,9 +1,11 @@
-"""Sub-accounts, orders, positions and trades, written as they happen.
+"""Sub-accounts, orders, positions and trades.
 
-Each state change of the executor is one transaction (order + position, or exit order +
-trade + position close), and every order row is keyed by its deterministic client order id,
-so replaying an event after a crash is refused by the unique constraint instead of
-duplicating an order or a trade.
+Reads of the trading state, sub-account assignment, and single-event writers (order +
+position, or exit order + trade + position close, each one transaction). Every order row is
+keyed by its deterministic client order id, so writing an event twice is refused instead of
+duplicating an order or a trade. The executor itself commits one transaction per bar through
+:class:`~sixbtc.adapters.storage.execution_repo.ExecutionRepository`, which reuses
+:func:`fill_order` and :func:`trade_values`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sixbtc.adapters.storage.mapping import utc
@@ -57,10 +59,35 @@ class TradingRepository:
                                           balance_usd=capital_usd, updated_at=now))
             return label
 
-    def free_subaccount(self, strategy_id: int) -> None:
-        """Detach the sub-account of a retired strategy so the next LIVE strategy can use it."""
+    def free_subaccount(self, strategy_id: int) -> bool:
+        """Detach the sub-account of a retired strategy so the next LIVE strategy can use it.
+
+        Only once the strategy holds nothing (no open position, no NEW order): until then the
+        executor winds it down and detaches the sub-account when the last position closes
+        (:class:`~sixbtc.adapters.storage.execution_repo.ExecutionRepository`). Returns True
+        when detached now.
+        """
         with self.engine.begin() as conn:
+            if self._holds(conn, strategy_id):
+                return False
             conn.execute(update(S).where(S.c.strategy_id == strategy_id).values(strategy_id=None))
+        return True
+
+    def _holds(self, conn: Connection, strategy_id: int) -> int:
+        n = conn.execute(select(func.count()).where(P.c.strategy_id == strategy_id, P.c.is_open.is_(True))).scalar_one()
+        return n + conn.execute(select(func.count()).where(O.c.strategy_id == strategy_id,
+                                                           O.c.status == "NEW")).scalar_one()
+
+    def attached(self) -> dict[int, dict[str, Any]]:
+        """strategy_id → its sub-account row, for every sub-account in use."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(S).where(S.c.strategy_id.is_not(None)).order_by(S.c.strategy_id))
+            return {r.strategy_id: dict(r._mapping) for r in rows}
+
+    def holdings(self, strategy_id: int) -> int:
+        """Open positions plus NEW orders of ``strategy_id``."""
+        with self.engine.connect() as conn:
+            return self._holds(conn, strategy_id)
 
     def subaccount_of(self, strategy_id: int) -> dict[str, Any] | None:
         """The sub-account row of a strategy, or None."""
@@ -70,27 +97,14 @@ class TradingRepository:
 
     # -- positions ---------------------------------------------------------------------
     def record_order(self, order: dict[str, Any]) -> bool:
-        """Store an order as NEW before it is sent; False if its client order id exists already."""
+        """Store an order as NEW; False if its client order id exists already (the executor
+        writes its orders through :class:`~sixbtc.adapters.storage.execution_repo.ExecutionRepository`)."""
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(O).values(**order, status="NEW", created_at=now, updated_at=now))
         except IntegrityError:
             return False
-        return True
-
-    def _fill_order(self, conn: Any, order: dict[str, Any]) -> bool:
-        """Mark ``order`` FILLED (inserting it if it was never recorded); False if already filled."""
-        now = self.clock.now()
-        cid = order["client_order_id"]
-        status = conn.execute(select(O.c.status).where(O.c.client_order_id == cid)).scalar()
-        if status == "FILLED":
-            return False
-        values = dict(order, status="FILLED", updated_at=now)
-        if status is None:
-            conn.execute(insert(O).values(**values, created_at=now))
-        else:
-            conn.execute(update(O).where(O.c.client_order_id == cid).values(**values))
         return True
 
     def open_position(self, order: dict[str, Any], position: dict[str, Any]) -> int | None:
@@ -101,7 +115,7 @@ class TradingRepository:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
-                if not self._fill_order(conn, order):
+                if not fill_order(conn, order, now):
                     return None
                 return conn.execute(insert(P).values(**position, is_open=True, updated_at=now)
                                     .returning(P.c.id)).scalar_one()
@@ -116,9 +130,9 @@ class TradingRepository:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
-                if not self._fill_order(conn, order):
+                if not fill_order(conn, order, now):
                     return False
-                conn.execute(insert(TR).values(**_trade_values(trade), exit_client_order_id=order["client_order_id"]))
+                conn.execute(insert(TR).values(**trade_values(trade), exit_client_order_id=order["client_order_id"]))
                 res = conn.execute(update(P).where(P.c.id == position_id, P.c.is_open.is_(True))
                                    .values(is_open=False, updated_at=now))
                 if res.rowcount != 1:
@@ -148,13 +162,6 @@ class TradingRepository:
         with self.engine.connect() as conn:
             return [_aware(dict(r._mapping)) for r in conn.execute(q.order_by(TR.c.exit_ts, TR.c.id))]
 
-    def last_exits(self) -> dict[tuple[int, str, str], datetime]:
-        """(strategy_id, symbol, timeframe) -> exit time of its newest closed trade (UTC)."""
-        q = select(TR.c.strategy_id, TR.c.symbol, TR.c.timeframe, func.max(TR.c.exit_ts)).group_by(
-            TR.c.strategy_id, TR.c.symbol, TR.c.timeframe)
-        with self.engine.connect() as conn:
-            return {(sid, sym, tf): utc(ts) for sid, sym, tf, ts in conn.execute(q)}
-
     def trade_summary(self) -> dict[int, tuple[int, float]]:
         """strategy_id -> (number of trades, total net PnL in USD)."""
         q = select(TR.c.strategy_id, func.count(), func.sum(TR.c.pnl_usd)).group_by(TR.c.strategy_id)
@@ -167,7 +174,28 @@ class TradingRepository:
             return dict(conn.execute(select(TR.c.mode, func.count()).group_by(TR.c.mode)).all())
 
 
-def _trade_values(t: Trade) -> dict[str, Any]:
+def fill_order(conn: Connection, order: dict[str, Any], now: datetime, *, strict: bool = False) -> bool:
+    """Mark ``order`` FILLED inside ``conn`` (inserting it if it was never recorded).
+
+    Returns False when it was filled already, or raises ``RuntimeError`` then if ``strict``
+    (a bar processed twice: the caller's transaction must roll back).
+    """
+    cid = order["client_order_id"]
+    status = conn.execute(select(O.c.status).where(O.c.client_order_id == cid)).scalar()
+    if status == "FILLED":
+        if strict:
+            raise RuntimeError(f"order {cid} is filled already: a bar was processed twice")
+        return False
+    values = dict(order, status="FILLED", updated_at=now)
+    if status is None:
+        conn.execute(insert(O).values(**values, created_at=now))
+    else:
+        conn.execute(update(O).where(O.c.client_order_id == cid).values(**values))
+    return True
+
+
+def trade_values(t: Trade) -> dict[str, Any]:
+    """Column values of the ``trades`` row of ``t``."""
     return {
         "strategy_id": t.strategy_id, "symbol": t.symbol, "timeframe": t.timeframe, "direction": str(t.direction),
         "mode": str(t.mode), "entry_ts": t.entry_ts, "entry_price": t.entry_price, "exit_ts": t.exit_ts,

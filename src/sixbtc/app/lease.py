@@ -1,0 +1,79 @@
+"""The executor lease of this process: exactly one executor trades a database at a time.
+
+:class:`ExecutorLease` acquires the ``executor`` lease
+(:class:`~sixbtc.adapters.storage.lease_repo.LeaseRepository`) for this host and pid, renews
+it every ``ttl / 4`` from a daemon thread while the process works, and releases it on exit.
+Another process may take it over only when it is free, expired (``ttl`` without renewal: a
+hung or unreachable holder) or held by a dead process of the same host (``kill -9``). Every
+write of the executor checks the lease token in its transaction, so a process that lost the
+lease cannot trade even before it notices.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+from types import TracebackType
+
+from sixbtc.app.container import Container
+from sixbtc.app.processes import holder_dead, this_host
+from sixbtc.core.errors import LeaseLost
+
+#: Lease lifetime without renewal; the keeper renews every quarter of it.
+LEASE_TTL = timedelta(seconds=60)
+
+
+class ExecutorLease:
+    """Hold the executor lease for the duration of a ``with`` block.
+
+    Parameters
+    ----------
+    c : Container
+    holder : str
+        What holds it, shown to a refused second process (e.g. ``"sixbtc run --once"``).
+    ttl : timedelta
+        Lease lifetime without renewal.
+
+    Raises
+    ------
+    LeaseHeld
+        On entry, when another live executor holds the lease (message names it).
+    """
+
+    def __init__(self, c: Container, holder: str, ttl: timedelta = LEASE_TTL) -> None:
+        self.c, self.holder, self.ttl = c, holder, ttl
+        self.token: int | None = None
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> ExecutorLease:
+        lease = self.c.leases.acquire(this_host(), os.getpid(), self.holder, self.ttl, holder_dead)
+        self.token = lease.token
+        self._thread = threading.Thread(target=self._keep, name="executor-lease", daemon=True)
+        self._thread.start()
+        return self
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.ttl.total_seconds() / 4):
+            try:
+                renewed = self.c.leases.renew(self.token or 0, self.ttl)
+            except Exception:  # noqa: BLE001 — a database hiccup: try again at the next period
+                continue
+            if not renewed:
+                self.lost.set()
+                return
+
+    def check(self) -> None:
+        """Raise ``LeaseLost`` if a renewal found the lease taken over."""
+        if self.lost.is_set():
+            raise LeaseLost("the executor lease was taken over by another process: stopped trading")
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.token is not None:
+            self.c.leases.release(self.token)

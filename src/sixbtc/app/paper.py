@@ -1,0 +1,209 @@
+"""Executor role: the LIVE set on the paper broker, over the replay feed or the live store.
+
+:func:`build_executor` is the one builder of the executor for ``run --once`` and the
+service: one sandbox per LIVE strategy, the history of its streams from the candle store,
+the store fenced by this process's executor lease (:mod:`sixbtc.app.lease`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sixbtc.adapters.exchanges.paper import PaperBroker
+from sixbtc.app.container import Container
+from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.window import CycleWindow
+from sixbtc.core.errors import ConfigError, StaleClaim
+from sixbtc.data.replay import ReplayFeed
+from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+from sixbtc.domain.timeframe import Timeframe
+from sixbtc.domain.trading import Direction
+from sixbtc.executor.engine import FAULT_REASON, Executor, LiveStrategy
+from sixbtc.executor.ports import Bar
+from sixbtc.strategy.sandbox import StrategySandbox
+
+
+class ArrayHistory:
+    """:class:`~sixbtc.executor.ports.HistorySource` over the store's candles opened before
+    ``end``, each stream read once, on first use."""
+
+    def __init__(self, c: Container, end: pd.Timestamp) -> None:
+        self.c, self.end = c, end
+        self._data: dict[tuple[str, str], tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+
+    def _load(self, sym: str, tf: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if (sym, tf) not in self._data:
+            df = self.c.store.read_candles(sym, tf, None, self.end)
+            ts = df["timestamp"].to_numpy("datetime64[ms]").astype(np.int64)
+            self._data[(sym, tf)] = (ts, {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")})
+        return self._data[(sym, tf)]
+
+    def recent(self, symbol: str, timeframe: str, upto_ts: Any, bars: int) -> dict[str, np.ndarray]:
+        ts, arrays = self._load(symbol, timeframe)
+        hi = int(np.searchsorted(ts, int(upto_ts.timestamp() * 1000), side="right"))
+        lo = max(0, hi - bars)
+        return {k: v[lo:hi] for k, v in arrays.items()}
+
+
+class SandboxSignals:
+    """:class:`~sixbtc.executor.ports.SignalEngine`: one sandbox worker per LIVE strategy.
+
+    A strategy whose code does not load is kept with its error, raised at its first signal
+    call (the executor then stops it); a :class:`ConfigError` (no sandbox can start) is raised
+    at once.
+    """
+
+    def __init__(self, c: Container, strategies: list[StrategyRecord]) -> None:
+        self._boxes: dict[int, StrategySandbox] = {}
+        self._errors: dict[int, Exception] = {}
+        try:
+            for rec in strategies:
+                box = self._boxes[rec.id] = StrategySandbox(c.sandbox_limits())
+                try:
+                    box.load(rec.code)
+                except ConfigError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 — reported when the strategy is first asked
+                    self._errors[rec.id] = exc
+        except BaseException:
+            self.close()
+            raise
+
+    def last_signal(self, strategy_id: int, data: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[bool, bool]:
+        if strategy_id in self._errors:
+            raise self._errors[strategy_id]
+        entries, exits = self._boxes[strategy_id].signals(data, [params])
+        return bool(entries[0, -1]), bool(exits[0, -1])
+
+    def close(self) -> None:
+        for box in self._boxes.values():
+            box.close()
+
+
+def live_set(c: Container) -> list[LiveStrategy]:
+    """The strategies the executor runs, by id: every LIVE strategy with a sub-account, plus
+    (``active=False``) those that stopped trading but still hold a position or an order on
+    theirs (wind-down). A LIVE record that cannot be run (no parameters, unknown direction)
+    is retired with ``executor:error``; the others are run."""
+    out = []
+    live = {r.id: r for r in c.strategies.list_by_status(StrategyStatus.LIVE)}  # damaged rows left out
+    for sid, sub in c.trading.attached().items():
+        try:
+            rec = live.get(sid) or c.strategies.get(sid)
+        except (KeyError, TypeError, ValueError):  # a damaged record that is not LIVE: nothing to run
+            continue
+        if rec is None:
+            continue
+        active = rec.status is StrategyStatus.LIVE
+        if not active and not c.trading.holdings(sid):
+            continue
+        try:
+            out.append(_live_strategy(rec, sub, active))
+        except (KeyError, TypeError, ValueError) as exc:
+            _retire_unrunnable(c, rec, f"cannot run the stored record: {type(exc).__name__}: {exc}")
+    return out
+
+
+def _live_strategy(rec: StrategyRecord, sub: dict[str, Any], active: bool) -> LiveStrategy:
+    if not rec.params or not rec.timeframe:
+        raise ValueError("no parameters or timeframe stored")
+    Timeframe.parse(rec.timeframe)
+    direction = Direction((rec.metrics or {}).get("direction", "long"))
+    return LiveStrategy(rec.id, rec.name, rec.timeframe, rec.symbols, direction, rec.params, sub["label"],
+                        sub["capital_usd"], active=active)
+
+
+def _retire_unrunnable(c: Container, rec: StrategyRecord, detail: str) -> None:
+    if rec.status is StrategyStatus.LIVE:
+        with contextlib.suppress(StaleClaim), c.engine.begin() as conn:
+            c.strategies.transition_in(conn, rec.id, None, StrategyStatus.RETIRED, phase="executor",
+                                       reason=FAULT_REASON, detail=detail)
+        c.trading.free_subaccount(rec.id)
+
+
+@dataclass(frozen=True)
+class ReplayStats:
+    """What a paper replay did; ``missing`` lists streams without stored candles (not replayed)."""
+
+    bars: int
+    strategies: int
+    streams: int
+    missing: tuple[tuple[str, str], ...] = ()
+
+
+def build_executor(c: Container, strategies: list[LiveStrategy], history_end: pd.Timestamp,
+                   lease: ExecutorLease | None) -> tuple[Executor, SandboxSignals]:
+    """The paper executor of ``strategies``: one sandbox per active one, history read up to
+    ``history_end``, writes fenced by ``lease`` (None: unfenced, for tools and tests).
+
+    The caller closes the returned :class:`SandboxSignals` when done.
+    """
+    bt = c.settings.backtest
+    records = [r for s in strategies if s.active and (r := c.strategies.get(s.id)) is not None]
+    signals = SandboxSignals(c, records)
+    try:
+        executor = Executor(strategies, PaperBroker(bt.fee_rate, bt.slippage_bps), signals,
+                            ArrayHistory(c, history_end), c.execution_store(lease.token if lease else None),
+                            c.settings.risk, history_bars=bt.warmup_bars)
+    except BaseException:
+        signals.close()
+        raise
+    return executor, signals
+
+
+@contextlib.contextmanager
+def held_lease(c: Container, lease: ExecutorLease | None, holder: str) -> Iterator[ExecutorLease]:
+    """``lease`` if the caller holds one, else the executor lease for the ``with`` block."""
+    if lease is not None:
+        yield lease
+        return
+    with ExecutorLease(c, holder) as own:
+        yield own
+
+
+def paper_replay(c: Container, window: CycleWindow, on_tick: Callable[[int, int], None] | None = None,
+                 lease: ExecutorLease | None = None) -> ReplayStats:
+    """Paper-trade the LIVE set on the replay window, candle by candle.
+
+    Holds the executor lease (``lease``, else its own for the replay). Streams without stored
+    candles are left out (``ReplayStats.missing``); a strategy that fails is stopped by the
+    executor and the others trade on.
+
+    Raises
+    ------
+    LeaseHeld
+        When another executor trades this database.
+    """
+    with held_lease(c, lease, "paper replay") as held:
+        strategies = live_set(c)
+        if not strategies:
+            return ReplayStats(0, 0, 0)
+        executor, signals = build_executor(c, strategies, window.replay_end, held)
+        try:
+            return _replay(c, executor, window, held, len(strategies), on_tick)
+        finally:
+            signals.close()
+
+
+def _replay(c: Container, executor: Executor, window: CycleWindow, lease: ExecutorLease, n_strategies: int,
+            on_tick: Callable[[int, int], None] | None) -> ReplayStats:
+    streams = [s for s in executor.streams() if c.store.has(*s)]
+    missing = tuple(s for s in executor.streams() if s not in streams)
+    if not streams:
+        return ReplayStats(0, n_strategies, 0, missing)
+    total = sum(int(c.settings.executor.replay_days * Timeframe.parse(tf).bars_per_day) for _, tf in streams)
+    n = 0
+    for candle in ReplayFeed(c.store, streams, window.replay_start, window.replay_end):
+        lease.check()
+        executor.on_bar(Bar(candle.symbol, candle.timeframe, candle.ts.to_pydatetime(), candle.open,
+                            candle.high, candle.low, candle.close))
+        n += 1
+        if on_tick is not None and n % 200 == 0:
+            on_tick(n, total)
+    return ReplayStats(n, n_strategies, len(streams), missing)

@@ -1,0 +1,77 @@
+"""A LIVE strategy as the executor runs it, its sizing rule and its book (the state it trades on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sixbtc.config.sections import RiskSection
+from sixbtc.domain.trading import Direction
+from sixbtc.executor.ports import BarKey, OrderIntent
+
+Stream = tuple[str, str]  # (symbol, timeframe)
+
+
+@dataclass(frozen=True)
+class LiveStrategy:
+    """A strategy the executor runs (parameters fixed by its backtest).
+
+    ``capital_usd`` is the sub-account's capital, used as equity only when the store holds no
+    balance for it. ``active`` False = the strategy no longer trades (retired or failed while
+    holding positions): the executor only closes what it still holds (wind-down).
+    """
+
+    id: int
+    name: str
+    timeframe: str
+    symbols: tuple[str, ...]
+    direction: Direction
+    params: dict[str, Any]
+    subaccount: str
+    capital_usd: float
+    active: bool = True
+
+
+def entry_notional(equity_usd: float, sl_pct: float, risk: RiskSection) -> float:
+    """Notional (USD) of a new position: risk ``risk_per_trade`` of equity at the stop distance.
+
+    ``equity × risk_per_trade / sl_pct``, capped by ``max_leverage × equity`` and
+    ``max_notional_usd`` (SPEC §3.7 risk manager). Returns 0 when equity or ``sl_pct`` is not
+    a positive number.
+    """
+    if not (equity_usd > 0 and sl_pct > 0):  # also false for NaN
+        return 0.0
+    return min(equity_usd * risk.risk_per_trade / sl_pct, equity_usd * risk.max_leverage, risk.max_notional_usd)
+
+
+@dataclass
+class Book:
+    """One strategy's trading state, rebuilt from the store at start.
+
+    ``equity_usd`` is the sub-account balance (capital + realised PnL). ``open`` and
+    ``pending`` are keyed by stream; ``pending`` holds NEW orders (entries and exits) sent to
+    the broker or waiting to be re-sent (``deferred``). ``cursor`` is the key of the newest
+    bar whose effects are committed: bars up to it were processed before a restart. ``halted``
+    strategies make no decisions; ``flattened`` once their positions were ordered closed.
+    """
+
+    strategy: LiveStrategy
+    equity_usd: float
+    cursor: BarKey | None = None
+    open: dict[Stream, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[Stream, OrderIntent] = field(default_factory=dict)
+    halted: bool = False
+    flattened: bool = False
+
+    def done(self, key: BarKey) -> bool:
+        """True when the bar with ``key`` was processed before (at or before the cursor)."""
+        return self.cursor is not None and key <= self.cursor
+
+    def n_exposed(self) -> int:
+        """Open positions plus entries ordered but not yet filled (the open-position cap counts both)."""
+        return len(self.open) + sum(1 for i in self.pending.values() if not i.reduce_only)
+
+    def streams(self) -> set[Stream]:
+        """Streams it trades or still holds something on."""
+        own = {(sym, self.strategy.timeframe) for sym in self.strategy.symbols} if self.strategy.active else set()
+        return own | set(self.open) | set(self.pending)

@@ -1,0 +1,88 @@
+"""`run --once` on the synthetic world: a failing LIVE strategy no longer ends the cycle, claims of
+dead workers are released at the start, worker ids carry the worker's own pid."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from executor_world import add_live, strategy_code
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from sixbtc.adapters.storage.tables import StrategyRow
+from sixbtc.app.once import run_once
+from sixbtc.app.processes import pid_alive, this_host
+from sixbtc.app.window import plan_window
+from sixbtc.app.workers import run_role_pool
+from sixbtc.cli.main import app
+from sixbtc.domain.claims import WorkerId
+from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyStatus, StrategyType
+
+RAISES = 'if data["volume"][-1] >= 370: raise RuntimeError("boom at bar 370")'
+LOOPS = "while True: pass"
+
+
+def _generated(c, name: str, code: str) -> int:
+    sid = c.strategies.add(StrategyCandidate(name, StrategyType.MOM, StrategySource.USER, code, name))
+    assert sid is not None
+    return sid
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_run_once_with_a_failing_live_strategy_prints_its_summary_and_succeeds(make_world) -> None:
+    c = make_world()
+    good = add_live(c, "Strategy_MOM_00000001", strategy_code("Strategy_MOM_00000001"), ("BTC", "ETH"))
+    bad = add_live(c, "Strategy_MOM_00000002", strategy_code("Strategy_MOM_00000002", trap=RAISES), ("BTC", "ETH"))
+
+    res = CliRunner().invoke(app, ["--home", str(c.home.root), "run", "--once", "--generate", "0"])
+
+    assert res.exit_code == 0, res.output  # before the fix: exit 1, no summary
+    assert "cycle finished" in res.output and "replay_bars=96" in res.output
+    assert c.strategies.get(bad).status is StrategyStatus.RETIRED
+    assert c.strategies.get(good).status is StrategyStatus.LIVE and c.trading.trades(good)
+
+
+def test_run_once_releases_the_claims_of_dead_workers_first(make_world) -> None:
+    c = make_world()
+    sid = _generated(c, "Strategy_MOM_000000aa", "def broken(:\n")  # rejected at once by the validator
+    dead = str(WorkerId("validator", this_host(), _dead_pid()))
+    assert c.strategies.claim(StrategyStatus.GENERATED, dead).id == sid  # then the worker was killed
+
+    report = run_once(c, 0)
+
+    assert report.counts["claims_released"] == 1
+    assert report.counts["validator_processed"] == 1, "the released strategy was validated in this run"
+    assert c.strategies.get(sid) is None and c.strategies.rejections_by_reason()
+
+
+def test_worker_ids_name_the_worker_process_itself(make_world) -> None:
+    c = make_world()
+    sid = _generated(c, "Strategy_MOM_000000bb", strategy_code("Strategy_MOM_000000bb", trap=LOOPS))
+    done = threading.Thread(target=run_role_pool, args=(c, "validator", 1, plan_window(c.store, c.settings)))
+    done.start()
+    owner = None
+    deadline = time.monotonic() + 60
+    while owner is None and time.monotonic() < deadline:  # the worker holds it while its sandbox times out
+        with c.engine.connect() as conn:
+            owner = conn.execute(select(StrategyRow.processing_by).where(StrategyRow.id == sid)).scalar()
+        time.sleep(0.02)
+    done.join(timeout=120)
+    worker = WorkerId.parse(owner)
+    assert worker is not None, f"unparseable worker id {owner!r}"
+    assert worker.role == "validator" and worker.same_host(this_host())
+    assert worker.pid != os.getpid(), "the id must carry the worker's pid, not the parent's"
+    assert not pid_alive(worker.pid), "the pool's worker process has exited"
+
+
+def test_pid_alive_knows_a_reaped_child_from_a_running_one(tmp_path: Path) -> None:
+    assert pid_alive(os.getpid())
+    assert not pid_alive(_dead_pid())

@@ -1,0 +1,238 @@
+"""The executor's store and lease on SQLite and PostgreSQL: one bar = one transaction, fenced by
+the executor lease; the open-position cap checked in the database; leases refused, expired,
+taken over from dead holders; claims of dead workers released."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from storage_support import add_generated, lease_worker, run_processes
+
+from sixbtc.adapters.storage.execution_repo import ExecutionRepository
+from sixbtc.adapters.storage.lease_repo import LeaseRepository
+from sixbtc.adapters.storage.strategy_repo import StrategyRepository
+from sixbtc.adapters.storage.tables import OrderRow, PositionRow, StrategyRow, TradeRow
+from sixbtc.adapters.storage.trading_repo import TradingRepository
+from sixbtc.core.clock import SimClock
+from sixbtc.core.errors import LeaseHeld, LeaseLost, RiskLimitBreached, StaleClaim
+from sixbtc.domain.claims import WorkerId
+from sixbtc.domain.strategy import StrategyStatus
+from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
+from sixbtc.executor.ports import BarChanges, BarCursor, StrategyFault
+
+BAR = datetime(2026, 1, 1, 12, tzinfo=UTC)
+TTL = timedelta(seconds=60)
+
+
+def _order(cid: str, sid: int, sym: str = "BTC", leg: str = "entry", **kw: Any) -> dict[str, Any]:
+    base = {"client_order_id": cid, "strategy_id": sid, "subaccount": "paper-001", "symbol": sym, "timeframe": "1h",
+            "leg": leg, "side": "buy", "order_type": "market", "qty": 0.0, "price": None,
+            "reduce_only": leg != "entry", "mode": "paper", "notional_usd": 500.0, "sl_pct": 0.02, "tp_pct": 0.04,
+            "not_before": BAR + timedelta(hours=1)}
+    return dict(base, **kw)
+
+
+def _position(cid: str, sid: int, sym: str = "BTC") -> dict[str, Any]:
+    return {"strategy_id": sid, "subaccount": "paper-001", "symbol": sym, "timeframe": "1h", "direction": "long",
+            "qty": 0.01, "entry_price": 50_000.0, "entry_ts": BAR, "entry_fee_usd": 0.25, "stop_price": 49_000.0,
+            "target_price": 52_000.0, "mode": "paper", "entry_client_order_id": cid}
+
+
+def _trade(sid: int, pnl: float) -> Trade:
+    return Trade(sid, "BTC", "1h", Direction.LONG, BAR, 50_000.0, BAR + timedelta(hours=2), 51_000.0, 0.01, 500.0,
+                 0.5, pnl, pnl / 500.0, ExitReason.TAKE_PROFIT, TradeMode.PAPER)
+
+
+def _live(strategies: StrategyRepository, trading: TradingRepository, i: int = 0) -> int:
+    [sid] = add_generated(strategies, 1, first=i)
+    with strategies.engine.begin() as conn:
+        for dst in (StrategyStatus.VALIDATED, StrategyStatus.ACTIVE, StrategyStatus.LIVE):
+            strategies.transition_in(conn, sid, None, dst, phase="setup", reason="setup")
+    trading.assign_subaccount(sid, "paper", 1_000.0)
+    return sid
+
+
+def _count(engine: Engine, table: type, *where: Any) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+@pytest.fixture
+def world(engine: Engine, clock: SimClock, strategies: StrategyRepository):
+    trading = TradingRepository(engine, clock)
+    leases = LeaseRepository(engine, clock)
+    return engine, clock, strategies, trading, leases
+
+
+def test_a_bar_is_committed_whole_and_recovered(world) -> None:
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    repo = ExecutionRepository(engine, strategies, clock, max_open_positions=3)
+    cursor = BarCursor(BAR, "BTC", "1h")
+    repo.commit(BarChanges(orders=[_order("e-eth", sid, "ETH")], cursors={sid: cursor}))
+    # next bar: the BTC entry fills and closes inside the bar (target), one transaction
+    repo.commit(BarChanges(entries=[(dict(_order("e-btc", sid), filled_price=50_000.0, filled_ts=BAR), _position("e-btc", sid))],
+                           exits=[(dict(_order("x-btc", sid, leg="tp", side="sell"), filled_price=51_000.0,
+                                        filled_ts=BAR), _trade(sid, 9.5), "e-btc")],
+                           cursors={sid: BarCursor(BAR + timedelta(hours=1), "BTC", "1h")}))
+    state = repo.recover([sid])
+    assert state.balances == {sid: pytest.approx(1_009.5)}
+    assert state.positions == [] and len(trading.trades(sid)) == 1
+    [pending] = state.pending
+    assert (pending.client_order_id, pending.symbol, pending.leg, pending.notional_usd) == ("e-eth", "ETH", "entry", 500.0)
+    assert pending.not_before == BAR + timedelta(hours=1) and pending.sl_pct == 0.02
+    assert state.cursors == {sid: BarCursor(BAR + timedelta(hours=1), "BTC", "1h")}
+
+
+def test_a_commit_that_breaks_the_position_cap_writes_nothing(world) -> None:
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    repo = ExecutionRepository(engine, strategies, clock, max_open_positions=2)
+    repo.commit(BarChanges(orders=[_order("e-1", sid, "BTC"), _order("e-2", sid, "ETH")],
+                           cursors={sid: BarCursor(BAR, "ETH", "1h")}))
+    with pytest.raises(RiskLimitBreached, match="max_open_positions 2"):
+        repo.commit(BarChanges(orders=[_order("e-3", sid, "SOL")], cursors={sid: BarCursor(BAR, "SOL", "1h")}))
+    assert _count(engine, OrderRow) == 2
+    assert repo.recover([sid]).cursors[sid].symbol == "ETH"
+
+
+def test_an_order_written_twice_is_refused_whole(world) -> None:
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    repo = ExecutionRepository(engine, strategies, clock)
+    filled = dict(_order("e-1", sid), filled_price=50_000.0, filled_ts=BAR)
+    repo.commit(BarChanges(entries=[(filled, _position("e-1", sid))], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+    with pytest.raises(RuntimeError, match="filled already"):
+        repo.commit(BarChanges(entries=[(filled, _position("e-1", sid))], orders=[_order("e-2", sid, "ETH")],
+                               cursors={sid: BarCursor(BAR, "ETH", "1h")}))
+    assert (_count(engine, PositionRow), _count(engine, OrderRow)) == (1, 1)
+
+
+def test_a_fault_retires_the_strategy_and_frees_its_sub_account_once_flat(world) -> None:
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    repo = ExecutionRepository(engine, strategies, clock)
+    filled = dict(_order("e-1", sid), filled_price=50_000.0, filled_ts=BAR)
+    repo.commit(BarChanges(entries=[(filled, _position("e-1", sid))], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+    repo.commit(BarChanges(faults=[StrategyFault(sid, "executor:error", "RuntimeError: boom")],
+                           orders=[_order("f-1", sid, leg="flatten", side="sell", qty=0.01)],
+                           cursors={sid: BarCursor(BAR + timedelta(hours=1), "BTC", "1h")}))
+    assert strategies.get(sid).status is StrategyStatus.RETIRED
+    [event] = [e for e in strategies.events(5) if e["phase"] == "executor"]
+    assert (event["reason"], event["detail"], event["to_status"]) == ("executor:error", "RuntimeError: boom", "RETIRED")
+    assert trading.subaccount_of(sid) is not None, "kept while a position is open"
+    assert trading.free_subaccount(sid) is False
+    repo.commit(BarChanges(exits=[(dict(_order("f-1", sid, leg="flatten", side="sell"), filled_price=50_100.0,
+                                        filled_ts=BAR), _trade(sid, 0.5), "e-1")],
+                           cursors={sid: BarCursor(BAR + timedelta(hours=2), "BTC", "1h")}))
+    assert trading.subaccount_of(sid) is None and _count(engine, TradeRow) == 1
+
+
+def test_rows_from_before_migration_3_resume_after_the_newest_fill(world) -> None:
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    pos = trading.open_position(dict(_order("old-e", sid, leg=None, timeframe=None), filled_price=50_000.0,
+                                     filled_ts=BAR), dict(_position("old-e", sid), entry_ts=BAR + timedelta(hours=5)))
+    assert pos is not None
+    assert trading.record_order(_order("old-x", sid, leg=None, timeframe=None)) is True  # unsendable NEW row
+    state = ExecutionRepository(engine, strategies, clock).recover([sid])
+    assert state.cursors == {sid: BarCursor(BAR + timedelta(hours=5), "BTC", "1h")}
+    assert state.pending == [] and [p["entry_client_order_id"] for p in state.positions] == ["old-e"]
+    with engine.connect() as conn:
+        assert conn.execute(select(OrderRow.status).where(OrderRow.client_order_id == "old-x")).scalar() == "CANCELLED"
+
+
+# -- the lease ---------------------------------------------------------------------------------
+def _alive(host: str, pid: int) -> bool:
+    return False  # "holder is dead" callback that never says so
+
+
+def test_a_second_holder_is_refused_naming_the_first(world) -> None:
+    _, clock, _, _, leases = world
+    first = leases.acquire("box-a", 101, "sixbtc run --once", TTL, _alive)
+    assert first.token == 1
+    with pytest.raises(LeaseHeld, match=r"pid 101 on host box-a \(sixbtc run --once\).*renewed 0 s ago"):
+        leases.acquire("box-b", 202, "sixbtc run", TTL, _alive)
+    assert leases.current().pid == 101
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_is_fenced_out(world) -> None:
+    engine, clock, strategies, trading, leases = world
+    sid = _live(strategies, trading)
+    old = leases.acquire("box-a", 101, "old", TTL, _alive)
+    old_store = ExecutionRepository(engine, strategies, clock, lease=leases, fence=old.token)
+    old_store.commit(BarChanges(orders=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+    clock.advance_to(clock.now() + TTL / 2)
+    assert leases.renew(old.token, TTL) is True
+    clock.advance_to(clock.now() + TTL + timedelta(seconds=1))  # the old holder hangs: no renewal
+    new = leases.acquire("box-b", 202, "new", TTL, _alive)
+    assert new.token == old.token + 1
+    assert leases.renew(old.token, TTL) is False
+    with pytest.raises(LeaseLost, match="pid 202 on host box-b"):
+        old_store.commit(BarChanges(orders=[_order("e-2", sid, "ETH")], cursors={sid: BarCursor(BAR, "ETH", "1h")}))
+    assert _count(engine, OrderRow) == 1
+    ExecutionRepository(engine, strategies, clock, lease=leases, fence=new.token).commit(
+        BarChanges(orders=[_order("e-2", sid, "ETH")], cursors={sid: BarCursor(BAR, "ETH", "1h")}))
+    assert _count(engine, OrderRow) == 2
+
+
+def test_a_dead_holder_is_taken_over_at_once_and_a_released_lease_is_free(world) -> None:
+    _, _, _, _, leases = world
+    leases.acquire("box-a", 101, "killed", TTL, _alive)
+    taken = leases.acquire("box-a", 102, "next", TTL, lambda host, pid: (host, pid) == ("box-a", 101))
+    assert (taken.pid, taken.token) == (102, 2)
+    leases.release(taken.token)
+    assert leases.current().holder is None
+    assert leases.acquire("box-c", 7, "third", TTL, _alive).token == 3
+
+
+def test_concurrent_acquisitions_give_the_lease_to_exactly_one(db_url: str, engine: Engine) -> None:
+    results = run_processes(lease_worker, [(db_url, str(1000 + i)) for i in range(4)])
+    tokens = [payload for _, payload in results if isinstance(payload, int)]
+    refused = [payload for _, payload in results if isinstance(payload, str)]
+    assert tokens == [1] and len(refused) == 3
+    assert all("another executor is trading this database" in msg for msg in refused)
+
+
+# -- dead workers' claims --------------------------------------------------------------------------
+def test_claims_of_dead_workers_of_this_host_are_released(strategies: StrategyRepository) -> None:
+    ids = add_generated(strategies, 5)
+    dead_pid = _dead_pid()
+    owners = [str(WorkerId("validator", "box-a", dead_pid)),        # dead, this host: released
+              str(WorkerId("validator", "box-a", os.getpid())),     # alive: kept
+              str(WorkerId("validator", "box-b", dead_pid)),        # other host: left to the age rule
+              "validator-123-0",                                     # old format: left to the age rule
+              None]
+    for sid, owner in zip(ids, owners, strict=True):
+        if owner is not None:
+            assert strategies.claim(StrategyStatus.GENERATED, owner).id == sid
+    n = strategies.release_dead("box-a", lambda pid: pid == dead_pid)
+    assert n == 1
+    with strategies.engine.connect() as conn:
+        left = dict(conn.execute(select(StrategyRow.id, StrategyRow.processing_by)).all())
+    assert left == dict(zip(ids, [None, owners[1], owners[2], owners[3], None], strict=True))
+
+
+def _dead_pid() -> int:
+    import subprocess
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_an_entry_of_a_strategy_retired_meanwhile_is_refused_whole(world) -> None:
+    # the monitor (another thread of the service) retired it after the executor decided
+    engine, clock, strategies, trading, _ = world
+    sid = _live(strategies, trading)
+    other = _live(strategies, trading, 1)
+    repo = ExecutionRepository(engine, strategies, clock)
+    strategies.transition(sid, None, StrategyStatus.RETIRED, phase="monitor", reason="monitor:test")
+    assert trading.free_subaccount(sid) is True
+    with pytest.raises(StaleClaim, match="no longer LIVE"):
+        repo.commit(BarChanges(orders=[_order("e-1", sid), _order("e-2", other, "ETH")],
+                               cursors={sid: BarCursor(BAR, "BTC", "1h"), other: BarCursor(BAR, "ETH", "1h")}))
+    assert _count(engine, OrderRow) == 0 and repo.recover([sid, other]).cursors == {}
