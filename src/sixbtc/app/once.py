@@ -82,7 +82,7 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
         If another executor (service or cycle) trades this database; nothing is done.
     """
     p = progress or StageProgress()
-    report = CycleReport(plan_window(c.store, c.settings))
+    report = CycleReport(plan_window(c.store, c.settings, c.clock))
     with ExecutorLease(c, "sixbtc run --once") as lease:
         stale = timedelta(minutes=c.settings.scheduler.stale_claim_minutes)
         report.counts["claims_released"] = release_dead_claims(c) + c.strategies.release_stale(stale)

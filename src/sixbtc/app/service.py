@@ -196,7 +196,7 @@ class Service:
         self._release_claims()
         with ExecutorLease(self.c, "sixbtc run (service)") as lease:
             online = self._online()
-            trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings), online, self.log, lease,
+            trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings, self.c.clock), online, self.log, lease,
                                 self.client)
             sched = self._scheduler()
             sched.start()
@@ -212,7 +212,7 @@ class Service:
     def _loop(self, trader: LiveTrader, lease: ExecutorLease) -> None:
         rng = np.random.default_rng(self.c.settings.generator.seed)
         while not self.stop.is_set():
-            self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings)))
+            self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings, self.c.clock)))
             self._job("rotator", self._rotate)
             processed = self._job("executor", trader.step)
             if processed:

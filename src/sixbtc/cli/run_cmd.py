@@ -193,6 +193,8 @@ def render_cycle(report: CycleReport) -> None:
     w = report.window
     console.print(f"in-sample {w.is_start:%Y-%m-%d} → {w.oos_start:%Y-%m-%d}, out-of-sample → "
                   f"{w.replay_start:%Y-%m-%d}, paper replay → {w.replay_end:%Y-%m-%d %H:%M}")
+    for note in w.notes:
+        err_console.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
     t = table("cycle", ("stage", "seconds"), right=("seconds",))
     for stage, sec in report.seconds.items():
         t.add_row(stage, f"{sec:.1f}")

@@ -166,3 +166,17 @@ def test_once_sigterm_stops_cleanly_with_143(tmp_path: Path) -> None:
     assert "stopped by SIGTERM" in out
     with sqlite3.connect(home / "sixbtc.db") as db:
         assert db.execute("SELECT count(*) FROM strategies WHERE processing_by IS NOT NULL").fetchone() == (0,)
+
+
+def test_cycle_summary_prints_the_window_planners_notes(capsys: pytest.CaptureFixture[str]) -> None:
+    """A series the planner ignored (it ends in the future) is said in the cycle summary, not
+    only in the log (before: the note never reached the terminal)."""
+    from sixbtc.app.once import CycleReport
+    from sixbtc.app.window import CycleWindow
+    from sixbtc.cli.run_cmd import render_cycle
+
+    t = pd.Timestamp("2026-01-01", tz="UTC")
+    note = "BTC 1h: ignored by the window planner, its last candle closes after now"
+    render_cycle(CycleReport(CycleWindow(t, t, t, t, notes=(note,))))
+    err = capsys.readouterr().err
+    assert "warning:" in err and note in " ".join(err.split())
