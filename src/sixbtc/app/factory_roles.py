@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
@@ -31,11 +32,15 @@ from sixbtc.backtester.search import SearchConfig
 from sixbtc.config.sections import BacktestSection, ScoringSection
 from sixbtc.core.errors import DataError, StaleClaim, StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+from sixbtc.domain.timeframe import Timeframe
 from sixbtc.generator.factory import generate
 from sixbtc.scorer.gate import GateVerdict, multiple_testing_gate, trial_sharpe_variance
 from sixbtc.scorer.score import ScoreInputs, score
+from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.pipeline import validate
+from sixbtc.validator.sample import NamedSample
+from sixbtc.validator.samples import extra_samples
 
 LIVE_COINS = 5
 
@@ -57,38 +62,55 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator) -> tuple[int,
     return created, result.duplicates + len(result.candidates) - created
 
 
-def validation_sample(c: Container, window: CycleWindow) -> dict[str, np.ndarray]:
-    """The validator's sample: the last ``validator.sample_bars`` 1h (else first available)
-    candles of the first preferred coin before the replay window.
+def validation_sample(c: Container, window: CycleWindow) -> list[NamedSample]:
+    """The validator's samples, primary first.
+
+    Primary: the last ``validator.sample_bars`` 1h (else first available) candles of the first
+    preferred coin before the replay window. Extras (:func:`sixbtc.validator.samples.extra_samples`):
+    other coins, price scales, start dates and lengths from the store (before the replay
+    window; the long one as long as the backtest's span on the shortest backtest timeframe),
+    then the synthetic ones.
 
     Raises
     ------
     DataError
         If the store has no usable series.
     """
-    for tf in ("1h", *c.settings.backtest.timeframes):
+    bt = c.settings.backtest
+    for tf in ("1h", *bt.timeframes):
         for sym in ("BTC", *c.store.symbols(tf)):
             if c.store.has(sym, tf):
                 df = c.store.read_candles(sym, tf, None, window.replay_start).tail(c.settings.validator.sample_bars)
                 if len(df) >= 200:
-                    return {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")}
+                    first = pd.Timestamp(df["timestamp"].iloc[0]).strftime("%Y-%m-%d")
+                    primary = NamedSample(f"{sym} {tf} ({len(df)} bars from {first})",
+                                          {k: df[k].to_numpy(np.float64) for k in OHLCV_KEYS})
+                    shortest = min(bt.timeframes, key=lambda t: Timeframe.parse(t).ms)
+                    span = bt.warmup_bars + (bt.is_days + bt.oos_days) * 86_400_000 // Timeframe.parse(shortest).ms
+                    return [primary, *extra_samples(c.store, end=window.replay_start, primary=sym,
+                                                    long_timeframe=shortest, long_bars=span)]
     raise DataError("no candle series with at least 200 bars for the validation sample")
 
 
-def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.ndarray], worker: str) -> bool:
+def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.ndarray] | Sequence[NamedSample],
+                 worker: str) -> bool:
     """Claim one GENERATED strategy and validate it. Returns False when none was waiting.
 
-    A pass records the warm-up the strategy needs in the VALIDATED event's detail
-    (``warmup_bars=W``); a rejection is stored with phase ``validator:<phase>``, the rule as
-    the reason (e.g. ``ast:negative_shift``, ``warmup:exceeds_config``) and the detail.
-    Strategies needing more warm-up than ``backtest.warmup_bars`` are rejected.
+    ``sample`` is :func:`validation_sample`'s list (primary first, then the extras) or one
+    OHLCV dict (then the extras are the synthetic ones). A pass records the warm-up the
+    strategy needs in the VALIDATED event's detail (``warmup_bars=W``); a rejection is stored
+    with phase ``validator:<phase>``, the rule as the reason (e.g. ``ast:negative_shift``,
+    ``warmup:exceeds_config``) and the detail (naming the extra sample it showed on, if
+    any). Strategies needing more warm-up than ``backtest.warmup_bars`` are rejected.
     """
     rec = c.strategies.claim(StrategyStatus.GENERATED, worker)
     if rec is None:
         return False
+    primary, extras = (sample, None) if isinstance(sample, dict) else (sample[0].data, sample[1:])
     with claim_guard(c, rec, "validator"):
-        report = validate(rec.code, sandbox, sample, cut_points=c.settings.validator.cut_points,
-                          allowed_warmup=c.settings.backtest.warmup_bars)
+        v = c.settings.validator
+        report = validate(rec.code, sandbox, primary, cut_points=v.cut_points, allowed_warmup=c.settings.backtest.warmup_bars,
+                          extra_samples=extras, extra_cut_points=v.extra_cut_points)
         if report.passed:
             c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.VALIDATED, phase="validator",
                                     reason="validated", detail=report.detail[:500])

@@ -46,6 +46,7 @@ class ValidatorSection(Section):
     memory_mb: int = Field(1024, ge=128, description="Address-space limit of a sandbox worker (MB)")
     cut_points: int = Field(5, ge=1, description="Truncation test: number of cut points")
     sample_bars: int = Field(2000, ge=200, description="Bars of real data used as the validation sample")
+    extra_cut_points: int = Field(2, ge=1, description="Truncation and shuffle tests on each extra sample (other coins, lengths, price/volume scales, start dates): number of cut points")
 
 
 class BacktestSection(Section):
