@@ -18,6 +18,7 @@ import pandas as pd
 
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
+from sixbtc.backtester.plausibility import PlausibilityBounds
 from sixbtc.backtester.protocol import (
     BacktestOutcome,
     BacktestPlan,
@@ -168,7 +169,8 @@ def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[
                         search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins),
                         wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
                         shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
-                        shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31)
+                        shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,
+                        causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt))
 
 
 def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
