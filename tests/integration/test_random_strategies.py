@@ -140,6 +140,7 @@ def test_random_entry_strategies_essentially_never_reach_the_pool() -> None:
     print(f"\n{N_RANDOM} random strategies: {passed} pass the gate ({passed / N_RANDOM:.1%}), "
           f"{ungated} would pass without it; outcomes {dict(sorted(reasons.items()))}")
     assert sum(reasons.values()) == N_RANDOM
+    assert not {"suspect:lookahead", "backtest:lookahead"} & set(reasons)  # honest code, plausible results
     assert passed <= 0.01 * N_RANDOM
 
 
