@@ -14,7 +14,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
@@ -33,15 +32,13 @@ from sixbtc.backtester.search import SearchConfig
 from sixbtc.config.sections import BacktestSection, ScoringSection
 from sixbtc.core.errors import DataError, StaleClaim, StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
-from sixbtc.domain.timeframe import Timeframe
 from sixbtc.generator.factory import generate
 from sixbtc.scorer.gate import GateVerdict, multiple_testing_gate, trial_sharpe_variance
 from sixbtc.scorer.score import ScoreInputs, score
-from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.pipeline import validate
 from sixbtc.validator.sample import NamedSample
-from sixbtc.validator.samples import extra_samples
+from sixbtc.validator.samples import backtest_span, extra_samples, named_sample
 
 LIVE_COINS = 5
 
@@ -83,13 +80,9 @@ def validation_sample(c: Container, window: CycleWindow) -> list[NamedSample]:
             if c.store.has(sym, tf):
                 df = c.store.read_candles(sym, tf, None, window.replay_start).tail(c.settings.validator.sample_bars)
                 if len(df) >= 200:
-                    first = pd.Timestamp(df["timestamp"].iloc[0]).strftime("%Y-%m-%d")
-                    primary = NamedSample(f"{sym} {tf} ({len(df)} bars from {first})",
-                                          {k: df[k].to_numpy(np.float64) for k in OHLCV_KEYS})
-                    shortest = min(bt.timeframes, key=lambda t: Timeframe.parse(t).ms)
-                    span = bt.warmup_bars + (bt.is_days + bt.oos_days) * 86_400_000 // Timeframe.parse(shortest).ms
-                    return [primary, *extra_samples(c.store, end=window.replay_start, primary=sym,
-                                                    long_timeframe=shortest, long_bars=span)]
+                    shortest, span = backtest_span(bt.warmup_bars, bt.is_days + bt.oos_days, bt.timeframes)
+                    return [named_sample(df, f"{sym} {tf}"), *extra_samples(
+                        c.store, end=window.replay_start, primary=sym, long_timeframe=shortest, long_bars=span)]
     raise DataError("no candle series with at least 200 bars for the validation sample")
 
 

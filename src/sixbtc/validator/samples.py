@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sixbtc.domain.timeframe import Timeframe
 from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.validator.ports import CandleReader
 from sixbtc.validator.sample import NamedSample, synthetic_extras
@@ -51,10 +52,25 @@ def _first(reader: CandleReader, coins: tuple[str, ...], tf: str, end: pd.Timest
     return None
 
 
-def _named(df: pd.DataFrame, what: str) -> NamedSample:
+def named_sample(df: pd.DataFrame, what: str) -> NamedSample:
+    """A candle frame (``timestamp`` + OHLCV, oldest first, non-empty) as a sample named
+    ``"<what> (<n> bars from <first day>)"``, float64 arrays."""
     first = pd.Timestamp(df["timestamp"].iloc[0]).strftime("%Y-%m-%d")
     data = {k: df[k].to_numpy("float64") for k in OHLCV_KEYS}
     return NamedSample(f"{what} ({len(df)} bars from {first})", data)
+
+
+def backtest_span(warmup_bars: int, days: float, timeframes: list[str]) -> tuple[str, int]:
+    """The shortest of ``timeframes`` and the bars a backtest loads there: ``warmup_bars`` +
+    ``days`` (IS + OOS) of candles (the "long" extra's length).
+
+    Raises
+    ------
+    ValueError
+        For an unknown timeframe or an empty list.
+    """
+    shortest = min(timeframes, key=lambda t: Timeframe.parse(t).ms)
+    return shortest, warmup_bars + int(days * 86_400_000 // Timeframe.parse(shortest).ms)
 
 
 def store_extras(
@@ -92,15 +108,15 @@ def store_extras(
     """
     out: list[NamedSample] = []
     if (low := _first(reader, LOW_PRICE_COINS, "1h", end, skip=primary)) is not None:
-        out.append(_named(low[1].tail(3000), f"{low[0]} 1h low price"))
+        out.append(named_sample(low[1].tail(3000), f"{low[0]} 1h low price"))
     if (early := _frame(reader, primary, "1h", end)) is not None:
-        out.append(_named(early.head(2000), f"{primary} 1h early start"))
+        out.append(named_sample(early.head(2000), f"{primary} 1h early start"))
     if (vol := _first(reader, HIGH_VOL_COINS, "4h", end)) is not None:
-        out.append(_named(vol[1].tail(2000), f"{vol[0]} 4h high volatility"))
+        out.append(named_sample(vol[1].tail(2000), f"{vol[0]} 4h high volatility"))
     if long_bars >= MIN_LONG_BARS:
         long = _first(reader, ("BTC", "ETH"), long_timeframe, end)
         if long is not None and len(long[1]) >= MIN_LONG_BARS:
-            out.append(_named(long[1].tail(long_bars), f"{long[0]} {long_timeframe} long"))
+            out.append(named_sample(long[1].tail(long_bars), f"{long[0]} {long_timeframe} long"))
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 from sixbtc.core.errors import StrategyRejected
 from sixbtc.validator.multisample import check_extra_samples
 from sixbtc.validator.sample import NamedSample, synthetic_extras, synthetic_sample
-from sixbtc.validator.samples import MIN_LONG_BARS, extra_samples, store_extras
+from sixbtc.validator.samples import MIN_LONG_BARS, backtest_span, extra_samples, store_extras
 
 T0 = pd.Timestamp("2020-01-01", tz="UTC")
 
@@ -130,3 +130,10 @@ def test_a_sandbox_failure_on_an_extra_names_the_sample():
     found = check_extra_samples(Crashes(honest), [LONG, CHEAP], [{"n": 1}], cut_points=1, max_warmup=1000)
     assert (found.sample, found.reason) == ("cheap", "execution:error")
     assert found.detail == "ZeroDivisionError: float division by zero on sample cheap"
+
+
+def test_backtest_span_is_the_loaded_length_on_the_shortest_timeframe():
+    assert backtest_span(250, 180, ["1h", "15m", "4h"]) == ("15m", 250 + 180 * 96)
+    assert backtest_span(250, 180, ["4h", "1h"]) == ("1h", 4570)
+    with pytest.raises(ValueError):
+        backtest_span(250, 180, ["7m"])
