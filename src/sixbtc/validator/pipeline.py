@@ -114,6 +114,19 @@ def _check_args(code: str, sample: dict[str, np.ndarray], **ints: int | None) ->
         raise ValueError(f"sample needs >= {MIN_SAMPLE_BARS} bars, got {len(sample['close'])}")
 
 
+def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[NamedSample]:
+    """The extra samples to use (``None`` = the synthetic ones), each checked like the primary."""
+    extras = synthetic_extras() if extra_samples is None else list(extra_samples)
+    for extra in extras:
+        if not isinstance(extra, NamedSample):
+            raise ValueError(f"extra_samples must hold NamedSample items, got {type(extra).__name__}")
+        try:
+            _check_args(code, extra.data)
+        except ValueError as exc:
+            raise ValueError(f"extra sample {extra.name!r}: {exc}") from None
+    return extras
+
+
 def _static_phases(code: str) -> ValidationReport | None:
     try:
         tree = ast.parse(code, filename="<strategy>")
@@ -210,14 +223,7 @@ def validate(
     """
     _check_args(code, sample, cut_points=cut_points, max_param_sets=max_param_sets, min_signals=min_signals,
                 allowed_warmup=allowed_warmup, max_warmup=max_warmup, extra_cut_points=extra_cut_points)  # fmt: skip
-    extras = synthetic_extras() if extra_samples is None else list(extra_samples)
-    for extra in extras:
-        if not isinstance(extra, NamedSample):
-            raise ValueError(f"extra_samples must hold NamedSample items, got {type(extra).__name__}")
-        try:
-            _check_args(code, extra.data)
-        except ValueError as exc:
-            raise ValueError(f"extra sample {extra.name!r}: {exc}") from None
+    extras = _extras(code, extra_samples)
     static = _static_phases(code)
     if static is not None:
         return static
