@@ -29,6 +29,10 @@ Why these bounds (honest strategies must never trip them):
   trades and 91 % profitable bars, but Sharpe ratios of at most 6.5 (ZEC 4h) — a win rate
   or a bar share alone is not implausible, hence the Sharpe floor of rule 2. Honest high
   Sharpe ratios come from trend exposure, with about half the bars profitable.
+* Honest code through the protocol: 80 generated strategies (seed 3, 10 coins, 1h/4h, the
+  ``run --once`` windows) reach pooled OOS Sharpe ratios of at most 1.7, win rates (100+
+  trades) of at most 47 % and bar shares of at most 59 %; none of the 500 random-entry
+  strategies of ``tests/integration/test_random_strategies.py`` trips the gate.
 * A next-bar peek on BTC/ETH/SOL/XRP 1h (IS 2025-05 to 2025-08, OOS 60 days, default
   costs) scores pooled OOS Sharpe ratios of 17 to 42 and win rates of 87-99.7 %.
 
