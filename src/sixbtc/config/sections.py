@@ -69,7 +69,7 @@ class BacktestSection(Section):
     shuffle_max_pvalue: float = Field(0.1, gt=0, le=1, description="Shuffle test: largest permutation p-value accepted")
     shuffle_coins: int = Field(3, ge=1, description="Shuffle test: coins (most liquid first) pooled into its metric")
     causality_cuts: int = Field(2, ge=1, description="In-backtest causality check: cuts per coin of the assigned timeframe; the chosen set's signals on each cut series must equal the full series' before the cut (backtest:lookahead)")
-    plausible_max_sharpe: float = Field(15.0, gt=0, description="Plausibility gate: pooled OOS Sharpe above this is rejected as suspect:lookahead (best published records are about 1.4-2; the best 60-day buy-and-hold Sharpe in the data is 9.1)")
+    plausible_max_sharpe: float = Field(15.0, gt=0, description="Plausibility gate: pooled OOS Sharpe above this is rejected as suspect:lookahead (best published records are about 1.4-2; the best 60-day buy-and-hold Sharpe of any coin in Binance 1h data 2019-2026 is 9.1)")
     plausible_rate_sharpe: float = Field(10.0, gt=0, description="Plausibility gate: above this pooled OOS Sharpe, near-certain profits (plausible_max_win_rate, plausible_max_bar_share) are suspect:lookahead")
     plausible_max_win_rate: float = Field(0.97, gt=0, le=1, description="Plausibility gate: OOS win rate counted as near-certain (fraction; with plausible_min_count trades)")
     plausible_max_bar_share: float = Field(0.8, gt=0, le=1, description="Plausibility gate: share of in-position OOS bars profitable counted as near-certain (fraction; with plausible_min_count bars)")
