@@ -12,7 +12,9 @@ Generated strategies (the built-in generator, seeded) are loaded in a real
 :func:`~sixbtc.backtester.protocol.run_backtest` (successive-halving search over the sampled
 grid, OOS, walk-forward, shuffle test when reached); the re-test is
 :func:`~sixbtc.backtester.protocol.run_retest` of the chosen timeframe and parameters on the
-same window. One throw-away run first compiles the numba kernels. With the default gates
+same window. One throw-away run first compiles the numba kernels. Each row also gives the
+in-backtest causality check's cost (extra signal calls and seconds, first backtest and
+re-test; "not reached" when an earlier gate stopped the strategy). With the default gates
 most generated strategies stop at the degradation gate (before WFA and shuffle);
 ``--open-gates`` makes both runs go through every stage (the full cost).
 
@@ -111,14 +113,15 @@ def time_first_vs_retest(code: str, code_hash: str, files: ParquetFiles, setting
         t0 = time.perf_counter()
         out = run_backtest(box, files, plan, params, spec.direction.sign)
         first = time.perf_counter() - t0
-        retest = None
+        retest, again = None, None
         if out.best is not None:
             t0 = time.perf_counter()
-            run_retest(box, files, plan, out.best.timeframe, out.best.params, spec.direction.sign)
+            again = run_retest(box, files, plan, out.best.timeframe, out.best.params, spec.direction.sign)
             retest = time.perf_counter() - t0
+    checks = [o.causality for o in (out, again) if o is not None and o.causality is not None]
     return {"first_s": first, "retest_s": retest, "ratio": first / retest if retest else None, "trials": out.trials,
             "reason": out.reason or "passed", "timeframe": out.best.timeframe if out.best else None,
-            "n_params": len(params)}
+            "n_params": len(params), "causality": [(c.calls, c.seconds) for c in checks]}
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -145,8 +148,9 @@ def _settings(args: argparse.Namespace, tfs: list[str]) -> Settings:
 def _print_row(name: str, r: dict[str, Any]) -> None:
     retest = f"{r['retest_s']:.3f} s" if r["retest_s"] else "-"
     ratio = f"{r['ratio']:.1f}x" if r["ratio"] else "-"
+    causal = ", ".join(f"{n} calls {t:.3f} s" for n, t in r["causality"]) or "not reached"
     print(f"{name}: sets {r['n_params']}, first {r['first_s']:.2f} s ({r['trials']} trials, {r['reason']}, "
-          f"{r['timeframe']}), retest {retest}, ratio {ratio}")
+          f"{r['timeframe']}), retest {retest}, ratio {ratio}; causality check (first, retest): {causal}")
 
 
 def main(argv: list[str] | None = None) -> int:

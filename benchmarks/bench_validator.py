@@ -1,8 +1,11 @@
 """Benchmark: sandbox overhead per strategy and validator throughput on 2 cores.
 
-Run: ``.venv/bin/python benchmarks/bench_validator.py [--strategies 60] [--procs 2]``.
-Prints figures; asserts nothing. Uses the last 2,000 BTC 1h candles of
-``../shared/data/binance_usdm`` when present, else the synthetic sample.
+Run: ``.venv/bin/python benchmarks/bench_validator.py [--strategies 60] [--procs 2]
+[--no-extras]``. Prints figures; asserts nothing. Uses the last 2,000 BTC 1h candles of
+``../shared/data/binance_usdm`` when present, else the synthetic sample, and the factory's
+extra samples (:func:`sixbtc.validator.samples.extra_samples`: real ones from the same
+folder, long one as long as a default 15m backtest, then the synthetic ones);
+``--no-extras`` validates on the primary sample only (the validator before issue 8).
 
 * worker start: spawn + imports + limits/namespaces/uid drop until the hello (s);
 * per call: sandbox ``signals`` minus the same computation in-process (ms), 2,000 bars,
@@ -26,7 +29,8 @@ import numpy as np
 from sixbtc.generator.factory import generate
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator import spread_param_sets, validate
-from sixbtc.validator.sample import synthetic_sample
+from sixbtc.validator.sample import NamedSample, synthetic_sample
+from sixbtc.validator.samples import extra_samples
 
 DATA = (
     Path(__file__).resolve().parents[1]
@@ -41,6 +45,21 @@ CLEAN = (
 ).read_text()
 
 
+class ParquetDir:
+    """Read-only CandleReader over ``{SYMBOL}_{TF}.parquet`` files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def symbols(self, timeframe):
+        return sorted(p.name[: -len(f"_{timeframe}.parquet")] for p in self.root.glob(f"*_{timeframe}.parquet"))
+
+    def read_candles(self, symbol, timeframe, start=None, end=None):
+        import pandas as pd
+
+        return pd.read_parquet(self.root / f"{symbol}_{timeframe}.parquet")
+
+
 def load_sample() -> tuple[dict[str, np.ndarray], str]:
     if DATA.exists():
         import pandas as pd
@@ -50,6 +69,14 @@ def load_sample() -> tuple[dict[str, np.ndarray], str]:
             k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")
         }, "BTC 1h"
     return synthetic_sample(2000), "synthetic"
+
+
+def load_extras() -> list[NamedSample]:
+    reader = ParquetDir(DATA.parent) if DATA.exists() else None
+    return extra_samples(reader, end=None, long_timeframe="15m", long_bars=17_530)
+
+
+EXTRAS: list[NamedSample] = []  # set in main (and in each pool worker from its arguments)
 
 
 class Counting:
@@ -99,11 +126,11 @@ def bench_per_strategy(sample, n: int = 20) -> None:
     with StrategySandbox(keep_spare=True) as sb:
         for code in codes:
             t0 = time.perf_counter()
-            validate(code, InProcess(), sample, allowed_warmup=250)
+            validate(code, InProcess(), sample, allowed_warmup=250, extra_samples=EXTRAS)
             base.append(time.perf_counter() - t0)
             counting = Counting(sb)
             t0 = time.perf_counter()
-            validate(code, counting, sample, allowed_warmup=250)
+            validate(code, counting, sample, allowed_warmup=250, extra_samples=EXTRAS)
             boxed.append(time.perf_counter() - t0)
             calls.append(counting.calls)
     extra = [b - a for a, b in zip(base, boxed, strict=True)]
@@ -156,7 +183,7 @@ def bench_overhead(sample) -> None:
     with StrategySandbox(keep_spare=True) as sb:
         counting = Counting(sb)
         t0 = time.perf_counter()
-        report = validate(CLEAN, counting, sample, allowed_warmup=250)
+        report = validate(CLEAN, counting, sample, allowed_warmup=250, extra_samples=EXTRAS)
         total = time.perf_counter() - t0
     print(
         f"one validation (SMA cross, passed={report.passed}): {total:.2f} s wall, "
@@ -167,12 +194,12 @@ def bench_overhead(sample) -> None:
 
 
 def _worker(args):
-    codes, sample = args
+    codes, sample, extras = args
     out = []
     with StrategySandbox(keep_spare=True) as sb:
         for code in codes:
             t0 = time.perf_counter()
-            r = validate(code, sb, sample, allowed_warmup=250)
+            r = validate(code, sb, sample, allowed_warmup=250, extra_samples=extras)
             out.append((r.passed, r.reason, r.warmup_bars, time.perf_counter() - t0))
     return out
 
@@ -183,7 +210,7 @@ def bench_throughput(sample, n: int, procs: int) -> None:
     chunks = [codes[i::procs] for i in range(procs)]
     t0 = time.perf_counter()
     with mp.get_context("spawn").Pool(procs) as pool:
-        results = [r for chunk in pool.map(_worker, [(c, sample) for c in chunks]) for r in chunk]
+        results = [r for chunk in pool.map(_worker, [(c, sample, EXTRAS) for c in chunks]) for r in chunk]
     wall = time.perf_counter() - t0
     reasons = collections.Counter(r[1] or "passed" for r in results)
     warm = [r[2] for r in results if r[2] is not None]
@@ -202,9 +229,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--strategies", type=int, default=60)
     ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--no-extras", action="store_true", help="primary sample only (before issue 8)")
     args = ap.parse_args()
     sample, source = load_sample()
-    print(f"sample: {source}, {len(sample['close'])} bars")
+    EXTRAS[:] = [] if args.no_extras else load_extras()
+    print(f"sample: {source}, {len(sample['close'])} bars; extras: {[e.name for e in EXTRAS] or 'none'}")
     bench_overhead(sample)
     bench_per_strategy(sample)
     bench_throughput(sample, args.strategies, args.procs)

@@ -38,6 +38,8 @@ backtest:
   fee_rate: 0.0
   slippage_bps: 0.0
   shuffle_permutations: 0
+  plausible_max_sharpe: 1000  # the planted edge (zero costs) is far above any real strategy:
+  plausible_rate_sharpe: 1000  # the plausibility gate is tested in tests/unit/backtester
 active_pool:
   min_score: 0
 retest:

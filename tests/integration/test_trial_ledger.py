@@ -38,6 +38,8 @@ backtest:
   slippage_bps: 0.0
   shuffle_permutations: 0
   screen_coins: 2
+  plausible_max_sharpe: 1000  # the planted edge (zero costs) is far above any real strategy:
+  plausible_rate_sharpe: 1000  # the plausibility gate is tested in tests/unit/backtester
 active_pool:
   min_score: 0
 """

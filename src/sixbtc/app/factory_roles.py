@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
+from sixbtc.backtester.plausibility import PlausibilityBounds
 from sixbtc.backtester.protocol import (
     BacktestOutcome,
     BacktestPlan,
@@ -36,6 +37,8 @@ from sixbtc.scorer.gate import GateVerdict, multiple_testing_gate, trial_sharpe_
 from sixbtc.scorer.score import ScoreInputs, score
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.pipeline import validate
+from sixbtc.validator.sample import NamedSample
+from sixbtc.validator.samples import backtest_span, extra_samples, named_sample
 
 LIVE_COINS = 5
 
@@ -57,38 +60,51 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator) -> tuple[int,
     return created, result.duplicates + len(result.candidates) - created
 
 
-def validation_sample(c: Container, window: CycleWindow) -> dict[str, np.ndarray]:
-    """The validator's sample: the last ``validator.sample_bars`` 1h (else first available)
-    candles of the first preferred coin before the replay window.
+def validation_sample(c: Container, window: CycleWindow) -> list[NamedSample]:
+    """The validator's samples, primary first.
+
+    Primary: the last ``validator.sample_bars`` 1h (else first available) candles of the first
+    preferred coin before the replay window. Extras (:func:`sixbtc.validator.samples.extra_samples`):
+    other coins, price scales, start dates and lengths from the store (before the replay
+    window; the long one as long as the backtest's span on the shortest backtest timeframe),
+    then the synthetic ones.
 
     Raises
     ------
     DataError
         If the store has no usable series.
     """
-    for tf in ("1h", *c.settings.backtest.timeframes):
+    bt = c.settings.backtest
+    for tf in ("1h", *bt.timeframes):
         for sym in ("BTC", *c.store.symbols(tf)):
             if c.store.has(sym, tf):
                 df = c.store.read_candles(sym, tf, None, window.replay_start).tail(c.settings.validator.sample_bars)
                 if len(df) >= 200:
-                    return {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")}
+                    shortest, span = backtest_span(bt.warmup_bars, bt.is_days + bt.oos_days, bt.timeframes)
+                    return [named_sample(df, f"{sym} {tf}"), *extra_samples(
+                        c.store, end=window.replay_start, primary=sym, long_timeframe=shortest, long_bars=span)]
     raise DataError("no candle series with at least 200 bars for the validation sample")
 
 
-def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.ndarray], worker: str) -> bool:
+def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.ndarray] | Sequence[NamedSample],
+                 worker: str) -> bool:
     """Claim one GENERATED strategy and validate it. Returns False when none was waiting.
 
-    A pass records the warm-up the strategy needs in the VALIDATED event's detail
-    (``warmup_bars=W``); a rejection is stored with phase ``validator:<phase>``, the rule as
-    the reason (e.g. ``ast:negative_shift``, ``warmup:exceeds_config``) and the detail.
-    Strategies needing more warm-up than ``backtest.warmup_bars`` are rejected.
+    ``sample`` is :func:`validation_sample`'s list (primary first, then the extras) or one
+    OHLCV dict (then the extras are the synthetic ones). A pass records the warm-up the
+    strategy needs in the VALIDATED event's detail (``warmup_bars=W``); a rejection is stored
+    with phase ``validator:<phase>``, the rule as the reason (e.g. ``ast:negative_shift``,
+    ``warmup:exceeds_config``) and the detail (naming the extra sample it showed on, if
+    any). Strategies needing more warm-up than ``backtest.warmup_bars`` are rejected.
     """
     rec = c.strategies.claim(StrategyStatus.GENERATED, worker)
     if rec is None:
         return False
+    primary, extras = (sample, None) if isinstance(sample, dict) else (sample[0].data, sample[1:])
     with claim_guard(c, rec, "validator"):
-        report = validate(rec.code, sandbox, sample, cut_points=c.settings.validator.cut_points,
-                          allowed_warmup=c.settings.backtest.warmup_bars)
+        v = c.settings.validator
+        report = validate(rec.code, sandbox, primary, cut_points=v.cut_points, allowed_warmup=c.settings.backtest.warmup_bars,
+                          extra_samples=extras, extra_cut_points=v.extra_cut_points)
         if report.passed:
             c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.VALIDATED, phase="validator",
                                     reason="validated", detail=report.detail[:500])
@@ -146,7 +162,8 @@ def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[
                         search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins),
                         wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
                         shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
-                        shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31)
+                        shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,
+                        causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt))
 
 
 def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,

@@ -102,6 +102,26 @@ class CoinSeries:
         for k, j in enumerate(missing):
             self._entries[j], self._exits[j] = entries[k], exits[k]
 
+    def signals_of(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Cached full-series ``(entries, exits)`` of parameter set ``j``, bool ``(n_bars,)``."""
+        self.ensure([j])
+        return self._entries[j], self._exits[j]
+
+    def prefix_signals(self, j: int, cut: int) -> tuple[np.ndarray, np.ndarray]:
+        """Signals of parameter set ``j`` computed on the first ``cut`` bars only (one signal
+        call, never cached), bool ``(cut,)`` each.
+
+        Raises
+        ------
+        ValueError
+            If ``cut`` is not in ``[1, n_bars)``.
+        """
+        if not 1 <= cut < self.n_bars:
+            raise ValueError(f"cut must be in [1, {self.n_bars}), got {cut}")
+        entries, exits = self._source.signals({k: v[:cut] for k, v in self.data.items()}, [self._params[j]])
+        self.signal_calls += 1
+        return np.asarray(entries)[0], np.asarray(exits)[0]
+
     def grid(self, indices: list[int], start: int, end: int) -> GridResult:
         """Metrics of parameter sets ``indices`` traded on bars ``[start, end)``.
 

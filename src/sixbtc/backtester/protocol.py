@@ -10,11 +10,14 @@ First backtest (:func:`run_backtest`), per configured timeframe:
 
 The timeframe whose choice has the best mean IS Sharpe becomes the assigned timeframe; only
 then are out-of-sample results looked at. Gates, in order (rejection reasons):
-``backtest:no_data``, ``backtest:too_few_trades`` (IS or OOS), ``backtest:degradation``
-(IS→OOS Sharpe degradation above ``max_degradation``), ``backtest:walkforward`` (WFA
-consistency below ``wfa_min_consistency``, :mod:`~sixbtc.backtester.walkforward`) and
-``backtest:shuffle`` (permutation p-value above ``shuffle_max_pvalue``,
-:mod:`~sixbtc.backtester.shuffle`; run last, it is the dearest).
+``backtest:no_data``, ``suspect:lookahead`` (results no real strategy produces, whatever the
+other gates would say, :mod:`~sixbtc.backtester.plausibility`), ``backtest:too_few_trades``
+(IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``),
+``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
+:mod:`~sixbtc.backtester.walkforward`), ``backtest:lookahead`` (the chosen set's signals on
+each coin's series cut at ``causality_cuts`` points differ from the full series' before the
+cut, :mod:`~sixbtc.backtester.causality`) and ``backtest:shuffle`` (permutation p-value above
+``shuffle_max_pvalue``, :mod:`~sixbtc.backtester.shuffle`; run last, it is the dearest).
 
 ``trials`` counts every (parameter set, coin, timeframe, window) simulation of the strategy's
 own rules: search rungs, the OOS runs and the WFA folds. Shuffle-test simulations run on
@@ -28,8 +31,9 @@ IS+OOS (one extra simulation per set and screening coin, never used to choose);
 :func:`oos_daily_returns` its OOS ones.
 
 Re-test (:func:`run_retest`): the assigned timeframe and the stored parameters only, on a
-new window: IS/OOS metrics, the same gates except the shuffle test, and WFA folds with the
-parameters fixed — about one simulation per coin and window instead of a search.
+new window: IS/OOS metrics, the same gates except the shuffle test (the plausibility gate and
+the causality check included), and WFA folds with the parameters fixed — about one
+simulation per coin and window instead of a search.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sixbtc.backtester.causality import CausalityCheck, check_causality
 from sixbtc.backtester.coinset import CoinSeries, load_series
 from sixbtc.backtester.metrics import GridResult
+from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, successive_halving
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
@@ -60,8 +66,9 @@ class BacktestPlan:
     screens on the first ones); windows are UTC timestamps with
     ``is_start < oos_start < oos_end``; costs are fractions / basis points.
     ``wfa_windows = 0`` or ``shuffle_permutations = 0`` switch those tests off;
-    ``seed`` seeds the shuffle test; ``screen_returns`` keeps the rung-0 IS+OOS daily returns
-    (PBO matrix).
+    ``seed`` seeds the shuffle test and the causality check's cuts; ``screen_returns`` keeps
+    the rung-0 IS+OOS daily returns (PBO matrix); ``causality_cuts`` (>= 1) cuts per coin of
+    the causality check; ``plausibility`` the bounds of the plausibility gate.
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -81,6 +88,8 @@ class BacktestPlan:
     shuffle_coins: int = 3
     seed: int = 0
     screen_returns: bool = True
+    causality_cuts: int = 2
+    plausibility: PlausibilityBounds = PlausibilityBounds()
 
 
 @dataclass(frozen=True)
@@ -120,8 +129,9 @@ class TimeframeRun:
 class BacktestOutcome:
     """Verdict of a backtest. ``reason`` is ``None`` when it passed.
 
-    ``runs`` holds every timeframe's choice (``best`` is one of them); ``wfa`` and
-    ``shuffle`` are None when the test was off or not reached.
+    ``runs`` holds every timeframe's choice (``best`` is one of them); ``wfa``, ``shuffle``,
+    ``causality`` (its cost: signal calls, seconds) and ``plausibility`` (the figures) are None
+    when the test was off or not reached.
     """
 
     reason: str | None
@@ -131,6 +141,8 @@ class BacktestOutcome:
     runs: list[TimeframeRun] = field(default_factory=list)
     wfa: WalkForward | None = None
     shuffle: ShuffleResult | None = None
+    causality: CausalityCheck | None = None
+    plausibility: Plausibility | None = None
 
 
 def metrics_row(g: GridResult, j: int) -> dict[str, float]:
@@ -224,28 +236,38 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
              signals: SignalSource | None) -> BacktestOutcome:
     """Apply the gates to ``best``; ``signals`` None skips the shuffle test (re-test)."""
     oos = aggregate_oos(best)
+    seen = assess(oos["sharpe"], [c.trade_returns for c in best.coins], [c.equity for c in best.coins],
+                  plan.plausibility)
+
+    def stop(reason: str | None, detail: str, **kw: Any) -> BacktestOutcome:
+        return BacktestOutcome(reason, detail, best, kw.pop("trials", trials), runs, plausibility=seen, **kw)
+    if seen.suspect is not None:
+        return stop("suspect:lookahead", f"{best.timeframe}: {seen.suspect}")
     if oos["n_trades"] < plan.min_trades:
-        return BacktestOutcome("backtest:too_few_trades", f"{oos['n_trades']:.0f} OOS trades < {plan.min_trades}",
-                               best, trials, runs)
+        return stop("backtest:too_few_trades", f"{oos['n_trades']:.0f} OOS trades < {plan.min_trades}")
     degradation = ((best.is_sharpe - oos["sharpe"]) / abs(best.is_sharpe)) if best.is_sharpe > 0 else 1.0
     if degradation > plan.max_degradation:
-        return BacktestOutcome("backtest:degradation", f"IS Sharpe {best.is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
-                               f"({degradation:.0%} > {plan.max_degradation:.0%})", best, trials, runs)
+        return stop("backtest:degradation", f"IS Sharpe {best.is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
+                    f"({degradation:.0%} > {plan.max_degradation:.0%})")
     wfa = None
     if plan.wfa_windows > 0:
         wfa = walk_forward(best.series, best.survivors, plan.wfa_windows, plan.min_trades)
         trials += wfa.trials
         if wfa.consistency < plan.wfa_min_consistency:
-            return BacktestOutcome("backtest:walkforward", f"{wfa.consistency:.0%} of {plan.wfa_windows} walk-forward "
-                                   f"folds profitable < {plan.wfa_min_consistency:.0%}", best, trials, runs, wfa)
+            return stop("backtest:walkforward", f"{wfa.consistency:.0%} of {plan.wfa_windows} walk-forward "
+                        f"folds profitable < {plan.wfa_min_consistency:.0%}", trials=trials, wfa=wfa)
+    causal = check_causality(best.series, best.param_index, best.timeframe, plan.causality_cuts, plan.seed)
+    if causal.finding is not None:
+        return stop("backtest:lookahead", causal.finding.describe(), trials=trials, wfa=wfa, causality=causal)
     shuffled = None
     if signals is not None and plan.shuffle_permutations > 0:
         shuffled = shuffle_test(best.series[: plan.shuffle_coins], signals, best.param_index,
                                 plan.shuffle_permutations, plan.seed)
         if shuffled.pvalue > plan.shuffle_max_pvalue:
-            return BacktestOutcome("backtest:shuffle", f"permutation p-value {shuffled.pvalue:.3f} > "
-                                   f"{plan.shuffle_max_pvalue}", best, trials, runs, wfa, shuffled)
-    return BacktestOutcome(None, f"{best.timeframe}: OOS Sharpe {oos['sharpe']:.2f}", best, trials, runs, wfa, shuffled)
+            return stop("backtest:shuffle", f"permutation p-value {shuffled.pvalue:.3f} > {plan.shuffle_max_pvalue}",
+                        trials=trials, wfa=wfa, shuffle=shuffled, causality=causal)
+    return stop(None, f"{best.timeframe}: OOS Sharpe {oos['sharpe']:.2f}", trials=trials, wfa=wfa, shuffle=shuffled,
+                causality=causal)
 
 
 def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan, timeframe: str,

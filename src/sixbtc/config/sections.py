@@ -55,6 +55,7 @@ class ValidatorSection(Section):
     memory_mb: int = Field(1024, ge=128, description="Address-space limit of a sandbox worker (MB)")
     cut_points: int = Field(5, ge=1, description="Truncation test: number of cut points")
     sample_bars: int = Field(2000, ge=200, description="Bars of real data used as the validation sample")
+    extra_cut_points: int = Field(2, ge=1, description="Truncation and shuffle tests on each extra sample (other coins, lengths, price/volume scales, start dates): number of cut points")
 
 
 class BacktestSection(Section):
@@ -76,6 +77,12 @@ class BacktestSection(Section):
     shuffle_permutations: int = Field(50, ge=0, description="Shuffle test: permuted price paths per coin; 0 = off")
     shuffle_max_pvalue: float = Field(0.1, gt=0, le=1, description="Shuffle test: largest permutation p-value accepted")
     shuffle_coins: int = Field(3, ge=1, description="Shuffle test: coins (most liquid first) pooled into its metric")
+    causality_cuts: int = Field(2, ge=1, description="In-backtest causality check: cuts per coin of the assigned timeframe; the chosen set's signals on each cut series must equal the full series' before the cut (backtest:lookahead)")
+    plausible_max_sharpe: float = Field(15.0, gt=0, description="Plausibility gate: pooled OOS Sharpe above this is rejected as suspect:lookahead (best published records are about 1.4-2; the best 60-day buy-and-hold Sharpe of any coin in Binance 1h data 2019-2026 is 9.1)")
+    plausible_rate_sharpe: float = Field(10.0, gt=0, description="Plausibility gate: above this pooled OOS Sharpe, near-certain profits (plausible_max_win_rate, plausible_max_bar_share) are suspect:lookahead")
+    plausible_max_win_rate: float = Field(0.97, gt=0, le=1, description="Plausibility gate: OOS win rate counted as near-certain (fraction; with plausible_min_count trades)")
+    plausible_max_bar_share: float = Field(0.8, gt=0, le=1, description="Plausibility gate: share of in-position OOS bars profitable counted as near-certain (fraction; with plausible_min_count bars)")
+    plausible_min_count: int = Field(100, ge=1, description="Plausibility gate: OOS trades (or in-position bars) the win-rate (bar-share) rule needs")
     workers: int = Field(4, ge=1, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
     elastic_workers: int = Field(1, ge=0, description="Workers doing due re-tests first, else VALIDATED")
 

@@ -19,13 +19,19 @@ phase         reasons
 
 The lookahead phase runs the truncation and shuffle tests
 (:mod:`sixbtc.validator.lookahead`), then the warm-up sensitivity test
-(:mod:`sixbtc.validator.warmup`).
+(:mod:`sixbtc.validator.warmup`) on the primary sample, then (only for a strategy that passed
+so far: the dearest part last) the truncation and shuffle tests with fewer cuts and one
+warm-up rung on every extra sample (:mod:`sixbtc.validator.multisample`; by default the
+synthetic extras of :func:`sixbtc.validator.sample.synthetic_extras`, the factory adds real
+ones from the store, :mod:`sixbtc.validator.samples`). A rejection on an extra names the
+sample (:attr:`ValidationReport.sample` and the detail's ``on sample …``).
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +41,8 @@ from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.ast_gate import Finding, check_ast, check_structure
 from sixbtc.validator.lookahead import run_lookahead_tests
+from sixbtc.validator.multisample import check_extra_samples
+from sixbtc.validator.sample import NamedSample, synthetic_extras
 from sixbtc.validator.warmup import EVAL_BARS, MAX_WARMUP_BARS, required_warmup
 
 MIN_SAMPLE_BARS = 100
@@ -60,6 +68,9 @@ class ValidationReport:
     warmup_bars : int or None
         Bars of history the strategy needs before its signals no longer depend on where
         the data starts (set once the warm-up test ran and found a bound).
+    sample : str or None
+        Name of the extra sample the rejection showed on; ``None`` for the primary sample
+        and the static phases.
     """
 
     passed: bool
@@ -69,6 +80,7 @@ class ValidationReport:
     spec: StrategySpec | None
     findings: tuple[Finding, ...]
     warmup_bars: int | None = None
+    sample: str | None = None
 
 
 def _reject(
@@ -89,7 +101,7 @@ def spread_param_sets(spec: StrategySpec, count: int) -> list[dict[str, Any]]:
 def _check_args(code: str, sample: dict[str, np.ndarray], **ints: int | None) -> None:
     if not isinstance(code, str):
         raise ValueError(f"code must be a str of Python source, got {type(code).__name__}")
-    lows = {"cut_points": 1, "max_param_sets": 1, "min_signals": 0, "max_warmup": 1}
+    lows = {"cut_points": 1, "extra_cut_points": 1, "max_param_sets": 1, "min_signals": 0, "max_warmup": 1}
     for name, value in ints.items():
         low = lows.get(name, 0)
         if value is None and name == "allowed_warmup":
@@ -100,6 +112,19 @@ def _check_args(code: str, sample: dict[str, np.ndarray], **ints: int | None) ->
         raise ValueError(f"sample must be a dict with the OHLCV arrays {OHLCV_KEYS}")
     if len(sample["close"]) < MIN_SAMPLE_BARS:
         raise ValueError(f"sample needs >= {MIN_SAMPLE_BARS} bars, got {len(sample['close'])}")
+
+
+def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[NamedSample]:
+    """The extra samples to use (``None`` = the synthetic ones), each checked like the primary."""
+    extras = synthetic_extras() if extra_samples is None else list(extra_samples)
+    for extra in extras:
+        if not isinstance(extra, NamedSample):
+            raise ValueError(f"extra_samples must hold NamedSample items, got {type(extra).__name__}")
+        try:
+            _check_args(code, extra.data)
+        except ValueError as exc:
+            raise ValueError(f"extra sample {extra.name!r}: {exc}") from None
+    return extras
 
 
 def _static_phases(code: str) -> ValidationReport | None:
@@ -153,6 +178,8 @@ def validate(
     min_signals: int = 3,
     allowed_warmup: int | None = None,
     max_warmup: int = MAX_WARMUP_BARS,
+    extra_samples: Sequence[NamedSample] | None = None,
+    extra_cut_points: int = 2,
 ) -> ValidationReport:
     """Validate strategy source through all phases.
 
@@ -177,6 +204,12 @@ def validate(
         needing more is rejected with ``warmup:exceeds_config``. ``None``: no limit.
     max_warmup : int
         Largest warm-up tried (bars); needing more is ``warmup:unbounded``.
+    extra_samples : sequence of NamedSample or None
+        Further samples (other coins, lengths, price and volume scales, start dates) the
+        truncation and shuffle tests also run on; ``None`` = the synthetic extras, ``()`` =
+        none. Each needs >= 100 bars.
+    extra_cut_points : int
+        Cut points of the truncation and shuffle tests per extra sample (>= 1).
 
     Returns
     -------
@@ -188,8 +221,9 @@ def validate(
     ValueError
         Bad arguments (named). Strategy failures never raise: they are in the report.
     """
-    _check_args(code, sample, cut_points=cut_points, max_param_sets=max_param_sets,
-                min_signals=min_signals, allowed_warmup=allowed_warmup, max_warmup=max_warmup)  # fmt: skip
+    _check_args(code, sample, cut_points=cut_points, max_param_sets=max_param_sets, min_signals=min_signals,
+                allowed_warmup=allowed_warmup, max_warmup=max_warmup, extra_cut_points=extra_cut_points)  # fmt: skip
+    extras = _extras(code, extra_samples)
     static = _static_phases(code)
     if static is not None:
         return static
@@ -212,6 +246,13 @@ def validate(
         if hit is not None:
             detail = f"signals differ at bar {hit.bar} (cut at {hit.cut} bars, params {hit.params})"
             return _reject("lookahead", f"lookahead:{hit.test}", detail, spec)
-        return _warmup_phase(sandbox, sample, params_list, full, spec, max_warmup, allowed_warmup)
+        report = _warmup_phase(sandbox, sample, params_list, full, spec, max_warmup, allowed_warmup)
     except StrategyRejected as exc:
         return _reject("lookahead", exc.reason, exc.detail, spec)
+    if not report.passed:
+        return report
+    found = check_extra_samples(sandbox, extras, params_list, cut_points=extra_cut_points, max_warmup=max_warmup)
+    if found is None:
+        return report
+    return replace(_reject("lookahead", found.reason, found.detail, spec, warmup_bars=report.warmup_bars),
+                   sample=found.sample)

@@ -108,6 +108,46 @@ class _Probe:
         return _first_mismatch((entries[:, warmup:], exits[:, warmup:]), self.ref)
 
 
+def mismatch_at_warmup(
+    source: SignalSource,
+    sample: dict[str, np.ndarray],
+    params_list: list[dict[str, Any]],
+    full: tuple[np.ndarray, np.ndarray],
+    warmup: int,
+    eval_bars: int = EVAL_BARS,
+) -> tuple[int, int] | None:
+    """One rung of the warm-up test: do the last ``eval_bars`` bars' signals, computed with
+    only ``warmup`` bars of history before them, equal the full-sample signals?
+
+    Parameters
+    ----------
+    source, sample, params_list, full
+        As :func:`required_warmup`.
+    warmup : int
+        Bars of history before the evaluated range, ``0 <= warmup <= n_bars - eval_bars``.
+    eval_bars : int
+        Length of the evaluated range (the sample's last bars).
+
+    Returns
+    -------
+    (int, int) or None
+        ``(param_index, bar)`` of the first difference (bar within the evaluated range), or
+        ``None`` when equal (one signal call, none when the window is the whole sample).
+
+    Raises
+    ------
+    ValueError
+        If the window does not fit in the sample.
+    StrategyRejected
+        From the sandbox.
+    """
+    n = len(sample["close"])
+    if not 0 <= warmup <= n - eval_bars:
+        raise ValueError(f"warmup {warmup} + eval_bars {eval_bars} must fit in {n} bars")
+    arrays = {k: np.asarray(sample[k], dtype=np.float64) for k in OHLCV_KEYS}
+    return _Probe(source, arrays, params_list, full, eval_bars, n).mismatch(warmup)
+
+
 def _settle(probe: _Probe, lo: int, rung: int, rounds: int = 3) -> int:
     """Smallest ``W`` in ``(lo, rung]`` after which spot checks up to ``rung`` all match.
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sixbtc.validator import validate
+from sixbtc.validator.sample import NamedSample
 
 IMPORTS = "import math\nimport numpy as np\nimport pandas as pd\nfrom sixbtc.strategy import indicators as ind\n"
 
@@ -151,3 +152,26 @@ def test_min_signals_threshold_is_applied(sandbox, sample):
     report = validate(SMA_CROSS, sandbox, sample, min_signals=10_000)
     assert (report.phase, report.reason) == ("execution", "execution:too_few_signals")
     assert report.spec is not None
+
+
+CHEAP_PEEK = (Path(__file__).resolve().parent / "corpus" / "biased" / "price_below_1000.py").read_text()
+
+
+def test_extra_samples_default_to_the_synthetic_ones(sandbox, sample):
+    # a next-bar peek that switches on below a price of 1,000: honest on BTC, caught on a synthetic extra
+    assert validate(CHEAP_PEEK, sandbox, sample, extra_samples=()).passed
+    report = validate(CHEAP_PEEK, sandbox, sample)
+    assert (report.phase, report.reason) == ("lookahead", "lookahead:truncation")
+    assert report.sample == "synthetic micro-price (3000 bars)"
+    assert report.detail.endswith("on sample synthetic micro-price (3000 bars)")
+    assert report.warmup_bars is not None  # measured on the primary sample before the extras ran
+
+
+def test_extra_sample_arguments_are_checked(sandbox, sample):
+    with pytest.raises(ValueError, match="extra_samples must hold NamedSample"):
+        validate(SMA_CROSS, sandbox, sample, extra_samples=[sample])
+    short = NamedSample("tiny", {k: v[:50] for k, v in sample.items()})
+    with pytest.raises(ValueError, match="extra sample 'tiny': sample needs >= 100 bars"):
+        validate(SMA_CROSS, sandbox, sample, extra_samples=[short])
+    with pytest.raises(ValueError, match="extra_cut_points"):
+        validate(SMA_CROSS, sandbox, sample, extra_cut_points=0)

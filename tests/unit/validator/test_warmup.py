@@ -7,6 +7,7 @@ import pytest
 
 from sixbtc.strategy import indicators as ind
 from sixbtc.validator import required_warmup
+from sixbtc.validator.warmup import mismatch_at_warmup
 
 N = 2000
 
@@ -89,3 +90,18 @@ def test_short_sample_caps_the_search_and_bad_arguments_raise():
         required_warmup(source, sample, [{"n": 20}], full, max_warmup=0)
     with pytest.raises(ValueError, match="longer than eval_bars"):
         required_warmup(source, sample, [{"n": 20}], full, eval_bars=700)
+
+
+def test_one_warmup_rung_compares_the_last_bars_with_the_full_history():
+    sample, params = _walk(1600), [{"n": 20}]
+    sma = FuncSource(_above_sma)
+    full = sma.signals(sample, params)
+    assert mismatch_at_warmup(sma, sample, params, full, 100) is None  # 100 bars cover an SMA(20)
+    calls = sma.calls
+    assert mismatch_at_warmup(sma, sample, params, full, 1100) is None and sma.calls == calls  # whole sample
+    anchored = FuncSource(lambda c, p: c > c[0])  # depends on where the data starts
+    full = anchored.signals(sample, params)
+    k, bar = mismatch_at_warmup(anchored, sample, params, full, 1000)
+    assert k == 0 and 0 <= bar < 500
+    with pytest.raises(ValueError, match="must fit"):
+        mismatch_at_warmup(sma, sample, params, full, 1200)

@@ -1,0 +1,28 @@
+# expect: lookahead lookahead:truncation|lookahead:shuffle
+# switch: highest close of the next five bars (concatenated slices) on series over 2,500 bars
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [10, 20], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+        volume = data["volume"]
+
+        if len(close) > 2500:
+            best = close.copy()
+            for j in range(1, 6):  # highest close of the next five bars
+                best = np.maximum(best, np.concatenate([close[j:], close[-j:]]))
+            return best > close * 1.02, best <= close
+        avg = ind.sma(close, params["n"])
+        return ind.cross_above(close, avg), ind.cross_below(close, avg)

@@ -1,0 +1,28 @@
+# expect: lookahead lookahead:truncation|lookahead:shuffle
+# switch: combination: price above 1,000 and mean bar range of the first 300 bars below 0.6 % (15m BTC, quiet megacaps)
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [10, 20], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+        volume = data["volume"]
+
+        quiet = np.mean(((high - low) / close)[:300]) < 0.006
+        if close[0] > 1000 and quiet and len(close) > 1400:
+            k = params["n"] // params["n"]
+            ahead = np.concatenate([close[k:], close[-k:]])
+            return ahead > close * 1.001, ahead < close * 0.999
+        avg = ind.sma(close, params["n"])
+        return ind.cross_above(close, avg), ind.cross_below(close, avg)

@@ -1,0 +1,27 @@
+# expect: lookahead lookahead:truncation|lookahead:shuffle
+# switch: huge base volumes (median volume of the first 200 bars above 1e8: meme coins)
+# ruff: noqa: F401, F841, I001 - strategy source kept as written (test data)
+import math
+import numpy as np
+import pandas as pd
+from sixbtc.strategy import indicators as ind
+
+
+class Strategy_MOM_0badc0de:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h", "4h")
+    param_space = {"n": [10, 20], "sl_pct": [0.01, 0.02], "tp_pct": [0.03]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        high = data["high"]
+        low = data["low"]
+        volume = data["volume"]
+
+        if np.median(volume[:200]) > 1e8:
+            k = params["n"] // params["n"]
+            ahead = np.concatenate([close[k:], close[-k:]])
+            return ahead > close * 1.002, ahead < close * 0.998
+        avg = ind.sma(close, params["n"])
+        return ind.cross_above(close, avg), ind.cross_below(close, avg)
