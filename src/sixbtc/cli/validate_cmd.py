@@ -2,7 +2,8 @@
 
 Data: the last ``validator.sample_bars`` BTC 1h candles of the home's store when it holds
 at least 1,500 of them, else the bundled synthetic random walk
-(:func:`sixbtc.validator.sample.synthetic_sample`, fixed seed). Limits and the allowed
+(:func:`sixbtc.validator.sample.synthetic_sample`, fixed seed), plus the factory's extra
+samples (other coins, price scales, start dates, lengths; synthetic extremes). Limits and the allowed
 warm-up come from the home's configuration (``validator.*``, ``backtest.warmup_bars``).
 The static phases (syntax, AST gate) run first: a file they reject is reported without
 loading the store or starting a sandbox worker.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import typer
@@ -27,17 +28,29 @@ from sixbtc.core.errors import ConfigError, DataError
 from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
 from sixbtc.validator import ValidationReport, validate
-from sixbtc.validator.pipeline import _static_phases as static_phases  # syntax + AST gate only
+from sixbtc.validator.pipeline import static_phases  # syntax + AST gate only
 from sixbtc.validator.sample import SYNTHETIC_SEED, synthetic_sample
+
+if TYPE_CHECKING:
+    from sixbtc.validator.sample import NamedSample
 
 PHASES = ("syntax", "ast", "execution", "lookahead")
 #: Fewest real candles used instead of the synthetic sample (the warm-up test needs them).
 MIN_REAL_BARS = 1500
 
 
-def _sample(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], str]:
-    """The validation sample and a one-line description of where it came from."""
+def _samples(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], list[NamedSample], str]:
+    """The primary validation sample, the extra samples and a one-line description of the data.
+
+    The extras are those of the factory (:func:`sixbtc.validator.samples.extra_samples`): other
+    coins, price scales, start dates and lengths from the store when it holds them, then the
+    synthetic ones.
+    """
     from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+    from sixbtc.validator.samples import (  # pandas: past the static phases only
+        backtest_span,
+        extra_samples,
+    )
 
     bars = settings.validator.sample_bars
     if home.store_dir.is_dir():
@@ -47,11 +60,18 @@ def _sample(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], str]
                 df = store.read_candles("BTC", "1h").tail(bars)
                 if len(df) >= MIN_REAL_BARS:
                     sample = {k: df[k].to_numpy(np.float64) for k in OHLCV_KEYS}
-                    return sample, f"BTC 1h, last {len(df)} candles of {home.store_dir}"
+                    bt = settings.backtest
+                    shortest, span = backtest_span(bt.warmup_bars, bt.is_days + bt.oos_days, bt.timeframes)
+                    extras = extra_samples(store, end=None, primary="BTC", long_timeframe=shortest,
+                                           long_bars=span)
+                    return sample, extras, (f"BTC 1h, last {len(df)} candles of {home.store_dir}, "
+                                            f"+ {len(extras)} extra samples")
         except DataError as exc:
             err_console.print(f"[yellow]store unusable ({exc}); using synthetic data[/]")
     n = max(bars, MIN_REAL_BARS)
-    return synthetic_sample(n), f"synthetic geometric random walk (seed {SYNTHETIC_SEED}, {n} bars)"
+    extras = extra_samples(None)
+    return synthetic_sample(n), extras, (f"synthetic geometric random walk (seed {SYNTHETIC_SEED}, {n} bars), "
+                                         f"+ {len(extras)} synthetic extra samples")
 
 
 def report_dict(report: ValidationReport, path: Path, data: str, allowed: int) -> dict[str, Any]:
@@ -126,10 +146,11 @@ def validate_file(
     report = static_phases(code)
     data = "not loaded (rejected by the static phases)"
     if report is None:
-        sample, data = _sample(home, settings)
+        sample, extras, data = _samples(home, settings)
         v = settings.validator
         with StrategySandbox(SandboxLimits(wall_s=v.wall_s, memory_mb=v.memory_mb)) as sandbox:
-            report = validate(code, sandbox, sample, cut_points=v.cut_points, allowed_warmup=allowed)
+            report = validate(code, sandbox, sample, cut_points=v.cut_points, allowed_warmup=allowed,
+                              extra_samples=extras, extra_cut_points=v.extra_cut_points)
     out = report_dict(report, file, data, allowed)
     if as_json:
         typer.echo(json.dumps(out))

@@ -127,7 +127,9 @@ def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[Name
     return extras
 
 
-def _static_phases(code: str) -> ValidationReport | None:
+def static_phases(code: str) -> ValidationReport | None:
+    """The static phases alone (syntax, structure, AST gate): the rejecting report, or None
+    when the source passes them (no sandbox, no data needed)."""
     try:
         tree = ast.parse(code, filename="<strategy>")
     except (SyntaxError, ValueError):
@@ -224,7 +226,7 @@ def validate(
     _check_args(code, sample, cut_points=cut_points, max_param_sets=max_param_sets, min_signals=min_signals,
                 allowed_warmup=allowed_warmup, max_warmup=max_warmup, extra_cut_points=extra_cut_points)  # fmt: skip
     extras = _extras(code, extra_samples)
-    static = _static_phases(code)
+    static = static_phases(code)
     if static is not None:
         return static
     try:
