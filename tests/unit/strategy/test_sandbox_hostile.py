@@ -98,7 +98,8 @@ def test_planted_secret_file_cannot_be_read(sandbox):
 """
         with pytest.raises(StrategyRejected) as info:
             _run(sandbox, body)
-        assert info.value.reason == "execution:error" and "Permission denied" in info.value.detail
+        assert info.value.reason == "execution:error"
+        assert "No such file or directory" in info.value.detail  # not even in the minimal root
     finally:
         for p in Path(folder).iterdir():
             p.unlink()
@@ -154,9 +155,15 @@ def test_fork_bomb_is_stopped_and_leaves_no_process(sandbox):
     assert info.value.reason in {"execution:error", "sandbox:timeout"}
     assert time.monotonic() - t0 < sandbox.limits.wall_s + 3.0
     pid = sandbox.worker_pid
-    if pid is not None:  # the worker survived the refused fork: it is alone in its group
-        group = [p for p in os.listdir("/proc") if p.isdigit() and _pgid(int(p)) == pid]
-        assert group == [str(pid)]
+    if pid is not None:  # the zygote survived; its group holds only its own two processes
+        deadline = time.monotonic() + 2.0  # (once the zygote reaped the finished call)
+        while True:
+            group = {int(p) for p in os.listdir("/proc") if p.isdigit() and _pgid(int(p)) == pid}
+            if len(group) <= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert pid in group and len(group) <= 2
+        assert all(p == pid or _ppid(p) == pid for p in group)
     _healthy(sandbox)
 
 
@@ -166,6 +173,14 @@ def _pgid(pid: int) -> int | None:
     except OSError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[2])
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def test_parent_cannot_be_signalled(sandbox):

@@ -1,0 +1,243 @@
+"""The sandbox zygote: a clean template process that forks one child per call.
+
+Started only by :class:`sixbtc.strategy.sandbox_process.ZygoteProcess` as
+``python -I -m sixbtc.strategy.sandbox_zygote CONFIG_JSON`` with the control socket
+(``AF_UNIX``/``SOCK_SEQPACKET``) as fd 0. It
+
+1. imports numpy, pandas, TA-Lib and the indicator library (module level, below);
+2. isolates itself (:func:`sixbtc.strategy.sandbox_namespaces.isolate`: new mount, network,
+   IPC, UTS and PID namespaces, a minimal read-only root) — or records why it could not;
+3. forks the *zygote proper*, PID 1 of the new PID namespace (the first process stays
+   behind and only waits for it): it is non-dumpable (``PR_SET_DUMPABLE`` 0, so no
+   same-uid process can ``ptrace`` it or read its memory), dies with the first process
+   (``PR_SET_PDEATHSIG``), and, as the namespace's init, cannot be signalled by its
+   children; when it exits the kernel kills every process of the namespace;
+4. sends a hello (``{op: hello, mode, isolation_error}``) and serves control messages.
+
+The zygote **never executes strategy code and never reads a request or a reply**: the
+parent creates two pipes per call and passes the child's ends with the ``call`` message
+(``SCM_RIGHTS``). The child reads the request (source, parameters, OHLCV arrays) and
+writes the reply straight to the parent. So the memory a child starts from holds the
+boot state only, never data, code or results of an earlier call, and a child's changes
+(module attributes, class attributes, caches, the indicator cache) die with it.
+
+Control messages (JSON): parent → zygote ``{op: call, id}`` + fds ``[request_r, reply_w]``
+and ``{op: finish, id}`` (the parent has its reply or gave up: kill the child if still
+alive); zygote → parent ``{op: done, id, status}`` (the ``waitpid`` status) once per call.
+The zygote runs one child at a time; the next call's child is forked only after the
+previous one is reaped. An end of file on the control socket (the parent died or closed
+the sandbox) kills the child and ends the zygote.
+
+Each child, before reading its request, closes every other fd, sets
+``PR_SET_PDEATHSIG`` (SIGKILL), the limits ``RLIMIT_CPU`` (per call), ``RLIMIT_FSIZE``,
+``RLIMIT_NOFILE``, ``RLIMIT_CORE`` 0 and ``RLIMIT_NPROC`` 0 (no fork, no thread), enters a
+new IPC namespace of its own (SysV IPC and POSIX message queues cannot carry state), drops
+to uid/gid ``nobody`` (mode ``root``), enters a nested user namespace (no capability over
+the shared namespaces, own keyrings) and sets ``PR_SET_NO_NEW_PRIVS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import math  # noqa: F401 - preloaded for strategy imports
+import os
+import resource
+import select
+import signal
+import socket
+import sys
+import traceback
+from typing import Any
+
+import numpy  # noqa: F401 - preloaded
+import pandas  # noqa: F401 - preloaded
+
+from sixbtc.strategy import (
+    indicators,  # noqa: F401 - preloaded
+    sandbox_worker,
+)
+from sixbtc.strategy import sandbox_namespaces as ns
+
+#: uid/gid a child of a root zygote switches to ("nobody" on Debian/Ubuntu).
+NOBODY = 65534
+_MIB = 1024 * 1024
+
+
+def _limit_child(cfg: dict[str, Any]) -> None:
+    for kind, value in (
+        (resource.RLIMIT_FSIZE, cfg["file_size_mb"] * _MIB),
+        (resource.RLIMIT_NOFILE, cfg["open_files"]),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NPROC, 0),
+    ):
+        resource.setrlimit(kind, (value, value))
+    resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_s"], cfg["cpu_s"] + 5))
+
+
+def _drop(mode: str) -> bool:
+    """Per-child privilege drop; returns whether a nested user namespace was entered."""
+    if mode != "none":
+        ns.unshare(ns.CLONE_NEWIPC, "unshare(CLONE_NEWIPC) per call")
+    if mode == "root":
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    nested = False
+    if mode != "none":
+        try:
+            ns.unshare(ns.CLONE_NEWUSER, "unshare(CLONE_NEWUSER) per call")
+            nested = True
+        except ns.IsolationError:
+            if mode == "userns":  # still uid 0 with capabilities over the shared namespaces
+                raise
+    ns.prctl(ns.PR_SET_NO_NEW_PRIVS, 1)
+    return nested
+
+
+def _close_other_fds(keep: list[int]) -> None:
+    low = 3
+    for fd in sorted(k for k in keep if k >= 3):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 1 << 20)
+
+
+def _child(fds: list[int], cfg: dict[str, Any], mode: str, zygote: int) -> None:
+    """Body of one call's process: isolate, then let the worker serve the request."""
+    status = 70
+    try:
+        _close_other_fds(fds)
+        ns.prctl(ns.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != zygote:
+            return
+        _limit_child(cfg)
+        nested = _drop(mode)
+        sandbox_worker.serve_call(fds[0], fds[1], {"mode": mode, "nested_userns": nested})
+        status = 0
+    finally:
+        os._exit(status)  # no atexit, no __del__, no flush of anything the strategy left
+
+
+class Zygote:
+    """The serving loop of the zygote proper (one child at a time)."""
+
+    def __init__(self, ctl: socket.socket, cfg: dict[str, Any], mode: str) -> None:
+        self.ctl, self.cfg, self.mode = ctl, cfg, mode
+        self.child: tuple[int, int, int | None] | None = None  # (call id, pid, pidfd)
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.ctl.send(json.dumps(message).encode())
+
+    def spawn(self, call_id: int, fds: list[int]) -> None:
+        pid = os.fork()
+        if pid == 0:
+            _child(fds, self.cfg, self.mode, self.zygote_pid)
+        for fd in fds:
+            os.close(fd)
+        pidfd = None
+        with contextlib.suppress(OSError, AttributeError):
+            pidfd = os.pidfd_open(pid)
+        self.child = (call_id, pid, pidfd)
+
+    def _finish_child(self, status: int) -> None:
+        call_id, _pid, pidfd = self.child  # type: ignore[misc]
+        if pidfd is not None:
+            os.close(pidfd)
+        self.child = None
+        self.send({"op": "done", "id": call_id, "status": status})
+
+    def reap(self, kill: bool) -> None:
+        """Kill (optionally) and reap the current child; report its status."""
+        if self.child is None:
+            return
+        pid = self.child[1]
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self._finish_child(os.waitpid(pid, 0)[1])
+
+    def handle(self) -> bool:
+        """Process one control message; ``False`` when the parent is gone."""
+        try:
+            raw, fds, _flags, _addr = socket.recv_fds(self.ctl, 65536, 4)
+        except OSError:
+            return False
+        message = json.loads(raw) if raw else {}
+        if message.get("op") == "call" and len(fds) == 2:
+            self.reap(kill=True)  # never two children at once
+            self.spawn(int(message["id"]), fds)
+            return True
+        for fd in fds:
+            os.close(fd)
+        child = self.child
+        if message.get("op") == "finish" and child is not None and child[0] == message.get("id"):
+            self.reap(kill=True)
+        return bool(raw)
+
+    def serve(self) -> None:
+        """Answer control messages until the parent closes the socket."""
+        self.zygote_pid = os.getpid()
+        while True:
+            poller = select.poll()
+            poller.register(self.ctl.fileno(), select.POLLIN)
+            pidfd = self.child[2] if self.child is not None else None
+            if pidfd is not None:
+                poller.register(pidfd, select.POLLIN)
+            polling = self.child is not None and pidfd is None  # no pidfd: poll every 50 ms
+            ready = {fd for fd, _ in poller.poll(50 if polling else None)}
+            if self.child is not None and (pidfd is None or pidfd in ready):
+                pid, status = os.waitpid(self.child[1], os.WNOHANG)
+                if pid:
+                    self._finish_child(status)
+            if self.ctl.fileno() in ready and not self.handle():
+                self.reap(kill=True)
+                return
+
+
+def _zygote_proper(ctl_fd: int, cfg: dict[str, Any], mode: str, error: str | None, first: int):
+    ns.prctl(ns.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() not in (first, 0):  # 0: PID 1 of a new PID namespace (parent outside)
+        return
+    ns.prctl(ns.PR_SET_DUMPABLE, 0)
+    ctl = socket.socket(fileno=ctl_fd)
+    zygote = Zygote(ctl, cfg, mode)
+    zygote.send({"ok": True, "op": "hello", "pid": os.getpid(), "mode": mode,
+                 "isolation_error": error})  # fmt: skip
+    zygote.serve()
+
+
+def main() -> None:
+    """Entry point: private control fd, isolation, then fork the zygote proper and wait."""
+    cfg = json.loads(sys.argv[1])
+    ctl_fd = os.dup(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives with the process
+    try:
+        mode, error = ns.isolate(), None
+    except (ns.IsolationError, OSError) as exc:
+        mode, error = "none", str(exc)
+    gc.collect()
+    gc.freeze()  # children do not walk (and copy-on-write) the boot objects in collections
+    first = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = 0
+        try:
+            _zygote_proper(ctl_fd, cfg, mode, error, first)
+        except BaseException:  # noqa: BLE001 - reported on stderr (/dev/null unless debugging)
+            traceback.print_exc()
+            status = 70
+        finally:
+            os._exit(status)
+    os.close(ctl_fd)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)
+
+
+if __name__ == "__main__":
+    main()
