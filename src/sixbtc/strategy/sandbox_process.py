@@ -131,22 +131,37 @@ def classify_exit(returncode: int | None) -> tuple[str, str]:
 _stale_removed = False
 
 
-def remove_stale_folders() -> int:
+def _cwds_in_use() -> set[str]:
+    """Working directories of the live processes this uid can see (``/proc/*/cwd``)."""
+    cwds = set()
+    with contextlib.suppress(OSError):
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                with contextlib.suppress(OSError):
+                    cwds.add(os.path.realpath(os.readlink(f"/proc/{pid}/cwd")))
+    return cwds
+
+
+def remove_stale_folders(root: str | None = None) -> int:
     """Remove ``sixbtc-sandbox-*`` temporary folders of earlier versions (once per process).
 
     Versions before the zygote gave every worker a host temporary folder as its cwd, which
-    leaked on ``kill -9``; the zygote has none (its cwd is ``/`` of the minimal root).
-    Only folders owned by this uid are removed. Returns how many were removed.
+    leaked on ``kill -9`` and on SIGINT/SIGTERM; the zygote has none (its cwd is ``/`` of
+    the minimal root). Only folders owned by this uid and not the cwd of a live process
+    (an old-version worker still running) are removed. ``root`` defaults to the temporary
+    directory (``tempfile.gettempdir()``); an explicit ``root`` is always scanned.
+    Returns how many were removed.
     """
     global _stale_removed
-    if _stale_removed:
+    if _stale_removed and root is None:
         return 0
-    _stale_removed = True
-    root, removed = tempfile.gettempdir(), 0
+    _stale_removed = _stale_removed or root is None
+    root, removed = root or tempfile.gettempdir(), 0
     with contextlib.suppress(OSError):
-        for name in os.listdir(root):
-            path = os.path.join(root, name)
-            if name.startswith("sixbtc-sandbox-") and os.stat(path).st_uid == os.getuid():
+        stale = [os.path.join(root, n) for n in os.listdir(root) if n.startswith("sixbtc-sandbox-")]
+        in_use = _cwds_in_use() if stale else set()
+        for path in stale:
+            if os.stat(path).st_uid == os.getuid() and os.path.realpath(path) not in in_use:
                 shutil.rmtree(path, ignore_errors=True)
                 removed += not os.path.exists(path)
     return removed

@@ -7,6 +7,7 @@ started must be gone within a few seconds and no ``sixbtc-sandbox-*`` folder may
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -94,10 +95,8 @@ def _start_busy(tmp_path: Path) -> tuple[subprocess.Popen, set[int]]:
 def _kill_all(pids: set[int]) -> None:
     """Clean up after a failure: SIGKILL what this test started and is still alive."""
     for pid in _alive(pids):
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
