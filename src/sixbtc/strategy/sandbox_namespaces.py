@@ -1,7 +1,9 @@
 """Linux isolation of the sandbox zygote: namespaces and a minimal read-only root.
 
-Runs inside the zygote process (:mod:`sixbtc.strategy.sandbox_zygote`) after its imports
-and before any strategy code exists. :func:`isolate` gives the process
+Runs inside the zygote process (:mod:`sixbtc.strategy.sandbox_zygote`) before any strategy
+code exists: :func:`begin` before its imports (a user namespace can only be created by a
+single-threaded process, and numpy/pandas start threads), :func:`finish` after them. They
+give the process
 
 * new **mount, network, IPC, UTS and PID** namespaces. As root they are created directly;
   otherwise an unprivileged **user namespace** is created first (the process is uid 0
@@ -214,31 +216,44 @@ def _enter_user_namespace() -> None:
             fh.write(text)
 
 
-def isolate() -> str:
-    """Put this process in new namespaces and the minimal root; return the mode.
+def begin() -> str:
+    """First isolation step, while the process is still single-threaded (before numpy).
+
+    Enters a new mount namespace: directly as root, else (or as a root without
+    CAP_SYS_ADMIN, e.g. in a container) inside a new unprivileged user namespace, which the
+    kernel creates only for a single-threaded caller.
 
     Returns
     -------
     str
-        ``"root"`` (namespaces created as real root; children drop to ``nobody``) or
-        ``"userns"`` (inside an unprivileged user namespace; children enter a nested one).
+        ``"root"`` (children will drop to ``nobody``) or ``"userns"`` (children enter a
+        nested user namespace).
 
     Raises
     ------
     IsolationError
-        When neither way works (e.g. a container without CAP_SYS_ADMIN that also forbids
-        user namespaces); the message names the step.
+        When neither way works (no CAP_SYS_ADMIN and no unprivileged user namespaces);
+        the message names the step.
     """
-    plan = plan_root()  # host view: before anything is unshared
-    mode = "root" if os.geteuid() == 0 else "userns"
-    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
-    if mode == "root":
+    if os.geteuid() == 0:
         try:
-            unshare(flags, "unshare(mount, net, ipc, uts, pid)")
+            unshare(CLONE_NEWNS, "unshare(CLONE_NEWNS)")
+            return "root"
         except IsolationError:
-            mode = "userns"  # root without CAP_SYS_ADMIN (a container): try a user namespace
-    if mode == "userns":
-        _enter_user_namespace()
-        unshare(flags, "unshare(mount, net, ipc, uts, pid) in the user namespace")
+            pass  # root without CAP_SYS_ADMIN: try a user namespace
+    _enter_user_namespace()
+    unshare(CLONE_NEWNS, "unshare(CLONE_NEWNS) in the user namespace")
+    return "userns"
+
+
+def finish() -> None:
+    """Second step, after the imports: network, IPC, UTS and PID namespaces, minimal root.
+
+    Raises
+    ------
+    IsolationError
+        Naming the failing step.
+    """
+    plan = plan_root()  # host view: the mount namespace is still a copy of the host's
+    unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID, "unshare(net, ipc, uts, pid)")
     enter_minimal_root(plan)
-    return mode

@@ -4,9 +4,11 @@ Started only by :class:`sixbtc.strategy.sandbox_process.ZygoteProcess` as
 ``python -I -m sixbtc.strategy.sandbox_zygote CONFIG_JSON`` with the control socket
 (``AF_UNIX``/``SOCK_SEQPACKET``) as fd 0. It
 
-1. imports numpy, pandas, TA-Lib and the indicator library (module level, below);
-2. isolates itself (:func:`sixbtc.strategy.sandbox_namespaces.isolate`: new mount, network,
-   IPC, UTS and PID namespaces, a minimal read-only root) — or records why it could not;
+1. enters a new mount namespace (inside a new user namespace unless root:
+   :func:`sixbtc.strategy.sandbox_namespaces.begin`), imports numpy, pandas, TA-Lib and
+   the indicator library (:data:`PRELOADS`), then enters new network, IPC, UTS and PID
+   namespaces and a minimal read-only root (:func:`~sixbtc.strategy.sandbox_namespaces.finish`)
+   — or records why it could not;
 3. forks the *zygote proper*, PID 1 of the new PID namespace (the first process stays
    behind and only waits for it): it is non-dumpable (``PR_SET_DUMPABLE`` 0, so no
    same-uid process can ``ptrace`` it or read its memory), dies with the first process
@@ -40,8 +42,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
-import math  # noqa: F401 - preloaded for strategy imports
 import os
 import resource
 import select
@@ -51,15 +53,12 @@ import sys
 import traceback
 from typing import Any
 
-import numpy  # noqa: F401 - preloaded
-import pandas  # noqa: F401 - preloaded
-
-from sixbtc.strategy import (
-    indicators,  # noqa: F401 - preloaded
-    sandbox_worker,
-)
 from sixbtc.strategy import sandbox_namespaces as ns
 
+#: Imported after :func:`sixbtc.strategy.sandbox_namespaces.begin` (numpy/pandas start
+#: threads, and a multi-threaded process cannot create a user namespace).
+PRELOADS = ("math", "numpy", "pandas", "sixbtc.strategy.indicators",
+            "sixbtc.strategy.sandbox_worker")  # fmt: skip
 #: uid/gid a child of a root zygote switches to ("nobody" on Debian/Ubuntu).
 NOBODY = 65534
 _MIB = 1024 * 1024
@@ -114,7 +113,8 @@ def _child(fds: list[int], cfg: dict[str, Any], mode: str, zygote: int) -> None:
             return
         _limit_child(cfg)
         nested = _drop(mode)
-        sandbox_worker.serve_call(fds[0], fds[1], {"mode": mode, "nested_userns": nested})
+        worker = sys.modules["sixbtc.strategy.sandbox_worker"]
+        worker.serve_call(fds[0], fds[1], {"mode": mode, "nested_userns": nested})
         status = 0
     finally:
         os._exit(status)  # no atexit, no __del__, no flush of anything the strategy left
@@ -208,6 +208,23 @@ def _zygote_proper(ctl_fd: int, cfg: dict[str, Any], mode: str, error: str | Non
     zygote.serve()
 
 
+def _isolate() -> tuple[str, str | None]:
+    """Isolation around the preloads; ``("none", why)`` when it is impossible here."""
+    try:
+        mode = ns.begin()
+    except OSError as exc:
+        mode, error = "none", str(exc)
+    for name in PRELOADS:
+        importlib.import_module(name)
+    if mode != "none":
+        try:
+            ns.finish()
+            error = None
+        except OSError as exc:
+            mode, error = "none", str(exc)
+    return mode, error
+
+
 def main() -> None:
     """Entry point: private control fd, isolation, then fork the zygote proper and wait."""
     cfg = json.loads(sys.argv[1])
@@ -216,10 +233,7 @@ def main() -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives with the process
-    try:
-        mode, error = ns.isolate(), None
-    except (ns.IsolationError, OSError) as exc:
-        mode, error = "none", str(exc)
+    mode, error = _isolate()
     gc.collect()
     gc.freeze()  # children do not walk (and copy-on-write) the boot objects in collections
     first = os.getpid()
