@@ -26,8 +26,9 @@ boot state only, never data, code or results of an earlier call, and a child's c
 Control messages (JSON): parent → zygote ``{op: call, id}`` + fds ``[request_r, reply_w]``
 and ``{op: finish, id}`` (the parent has its reply or gave up: kill the child if still
 alive); zygote → parent ``{op: done, id, status}`` (the ``waitpid`` status) once per call.
-The zygote runs one child at a time; the next call's child is forked only after the
-previous one is reaped. An end of file on the control socket (the parent died or closed
+The zygote runs one call's process at a time: each is forked ahead of its call (a spare,
+blocked until it receives its call's pipes) and gets them only after the previous call's
+process is reaped. An end of file on the control socket (the parent died or closed
 the sandbox) kills the child and ends the zygote.
 
 Each child, before reading its request, closes every other fd, sets
@@ -103,16 +104,22 @@ def _close_other_fds(keep: list[int]) -> None:
     os.closerange(low, 1 << 20)
 
 
-def _child(fds: list[int], cfg: dict[str, Any], mode: str, zygote: int) -> None:
-    """Body of one call's process: isolate, then let the worker serve the request."""
+def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
+    """Body of a call's process, forked ahead of its call: wait for the call's pipes, then
+    isolate and let the worker serve the request. Never returns."""
     status = 70
     try:
-        _close_other_fds(fds)
+        _close_other_fds([sock_fd])
         ns.prctl(ns.PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != zygote:
             return
         _limit_child(cfg)
-        nested = _drop(mode)
+        sock = socket.socket(fileno=sock_fd)
+        raw, fds, _flags, _addr = socket.recv_fds(sock, 16, 2)
+        sock.close()
+        if raw != b"go" or len(fds) != 2:
+            return
+        nested = _drop(mode)  # only now: until its call a spare is immune to other calls
         worker = sys.modules["sixbtc.strategy.sandbox_worker"]
         worker.serve_call(fds[0], fds[1], {"mode": mode, "nested_userns": nested})
         status = 0
@@ -120,26 +127,74 @@ def _child(fds: list[int], cfg: dict[str, Any], mode: str, zygote: int) -> None:
         os._exit(status)  # no atexit, no __del__, no flush of anything the strategy left
 
 
+def _pidfd(pid: int) -> int | None:
+    with contextlib.suppress(OSError, AttributeError):
+        return os.pidfd_open(pid)
+    return None
+
+
 class Zygote:
-    """The serving loop of the zygote proper (one child at a time)."""
+    """The serving loop of the zygote proper: one call's process at a time, plus a spare.
+
+    The spare is forked from this (clean) process ahead of the next call and waits for that
+    call's pipes, which it receives only after the previous call's process is reaped; so the
+    fork is off the critical path and no two call processes ever run strategy code at once.
+    """
 
     def __init__(self, ctl: socket.socket, cfg: dict[str, Any], mode: str) -> None:
         self.ctl, self.cfg, self.mode = ctl, cfg, mode
+        self.zygote_pid = os.getpid()
         self.child: tuple[int, int, int | None] | None = None  # (call id, pid, pidfd)
+        self.spare: tuple[int, int | None, socket.socket] | None = None  # (pid, pidfd, sock)
 
     def send(self, message: dict[str, Any]) -> None:
         self.ctl.send(json.dumps(message).encode())
 
-    def spawn(self, call_id: int, fds: list[int]) -> None:
+    def fork_spare(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
-            _child(fds, self.cfg, self.mode, self.zygote_pid)
-        for fd in fds:
-            os.close(fd)
-        pidfd = None
-        with contextlib.suppress(OSError, AttributeError):
-            pidfd = os.pidfd_open(pid)
-        self.child = (call_id, pid, pidfd)
+            _spare(theirs.detach(), self.cfg, self.mode, self.zygote_pid)
+        theirs.close()
+        self.spare = (pid, _pidfd(pid), ours)
+
+    def drop_spare(self, kill: bool) -> None:
+        pid, pidfd, sock = self.spare  # type: ignore[misc]
+        self.spare = None
+        sock.close()
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        if pidfd is not None:
+            os.close(pidfd)
+
+    def dispatch(self, call_id: int, fds: list[int]) -> None:
+        """Hand a call's pipes to the spare (forked anew if it died), then fork the next."""
+        self.reap(kill=True)  # never two call processes at once
+        try:
+            for _ in range(2):
+                if self.spare is None or os.waitpid(self.spare[0], os.WNOHANG)[0]:
+                    if self.spare is not None:
+                        self.drop_spare(kill=False)
+                    self.fork_spare()
+                pid, pidfd, sock = self.spare  # type: ignore[misc]
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)  # undo a SIGSTOP sent by an earlier call
+                try:
+                    socket.send_fds(sock, [b"go"], fds)
+                except OSError:
+                    self.drop_spare(kill=True)
+                    continue
+                self.spare = None
+                sock.close()
+                self.child = (call_id, pid, pidfd)
+                break
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self.fork_spare()
 
     def _finish_child(self, status: int) -> None:
         call_id, _pid, pidfd = self.child  # type: ignore[misc]
@@ -149,7 +204,7 @@ class Zygote:
         self.send({"op": "done", "id": call_id, "status": status})
 
     def reap(self, kill: bool) -> None:
-        """Kill (optionally) and reap the current child; report its status."""
+        """Kill (optionally) and reap the current call's process; report its status."""
         if self.child is None:
             return
         pid = self.child[1]
@@ -166,8 +221,7 @@ class Zygote:
             return False
         message = json.loads(raw) if raw else {}
         if message.get("op") == "call" and len(fds) == 2:
-            self.reap(kill=True)  # never two children at once
-            self.spawn(int(message["id"]), fds)
+            self.dispatch(int(message["id"]), fds)
             return True
         for fd in fds:
             os.close(fd)
@@ -176,23 +230,32 @@ class Zygote:
             self.reap(kill=True)
         return bool(raw)
 
+    def _watch(self) -> tuple[set[int], int | None, int | None]:
+        poller = select.poll()
+        poller.register(self.ctl.fileno(), select.POLLIN)
+        child_fd = self.child[2] if self.child is not None else None
+        spare_fd = self.spare[1] if self.spare is not None else None
+        for fd in (child_fd, spare_fd):
+            if fd is not None:
+                poller.register(fd, select.POLLIN)
+        polling = self.child is not None and child_fd is None  # no pidfd: poll every 50 ms
+        return {fd for fd, _ in poller.poll(50 if polling else None)}, child_fd, spare_fd
+
     def serve(self) -> None:
         """Answer control messages until the parent closes the socket."""
-        self.zygote_pid = os.getpid()
+        self.fork_spare()
         while True:
-            poller = select.poll()
-            poller.register(self.ctl.fileno(), select.POLLIN)
-            pidfd = self.child[2] if self.child is not None else None
-            if pidfd is not None:
-                poller.register(pidfd, select.POLLIN)
-            polling = self.child is not None and pidfd is None  # no pidfd: poll every 50 ms
-            ready = {fd for fd, _ in poller.poll(50 if polling else None)}
-            if self.child is not None and (pidfd is None or pidfd in ready):
+            ready, child_fd, spare_fd = self._watch()
+            if self.child is not None and (child_fd is None or child_fd in ready):
                 pid, status = os.waitpid(self.child[1], os.WNOHANG)
                 if pid:
                     self._finish_child(status)
+            if spare_fd is not None and spare_fd in ready and self.spare is not None:
+                self.drop_spare(kill=False)  # killed by an earlier call: forked anew when needed
             if self.ctl.fileno() in ready and not self.handle():
                 self.reap(kill=True)
+                if self.spare is not None:
+                    self.drop_spare(kill=True)
                 return
 
 
