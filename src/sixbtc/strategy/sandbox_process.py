@@ -175,8 +175,28 @@ class CallFailed(Exception):
         self.returncode, self.detail = returncode, detail
 
 
+class _Spare:
+    """A call's process forked ahead of its call: its pid (zygote's view), socket, pidfd."""
+
+    def __init__(self, pid: int, sock: socket.socket, pidfd: int) -> None:
+        self.pid, self.sock, self.pidfd = pid, sock, pidfd
+
+    def exited(self, timeout_s: float = 0.0) -> bool:
+        poller = select.poll()
+        poller.register(self.pidfd, select.POLLIN)
+        return bool(poller.poll(timeout_s * 1000))
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        with contextlib.suppress(ProcessLookupError, OSError):
+            signal.pidfd_send_signal(self.pidfd, sig)
+
+    def close(self) -> None:
+        self.sock.close()
+        os.close(self.pidfd)
+
+
 class ZygoteProcess:
-    """The started zygote: process, control socket and call protocol.
+    """The started zygote: process, control socket, spares and the call protocol.
 
     Parameters
     ----------
@@ -189,11 +209,13 @@ class ZygoteProcess:
 
     Notes
     -----
-    :meth:`call` creates two pipes, hands the child's ends to the zygote, writes the
-    request and reads one reply under a ``time.monotonic()`` deadline (``TimeoutError``),
-    refusing headers over :data:`MAX_REPLY_HEADER_BYTES` and payloads over ``max_payload``
-    bytes before reading them; it then tells the zygote to finish the call (kill the child
-    if still alive). :meth:`kill` sends SIGKILL to the zygote's process group.
+    The zygote keeps one *spare* (a process forked ahead of its call) in this process's
+    hands. :meth:`call` waits until the previous call's process has exited, gives the spare
+    two fresh pipes (``SCM_RIGHTS``), writes the request and reads one reply under a
+    ``time.monotonic()`` deadline (``TimeoutError``), refusing headers over
+    :data:`MAX_REPLY_HEADER_BYTES` and payloads over ``max_payload`` bytes before reading
+    them, then kills the call's process (pidfd). So calls never overlap and the zygote
+    never sees a request or a reply. :meth:`kill` SIGKILLs the zygote's process group.
     """
 
     def __init__(self, limits: SandboxLimits) -> None:
@@ -215,81 +237,117 @@ class ZygoteProcess:
         self.sock = ours
         self.hello: dict[str, Any] | None = None
         self.probe: dict[str, Any] | None = None
-        self._seq = 0
-        self._pending: set[int] = set()
-        self._status: dict[int, int] = {}
+        self._spares: list[_Spare] = []
+        self._asked = 0  # spares asked for and not received yet
+        self._last: _Spare | None = None  # the previous call's process (killed)
+        self._exits: dict[int, int] = {}  # pid -> waitpid status, reported by the zygote
 
     # ------------------------------------------------------------------ control socket
     def receive(self, deadline: float) -> dict[str, Any]:
         """Next control message (``TimeoutError`` at ``deadline``, ``EOFError`` if closed)."""
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
-        remaining_ms = max(0.0, (deadline - time.monotonic()) * 1000)
-        if not poller.poll(remaining_ms):
+        if not poller.poll(max(0.0, (deadline - time.monotonic()) * 1000)):
             raise TimeoutError
-        raw = self.sock.recv(65536)
+        raw, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 2)
         if not raw:
             raise EOFError("the sandbox zygote closed its control socket")
         try:
             message = json.loads(raw)
         except ValueError as exc:
             raise EOFError(f"malformed control message: {exc}") from None
-        if message.get("op") == "done" and isinstance(message.get("id"), int):
-            self._pending.discard(message["id"])
-            self._status[message["id"]] = int(message.get("status", 0))
+        op, pid = message.get("op"), message.get("pid")
+        if op == "spare" and isinstance(pid, int) and len(fds) == 2:
+            self._asked -= 1
+            self._spares.append(_Spare(pid, socket.socket(fileno=fds[0]), fds[1]))
+        elif op == "exit" and isinstance(pid, int):
+            self._exits[pid] = int(message.get("status", 0))
+        else:
+            for fd in fds:
+                os.close(fd)
         return message
 
-    def returncode_of(self, call_id: int, grace_s: float = _REAP_GRACE_S) -> int | None:
-        """Return code of call ``call_id``'s process once the zygote reaped it."""
+    def _drain(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            while True:
+                self.receive(time.monotonic())
+
+    def _ask_spare(self) -> None:
+        if self._asked + len(self._spares) < 1:
+            self.sock.send(b'{"op": "spare"}')
+            self._asked += 1
+
+    def _take_spare(self, deadline: float) -> _Spare:
+        self._ask_spare()
+        while not self._spares:
+            self.receive(deadline)
+        spare = self._spares.pop(0)
+        self._ask_spare()  # the next one forks while this call runs
+        return spare
+
+    def returncode_of(self, pid: int, grace_s: float = _REAP_GRACE_S) -> int | None:
+        """Return code of a call's process once the zygote reported its exit."""
         deadline = time.monotonic() + grace_s
         with contextlib.suppress(TimeoutError, EOFError, OSError):
-            while call_id not in self._status:
+            while pid not in self._exits:
                 self.receive(deadline)
-        status = self._status.pop(call_id, None)
+        status = self._exits.pop(pid, None)
         return None if status is None else os.waitstatus_to_exitcode(status)
 
     def _settle(self) -> None:
-        """Wait until every earlier call's process is reaped (normally already done)."""
-        for call_id in sorted(self._pending):
-            self.returncode_of(call_id)
-        if self._pending:
-            raise CallFailed(None, "the sandbox zygote did not report the end of a call")
-        self._status.clear()
+        """The previous call's process must be gone before the next call starts."""
+        last, self._last = self._last, None
+        if last is not None:
+            gone = last.exited(_REAP_GRACE_S)
+            last.close()
+            if not gone:
+                raise CallFailed(None, "a finished call's process did not exit")
+        self._drain()
+        self._exits.clear()
 
     # ------------------------------------------------------------------ calls
     def call(self, payload: bytes, deadline: float, max_payload: int):
-        """Run one call; return ``(call_id, header, arrays)`` of its reply.
+        """Run one call in a fresh process; return ``(pid, header, arrays)`` of its reply.
 
         Raises
         ------
         TimeoutError
-            No complete reply by ``deadline`` (the child is killed).
+            No complete reply by ``deadline`` (the call's process is killed).
         CallFailed
-            The child died or sent a malformed/oversized reply.
+            The process died or sent a malformed/oversized reply.
         """
         self._settle()
-        self._seq += 1
-        call_id = self._seq
+        spare = self._start(deadline)
         req_r, req_w = os.pipe2(os.O_CLOEXEC)
         rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
         try:
-            message = json.dumps({"op": "call", "id": call_id}).encode()
-            socket.send_fds(self.sock, [message], [req_r, rep_w])
-            self._pending.add(call_id)
+            socket.send_fds(spare.sock, [b"go"], [req_r, rep_w])
+        except OSError:
+            spare.kill()
         finally:
             os.close(req_r)
             os.close(rep_w)
+        self._last = spare
         try:
             header, arrays = self._exchange(req_w, rep_r, payload, deadline, max_payload)
         except TimeoutError:
-            self.finish(call_id)
+            spare.kill()
             raise
         except (wire.WireError, OSError) as exc:
-            self.finish(call_id)
-            code = self.returncode_of(call_id)
+            spare.kill()
+            code = self.returncode_of(spare.pid)
             raise CallFailed(code, f"invalid reply or broken pipe: {exc}") from None
-        self.finish(call_id)
-        return call_id, header, arrays
+        spare.kill()  # done: nothing of the strategy runs after its reply
+        return spare.pid, header, arrays
+
+    def _start(self, deadline: float) -> _Spare:
+        """A live spare, continued (an earlier call may have stopped it)."""
+        while True:
+            spare = self._take_spare(deadline)
+            if not spare.exited():
+                spare.kill(signal.SIGCONT)
+                return spare
+            spare.close()  # killed by an earlier call (same uid): take the next one
 
     def _exchange(self, req_w: int, rep_r: int, payload: bytes, deadline: float, cap: int):
         try:
@@ -307,13 +365,12 @@ class ZygoteProcess:
                 os.close(req_w)
             os.close(rep_r)
 
-    def finish(self, call_id: int) -> None:
-        """Ask the zygote to end call ``call_id`` (kill its process if still running)."""
-        with contextlib.suppress(OSError):
-            self.sock.send(json.dumps({"op": "finish", "id": call_id}).encode())
-
     def kill(self) -> None:
-        """SIGKILL the zygote's process group and reap it."""
+        """SIGKILL the zygote's process group (and every call's process) and reap it."""
+        for spare in [*self._spares, *([self._last] if self._last else [])]:
+            spare.kill()
+            spare.close()
+        self._spares, self._last = [], None
         self.sock.close()
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):

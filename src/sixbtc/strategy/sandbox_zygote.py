@@ -16,27 +16,29 @@ Started only by :class:`sixbtc.strategy.sandbox_process.ZygoteProcess` as
    children; when it exits the kernel kills every process of the namespace;
 4. sends a hello (``{op: hello, mode, isolation_error}``) and serves control messages.
 
-The zygote **never executes strategy code and never reads a request or a reply**: the
-parent creates two pipes per call and passes the child's ends with the ``call`` message
-(``SCM_RIGHTS``). The child reads the request (source, parameters, OHLCV arrays) and
-writes the reply straight to the parent. So the memory a child starts from holds the
-boot state only, never data, code or results of an earlier call, and a child's changes
-(module attributes, class attributes, caches, the indicator cache) die with it.
+The zygote **never executes strategy code and never reads a request or a reply**. It
+forks *spares*: processes made ahead of their call, each blocked on a socket whose other
+end it hands to the parent together with a pidfd (``SCM_RIGHTS``). For a call the parent
+sends a spare ``go`` with the call's two fresh pipes; the spare reads the request (source,
+parameters, OHLCV arrays) and writes the reply straight to the parent, which then kills it
+through the pidfd and starts no other call before it has exited. So the memory a call
+starts from holds the boot state only, never data, code or results of an earlier call, and
+a call's changes (module attributes, class attributes, caches, the indicator cache) die
+with it.
 
-Control messages (JSON): parent → zygote ``{op: call, id}`` + fds ``[request_r, reply_w]``
-and ``{op: finish, id}`` (the parent has its reply or gave up: kill the child if still
-alive); zygote → parent ``{op: done, id, status}`` (the ``waitpid`` status) once per call.
-The zygote runs one call's process at a time: each is forked ahead of its call (a spare,
-blocked until it receives its call's pipes) and gets them only after the previous call's
-process is reaped. An end of file on the control socket (the parent died or closed
-the sandbox) kills the child and ends the zygote.
+Control messages (JSON): parent → zygote ``{op: spare}`` (fork one; the zygote answers
+``{op: spare, pid}`` + fds ``[socket, pidfd]``); zygote → parent ``{op: exit, pid, status}``
+(the ``waitpid`` status) for every child it reaps. An end of file on the control socket
+(the parent died or closed the sandbox) kills every child and ends the zygote.
 
-Each child, before reading its request, closes every other fd, sets
-``PR_SET_PDEATHSIG`` (SIGKILL), the limits ``RLIMIT_CPU`` (per call), ``RLIMIT_FSIZE``,
-``RLIMIT_NOFILE``, ``RLIMIT_CORE`` 0 and ``RLIMIT_NPROC`` 0 (no fork, no thread), enters a
-new IPC namespace of its own (SysV IPC and POSIX message queues cannot carry state), drops
-to uid/gid ``nobody`` (mode ``root``), enters a nested user namespace (no capability over
-the shared namespaces, own keyrings) and sets ``PR_SET_NO_NEW_PRIVS``.
+Each spare closes every other fd, sets ``PR_SET_PDEATHSIG`` (SIGKILL), the limits
+``RLIMIT_CPU`` (per call), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE`` 0 and
+``RLIMIT_NPROC`` 0 (no fork, no thread), runs a trusted warm-up
+(:func:`~sixbtc.strategy.sandbox_worker.warm_up`) and waits. Given its call, before reading
+the request, it enters a new IPC namespace of its own (SysV IPC and POSIX message queues
+cannot carry state), drops to uid/gid ``nobody`` (mode ``root``), enters a nested user
+namespace (no capability over the shared namespaces, own keyrings) and sets
+``PR_SET_NO_NEW_PRIVS``.
 """
 
 from __future__ import annotations
@@ -105,8 +107,9 @@ def _close_other_fds(keep: list[int]) -> None:
 
 
 def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
-    """Body of a call's process, forked ahead of its call: wait for the call's pipes, then
-    isolate and let the worker serve the request. Never returns."""
+    """Body of a call's process, forked ahead of its call: warm up (trusted code), wait for
+    the call's pipes from the parent, isolate, let the worker serve the request. Never
+    returns."""
     status = 70
     try:
         _close_other_fds([sock_fd])
@@ -114,104 +117,61 @@ def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
         if os.getppid() != zygote:
             return
         _limit_child(cfg)
+        worker = sys.modules["sixbtc.strategy.sandbox_worker"]
+        worker.warm_up()
         sock = socket.socket(fileno=sock_fd)
         raw, fds, _flags, _addr = socket.recv_fds(sock, 16, 2)
         sock.close()
         if raw != b"go" or len(fds) != 2:
             return
         nested = _drop(mode)  # only now: until its call a spare is immune to other calls
-        worker = sys.modules["sixbtc.strategy.sandbox_worker"]
         worker.serve_call(fds[0], fds[1], {"mode": mode, "nested_userns": nested})
         status = 0
     finally:
         os._exit(status)  # no atexit, no __del__, no flush of anything the strategy left
 
 
-def _pidfd(pid: int) -> int | None:
-    with contextlib.suppress(OSError, AttributeError):
-        return os.pidfd_open(pid)
-    return None
-
-
 class Zygote:
-    """The serving loop of the zygote proper: one call's process at a time, plus a spare.
+    """The serving loop of the zygote proper: forks spares on request, reports exits.
 
-    The spare is forked from this (clean) process ahead of the next call and waits for that
-    call's pipes, which it receives only after the previous call's process is reaped; so the
-    fork is off the critical path and no two call processes ever run strategy code at once.
+    A spare is forked from this (clean) process ahead of its call; its socket and a pidfd
+    go to the parent, which hands it the call's pipes (``go``) only once the previous
+    call's process has exited and kills it (pidfd) when the call is over. So this process
+    never touches a call's input or output and no two calls ever run at once.
     """
 
     def __init__(self, ctl: socket.socket, cfg: dict[str, Any], mode: str) -> None:
         self.ctl, self.cfg, self.mode = ctl, cfg, mode
         self.zygote_pid = os.getpid()
-        self.child: tuple[int, int, int | None] | None = None  # (call id, pid, pidfd)
-        self.spare: tuple[int, int | None, socket.socket] | None = None  # (pid, pidfd, sock)
+        self.children: dict[int, int] = {}  # pid -> pidfd
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.ctl.send(json.dumps(message).encode())
+    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
+        raw = json.dumps(message).encode()
+        if fds:
+            socket.send_fds(self.ctl, [raw], fds)
+        else:
+            self.ctl.send(raw)
 
     def fork_spare(self) -> None:
+        """Fork a spare and hand its socket and a pidfd to the parent."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:
             _spare(theirs.detach(), self.cfg, self.mode, self.zygote_pid)
         theirs.close()
-        self.spare = (pid, _pidfd(pid), ours)
-
-    def drop_spare(self, kill: bool) -> None:
-        pid, pidfd, sock = self.spare  # type: ignore[misc]
-        self.spare = None
-        sock.close()
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-        if pidfd is not None:
-            os.close(pidfd)
-
-    def dispatch(self, call_id: int, fds: list[int]) -> None:
-        """Hand a call's pipes to the spare (forked anew if it died), then fork the next."""
-        self.reap(kill=True)  # never two call processes at once
+        pidfd = os.pidfd_open(pid)
+        self.children[pid] = pidfd
+        handed = os.dup(pidfd)
         try:
-            for _ in range(2):
-                if self.spare is None or os.waitpid(self.spare[0], os.WNOHANG)[0]:
-                    if self.spare is not None:
-                        self.drop_spare(kill=False)
-                    self.fork_spare()
-                pid, pidfd, sock = self.spare  # type: ignore[misc]
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGCONT)  # undo a SIGSTOP sent by an earlier call
-                try:
-                    socket.send_fds(sock, [b"go"], fds)
-                except OSError:
-                    self.drop_spare(kill=True)
-                    continue
-                self.spare = None
-                sock.close()
-                self.child = (call_id, pid, pidfd)
-                break
+            self.send({"op": "spare", "pid": pid}, [ours.fileno(), handed])
         finally:
-            for fd in fds:
-                os.close(fd)
-        self.fork_spare()
+            ours.close()
+            os.close(handed)
 
-    def _finish_child(self, status: int) -> None:
-        call_id, _pid, pidfd = self.child  # type: ignore[misc]
-        if pidfd is not None:
-            os.close(pidfd)
-        self.child = None
-        self.send({"op": "done", "id": call_id, "status": status})
-
-    def reap(self, kill: bool) -> None:
-        """Kill (optionally) and reap the current call's process; report its status."""
-        if self.child is None:
-            return
-        pid = self.child[1]
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self._finish_child(os.waitpid(pid, 0)[1])
+    def reap(self, pid: int) -> None:
+        os.close(self.children.pop(pid))
+        _, status = os.waitpid(pid, 0)
+        self.send({"op": "exit", "pid": pid, "status": status})
 
     def handle(self) -> bool:
         """Process one control message; ``False`` when the parent is gone."""
@@ -219,44 +179,31 @@ class Zygote:
             raw, fds, _flags, _addr = socket.recv_fds(self.ctl, 65536, 4)
         except OSError:
             return False
-        message = json.loads(raw) if raw else {}
-        if message.get("op") == "call" and len(fds) == 2:
-            self.dispatch(int(message["id"]), fds)
-            return True
         for fd in fds:
             os.close(fd)
-        child = self.child
-        if message.get("op") == "finish" and child is not None and child[0] == message.get("id"):
-            self.reap(kill=True)
+        if raw and json.loads(raw).get("op") == "spare":
+            self.fork_spare()
         return bool(raw)
 
-    def _watch(self) -> tuple[set[int], int | None, int | None]:
-        poller = select.poll()
-        poller.register(self.ctl.fileno(), select.POLLIN)
-        child_fd = self.child[2] if self.child is not None else None
-        spare_fd = self.spare[1] if self.spare is not None else None
-        for fd in (child_fd, spare_fd):
-            if fd is not None:
-                poller.register(fd, select.POLLIN)
-        polling = self.child is not None and child_fd is None  # no pidfd: poll every 50 ms
-        return {fd for fd, _ in poller.poll(50 if polling else None)}, child_fd, spare_fd
-
     def serve(self) -> None:
-        """Answer control messages until the parent closes the socket."""
-        self.fork_spare()
-        while True:
-            ready, child_fd, spare_fd = self._watch()
-            if self.child is not None and (child_fd is None or child_fd in ready):
-                pid, status = os.waitpid(self.child[1], os.WNOHANG)
-                if pid:
-                    self._finish_child(status)
-            if spare_fd is not None and spare_fd in ready and self.spare is not None:
-                self.drop_spare(kill=False)  # killed by an earlier call: forked anew when needed
-            if self.ctl.fileno() in ready and not self.handle():
-                self.reap(kill=True)
-                if self.spare is not None:
-                    self.drop_spare(kill=True)
-                return
+        """Answer control messages until the parent closes the socket, then kill all."""
+        try:
+            while True:
+                poller = select.poll()
+                poller.register(self.ctl.fileno(), select.POLLIN)
+                by_fd = {fd: pid for pid, fd in self.children.items()}
+                for fd in by_fd:
+                    poller.register(fd, select.POLLIN)
+                ready = [fd for fd, _ in poller.poll()]
+                for fd in ready:
+                    if fd in by_fd:
+                        self.reap(by_fd[fd])
+                if self.ctl.fileno() in ready and not self.handle():
+                    return
+        finally:
+            for pid in list(self.children):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 def _zygote_proper(ctl_fd: int, cfg: dict[str, Any], mode: str, error: str | None, first: int):
