@@ -374,9 +374,9 @@ def warm_up() -> None:
     Deterministic and independent of any call: it carries nothing from one call to another.
     """
     rng = np.random.default_rng(0)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 300)))
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 80)))
     arrays = {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
-              "volume": np.ones(300)}  # fmt: skip
+              "volume": np.ones(80)}  # fmt: skip
     header = {"op": "signals", "code": _WARM_UP_SOURCE,
               "params_list": [{"n": 14, "sl_pct": 0.02, "tp_pct": 0.04}]}  # fmt: skip
     with contextlib.suppress(Exception):

@@ -79,9 +79,8 @@ def _limit_child(cfg: dict[str, Any]) -> None:
 
 
 def _drop(mode: str) -> bool:
-    """Per-child privilege drop; returns whether a nested user namespace was entered."""
-    if mode != "none":
-        ns.unshare(ns.CLONE_NEWIPC, "unshare(CLONE_NEWIPC) per call")
+    """Per-call privilege drop (once the call is given); returns whether a nested user
+    namespace was entered."""
     if mode == "root":
         os.setgroups([])
         os.setresgid(NOBODY, NOBODY, NOBODY)
@@ -117,6 +116,8 @@ def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
         if os.getppid() != zygote:
             return
         _limit_child(cfg)
+        if mode != "none":  # a SysV IPC / POSIX queue namespace of its own, for its call only
+            ns.unshare(ns.CLONE_NEWIPC, "unshare(CLONE_NEWIPC) per call")
         worker = sys.modules["sixbtc.strategy.sandbox_worker"]
         worker.warm_up()
         sock = socket.socket(fileno=sock_fd)
