@@ -39,7 +39,6 @@ parameters) is computed once for all the parameter sets of the call; it dies wit
 from __future__ import annotations
 
 import builtins
-import contextlib
 import os
 import resource
 import socket
@@ -273,13 +272,17 @@ def _check_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarr
     return out[0], out[1]
 
 
+def _immutable(arr: np.ndarray) -> np.ndarray:
+    """A float64 array whose memory is an immutable ``bytes`` object (copied if needed)."""
+    if arr.dtype == np.float64 and arr.ndim == 1 and isinstance(arr.base, bytes):
+        return arr  # a read-only view over the request's bytes (wire.decode_array)
+    return np.frombuffer(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+
+
 def read_only_data(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """OHLCV arrays as read-only float64 views over immutable bytes, registered as the
     data set of this call's fresh indicator cache."""
-    data = {
-        k: np.frombuffer(np.ascontiguousarray(arrays[k], dtype=np.float64).tobytes())
-        for k in OHLCV_KEYS
-    }
+    data = {k: _immutable(arrays[k]) for k in OHLCV_KEYS}
     as_limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     cache = indicator_cache.IndicatorCache(indicator_cache_bytes(as_limit))
     indicator_cache.activate(cache)
@@ -344,53 +347,12 @@ def indicator_cache_bytes(as_limit: int) -> int:
     return max(0, min(INDICATOR_CACHE_BYTES, (as_limit - _RESERVED_AS_BYTES) // 2))
 
 
-#: Trusted strategy run by a spare before its call (:func:`warm_up`).
-_WARM_UP_SOURCE = """
-import numpy as np
-from sixbtc.strategy import indicators as ind
-
-class Strategy_MOM_00000000:
-    strategy_type = "MOM"
-    direction = "long"
-    timeframes = ("1h",)
-    param_space = {"n": [14], "sl_pct": [0.02], "tp_pct": [0.04]}
-
-    def signals(self, data, params):
-        c, h, lo = np.asarray(data["close"]), data["high"], data["low"]
-        n = params["n"]
-        a = ind.sma(c, n) + ind.ema(c, n) + ind.rsi(c, n) + ind.atr(h, lo, c, n) + ind.adx(h, lo, c, n)
-        b = ind.highest(h, n) - ind.lowest(lo, n) + ind.zscore(c, n) + ind.roc(c, n)
-        m = ind.macd(c, 12, 26, 9)[0] + ind.bbands(c, n, 2.0)[0] + ind.stoch(h, lo, c, n, 3)[0]
-        x = np.nan_to_num(a + b + m + ind.true_range(h, lo, c)) + ind.shift(c, 1)
-        return ind.cross_above(x, c), ind.cross_below(x, c)
-"""
-
-
-def warm_up() -> None:
-    """Run a trusted strategy through the call path once (in a spare, before its call).
-
-    The pages a call writes (interpreter, numpy, indicators, the wire format) are then
-    already copied from the zygote, so the call itself pays fewer copy-on-write faults.
-    Deterministic and independent of any call: it carries nothing from one call to another.
-    """
-    rng = np.random.default_rng(0)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 80)))
-    arrays = {"open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
-              "volume": np.ones(80)}  # fmt: skip
-    header = {"op": "signals", "code": _WARM_UP_SOURCE,
-              "params_list": [{"n": 14, "sl_pct": 0.02, "tp_pct": 0.04}]}  # fmt: skip
-    with contextlib.suppress(Exception):
-        reply, out = _handle(header, arrays, {})
-        wire.encode_message(reply, out)
-    indicator_cache.deactivate()
-
-
 def serve_call(request_fd: int, reply_fd: int, isolation: dict[str, Any]) -> None:
     """Read one request from ``request_fd``, answer it on ``reply_fd`` (one call's process).
 
     The request is read to its end (and its pipe closed) before any strategy code runs.
     """
-    with os.fdopen(request_fd, "rb") as stream:
+    with os.fdopen(request_fd, "rb", buffering=0) as stream:
         header, arrays = wire.read_message(stream)
     out = None
     try:

@@ -33,10 +33,9 @@ Control messages (JSON): parent → zygote ``{op: spare}`` (fork one; the zygote
 
 Each spare closes every other fd, sets ``PR_SET_PDEATHSIG`` (SIGKILL), the limits
 ``RLIMIT_CPU`` (per call), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE`` 0 and
-``RLIMIT_NPROC`` 0 (no fork, no thread), runs a trusted warm-up
-(:func:`~sixbtc.strategy.sandbox_worker.warm_up`) and waits. Given its call, before reading
-the request, it enters a new IPC namespace of its own (SysV IPC and POSIX message queues
-cannot carry state), drops to uid/gid ``nobody`` (mode ``root``), enters a nested user
+``RLIMIT_NPROC`` 0 (no fork, no thread), enters a new IPC namespace of its own (SysV IPC
+and POSIX message queues cannot carry state) and waits. Given its call, before reading
+the request, it drops to uid/gid ``nobody`` (mode ``root``), enters a nested user
 namespace (no capability over the shared namespaces, own keyrings) and sets
 ``PR_SET_NO_NEW_PRIVS``.
 """
@@ -106,9 +105,8 @@ def _close_other_fds(keep: list[int]) -> None:
 
 
 def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
-    """Body of a call's process, forked ahead of its call: warm up (trusted code), wait for
-    the call's pipes from the parent, isolate, let the worker serve the request. Never
-    returns."""
+    """Body of a call's process, forked ahead of its call: wait for the call's pipes from
+    the parent, isolate, let the worker serve the request. Never returns."""
     status = 70
     try:
         _close_other_fds([sock_fd])
@@ -119,7 +117,6 @@ def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
         if mode != "none":  # a SysV IPC / POSIX queue namespace of its own, for its call only
             ns.unshare(ns.CLONE_NEWIPC, "unshare(CLONE_NEWIPC) per call")
         worker = sys.modules["sixbtc.strategy.sandbox_worker"]
-        worker.warm_up()
         sock = socket.socket(fileno=sock_fd)
         raw, fds, _flags, _addr = socket.recv_fds(sock, 16, 2)
         sock.close()
