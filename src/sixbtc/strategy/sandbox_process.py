@@ -230,6 +230,8 @@ class ZygoteProcess:
     Parameters
     ----------
     limits : SandboxLimits
+    pandas : bool
+        Preload pandas in the zygote (``False``: a lean numpy-only zygote).
 
     Raises
     ------
@@ -247,11 +249,11 @@ class ZygoteProcess:
     never sees a request or a reply. :meth:`kill` SIGKILLs the zygote's process group.
     """
 
-    def __init__(self, limits: SandboxLimits) -> None:
+    def __init__(self, limits: SandboxLimits, pandas: bool = True) -> None:
         remove_stale_folders()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {"cpu_s": limits.cpu_s, "file_size_mb": limits.file_size_mb,
-                  "open_files": limits.open_files}  # fmt: skip
+                  "open_files": limits.open_files, "pandas": pandas}  # fmt: skip
         env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
         try:

@@ -367,3 +367,36 @@ def test_without_fresh_worker_per_load_one_worker_serves_several_strategies():
         np.testing.assert_array_equal(entries[0], want[0])
         np.testing.assert_array_equal(exits[0], want[1])
         assert sb.worker_pid == pid and sb.starts == 1
+
+
+LEAN = """
+import numpy as np
+from sixbtc.strategy import indicators as ind
+
+class Strategy_MOM_1ea40001:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h",)
+    param_space = {"late": [0, 1], "sl_pct": [0.02], "tp_pct": [0.04]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        if params["late"]:   # source without the word: the lean zygote imports it in the call
+            frames = __import__("pan" + "das")
+            close = frames.Series(close).rolling(3).mean().to_numpy()
+        sma = ind.sma(np.nan_to_num(close), 5)
+        return ind.cross_above(close, sma), ind.cross_below(close, sma)
+"""
+
+
+def test_a_strategy_without_pandas_runs_in_a_lean_zygote_that_can_still_import_it():
+    with StrategySandbox(SandboxLimits(wall_s=10.0)) as sb:
+        sb.load(LEAN)
+        data = _walk(300)
+        entries, _ = sb.signals(data, [{"late": 0, "sl_pct": 0.02, "tp_pct": 0.04}])
+        sma = ind.sma(data["close"], 5)
+        np.testing.assert_array_equal(entries[0], ind.cross_above(data["close"], sma))
+        late, _ = sb.signals(data, [{"late": 1, "sl_pct": 0.02, "tp_pct": 0.04}])
+        assert late.shape == (1, 300)
+        sb.load(SMA_CROSS)  # mentions pandas: a second zygote that preloads it
+        assert sb.starts == 2
