@@ -33,6 +33,8 @@ MAX_REPLY_HEADER_BYTES = 256 * 1024
 #: Seconds the zygote gets to report a child's end after the parent asked for it.
 _REAP_GRACE_S = 5.0
 _MIB = 1024 * 1024
+#: Age (s) below which a ``sixbtc-sandbox-*`` folder is not considered stale.
+_STALE_AGE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,8 @@ def remove_stale_folders(root: str | None = None) -> int:
 
     Versions before the zygote gave every worker a host temporary folder as its cwd, which
     leaked on ``kill -9`` and on SIGINT/SIGTERM; the zygote has none (its cwd is ``/`` of
-    the minimal root). Only folders owned by this uid and not the cwd of a live process
-    (an old-version worker still running) are removed. ``root`` defaults to the temporary
+    the minimal root). Only folders owned by this uid, older than a minute and not the cwd
+    of a live process (an old-version worker still running) are removed. ``root`` defaults to the temporary
     directory (``tempfile.gettempdir()``); an explicit ``root`` is always scanned.
     Returns how many were removed.
     """
@@ -161,7 +163,9 @@ def remove_stale_folders(root: str | None = None) -> int:
         stale = [os.path.join(root, n) for n in os.listdir(root) if n.startswith("sixbtc-sandbox-")]
         in_use = _cwds_in_use() if stale else set()
         for path in stale:
-            if os.stat(path).st_uid == os.getuid() and os.path.realpath(path) not in in_use:
+            info = os.stat(path)
+            young = time.time() - info.st_mtime < _STALE_AGE_S  # an old worker about to start
+            if info.st_uid == os.getuid() and not young and os.path.realpath(path) not in in_use:
                 shutil.rmtree(path, ignore_errors=True)
                 removed += not os.path.exists(path)
     return removed
@@ -347,8 +351,11 @@ class ZygoteProcess:
         CallFailed
             The process died or sent a malformed/oversized reply.
         """
-        self._settle()
-        spare = self._start(deadline)
+        try:
+            self._settle()
+            spare = self._start(deadline)
+        except (TimeoutError, EOFError, OSError) as exc:  # the zygote itself failed
+            raise CallFailed(None, f"the sandbox zygote gave no process for the call: {exc!r}") from None
         req_r, req_w = os.pipe2(os.O_CLOEXEC)
         rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
         try:

@@ -117,10 +117,14 @@ def test_stale_folders_of_earlier_versions_are_removed(tmp_path):
     (stale / "leftover.bin").write_bytes(b"x")
     in_use = tmp_path / "sixbtc-sandbox-live"  # the cwd of a running (old-version) worker
     in_use.mkdir()
+    young = tmp_path / "sixbtc-sandbox-new1"  # just made by an old worker about to start
+    young.mkdir()
+    for path in (stale, in_use):
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
     sleeper = subprocess.Popen(["sleep", "30"], cwd=in_use)  # noqa: S603, S607
     try:
         assert remove_stale_folders(str(tmp_path)) == 1
-        assert not stale.exists() and in_use.exists()
+        assert not stale.exists() and in_use.exists() and young.exists()
     finally:
         sleeper.kill()
         sleeper.wait()
