@@ -160,18 +160,18 @@ def sandbox_signals(data: dict[str, np.ndarray], repeats: int) -> float | None:
 def worker_code_path(data: dict[str, np.ndarray], params: list[dict], repeats: int) -> None:
     """Print the per-set cost of the worker's own signal loop (in this process, no pipe),
     without and with the indicator cache (a fresh cache per call: each SMA computed once)."""
-    from sixbtc.strategy.sandbox_worker import Worker
+    from sixbtc.strategy.sandbox_worker import Worker, read_only_data
 
-    worker = Worker()
-    worker.load(STRATEGY)
-    worker.set_data(data)
-    plain = timed(lambda: worker.signals(params), repeats)[1]
+    worker = Worker(STRATEGY)
+    ro = read_only_data(data)  # (activates a cache: switched off for the first timing)
+    indicator_cache.deactivate()
+    plain = timed(lambda: worker.signals(ro, params), repeats)[1]
 
     def with_cache():
         indicator_cache.activate(indicator_cache.IndicatorCache(256 << 20))
-        indicator_cache.active().set_dataset(worker.data)
+        indicator_cache.active().set_dataset(ro)
         try:
-            return worker.signals(params)
+            return worker.signals(ro, params)
         finally:
             indicator_cache.deactivate()
 

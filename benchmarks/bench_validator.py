@@ -7,12 +7,19 @@ extra samples (:func:`sixbtc.validator.samples.extra_samples`: real ones from th
 folder, long one as long as a default 15m backtest, then the synthetic ones);
 ``--no-extras`` validates on the primary sample only (the validator before issue 8).
 
-* worker start: spawn + imports + limits/namespaces/uid drop until the hello (s);
+* sandbox start: spawn + imports + namespaces/minimal root (zygote) until the first load
+  returns (s);
 * per call: sandbox ``signals`` minus the same computation in-process (ms), 2,000 bars,
-  3 parameter sets, data cached in the worker (the validator's case after the first call);
+  3 parameter sets. Every call runs in a fresh process forked from the zygote and gets the
+  OHLCV data with its request (issue 8); versions before the zygote served all calls of a
+  strategy from one worker with the data cached in it, and booted one worker per strategy;
+* per call, CPU: CPU seconds of the whole sandbox process tree (zygote, its children) and
+  of this process, per call (``/proc``; what limits throughput on a busy machine);
 * per strategy: signal calls one validation makes, and the sandbox share of its time;
-* throughput: ``--procs`` processes, each with its own sandbox (``keep_spare=True``),
-  validating ``--strategies`` strategies from :func:`sixbtc.generator.generate`.
+* throughput: ``--procs`` processes, each with its own sandbox, validating
+  ``--strategies`` strategies from :func:`sixbtc.generator.generate`.
+
+The figures depend heavily on the load of the machine (``os.getloadavg()`` is printed).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 import argparse
 import collections
 import multiprocessing as mp
+import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -151,7 +160,7 @@ def bench_overhead(sample) -> None:
             sb.load(CLEAN)
             starts.append(time.perf_counter() - t0)
     print(
-        f"worker start (spawn to first load): median {statistics.median(starts):.3f} s "
+        f"sandbox start (spawn to first load): median {statistics.median(starts):.3f} s "
         f"(min {min(starts):.3f}, max {max(starts):.3f})"
     )
     from sixbtc.strategy import indicators as ind
@@ -204,6 +213,40 @@ def _worker(args):
     return out
 
 
+def _tree_cpu_s(root: int) -> float:
+    """utime + stime (+ reaped children's) of ``root`` and its direct children (s)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            fields = open(f"/proc/{name}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+        except OSError:
+            continue
+        if int(name) == root or int(fields[1]) == root:
+            total += sum(int(v) for v in fields[11:15]) / tick
+    return total
+
+
+def bench_call_cpu(sample, calls: int = 300) -> None:
+    with StrategySandbox() as sb:
+        spec = sb.load(CLEAN)
+        params = spread_param_sets(spec, 3)
+        sb.signals(sample, params)
+        mine = resource.getrusage(resource.RUSAGE_SELF)
+        tree = _tree_cpu_s(sb.worker_pid)
+        for _ in range(calls):
+            sb.signals(sample, params)
+        time.sleep(0.3)  # let the last call's process be reaped
+        tree = _tree_cpu_s(sb.worker_pid) - tree
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    own = after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime
+    print(
+        f"CPU per call ({calls} calls): sandbox processes {tree / calls * 1e3:.2f} ms + this "
+        f"process {own / calls * 1e3:.2f} ms (a worker's boot is not included)"
+    )
+
+
 def bench_throughput(sample, n: int, procs: int) -> None:
     cands = generate(n, np.random.default_rng(2024)).candidates
     codes = [c.code for c in cands]
@@ -233,8 +276,10 @@ def main() -> None:
     args = ap.parse_args()
     sample, source = load_sample()
     EXTRAS[:] = [] if args.no_extras else load_extras()
-    print(f"sample: {source}, {len(sample['close'])} bars; extras: {[e.name for e in EXTRAS] or 'none'}")
+    print(f"sample: {source}, {len(sample['close'])} bars; extras: {[e.name for e in EXTRAS] or 'none'}; "
+          f"load average {os.getloadavg()}")
     bench_overhead(sample)
+    bench_call_cpu(sample)
     bench_per_strategy(sample)
     bench_throughput(sample, args.strategies, args.procs)
 

@@ -88,5 +88,4 @@ class Container:
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""
-        v = self.settings.validator
-        return SandboxLimits(wall_s=v.wall_s, memory_mb=v.memory_mb)
+        return SandboxLimits.from_section(self.settings.validator)

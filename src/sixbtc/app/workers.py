@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from pathlib import Path
@@ -36,6 +39,31 @@ ROLES = ("validator", "backtester", "retester", "elastic")
 
 def _sigterm_to_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _die_with_parent(parent_pid: int, grace_s: float = 3.0) -> None:
+    """Pool-worker initializer: end this worker when the main process dies (even ``kill -9``).
+
+    A daemon thread waits on a pidfd of ``parent_pid`` (or polls ``getppid`` where pidfds
+    are missing); when the parent is gone it sends this process SIGTERM (a KeyboardInterrupt
+    in :func:`role_worker`: the claim is released, the sandbox closed) and exits it
+    ``grace_s`` seconds later if it is still there. ``PR_SET_PDEATHSIG`` is not used: it
+    fires when the parent's *thread* that spawned the worker ends, not the process.
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(parent_pid)
+            if os.getppid() == parent_pid:
+                select.select([fd], [], [])  # readable once the parent has exited
+        except OSError:  # no pidfd: poll
+            while os.getppid() == parent_pid:
+                time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace_s)
+        os._exit(70)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def role_worker(home_root: str, role: str, window_json: dict[str, str], max_items: int | None = None) -> int:
@@ -104,7 +132,8 @@ def run_role_pool(c: Container, role: str | list[str], workers: int, window: Cyc
         raise ValueError("run_role_pool needs at least one worker")
     roles = roles[: max(1, min(len(roles), os.cpu_count() or 1))]
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(roles), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=len(roles), mp_context=ctx,
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(role_worker, str(c.home.root), r, window.to_json()) for r in roles]
         while True:
             finished, pending = wait(futures, timeout=0.5)

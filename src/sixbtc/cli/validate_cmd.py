@@ -148,7 +148,7 @@ def validate_file(
     if report is None:
         sample, extras, data = _samples(home, settings)
         v = settings.validator
-        with StrategySandbox(SandboxLimits(wall_s=v.wall_s, memory_mb=v.memory_mb)) as sandbox:
+        with StrategySandbox(SandboxLimits.from_section(v)) as sandbox:
             report = validate(code, sandbox, sample, cut_points=v.cut_points, allowed_warmup=allowed,
                               extra_samples=extras, extra_cut_points=v.extra_cut_points)
     out = report_dict(report, file, data, allowed)

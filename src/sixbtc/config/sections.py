@@ -53,6 +53,7 @@ class ValidatorSection(Section):
     max_validated_queue: int = Field(50, ge=1, description="Back-pressure: pause while VALIDATED >= this")
     wall_s: float = Field(30.0, gt=0, description="Wall-clock limit per sandbox call (s)")
     memory_mb: int = Field(1024, ge=128, description="Address-space limit of a sandbox worker (MB)")
+    allow_unisolated_sandbox: bool = Field(False, description="UNSAFE: run strategy code where the sandbox namespaces (minimal read-only root, own network) cannot be created; default: refuse with an error")
     cut_points: int = Field(5, ge=1, description="Truncation test: number of cut points")
     sample_bars: int = Field(2000, ge=200, description="Bars of real data used as the validation sample")
     extra_cut_points: int = Field(2, ge=1, description="Truncation and shuffle tests on each extra sample (other coins, lengths, price/volume scales, start dates): number of cut points")

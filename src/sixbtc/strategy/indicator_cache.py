@@ -41,20 +41,18 @@ Memory bound
 ------------
 ``max_bytes`` bounds the sum of ``nbytes`` of stored results; least recently used entries
 are evicted first (``collections.OrderedDict``). A result larger than the bound is returned
-uncached. 1 000 000 bars of float64 are 8 MB, so the worker's default 256 MiB holds about
+uncached. 1 000 000 bars of float64 are 8 MB, so a call's default 256 MiB holds about
 1 600 indicator series of 20 000 bars.
 
 Sharing and trust
 -----------------
-One cache is *active* per process (:func:`activate`); the sandbox worker activates one at
-start and registers each new OHLCV data set. The cache lives in the worker process, so it is
-shared by every parameter set and every timeframe/coin call of the strategy loaded there,
-and across strategies only when the worker is reused (``StrategySandbox(...,
-fresh_worker_per_load=False)``), the setting in which the operator already accepts that one
-strategy's process state is seen by the next. It is never persisted outside the worker:
-a cache in the parent or in shared memory would have to trust values computed by untrusted
-code for *other* strategies, which the default isolation (one worker per strategy) rules
-out. Not thread-safe (the worker is single-threaded).
+One cache is *active* per process (:func:`activate`); each sandbox call's process (forked
+from the zygote for that call only, :mod:`sixbtc.strategy.sandbox_zygote`) activates a fresh
+one and registers the call's OHLCV data set, so it is shared by the parameter sets of one
+call and dies with the call: no later call, and no other strategy, can read what it holds
+(issue 8: a cache that outlived a call was a channel for state between calls). It is never
+persisted outside that process: a cache in the parent or in shared memory would have to
+trust values computed by untrusted code. Not thread-safe (the process is single-threaded).
 """
 
 from __future__ import annotations

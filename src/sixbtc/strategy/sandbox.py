@@ -1,51 +1,61 @@
-"""Run untrusted strategy code in a limited worker process (parent side).
+"""Run untrusted strategy code in isolated, single-use processes (parent side).
 
-One :class:`StrategySandbox` owns at most one worker process
-(``python -I -m sixbtc.strategy.sandbox_worker``) that serves many calls. The worker is
-started with:
+One :class:`StrategySandbox` owns at most one *zygote* process
+(``python -I -m sixbtc.strategy.sandbox_zygote``, :mod:`sixbtc.strategy.sandbox_zygote`):
+a clean template that imports numpy, pandas, TA-Lib and the indicator library, isolates
+itself, **never runs strategy code** and forks one fresh process per call (every
+:meth:`~StrategySandbox.load` and every :meth:`~StrategySandbox.signals`). So every call
+starts from the same clean interpreter state: module or class attributes set by a strategy
+(``np.x = ...``, ``ind.sma = ...``), mutable defaults, the indicator cache, anything in its
+memory dies with the call, and no earlier call's code, data or result is in the memory a
+call starts from (the zygote never reads requests or replies; they go through per-call
+pipes between this process and the call's process).
 
-* a minimal environment (``PATH=/usr/bin:/bin``, single-threaded BLAS; no secrets),
-* ``cwd`` = a fresh temporary directory, ``close_fds=True``, stderr to ``/dev/null``,
-  its own session / process group (so a kill takes any children too),
-* resource limits set in ``preexec_fn``: ``RLIMIT_AS`` (address space, ``memory_mb``),
-  ``RLIMIT_CPU`` (``cpu_s`` soft, +5 s hard: SIGXCPU then SIGKILL), ``RLIMIT_FSIZE``
-  (``file_size_mb``), ``RLIMIT_NOFILE`` (``open_files``), ``RLIMIT_CORE`` = 0 and, only
-  when not running as root, ``RLIMIT_NPROC`` = 0 (no fork, no threads). ``RLIMIT_NPROC``
-  counts every process of the uid and root bypasses it, so as root it is not set.
-* a new network namespace (``unshare(CLONE_NEWNET)``: loopback only) and a new mount
-  namespace in which every mount is read-only (``unshare(CLONE_NEWNS)`` +
-  ``mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY)``). Both need CAP_SYS_ADMIN; if they
-  fail the worker still runs (documented fallback) and :attr:`network_isolated` /
-  :attr:`filesystem_readonly` say so.
+Isolation (:mod:`sixbtc.strategy.sandbox_namespaces`, per zygote, shared by its calls):
 
-* after its preloads (numpy, pandas, TA-Lib, the indicator module) a worker started as
-  root sets ``RLIMIT_NPROC`` = 0 and switches to uid/gid ``nobody``
-  (:func:`sixbtc.strategy.sandbox_worker.drop_privileges`): no fork or thread (fork
-  bombs fail at the first ``fork``), no capabilities (no mount/chroot tricks, no signals
-  to root's processes), no access to root's private files. :attr:`unprivileged` reports
-  it. Fork attempts that still succeed (a non-root host without the limit) die with the
-  process group on the wall-clock kill.
+* new mount, network (loopback only, down), IPC, UTS and PID namespaces, created as root
+  or inside an unprivileged user namespace;
+* a minimal root: only the interpreter and its libraries, bound read-only; no other host
+  file (``/etc/passwd``, ``/home``, ``/tmp``, ``/proc``, the SixBTC home and its database,
+  ``/root`` beyond the interpreter), and nothing writable, so files cannot carry state;
+* a minimal environment (``PATH=/usr/bin:/bin``, single-threaded BLAS; no secrets), all
+  fds closed, stdout/stderr to ``/dev/null``, its own session / process group;
+* ``RLIMIT_AS`` (``memory_mb``), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE`` = 0;
+  the zygote is non-dumpable (no ``ptrace``) and PID 1 of its PID namespace.
 
-Known limits: no PID namespace (the process group kill covers children that do not call
-``setsid``; ``setsid`` needs ``os``, which the AST gate and the import guard refuse, and
-no new process can be created anyway once ``RLIMIT_NPROC`` applies); world-readable host
-files stay readable (the AST gate refuses file I/O and the paths to ``os``); the
-in-process builtins filter is a quality filter, not a security boundary.
+Per call, before the strategy's source is even read: ``RLIMIT_CPU`` (``cpu_s``, SIGXCPU
+then SIGKILL 5 s later), ``RLIMIT_NPROC`` = 0 (no fork, no thread), a fresh IPC namespace
+(SysV IPC / POSIX queues), uid/gid ``nobody`` when the zygote is root, a nested user
+namespace (no capability over the shared namespaces; own keyrings),
+``PR_SET_NO_NEW_PRIVS``, ``PR_SET_PDEATHSIG``. Calls run one at a time.
 
-Calls have a wall-clock limit (``wall_s``): on expiry the process group is killed and
-``StrategyRejected("sandbox:timeout")`` raised; the next call starts a fresh worker and
-re-loads the last strategy transparently. ``RLIMIT_CPU`` is cumulative over a worker's
-life, so the worker is recycled once it has used half of ``cpu_s``. Replies are never
-unpickled: see :mod:`sixbtc.strategy.wire`.
+Where the namespaces cannot be created (no root and no unprivileged user namespaces, e.g.
+a container without CAP_SYS_ADMIN) the sandbox refuses to run strategy code:
+``ConfigError``, unless ``SandboxLimits(allow_unisolated=True)``
+(``validator.allow_unisolated_sandbox``), in which case calls still run in fresh processes
+with the limits above but host files are readable and files written by one call are
+visible to the next (:attr:`StrategySandbox.isolation` is then ``"none"``).
+
+Calls have a wall-clock limit (``wall_s``): on expiry the call's process is killed and
+``StrategyRejected("sandbox:timeout")`` raised; the zygote survives. A zygote that does not
+answer is killed with its whole process group (SIGKILL) and the next call starts a new one.
+The zygote dies with this process (end of file on its control socket; its children by
+``PR_SET_PDEATHSIG`` and with their PID namespace). Replies are never unpickled: see
+:mod:`sixbtc.strategy.wire`.
+
+Known limits: timing side channels through shared kernel caches (e.g. the page cache of
+the read-only libraries) are not closed; a root zygote whose children cannot create a
+nested user namespace (unprivileged user namespaces disabled) leaves the kernel keyrings
+of uid ``nobody`` shared between calls (:attr:`StrategySandbox.nested_userns` says which);
+the in-process builtins filter is a quality filter, not a security boundary.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import time
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +63,9 @@ from sixbtc.core.errors import ConfigError, DataError, StrategyRejected
 from sixbtc.strategy import wire
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
 from sixbtc.strategy.sandbox_process import (
+    CallFailed,
     SandboxLimits,
-    WorkerProcess,
+    ZygoteProcess,
     classify_exit,
     expected_rlimits,
 )
@@ -89,27 +100,30 @@ def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class StrategySandbox:
-    """A worker process that loads one strategy at a time and computes its signals.
+    """Loads one strategy at a time and computes its signals, each call in a fresh process.
 
     Parameters
     ----------
     limits : SandboxLimits
-    fresh_worker_per_load : bool
-        Use a new worker for every :meth:`load` after the first (default), so that one
-        strategy cannot leave state (e.g. patched modules) behind for the next.
-    keep_spare : bool
-        Keep one booted spare worker so that the next :meth:`load` does not wait for a
-        start (~0.4 s of imports). Costs one idle process (~150 MB); useful when validating
-        many strategies, useless when one strategy is backtested at length.
+    fresh_worker_per_load, keep_spare : bool
+        Accepted for compatibility; no effect. Every call runs in its own process forked
+        from a zygote that never runs strategy code, so a strategy can leave no state for
+        the next strategy (or the next call) and the zygote is kept for all of them.
+
+    Attributes
+    ----------
+    isolation : str or None
+        ``"root"``, ``"userns"`` or ``"none"`` (see the module notes); ``None`` before the
+        zygote started.
+    network_isolated, filesystem_readonly, filesystem_isolated, unprivileged, nested_userns
+        What the probe call of the current zygote saw (``None`` before it started).
+    starts : int
+        Zygotes started.
 
     Notes
     -----
     Use as a context manager or call :meth:`close`. Not thread-safe: one sandbox per
-    thread. Per-call overhead over running the same code in-process (measured on 2 busy
-    cores, 5,000 bars): about 0.5 ms per call plus ~5 us per parameter set with the data
-    cached in the worker; sending new OHLCV data adds ~0.6 ms. Signals come back
-    bit-packed. A worker boot (imports of numpy, pandas, TA-Lib) takes ~0.4 s.
-    ``starts`` counts the workers spawned.
+    thread. Per-call overhead and throughput: ``benchmarks/bench_validator.py``.
     """
 
     def __init__(
@@ -123,18 +137,22 @@ class StrategySandbox:
         self.limits = limits
         self.fresh_worker_per_load = fresh_worker_per_load
         self.keep_spare = keep_spare
-        self.network_isolated: bool | None = None  # known after the first worker boots
+        self.isolation: str | None = None
+        self.network_isolated: bool | None = None
         self.filesystem_readonly: bool | None = None
-        self.unprivileged: bool | None = None  # worker runs as a uid other than root
+        self.filesystem_isolated: bool | None = None
+        self.unprivileged: bool | None = None
+        self.nested_userns: bool | None = None
         self.starts = 0
-        self._worker: WorkerProcess | None = None
-        self._spare: WorkerProcess | None = None
+        self._zygotes: dict[bool, ZygoteProcess] = {}  # by "preloads pandas"
+        self._pandas = True  # the loaded strategy's source mentions pandas
         self._code: str | None = None
 
     @property
     def worker_pid(self) -> int | None:
-        """Process id of the worker currently in use (``None`` before the first call)."""
-        return self._worker.proc.pid if self._worker is not None else None
+        """Process id of the current zygote (``None`` before the first call)."""
+        worker = self._zygotes.get(self._pandas)
+        return worker.proc.pid if worker is not None else None
 
     def __enter__(self) -> StrategySandbox:
         return self
@@ -143,85 +161,104 @@ class StrategySandbox:
         self.close()
 
     # ----------------------------------------------------------------- process control
-    def _spawn(self) -> WorkerProcess:
+    def _boot(self) -> ZygoteProcess | None:
         self.starts += 1
         try:
-            return WorkerProcess(self.limits)
+            worker = ZygoteProcess(self.limits, pandas=self._pandas)
         except (OSError, subprocess.SubprocessError) as exc:
-            raise ConfigError(f"cannot start the sandbox worker: {exc}") from None
-
-    def _booted(self, worker: WorkerProcess) -> bool:
+            raise ConfigError(f"cannot start the sandbox zygote: {exc}") from None
         deadline = time.monotonic() + max(_STARTUP_S, self.limits.wall_s)
         try:
-            hello, _ = worker.receive(deadline, 0)
-        except (TimeoutError, wire.WireError, OSError):
+            worker.hello = worker.receive(deadline)
+            _, probe, _ = worker.call(wire.encode_message({"op": "probe"}), deadline, 0)
+        except (TimeoutError, EOFError, CallFailed, wire.WireError, OSError):
             worker.kill()
-            return False
-        if hello.get("rlimits") != expected_rlimits(self.limits):
+            return None
+        self._accept(worker, probe)
+        return worker
+
+    def _accept(self, worker: ZygoteProcess, probe: dict[str, Any]) -> None:
+        """Check the probe of a new zygote; raise ``ConfigError`` if it is not isolated."""
+        mode, why = worker.hello.get("mode"), worker.hello.get("isolation_error")  # type: ignore[union-attr]
+        if probe.get("rlimits") != expected_rlimits(self.limits):
+            worker.kill()
+            raise ConfigError(f"sandbox runs without the expected limits: {probe.get('rlimits')}")
+        if mode == "none" and not self.limits.allow_unisolated:
             worker.kill()
             raise ConfigError(
-                f"sandbox worker runs without the expected limits: {hello.get('rlimits')}"
+                f"sandbox isolation is unavailable here ({why}); strategy code is not run "
+                "without it. Run as root or enable unprivileged user namespaces, or set "
+                "validator.allow_unisolated_sandbox: true to run it anyway (unsafe: host "
+                "files become readable to strategy code)"
             )
-        worker.hello = hello
-        self.network_isolated = bool(hello.get("network_isolated"))
-        self.filesystem_readonly = bool(hello.get("filesystem_readonly"))
-        self.unprivileged = hello.get("uid") != 0
-        return True
+        visible = probe.get("host_paths_visible")
+        if mode != "none" and visible:
+            worker.kill()
+            raise ConfigError(f"sandbox minimal root still shows host paths: {visible}")
+        worker.probe = probe
+        self.isolation = str(mode)
+        self.network_isolated = probe.get("interfaces") == ["lo"]
+        self.filesystem_readonly = bool(probe.get("filesystem_readonly"))
+        self.filesystem_isolated = mode != "none" and not visible
+        self.unprivileged = probe.get("uid") != 0
+        self.nested_userns = bool(probe.get("nested_userns"))
 
-    def _acquire(self) -> WorkerProcess:
-        """The current worker, booted; takes the spare or spawns one (one retry)."""
-        if self._worker is not None:
-            return self._worker
-        for _ in range(2):
-            worker, self._spare = self._spare or self._spawn(), None
-            if worker.hello is not None or self._booted(worker):
-                self._worker = worker
-                return worker
-        raise ConfigError(
-            f"sandbox worker failed to start twice (memory_mb={self.limits.memory_mb}, "
-            f"open_files={self.limits.open_files})"
-        )
+    def _acquire(self) -> ZygoteProcess:
+        """The zygote for the current strategy, booted (one retry).
+
+        Two kinds, each started when first needed: a lean one (numpy, TA-Lib, indicators)
+        for source that never mentions pandas — a third of the memory, so cheaper calls —
+        and one that also preloads pandas.
+        """
+        if self._pandas not in self._zygotes:
+            for _ in range(2):
+                worker = self._boot()
+                if worker is not None:
+                    self._zygotes[self._pandas] = worker
+                    break
+            else:
+                raise ConfigError(
+                    f"sandbox zygote failed to start twice (memory_mb={self.limits.memory_mb}, "
+                    f"open_files={self.limits.open_files})"
+                )
+        return self._zygotes[self._pandas]
 
     def _kill(self) -> None:
-        worker, self._worker = self._worker, None
+        worker = self._zygotes.pop(self._pandas, None)
         if worker is not None:
             worker.kill()
 
     def close(self) -> None:
-        """Stop the worker and the spare (if any) and remove their temporary directories."""
-        self._kill()
-        spare, self._spare = self._spare, None
-        if spare is not None:
-            spare.kill()
+        """Stop the zygotes (and any call process); nothing is left on the host."""
+        zygotes, self._zygotes = list(self._zygotes.values()), {}
+        for worker in zygotes:
+            worker.kill()
 
     # ----------------------------------------------------------------- messaging
-    def _fail(self, detail: str) -> NoReturn:
-        code = self._worker.exit_code(1.0) if self._worker is not None else None
-        reason, why = classify_exit(code)
-        self._kill()
-        raise StrategyRejected(reason, why if code is not None else detail)
-
     def _request(self, header: dict[str, Any], arrays=None, max_payload: int = 1 << 20):
-        """Send one request and return ``(header, arrays)`` of an ok reply, else raise."""
+        """Run one call and return ``(header, arrays)`` of an ok reply, else raise."""
         worker = self._acquire()
+        payload = wire.encode_message(header, arrays)
         deadline = time.monotonic() + self.limits.wall_s
         try:
-            worker.send(wire.encode_message(header, arrays), deadline)
-            reply, out = worker.receive(deadline, max_payload)
+            _, reply, out = worker.call(payload, deadline, max_payload)
         except TimeoutError:
-            self._kill()
             raise StrategyRejected(
                 "sandbox:timeout", f"no reply within {self.limits.wall_s} s"
             ) from None
-        except (wire.WireError, OSError) as exc:
-            self._fail(f"invalid reply or broken pipe: {exc}")
+        except CallFailed as exc:
+            if exc.returncode is None:
+                self._kill()  # the zygote did not report the call's end: start afresh
+            reason, why = classify_exit(exc.returncode)
+            raise StrategyRejected(reason, f"{why}; {exc.detail}") from None
+        except OSError as exc:  # the zygote died (control socket closed)
+            self._kill()
+            raise StrategyRejected("sandbox:crashed", f"sandbox zygote lost: {exc}") from None
         if reply.get("ok") is True:
             return reply, out
         reason, error = reply.get("reason"), reply.get("error")
         if not isinstance(reason, str) or not isinstance(error, dict):
-            self._fail("malformed error reply")
-        if reason == "sandbox:memory" or not reason.startswith(("execution:", "contract:")):
-            self._kill()  # state after MemoryError (or a protocol slip) is not trusted
+            raise StrategyRejected("sandbox:crashed", "malformed error reply")
         where = f" (line {error.get('line')})" if isinstance(error.get("line"), int) else ""
         raise StrategyRejected(
             reason, f"{error.get('type', '')}: {error.get('message', '')}{where}"
@@ -229,7 +266,10 @@ class StrategySandbox:
 
     # ----------------------------------------------------------------- public API
     def load(self, code: str) -> StrategySpec:
-        """Load strategy source in the worker and return its declared spec.
+        """Execute strategy source in a fresh call process and return its declared spec.
+
+        The source is kept and re-executed in the fresh process of every :meth:`signals`
+        call.
 
         Parameters
         ----------
@@ -256,22 +296,15 @@ class StrategySandbox:
             raise StrategyRejected(
                 "contract:source", f"source longer than {MAX_SOURCE_CHARS} chars"
             )
-        if (
-            self._worker is not None
-            and self.fresh_worker_per_load
-            and self._worker.code is not None
-        ):
-            self._kill()
         self._code = None
+        self._pandas = "pandas" in code
         reply, _ = self._request({"op": "load", "code": code})
-        self._worker.code = self._code = code  # type: ignore[union-attr]
-        if self.keep_spare and self.fresh_worker_per_load and self._spare is None:
-            self._spare = self._spawn()  # boots while the caller works with this one
+        self._code = code
         name, declared = reply.get("class_name"), reply.get("declared")
         if not (
             isinstance(name, str) and name.startswith("Strategy_") and isinstance(declared, dict)
         ):
-            self._fail("malformed load reply")
+            raise StrategyRejected("sandbox:crashed", "malformed load reply")
         try:
             return StrategySpec.from_declared(name, declared)
         except ValueError as exc:
@@ -286,8 +319,8 @@ class StrategySandbox:
         ----------
         data : dict of str -> numpy.ndarray
             ``open high low close volume``, float64, shape ``(n_bars,)`` each (other keys
-            are ignored). Sent to the worker only when it differs from the cached copy
-            (BLAKE2b digest).
+            are ignored). Sent with every call (the call's process starts from the
+            zygote, which never holds data).
         params_list : list of dict
             ``n_params >= 1`` JSON-serialisable parameter sets.
 
@@ -319,27 +352,17 @@ class StrategySandbox:
             raise ValueError(f"params_list must be JSON-serialisable: {exc}") from None
         if self._code is None:
             raise ValueError("no strategy loaded: call load(code) first")
-        worker = self._acquire()
-        if worker.code != self._code:  # fresh worker after a kill/crash: reload transparently
-            self._request({"op": "load", "code": self._code})
-            worker.code = self._code
-        hasher = hashlib.blake2b(digest_size=16)
-        for arr in ohlcv.values():
-            hasher.update(memoryview(arr))  # contiguous float64, no copy
-        digest = hasher.digest()
-        send = None if digest == worker.data_digest else ohlcv
         n_params, n_bars = len(params_list), len(ohlcv["close"])
         budget = 2 * n_params * ((n_bars + 7) // 8) + 4096
-        reply, out = self._request({"op": "signals", "params_list": params_list}, send, budget)
-        worker.data_digest = digest
+        header = {"op": "signals", "code": self._code, "params_list": params_list}
+        _, out = self._request(header, ohlcv, budget)
         packed_shape = (n_params, (n_bars + 7) // 8)
         signals = []
         for name in ("entries", "exits"):
             arr = out.get(name)
             if arr is None or arr.dtype != np.uint8 or arr.shape != packed_shape:
-                self._fail("signals reply has missing or mis-shaped arrays")
+                raise StrategyRejected(
+                    "sandbox:crashed", "signals reply has missing or mis-shaped arrays"
+                )
             signals.append(np.unpackbits(arr, axis=1, count=n_bars).view(np.bool_))
-        cpu = reply.get("cpu_s")
-        if not isinstance(cpu, int | float) or cpu > self.limits.cpu_s / 2:
-            self._kill()  # recycle before RLIMIT_CPU (cumulative over its life) fires mid-call
         return signals[0], signals[1]

@@ -1,23 +1,22 @@
-"""The sandbox worker process: runs untrusted strategy code (``python -I -m`` this module).
+"""One sandbox call: runs untrusted strategy code in a process forked for this call only.
 
-Started only by :class:`sixbtc.strategy.sandbox.StrategySandbox`, which has already applied
-the resource limits and the namespaces. On start the worker sends a ``hello``
-(``pid``, ``uid`` (65534 after :func:`drop_privileges`), ``network_isolated``,
-``filesystem_readonly``, the hard ``rlimits`` it runs under, checked by the parent).
-The worker speaks the
-:mod:`sixbtc.strategy.wire` protocol on private duplicates of its stdin/stdout; fds 0 and 1
-are then pointed at ``/dev/null`` so that ``print`` or C-level writes from strategy code
-cannot corrupt the protocol.
+:func:`serve_call` is the body of a child of the zygote (:mod:`sixbtc.strategy.sandbox_zygote`),
+which has already isolated it (limits, namespaces, uid ``nobody``, nested user namespace).
+It reads one request from its request pipe to the end, answers it on its reply pipe
+(:mod:`sixbtc.strategy.wire` protocol; nothing is ever unpickled) and the process exits
+(``os._exit``: no ``atexit``, no ``__del__``). Nothing it changes outlives the call.
 
 Requests (JSON header ``op``) and replies:
 
 * ``load`` ``{code}`` → ``{ok, class_name, declared}`` (the four contract attributes,
   JSON-sanitised) or an error.
-* ``signals`` ``{params_list}`` [+ arrays ``open high low close volume`` to replace the
-  cached data] → ``{ok, cpu_s}`` + arrays ``entries`` and ``exits``: bool
-  ``(n_params, n_bars)`` packed along bars with ``np.packbits(axis=1)`` (uint8
-  ``(n_params, ceil(n_bars / 8))``, 8x less to copy through the pipe).
-* ``ping`` → ``{ok}``.
+* ``signals`` ``{code, params_list}`` + arrays ``open high low close volume`` →
+  ``{ok}`` + arrays ``entries`` and ``exits``: bool ``(n_params, n_bars)`` packed along
+  bars with ``np.packbits(axis=1)`` (uint8 ``(n_params, ceil(n_bars / 8))``).
+* ``probe`` → what the process sees: ``uid``, hard ``rlimits``, network ``interfaces``,
+  ``host_paths_visible`` (of :data:`HOST_PROBES`), ``filesystem_readonly``, the isolation
+  ``mode`` and whether a nested user namespace was entered (trusted code only; checked by
+  the parent at every zygote start).
 
 Errors are replies ``{ok: false, reason, error: {type, message, line}}`` with ``reason`` in
 ``execution:error``, ``execution:bad_output``, ``sandbox:memory``, ``contract:*``; the
@@ -26,29 +25,23 @@ Errors are replies ``{ok: false, reason, error: {type, message, line}}`` with ``
 The strategy runs in a fresh namespace whose ``__builtins__`` is a curated dict (no
 ``open``, ``eval``, ``exec``, ``compile``, ``getattr``...; ``__import__`` admits only
 :data:`sixbtc.strategy.contract.ALLOWED_IMPORTS` plus numpy/pandas submodules, which
-numpy's C code imports lazily through the caller's ``__import__``). This is a quality filter, **not** the
-security boundary (numpy and pandas expose paths to ``os``); the boundary is the process
-with its limits. Each ``signals`` request re-executes the compiled source into a fresh
-namespace and instance, so no state survives between calls (no caching of a longer
-history to cheat the truncation test). Data arrays handed to strategy code are read-only
-views over immutable bytes. This module must never import numba.
+numpy's C code imports lazily through the caller's ``__import__``). This is a quality
+filter, **not** the security boundary (numpy and pandas expose paths to ``os``); the
+boundary is the process. Data arrays handed to strategy code are read-only views over
+immutable bytes. This module must never import numba.
 
-Indicator cache: the worker activates one
-:class:`~sixbtc.strategy.indicator_cache.IndicatorCache` at start (bound
-:func:`indicator_cache_bytes`: 256 MiB, less under a tight ``RLIMIT_AS``) and registers every
-new OHLCV data set with it, so each (data set, indicator, parameters) is computed once for
-all parameter sets and calls. It is keyed by a content hash of the data (a truncated history
-never sees results of the full one), its results are immutable, and it is the only state kept
-between calls; it dies with the worker (one strategy per worker by default).
+Indicator cache: each ``signals`` call activates a fresh
+:class:`~sixbtc.strategy.indicator_cache.IndicatorCache` (bound :func:`indicator_cache_bytes`:
+256 MiB, less under a tight ``RLIMIT_AS``) for its data set, so each (indicator,
+parameters) is computed once for all the parameter sets of the call; it dies with the call.
 """
 
 from __future__ import annotations
 
 import builtins
-import math  # noqa: F401 - preloaded for strategy imports
 import os
 import resource
-import sys
+import socket
 import traceback
 from typing import Any
 
@@ -58,11 +51,14 @@ from sixbtc.strategy import indicator_cache, wire
 from sixbtc.strategy.contract import ALLOWED_IMPORTS, OHLCV_KEYS
 
 STRATEGY_FILENAME = "<strategy>"
-#: Default bound of the worker's indicator cache (bytes).
+#: Default bound of a call's indicator cache (bytes).
 INDICATOR_CACHE_BYTES = 256 * 1024 * 1024
 #: Address space assumed taken by the booted worker and a strategy's temporaries (bytes).
 _RESERVED_AS_BYTES = 400 * 1024 * 1024
 DECLARED_ATTRS: tuple[str, ...] = ("strategy_type", "direction", "timeframes", "param_space")
+#: Host paths a call's process must not see (reported by :func:`probe`).
+HOST_PROBES = ("/etc/passwd", "/etc/hostname", "/home", "/proc/self", "/sys/kernel", "/var",
+               "/dev/shm", "/run")  # fmt: skip
 _SAFE_NAMES = [
     "abs",
     "all",
@@ -213,14 +209,13 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 
 
 class Worker:
-    """State of one worker: the compiled strategy and the cached OHLCV arrays."""
+    """One call's strategy: compiled from source, executed into a fresh namespace."""
 
-    def __init__(self) -> None:
-        self.code_obj: Any = None
+    def __init__(self, code: str) -> None:
+        self.code_obj = compile(code, STRATEGY_FILENAME, "exec", dont_inherit=True)
         self.class_name: str | None = None
-        self.data: dict[str, np.ndarray] = {}
 
-    def _fresh_class(self) -> type:
+    def fresh_class(self) -> type:
         namespace: dict[str, Any] = {"__builtins__": safe_builtins(), "__name__": "strategy"}
         exec(self.code_obj, namespace)  # noqa: S102 - the whole point of this process
         classes = [
@@ -239,34 +234,22 @@ class Worker:
         self.class_name = name
         return cls
 
-    def load(self, code: str) -> dict[str, Any]:
-        """Compile and execute ``code``; report the class name and its declarations."""
-        self.code_obj = compile(code, STRATEGY_FILENAME, "exec", dont_inherit=True)
-        cls = self._fresh_class()
+    def load(self) -> dict[str, Any]:
+        """Execute the source; report the class name and its declarations."""
+        cls = self.fresh_class()
         declared = {a: _jsonable(getattr(cls, a, None)) for a in DECLARED_ATTRS}
         return {"ok": True, "class_name": self.class_name, "declared": declared}
 
-    def set_data(self, arrays: dict[str, np.ndarray]) -> None:
-        """Cache OHLCV arrays as read-only views over immutable bytes; register them with
-        the active indicator cache (if any) as the current data set."""
-        self.data = {
-            k: np.frombuffer(np.ascontiguousarray(arrays[k], dtype=np.float64).tobytes())
-            for k in OHLCV_KEYS
-        }
-        cache = indicator_cache.active()
-        if cache is not None:
-            cache.set_dataset(self.data)
-
-    def signals(self, params_list: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    def signals(
+        self, data: dict[str, np.ndarray], params_list: list[dict[str, Any]]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Run ``signals`` once per parameter set; returns bool ``(n_params, n_bars)`` twice."""
-        if self.code_obj is None or not self.data:
-            raise StrategyFailure("execution:error", "no strategy loaded or no data sent")
-        n = len(self.data["close"])
+        n = len(data["close"])
         entries = np.zeros((len(params_list), n), dtype=bool)
         exits = np.zeros((len(params_list), n), dtype=bool)
-        instance = self._fresh_class()()
+        instance = self.fresh_class()()
         for k, params in enumerate(params_list):
-            result = instance.signals(dict(self.data), dict(params))
+            result = instance.signals(dict(data), dict(params))
             entries[k], exits[k] = _check_output(result, n, params)
         return entries, exits
 
@@ -289,32 +272,71 @@ def _check_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarr
     return out[0], out[1]
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+def _immutable(arr: np.ndarray) -> np.ndarray:
+    """A float64 array whose memory is an immutable ``bytes`` object (copied if needed)."""
+    if arr.dtype == np.float64 and arr.ndim == 1 and isinstance(arr.base, bytes):
+        return arr  # a read-only view over the request's bytes (wire.decode_array)
+    return np.frombuffer(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
 
 
-def _handle(worker: Worker, header: dict[str, Any], arrays: dict[str, np.ndarray]):
+def read_only_data(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """OHLCV arrays as read-only float64 views over immutable bytes, registered as the
+    data set of this call's fresh indicator cache."""
+    data = {k: _immutable(arrays[k]) for k in OHLCV_KEYS}
+    as_limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    cache = indicator_cache.IndicatorCache(indicator_cache_bytes(as_limit))
+    indicator_cache.activate(cache)
+    cache.set_dataset(data)
+    return data
+
+
+def probe(isolation: dict[str, Any]) -> dict[str, Any]:
+    """What a call's process sees (trusted code only): uid, limits, network, files."""
+    try:
+        interfaces = sorted(name for _, name in socket.if_nameindex())
+    except OSError:
+        interfaces = []
+    visible = [p for p in HOST_PROBES if os.path.lexists(p)]
+    return dict(
+        isolation,
+        ok=True,
+        uid=os.getuid(),
+        interfaces=interfaces,
+        host_paths_visible=visible,
+        filesystem_readonly=bool(os.statvfs("/").f_flag & os.ST_RDONLY),
+        rlimits={
+            name: resource.getrlimit(kind)[1]
+            for name, kind in (
+                ("as", resource.RLIMIT_AS),
+                ("cpu", resource.RLIMIT_CPU),
+                ("fsize", resource.RLIMIT_FSIZE),
+                ("nofile", resource.RLIMIT_NOFILE),
+                ("nproc", resource.RLIMIT_NPROC),
+            )
+        },
+    )
+
+
+def _handle(header: dict[str, Any], arrays: dict[str, np.ndarray], isolation: dict[str, Any]):
     op = header.get("op")
-    if op == "ping":
-        return {"ok": True}, None
+    if op == "probe":
+        return probe(isolation), None
+    if op not in ("load", "signals"):
+        return {"ok": False, "reason": "sandbox:protocol",
+                "error": {"message": f"unknown op {op!r}"}}, None  # fmt: skip
+    worker = Worker(str(header.get("code", "")))
     if op == "load":
-        return worker.load(str(header.get("code", ""))), None
-    if op == "signals":
-        if arrays:
-            worker.set_data(arrays)
-        entries, exits = worker.signals(list(header.get("params_list", [])))
-        packed = {"entries": np.packbits(entries, axis=1), "exits": np.packbits(exits, axis=1)}
-        return {"ok": True, "cpu_s": _cpu_seconds()}, packed
-    return {
-        "ok": False,
-        "reason": "sandbox:protocol",
-        "error": {"message": f"unknown op {op!r}"},
-    }, None
+        return worker.load(), None
+    if any(k not in arrays for k in OHLCV_KEYS):
+        raise StrategyFailure("execution:error", "no OHLCV data sent with the signals request")
+    data = read_only_data(arrays)
+    entries, exits = worker.signals(data, list(header.get("params_list", [])))
+    packed = {"entries": np.packbits(entries, axis=1), "exits": np.packbits(exits, axis=1)}
+    return {"ok": True}, packed
 
 
 def indicator_cache_bytes(as_limit: int) -> int:
-    """Bound of the worker's indicator cache for an ``RLIMIT_AS`` of ``as_limit`` bytes.
+    """Bound of a call's indicator cache for an ``RLIMIT_AS`` of ``as_limit`` bytes.
 
     ``INDICATOR_CACHE_BYTES`` (256 MiB), but at most half of what remains of the address space
     after ``_RESERVED_AS_BYTES`` (400 MiB), so a cache never pushes a strategy into
@@ -325,93 +347,19 @@ def indicator_cache_bytes(as_limit: int) -> int:
     return max(0, min(INDICATOR_CACHE_BYTES, (as_limit - _RESERVED_AS_BYTES) // 2))
 
 
-def _network_isolated() -> bool:
-    """True when the only network interface visible is loopback (a fresh namespace)."""
-    try:
-        with open("/proc/self/net/dev") as fh:
-            names = [line.split(":")[0].strip() for line in fh.readlines()[2:]]
-    except OSError:
-        return False
-    return names == ["lo"]
+def serve_call(request_fd: int, reply_fd: int, isolation: dict[str, Any]) -> None:
+    """Read one request from ``request_fd``, answer it on ``reply_fd`` (one call's process).
 
-
-def serve(proto_in: Any, proto_out: Any) -> None:
-    """Answer requests until the parent closes the pipe."""
-    worker = Worker()
-    wire.write_message(
-        proto_out,
-        {
-            "ok": True,
-            "op": "hello",
-            "pid": os.getpid(),
-            "uid": os.getuid(),
-            "network_isolated": _network_isolated(),
-            "filesystem_readonly": bool(os.statvfs("/").f_flag & os.ST_RDONLY),
-            "rlimits": {
-                name: resource.getrlimit(kind)[1]
-                for name, kind in (
-                    ("as", resource.RLIMIT_AS),
-                    ("cpu", resource.RLIMIT_CPU),
-                    ("fsize", resource.RLIMIT_FSIZE),
-                    ("nofile", resource.RLIMIT_NOFILE),
-                )
-            },
-        },
-    )
-    while True:
-        try:
-            header, arrays = wire.read_message(proto_in)
-        except wire.WireError:
-            return
-        try:
-            reply, out = _handle(worker, header, arrays)
-        except BaseException as exc:  # noqa: BLE001 - strategy code may raise anything
-            fail = _failure(exc)
-            error = {"type": fail.exc_type, "message": fail.message, "line": fail.line}
-            reply, out = {"ok": False, "reason": fail.reason, "error": error}, None
-        wire.write_message(proto_out, reply, out)
-
-
-#: uid/gid the worker switches to when started as root ("nobody" on Debian/Ubuntu).
-NOBODY = 65534
-
-
-def drop_privileges() -> None:
-    """As root, after the preloads: no new processes, then become ``nobody``.
-
-    ``RLIMIT_NPROC`` counts the processes of the *real uid* and root ignores it, so it is
-    set to 0 here and takes effect once the uid is ``nobody``: ``fork``/threads then fail
-    (fork bombs die at the first fork). Dropping uid also drops every capability (no
-    ``mount``, no ``chroot``, no signals to root's processes) and makes root-owned private
-    files (mode 0600, ``/root``) unreadable. Modules not preloaded by then cannot be
-    imported from a private interpreter tree; strategy code only needs the preloads.
-    Not root: nothing to drop (the parent already set ``RLIMIT_NPROC`` = 0).
+    The request is read to its end (and its pipe closed) before any strategy code runs.
     """
-    if os.geteuid() != 0:
-        return
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
-
-
-def main() -> None:
-    """Entry point: move the protocol to private fds, preload allowed modules, serve."""
-    proto_in = os.fdopen(os.dup(0), "rb")
-    proto_out = os.fdopen(os.dup(1), "wb")
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    import pandas  # noqa: F401 - preloaded so strategy imports are cheap
-
-    from sixbtc.strategy import indicators  # noqa: F401
-
-    as_limit = resource.getrlimit(resource.RLIMIT_AS)[0]
-    indicator_cache.activate(indicator_cache.IndicatorCache(indicator_cache_bytes(as_limit)))
-    drop_privileges()
-    serve(proto_in, proto_out)
-
-
-if __name__ == "__main__":
-    main()
+    with os.fdopen(request_fd, "rb", buffering=0) as stream:
+        header, arrays = wire.read_message(stream)
+    out = None
+    try:
+        reply, out = _handle(header, arrays, isolation)
+    except BaseException as exc:  # noqa: BLE001 - strategy code may raise anything
+        fail = _failure(exc)
+        error = {"type": fail.exc_type, "message": fail.message, "line": fail.line}
+        reply = {"ok": False, "reason": fail.reason, "error": error}
+    with os.fdopen(reply_fd, "wb") as stream:
+        wire.write_message(stream, reply, out)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -42,11 +43,14 @@ class WireError(Exception):
 
 
 def _read_exact(stream: IO[bytes], n: int) -> bytes:
-    buf = stream.read(n)
-    if buf is None or len(buf) != n:
-        got = 0 if buf is None else len(buf)
-        raise WireError(f"stream closed after {got} of {n} expected bytes")
-    return buf
+    chunks, got = [], 0
+    while got < n:  # raw pipes return short reads
+        chunk = stream.read(n - got)
+        if not chunk:
+            raise WireError(f"stream closed after {got} of {n} expected bytes")
+        chunks.append(chunk)
+        got += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def encode_array(array: np.ndarray) -> bytes:
@@ -68,14 +72,43 @@ def encode_array(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+#: The version-1.0 header :func:`encode_array` writes for a plain C-order array.
+_SIMPLE_HEADER = re.compile(
+    rb"\{'descr': '([<>|][biuf][1248])', 'fortran_order': False, 'shape': \(([0-9, ]*)\), \} *\n"
+)
+
+
+def _decode_simple(blob: bytes) -> np.ndarray | None:
+    """Zero-copy decoding of a plain numeric record: a read-only view over ``blob``."""
+    if blob[:8] != b"\x93NUMPY\x01\x00" or len(blob) < 10:
+        return None
+    end = 10 + int.from_bytes(blob[8:10], "little")
+    match = _SIMPLE_HEADER.fullmatch(blob, 10, end)
+    if match is None:
+        return None
+    shape = tuple(int(d) for d in match.group(2).split(b",") if d.strip())
+    dtype = np.dtype(match.group(1).decode())
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(blob) - end != count * dtype.itemsize:
+        raise WireError("array record has trailing or missing bytes")
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=end).reshape(shape)
+
+
 def decode_array(blob: bytes) -> np.ndarray:
     """Parse one ``.npy`` record (never unpickles).
+
+    Plain numeric C-order records (what :func:`encode_array` writes for numeric and bool
+    arrays) are returned as **read-only** views over ``blob`` (no copy); any other record
+    is parsed by :func:`numpy.lib.format.read_array` (``allow_pickle=False``).
 
     Raises
     ------
     WireError
         If the record is malformed, holds an object dtype or has trailing bytes.
     """
+    fast = _decode_simple(blob)
+    if fast is not None:
+        return fast
     buf = io.BytesIO(blob)
     try:
         array = npy_format.read_array(buf, allow_pickle=False)

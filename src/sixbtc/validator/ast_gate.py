@@ -1,6 +1,8 @@
 """Static checks of strategy source (SPEC §3.3 phases 1–2): structure, safety, look-ahead.
 
 The gate is a *quality filter*, not the security boundary (that is the sandbox process).
+Module names are **allow-listed** (:mod:`sixbtc.validator.ast_names`); attributes of other
+values cannot be typed statically, so dunders and I/O method names are refused on them.
 It rejects what well-meaning generators and LLMs get wrong and the obvious hostile
 patterns, each reported as a :class:`Finding` naming the line and the rule:
 
@@ -15,13 +17,20 @@ rule                       pattern
 ``ast:private_attribute``  ``obj._x`` where ``obj`` is not ``self``/``cls``
 ``ast:forbidden_call``     ``open eval exec compile getattr setattr delattr globals locals
                            vars input breakpoint exit quit help memoryview type``
-``ast:module_mutation``    assigning to an attribute of an imported module
+``ast:module_mutation``    assigning to an attribute of an imported module (any depth)
+``ast:module_attribute``   a module name outside the allow-list
+                           (:data:`~sixbtc.validator.ast_names.ALLOWED_MODULE_NAMES`), in
+                           a chain (``np.lib.format``) or ``from numpy import lib``
+``ast:module_object``      a module alias used as a value (aliased, passed, stored,
+                           returned): only ``alias.allowed_name`` chains are accepted
 ``ast:module_escape``      attribute named after an interpreter/OS module (``pd.io``,
                            ``pd.compat``, ``x.os``, ``x.sys``, ``np.ctypeslib``...): paths
                            from numpy/pandas to ``os``
-``ast:io``                 file I/O through numpy/pandas (``np.load``, ``np.fromfile``,
-                           ``pd.read_*``, ``.to_csv``, ``.tofile``...) and ``.eval()`` /
-                           ``.query()`` string evaluation
+``ast:io``                 file I/O: numpy/pandas loaders and writers however reached
+                           (``np.load``, ``from pandas import read_csv``, a default
+                           argument ``r=np.fromfile``...), and I/O / serialisation /
+                           string-evaluation methods on any value (``.to_csv``,
+                           ``.tofile``, ``.dump``, ``.save``, ``.eval()``, ``.query()``...)
 ``ast:dunder``             also a ``"{0.__class__}"``-style format string (dunder
                            traversal through ``str.format``)
 the look-ahead rules       see :mod:`sixbtc.validator.ast_bias`
@@ -40,6 +49,12 @@ from dataclasses import dataclass
 
 from sixbtc.strategy.contract import ALLOWED_IMPORTS
 from sixbtc.validator.ast_bias import BiasRules, is_full_series
+from sixbtc.validator.ast_names import (
+    ALLOWED_MODULE_NAMES,
+    ESCAPE_ATTRS,
+    IO_METHODS,
+    is_io_name,
+)
 
 FORBIDDEN_NAMES = frozenset(
     [
@@ -62,21 +77,6 @@ FORBIDDEN_NAMES = frozenset(
         "type",
     ]
 )
-ESCAPE_ATTRS = frozenset({
-    "os", "sys", "subprocess", "socket", "ctypes", "ctypeslib", "importlib", "builtins",
-    "shutil", "pickle", "marshal", "io", "compat", "pathlib", "multiprocessing",
-    "threading", "urllib", "http", "tempfile", "glob", "mmap", "resource", "gc", "inspect",
-    "runpy", "pty", "fcntl", "posix", "f2py", "distutils"
-})  # fmt: skip
-IO_NUMPY = frozenset({
-    "load", "loadtxt", "genfromtxt", "fromfile", "fromregex", "save", "savez",
-    "savez_compressed", "savetxt", "memmap", "DataSource", "open_memmap"
-})  # fmt: skip
-IO_METHODS = frozenset({
-    "to_csv", "to_pickle", "to_parquet", "to_json", "to_hdf", "to_sql", "to_excel",
-    "to_feather", "to_stata", "to_html", "to_clipboard", "to_latex", "to_markdown",
-    "to_xml", "to_orc", "tofile", "dump", "dumps", "eval", "query"
-})  # fmt: skip
 #: A ``str.format`` replacement field whose name part reaches an attribute or item.
 _DUNDER_FIELD = re.compile(r"\{[^{}:!]*[.\[][^{}]*\}")
 DECLARED_ATTRS = ("strategy_type", "direction", "timeframes", "param_space")
@@ -109,6 +109,8 @@ class _Gate(BiasRules, ast.NodeVisitor):
         self.loop_vars: list[set[str]] = [set()]
         self.windowed: set[str] = set()  # names last assigned a window (slice, .rolling())
         self.series: set[str] = set()  # names holding a whole input series (data["close"]...)
+        self.covered: set[int] = set()  # inner attributes of module chains already checked
+        self.chain_roots: set[int] = set()  # module-alias names that start a checked chain
 
     def add(self, node: ast.AST, rule: str, detail: str) -> None:
         self.findings.append(Finding(getattr(node, "lineno", 0), rule, detail))
@@ -132,21 +134,59 @@ class _Gate(BiasRules, ast.NodeVisitor):
             )
             return
         for alias in node.names:
-            if module == "sixbtc.strategy" and alias.name != "indicators":
-                self.add(
-                    node, "ast:forbidden_import", f"only 'indicators' may be imported from {module}"
-                )
-            elif module == "sixbtc.strategy":
-                self.modules[alias.asname or alias.name] = "sixbtc.strategy.indicators"
+            bound = alias.asname or alias.name
+            if module == "sixbtc.strategy" and alias.name == "indicators":
+                self.modules[bound] = "sixbtc.strategy.indicators"
+            elif module == "sixbtc.strategy" or alias.name == "*":
+                self.add(node, "ast:forbidden_import",
+                         f"'from {module} import {alias.name}' is not allowed")  # fmt: skip
+            elif f"{module}.{alias.name}" not in ALLOWED_MODULE_NAMES:
+                self._refuse_name(node, f"{module}.{alias.name}")
             elif module == "numpy":
-                self.numpy_funcs.add(alias.asname or alias.name)
+                self.numpy_funcs.add(bound)
 
     # ------------------------------------------------------------------ names
+    def _refuse_name(self, node: ast.AST, dotted: str) -> None:
+        """Report a module name outside the allow-list with its most specific rule."""
+        parts = dotted.split(".")
+        if any(p.startswith("_") for p in parts[1:]):
+            return  # reported as ast:private_attribute / ast:dunder
+        if any(p in ESCAPE_ATTRS for p in parts[1:]):
+            return  # reported as ast:module_escape
+        if is_io_name(dotted):
+            self.add(node, "ast:io", f"{dotted} reads/writes files")
+        else:
+            self.add(node, "ast:module_attribute",
+                     f"{dotted} is not among the names a strategy may use")  # fmt: skip
+
     def visit_Name(self, node: ast.Name) -> None:
         if node.id.startswith("__") and node.id.endswith("__"):
             self.add(node, "ast:dunder", f"access to {node.id!r}")
         elif node.id in FORBIDDEN_NAMES:
             self.add(node, "ast:forbidden_call", f"use of {node.id!r}")
+        if node.id in self.modules and id(node) not in self.chain_roots:
+            self.add(node, "ast:module_object",
+                     f"module {node.id!r} used as a value (aliased, passed, stored or returned)")  # fmt: skip
+
+    def _module_chain(self, node: ast.Attribute) -> None:
+        """Check ``alias.a.b...`` against the allow-list (outermost attribute of a chain)."""
+        parts, base = [], node
+        while isinstance(base, ast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+            if isinstance(base, ast.Attribute):
+                self.covered.add(id(base))
+        if not (isinstance(base, ast.Name) and base.id in self.modules):
+            return
+        self.chain_roots.add(id(base))
+        dotted = [self.modules[base.id], *reversed(parts)]
+        for k in range(len(dotted), 1, -1):
+            if ".".join(dotted[:k]) in ALLOWED_MODULE_NAMES:
+                break
+        else:
+            self._refuse_name(node, ".".join(dotted))
+        if isinstance(node.ctx, ast.Store | ast.Del):
+            self.add(node, "ast:module_mutation", f"assignment to {'.'.join([base.id, *reversed(parts)])}")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         base = node.value
@@ -158,12 +198,10 @@ class _Gate(BiasRules, ast.NodeVisitor):
             self.add(node, "ast:private_attribute", f"access to private attribute {node.attr!r}")
         if node.attr in ESCAPE_ATTRS:
             self.add(node, "ast:module_escape", f"access to attribute {node.attr!r}")
-        if (
-            isinstance(node.ctx, ast.Store | ast.Del)
-            and isinstance(base, ast.Name)
-            and base.id in self.modules
-        ):
-            self.add(node, "ast:module_mutation", f"assignment to {base.id}.{node.attr}")
+        if node.attr in IO_METHODS or node.attr.startswith("read_"):
+            self.add(node, "ast:io", f"{node.attr} reads/writes files or evaluates strings")
+        if id(node) not in self.covered:
+            self._module_chain(node)
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -243,13 +281,7 @@ class _Gate(BiasRules, ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         on_numpy = self._is_numpy(func)
-        name = _attr_name(func)
-        if isinstance(func, ast.Attribute) and (
-            (on_numpy and name in IO_NUMPY)
-            or name in IO_METHODS
-            or (name.startswith("read_") and self._on_module(func, "pandas"))
-        ):
-            self.add(node, "ast:io", f"{name}() reads/writes files or evaluates strings")
+        _attr_name(func)
         self.check_call_bias(node, on_numpy)
         self.generic_visit(node)
 

@@ -101,21 +101,21 @@ def test_signals_match_in_process_computation_and_one_worker_serves_many_calls(s
     assert sandbox.starts == starts
 
 
-def test_timeout_kills_worker_and_next_call_recovers_transparently(sandbox):
+def test_timeout_kills_the_call_and_the_next_call_recovers_transparently(sandbox):
     sandbox.load(MODAL)
     data = _walk(300)
     params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 1}
     t0 = time.monotonic()
-    old_pid = sandbox.worker_pid
+    old_pid, starts = sandbox.worker_pid, sandbox.starts
     with pytest.raises(StrategyRejected) as info:
         sandbox.signals(data, [params])
     assert info.value.reason == "sandbox:timeout"
     assert old_pid is not None
     assert time.monotonic() - t0 < sandbox.limits.wall_s + 2.0
-    pid = sandbox.worker_pid
-    entries, _ = sandbox.signals(data, [dict(params, mode=0)])  # same strategy, fresh worker
+    entries, _ = sandbox.signals(data, [dict(params, mode=0)])  # same strategy, next call
     np.testing.assert_array_equal(entries[0], _expected_sma(data["close"], 5, 30)[0])
-    assert pid is None and sandbox.worker_pid not in (None, old_pid)
+    # only the call's process was killed: the zygote (which never runs strategy code) stays
+    assert sandbox.worker_pid == old_pid and sandbox.starts == starts
 
 
 def test_memory_bomb_is_stopped_by_the_address_space_limit(sandbox):
@@ -185,10 +185,8 @@ ESCAPE = (
     + """
         os = pd.io.common.os            # the in-process filter is not the boundary ...
         secret = "SIXBTC_TEST_SECRET" in os.environ
-        fd = os.open("/proc/self/net/dev", os.O_RDONLY)
-        text = os.read(fd, 65536).decode()
-        os.close(fd)
-        only_lo = [ln.split(":")[0].strip() for ln in text.splitlines()[2:]] == ["lo"]
+        names = [name for _, name in pd.compat.sys.modules["socket"].if_nameindex()]
+        only_lo = names == ["lo"]
         n = len(close)
         if params["mode"] == 4:
             with open_file(os, "big.bin") as fh:
@@ -206,20 +204,21 @@ def open_file(os, name):
 )
 
 
-def test_host_files_cannot_be_written_when_mounts_are_read_only(sandbox):
+def test_host_files_cannot_be_written(sandbox):
     sandbox.load(ESCAPE)
-    folder = tempfile.mkdtemp(prefix="sixbtc-host-")  # world-writable: only the mount stops it
+    folder = tempfile.mkdtemp(prefix="sixbtc-host-")  # world-writable: only isolation stops it
     os.chmod(folder, 0o777)  # noqa: S103
     target = pathlib.Path(folder) / "planted.txt"
     params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 6}
-    if sandbox.filesystem_readonly is None:
-        sandbox.signals(_walk(20), [dict(params, mode=0)])
-    if not sandbox.filesystem_readonly:
-        pytest.skip("no CAP_SYS_ADMIN here: mount namespace unavailable (documented fallback)")
-    with pytest.raises(StrategyRejected, match="Read-only file system"):
-        sandbox.signals(_walk(20), [dict(params, path=str(target))])
-    assert not target.exists()
-    os.rmdir(folder)
+    try:
+        with pytest.raises(StrategyRejected, match="No such file or directory|Read-only"):
+            sandbox.signals(_walk(20), [dict(params, path=str(target))])
+        with pytest.raises(StrategyRejected, match="Read-only file system"):  # the minimal root
+            sandbox.signals(_walk(20), [dict(params, path="/planted.txt")])
+        assert not target.exists()
+    finally:
+        target.unlink(missing_ok=True)
+        os.rmdir(folder)
 
 
 def test_process_limits_hold_even_when_strategy_code_reaches_os(sandbox, monkeypatch):
@@ -229,11 +228,10 @@ def test_process_limits_hold_even_when_strategy_code_reaches_os(sandbox, monkeyp
     params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
     secret, only_lo = sandbox.signals(_walk(20), [params])
     assert not secret.any(), "the worker environment must not contain the parent's secrets"
-    assert only_lo.all() == bool(sandbox.network_isolated)
-    with pytest.raises(StrategyRejected) as info:  # read-only mounts, else RLIMIT_FSIZE = 1 MiB
+    assert only_lo.all() and sandbox.network_isolated
+    with pytest.raises(StrategyRejected) as info:  # read-only minimal root
         sandbox.signals(_walk(20), [dict(params, mode=4)])
-    why = "Read-only file system" if sandbox.filesystem_readonly else "File too large"
-    assert info.value.reason == "execution:error" and why in info.value.detail
+    assert info.value.reason == "execution:error" and "Read-only file system" in info.value.detail
     with pytest.raises(StrategyRejected) as info:
         sandbox.signals(_walk(20), [dict(params, mode=5)])
     assert info.value.reason == "sandbox:crashed" and "SIGABRT" in info.value.detail
@@ -298,18 +296,17 @@ PATCHER = (
 )
 
 
-def test_each_load_gets_a_fresh_worker_and_numba_is_never_imported():
-    with StrategySandbox(keep_spare=True) as sb:
+def test_a_patched_module_does_not_reach_the_next_strategy_and_numba_is_never_imported():
+    with StrategySandbox() as sb:
         sb.load(PATCHER)
         params = {"fast": 5, "slow": 30, "sl_pct": 0.02, "tp_pct": 0.04, "mode": 0}
         numba_loaded, _ = sb.signals(_walk(50), [params])
         assert not numba_loaded.any()
-        assert sb.starts == 2  # the worker in use + one booting spare
-        sb.load(SMA_CROSS)  # takes the spare: the patched module died with the old worker
+        sb.load(SMA_CROSS)  # same zygote: the patch died with the call that made it
         data = _walk(400)
         entries, _ = sb.signals(data, [params])
         np.testing.assert_array_equal(entries[0], _expected_sma(data["close"], 5, 30)[0])
-        assert sb.starts == 3
+        assert sb.starts == 1
 
 
 def test_worker_that_cannot_start_raises_config_error():
@@ -351,7 +348,10 @@ def test_forged_replies_from_a_compromised_worker_are_rejected(sandbox, mode):
         sandbox.signals(_walk(40), [params])
     assert info.value.reason == "sandbox:crashed"
     assert "mis-shaped" in info.value.detail or "exceeds" in info.value.detail
-    assert sandbox.worker_pid is None  # the compromised worker was killed
+    sandbox.load(SMA_CROSS)  # the same zygote serves the next strategy correctly
+    data = _walk(400)
+    entries, _ = sandbox.signals(data, [dict(params, mode=0)])
+    np.testing.assert_array_equal(entries[0], _expected_sma(data["close"], 5, 30)[0])
 
 
 def test_without_fresh_worker_per_load_one_worker_serves_several_strategies():
@@ -367,3 +367,36 @@ def test_without_fresh_worker_per_load_one_worker_serves_several_strategies():
         np.testing.assert_array_equal(entries[0], want[0])
         np.testing.assert_array_equal(exits[0], want[1])
         assert sb.worker_pid == pid and sb.starts == 1
+
+
+LEAN = """
+import numpy as np
+from sixbtc.strategy import indicators as ind
+
+class Strategy_MOM_1ea40001:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h",)
+    param_space = {"late": [0, 1], "sl_pct": [0.02], "tp_pct": [0.04]}
+
+    def signals(self, data, params):
+        close = data["close"]
+        if params["late"]:   # source without the word: the lean zygote imports it in the call
+            frames = __import__("pan" + "das")
+            close = frames.Series(close).rolling(3).mean().to_numpy()
+        sma = ind.sma(np.nan_to_num(close), 5)
+        return ind.cross_above(close, sma), ind.cross_below(close, sma)
+"""
+
+
+def test_a_strategy_without_pandas_runs_in_a_lean_zygote_that_can_still_import_it():
+    with StrategySandbox(SandboxLimits(wall_s=10.0)) as sb:
+        sb.load(LEAN)
+        data = _walk(300)
+        entries, _ = sb.signals(data, [{"late": 0, "sl_pct": 0.02, "tp_pct": 0.04}])
+        sma = ind.sma(data["close"], 5)
+        np.testing.assert_array_equal(entries[0], ind.cross_above(data["close"], sma))
+        late, _ = sb.signals(data, [{"late": 1, "sl_pct": 0.02, "tp_pct": 0.04}])
+        assert late.shape == (1, 300)
+        sb.load(SMA_CROSS)  # mentions pandas: a second zygote that preloads it
+        assert sb.starts == 2

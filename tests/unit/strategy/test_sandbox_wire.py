@@ -56,3 +56,14 @@ def test_bad_json_and_bad_array_specs_are_refused():
     for raw in (b"[1, 2]", b"{not json", b'{"arrays": [{"name": 1, "nbytes": 2}]}'):
         with pytest.raises(wire.WireError):
             wire.read_message(io.BytesIO(struct.pack(">I", len(raw)) + raw))
+
+
+def test_plain_numeric_records_decode_as_read_only_views_and_are_size_checked():
+    for arr in (np.arange(7.0), np.zeros((3, 4), np.uint8), np.array([True, False])):
+        got = wire.decode_array(wire.encode_array(arr))
+        np.testing.assert_array_equal(got, arr)
+        assert got.dtype == arr.dtype and not got.flags.writeable
+    blob = wire.encode_array(np.arange(4.0))
+    for bad in (blob[:-8], blob + b"\x00" * 8):
+        with pytest.raises(wire.WireError, match="trailing|missing|malformed"):
+            wire.decode_array(bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+import numpy as np
 import pytest
 
 from sixbtc.validator import check_ast, check_structure
@@ -116,6 +117,85 @@ def test_rule_fires(code, rule):
 )
 def test_clean_patterns_do_not_fire(code):
     assert check_ast(PRE + code) == []
+
+
+# Issue 8: bypasses of the file-I/O ban and their siblings. The gate allow-lists module
+# names; a module object may not be used as a value.
+@pytest.mark.parametrize(
+    ("code", "rule"),
+    [
+        ("from pandas import read_csv", "ast:io"),
+        ("load = np.load", "ast:io"),
+        ("f = lambda p, r=np.fromfile: r(p)", "ast:io"),
+        ("m = np.lib.format.open_memmap('x.npy', mode='w+')", "ast:io"),
+        ("from numpy import save", "ast:io"),
+        ("from numpy import load as fetch", "ast:io"),
+        ("def f(p, r=pd.read_pickle):\n    return r(p)", "ast:io"),
+        ("y = np.genfromtxt('/etc/passwd')", "ast:io"),
+        ("y = np.frombuffer(b'1234')", "ast:io"),
+        ("src = np.DataSource()", "ast:io"),
+        ("w = pd.Series(x).to_csv", "ast:io"),
+        ("data['close'].tofile('x.bin')", "ast:io"),
+        ("d = {'f': np.loadtxt}", "ast:io"),
+        ("x = np", "ast:module_object"),
+        ("y = f(pd)", "ast:module_object"),
+        ("def g():\n    return np", "ast:module_object"),
+        ("class A:\n    def __init__(self):\n        self.m = pd", "ast:module_object"),
+        ("mods = [np, pd]", "ast:module_object"),
+        ("from numpy import lib", "ast:module_attribute"),
+        ("fmt = np.lib.format", "ast:module_attribute"),
+        ("y = np.lib.stride_tricks.as_strided(x, (10,), (8,))", "ast:module_attribute"),
+        ("np.seterr(all='ignore')", "ast:module_attribute"),
+        ("pd.set_option('display.width', 10)", "ast:module_attribute"),
+        ("w = pd.options.display.width", "ast:module_attribute"),
+        ("g = np.random.default_rng(1)", "ast:module_attribute"),
+        ("t = ind.talib.SMA(x, 3)", "ast:module_attribute"),
+        ("z = ind.np.load('x.npy')", "ast:io"),
+        ("from math import *", "ast:forbidden_import"),
+        ("ind.sma.memo = x", "ast:module_mutation"),
+        ("np.typecodes['memo'] = x", "ast:module_attribute"),
+        ("c = np.ctypeslib", "ast:module_escape"),
+        ("r = pd.io.parquet.read_parquet", "ast:module_escape"),
+    ],
+)
+def test_allow_list_closes_io_and_module_escapes(code, rule):
+    assert rule in rules(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "y = np.lib.stride_tricks.sliding_window_view(x, 5)",
+        "y = np.linalg.norm(x)",
+        "from numpy import mean\ny = mean(a, axis=0)",
+        "from sixbtc.strategy.indicators import sma\ny = sma(x, 3)",
+        "import sixbtc.strategy.indicators as ind2\ny = ind2.ema(x, 3)",
+        "y = np.maximum.accumulate(x)",
+        "ok = isinstance(x, np.ndarray) and x.dtype == np.float64",
+        "import math\ny = math.log(2.0) + math.pi",
+        "y = pd.Series(x).rolling(5).mean().to_numpy()",
+        "f = np.nan_to_num\ny = f(x)",
+        "y = np.where(np.isnan(x), 0.0, x)",
+    ],
+)
+def test_allowed_names_pass(code):
+    assert check_ast(PRE + code) == []
+
+
+def test_every_generated_strategy_passes_the_gate():
+    from sixbtc.generator.factory import generate
+
+    codes = [c.code for seed in (1, 7, 42, 2024) for c in generate(80, np.random.default_rng(seed)).candidates]
+    assert len(codes) >= 300
+    failing = {code: check_ast(code) for code in codes if check_ast(code)}
+    assert not failing, next(iter(failing.values()))
+
+
+def test_indicator_allow_list_matches_the_indicator_library():
+    from sixbtc.strategy import indicators
+    from sixbtc.validator.ast_names import INDICATOR_NAMES
+
+    assert set(indicators.__all__) == INDICATOR_NAMES
 
 
 def test_findings_carry_line_numbers_and_are_sorted():

@@ -136,6 +136,28 @@ HOSTILE = {
         "passed",
         None,
     ),
+    # issue 8: a pure next-bar look-ahead that memorises the full history on the first call
+    # (on an object every call of a reused worker process reaches) and answers the
+    # truncated/shuffled/warm-up calls from it; every call now starts from a clean process
+    "memorised_full_history": (
+        hostile(
+            "        box = pd.Series.expanding\n"
+            "        try:\n"
+            "            known = box.memo\n"
+            "        except AttributeError:\n"
+            "            known = close\n"
+            "        if len(known) < len(close):\n"
+            "            known = close\n"
+            "        box.memo = known\n"
+            "        hits = np.flatnonzero((known[:-1] == close[0]) & (known[1:] == close[1]))\n"
+            "        start = int(hits[0]) if len(hits) else 0\n"
+            "        ahead = known[start + 1 : start + 1 + len(close)]\n"
+            "        nxt = np.concatenate([ahead, close[len(ahead) :]])\n"
+            "        return nxt > close * 1.002, nxt < close * 0.998\n"
+        ),
+        "lookahead",
+        "lookahead:truncation",
+    ),
     "little_data_switch": (
         hostile(
             "        if len(close) < 400:\n"
