@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from sixbtc.core.encoding import NotUtf8, decode_text
 from sixbtc.core.errors import ConfigError
 
 
@@ -49,11 +50,9 @@ def _decode(config_path: Path) -> str:
         raise ConfigError(f"{config_path}: cannot read the configuration file: "
                           f"{exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{config_path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} "
-                          f"at offset {exc.start}); save the file as UTF-8") from None
+        return decode_text(data)
+    except NotUtf8 as exc:
+        raise ConfigError(f"{config_path}, {exc}") from None
 
 
 def _syntax_error(config_path: Path, exc: yaml.YAMLError) -> str:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sixbtc.core.encoding import NotUtf8, decode_text
 from sixbtc.core.errors import DataError
 from sixbtc.data.timestamps import describe_units, epoch_to_utc
 from sixbtc.domain.timeframe import Timeframe
@@ -207,16 +208,11 @@ def _version(file: Path) -> tuple[int, int]:
 
 
 def _decode(file: Path) -> str:
-    """The text of a CSV file: UTF-8 (optional BOM) or UTF-16 with a BOM."""
-    data = file.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    """The text of a CSV file (:func:`sixbtc.core.encoding.decode_text`, UTF-16 allowed)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(f"{file.name}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                        f"{exc.start}, line {line}); save it as UTF-8") from None
+        return decode_text(file.read_bytes(), utf16=True)
+    except NotUtf8 as exc:
+        raise DataError(f"{file.name}: {exc}") from None
 
 
 def _read_csv(text: str) -> tuple[pd.DataFrame, list[str]]:

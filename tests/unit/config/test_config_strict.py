@@ -3,20 +3,12 @@ each with one line that names the variable or the file and key path."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.errors import ConfigError
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SIXBTC__"):
-            monkeypatch.delenv(name)
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -89,7 +89,7 @@ def test_csv_with_another_separator_or_utf16_is_read(
     ("BTC_1h.csv", b"", "the file is empty (0 bytes)"),
     ("BTC_1h.parquet", b"", "the file is empty (0 bytes)"),
     ("BTC_1h.csv", "timestamp,open,high,low,close,volume,note\n2025-01-01,1,2,1,1,1,café\n".encode("latin-1"),
-     "not UTF-8 text (byte 0xe9 at offset 66, line 2); save it as UTF-8"),
+     "line 2: not UTF-8 text (byte 0xe9 at offset 66); save it as UTF-8"),
     ("BTC_1h.csv", b"ts,o,h,l,c,v\n2025-01-01,1,2,1,1,1\n",
      "no time column (one of timestamp, date, time, open_time); columns found: ts, o, h, l, c, v"),
 ])
