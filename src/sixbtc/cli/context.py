@@ -1,6 +1,10 @@
 """Shared CLI plumbing: the consoles, tables that never cut a value, opening the container,
 turning errors into exits.
 
+Errors are one line on stderr, or with ``--json`` anywhere on the command line one JSON object
+on stdout (``{"error": "..."}``; ``validate`` adds ``"file"`` and ``"passed": false``), so a
+script reading the output always gets JSON (:func:`report_error`).
+
 Command modules import only light modules at the top (typer, rich, settings); the
 application (SQLAlchemy, ccxt, numba) is imported when a command needs it, so that
 ``sixbtc validate`` of a file rejected by the static gate, ``--help`` and configuration
@@ -9,11 +13,12 @@ errors answer at once.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -31,6 +36,9 @@ from sixbtc.core.errors import (
 if TYPE_CHECKING:
     from sixbtc.app.container import Container
     from sixbtc.app.home import Home
+
+#: True while a command given ``--json`` runs (set by the root command for each invocation).
+_json_errors = False
 
 #: Width of tables written to a pipe or file (a terminal uses its own width): wide enough
 #: for the status and pool tables on one line each; narrower output folds, never cuts.
@@ -65,6 +73,45 @@ def table(title: str, columns: Sequence[str], right: Collection[str] = ()) -> Ta
     return t
 
 
+def set_json_errors(flag: bool) -> None:
+    """Print the errors of this invocation as JSON (``--json`` given) or as text."""
+    global _json_errors
+    _json_errors = flag
+
+
+def json_requested() -> bool:
+    """True when the running command was given ``--json`` (errors are then JSON too)."""
+    return _json_errors
+
+
+def report_error(message: str, code: int, label: str = "error", **extra: Any) -> NoReturn:
+    """Print an error and exit ``code``.
+
+    Parameters
+    ----------
+    message : str
+        One line saying what is wrong (text from files is printed, never read as markup).
+    code : int
+        Exit code (README "CLI reference": 1 error, 2 usage or configuration, 3 data,
+        network or database).
+    label : str
+        Prefix of the line, e.g. ``"configuration error"``.
+    **extra
+        Keys put before ``"error"`` in the JSON object (``validate``: ``file``, ``passed``).
+
+    Raises
+    ------
+    typer.Exit
+        Always, with ``code``.
+    """
+    text = " ".join(message.split())
+    if json_requested():
+        typer.echo(json.dumps({**extra, "error": text if label == "error" else f"{label}: {text}"}))
+    else:
+        err_console.print(f"[bold red]{escape(label)}:[/] {escape(text)}", highlight=False)
+    raise typer.Exit(code)
+
+
 def open_container(ctx: typer.Context) -> Container:
     """Build the container for the home chosen by ``--home`` / ``SIXBTC_HOME``.
 
@@ -83,25 +130,21 @@ def home_errors(home: Home) -> Iterator[None]:
         yield
     except OSError as exc:
         where = exc.filename or home.root
-        err_console.print(f"[bold red]error:[/] cannot use the home directory {escape(str(home.root))}: "
-                          f"{escape(str(where))}: {escape(exc.strerror or str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
+        report_error(f"cannot use the home directory {home.root}: {where}: {exc.strerror or exc}", 2)
 
 
 @contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Print SixBTC errors as one clear line and exit non-zero.
+def friendly_errors(**extra: Any) -> Iterator[None]:
+    """Print SixBTC errors as one clear line (see :func:`report_error`, which gets ``extra``)
+    and exit non-zero.
 
     Exit codes: 2 configuration, 3 data, network or database unreachable, 1 other.
     """
     try:
         yield
     except ConfigError as exc:
-        err_console.print(f"[bold red]configuration error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
+        report_error(str(exc), 2, "configuration error", **extra)
     except (DataError, NetworkUnavailable, DatabaseUnavailable) as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(3) from None
+        report_error(str(exc), 3, **extra)
     except SixbtcError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from None
+        report_error(str(exc), 1, **extra)

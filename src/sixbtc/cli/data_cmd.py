@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from sixbtc.app.market import download_missing, sync_coins
-from sixbtc.cli.context import console, err_console, friendly_errors, open_container
+from sixbtc.cli.context import console, err_console, friendly_errors, open_container, report_error
 from sixbtc.data.importer import FUNDING, ImportResult, ImportSummary, import_path, summarise
 from sixbtc.domain.timeframe import Timeframe
 
@@ -27,25 +28,30 @@ data_app = typer.Typer(no_args_is_help=True, help="Market data: import, download
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,30}$")
 
 
-def _csv_set(value: str | None) -> set[str] | None:
-    return {v.strip() for v in value.split(",") if v.strip()} if value else None
+def _csv_set(value: str | None, flag: str) -> set[str] | None:
+    """The comma-separated values of ``flag`` (None when not given); exit 2 on an empty list."""
+    if value is None:
+        return None
+    values = {v.strip() for v in value.split(",") if v.strip()}
+    if not values:
+        _usage_error(f"{flag}: no value given (e.g. {flag} {'BTC,ETH' if flag == '--symbols' else '1h,4h'})")
+    return values
 
 
-def _usage_error(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]usage error:[/] {escape(message)}")
-    return typer.Exit(2)
+def _usage_error(message: str) -> NoReturn:
+    report_error(message, 2, "usage error")
 
 
 def _filters(symbols: str | None, timeframes: str | None, funding: bool) -> tuple[set[str] | None, set[str] | None]:
     """Parsed ``--symbols`` / ``--timeframes``; exit 2 naming a bad value."""
-    wanted = _csv_set(symbols)
+    wanted = _csv_set(symbols, "--symbols")
     for s in sorted(wanted or ()):
         if not _SYMBOL.match(s):
-            raise _usage_error(f"--symbols: {s!r} is not a base asset like BTC or 1000PEPE")
-    tfs = _csv_set(timeframes)
+            _usage_error(f"--symbols: {s!r} is not a base asset like BTC or 1000PEPE")
+    tfs = _csv_set(timeframes, "--timeframes")
     for tf in sorted(tfs or ()):
         if tf != FUNDING and tf not in {t.value for t in Timeframe}:
-            raise _usage_error(f"--timeframes: unknown timeframe {tf!r} "
+            _usage_error(f"--timeframes: unknown timeframe {tf!r} "
                                f"(accepted: {', '.join(t.value for t in Timeframe)})")
     if tfs is not None and funding:
         tfs.add(FUNDING)
@@ -72,7 +78,7 @@ def import_cmd(ctx: typer.Context,
     c = open_container(ctx)
     if not path.exists():
         broken = " (a broken symbolic link)" if path.is_symlink() else ""
-        raise _usage_error(f"no such file or folder: {path}{broken}")
+        _usage_error(f"no such file or folder: {path}{broken}")
     with friendly_errors():
         results = import_path(path, c.store, symbols=wanted, timeframes=tf_filter, clock=c.clock)
         coins = sync_coins(c)

@@ -4,20 +4,33 @@
 (``sixbtc --home X status`` and ``sixbtc status --home X`` are the same). Flags are shown
 without a value type in ``--help``. The ``data`` commands are loaded when used, so the
 other commands start without importing ccxt.
+
+No error ends in a traceback: usage errors are click's message (with ``--json``: a JSON
+object), and an unexpected exception is one line ``unexpected error: Type: message`` with
+exit code 1 (``SIXBTC_TRACEBACK=1`` shows the traceback instead, for a bug report).
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
 from sixbtc.app.home import resolve_home
 from sixbtc.cli import init_cmd, pool_cmd, run_cmd, status_cmd, validate_cmd
+from sixbtc.cli.context import json_requested, report_error, set_json_errors
 
 GLOBAL_OPTION = "--home"
+JSON_FLAG = "--json"
+#: Set to 1 to see the traceback of an unexpected error instead of its one line.
+TRACEBACK_VARIABLE = "SIXBTC_TRACEBACK"
 #: Sub-command groups imported on first use: name -> (module, Typer attribute).
 LAZY_GROUPS = {"data": ("sixbtc.cli.data_cmd", "data_app")}
 
@@ -32,7 +45,9 @@ def hoist_global_option(args: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(args[i:])
             break
-        if arg == GLOBAL_OPTION:  # with its value (a missing one is reported by the root)
+        if arg == GLOBAL_OPTION:  # with its value
+            if i + 1 == len(args):
+                return [GLOBAL_OPTION]  # no value: the root says "requires an argument"
             front.extend(args[i : i + 2])
             i += 2
             continue
@@ -58,7 +73,20 @@ class SixbtcGroup(TyperGroup):
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         _quiet_flags(self, ctx)
-        return super().parse_args(ctx, hoist_global_option(list(args)))
+        set_json_errors(_wants_json(list(args)))
+        with _json_usage_errors():
+            return super().parse_args(ctx, hoist_global_option(list(args)))
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        with _json_usage_errors():
+            try:
+                return super().invoke(ctx)
+            except (typer.TyperException, typer.Exit, typer.Abort):
+                raise  # click's usage errors and our exits
+            except Exception as exc:  # noqa: BLE001 - the promise: never a traceback
+                if os.environ.get(TRACEBACK_VARIABLE) == "1" or getattr(exc, "errno", None) == errno.EPIPE:
+                    raise  # a closed pipe is click's to handle quietly
+                _unexpected(exc)
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in LAZY_GROUPS if n not in self.commands)]
@@ -71,6 +99,30 @@ class SixbtcGroup(TyperGroup):
             _quiet_flags(group, ctx)
             self.add_command(group, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+def _unexpected(exc: BaseException) -> None:
+    report_error(f"{type(exc).__name__}: {exc} (a bug: set {TRACEBACK_VARIABLE}=1 to see the traceback)", 1,
+                 "unexpected error")
+
+
+@contextmanager
+def _json_usage_errors() -> Iterator[None]:
+    """With ``--json``, a usage error (bad option, missing argument) is printed as JSON too
+    (``validate``'s with its ``file`` and ``passed`` keys)."""
+    try:
+        yield
+    except typer.TyperException as exc:  # click's exceptions (vendored by typer)
+        if not json_requested():
+            raise
+        cmd = getattr(getattr(exc, "ctx", None), "info_name", None)
+        extra = {"file": None, "passed": False} if cmd == "validate" else {}
+        report_error(exc.format_message(), getattr(exc, "exit_code", 2), "usage error", **extra)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """True when ``--json`` is among ``args`` (before a ``--``)."""
+    return JSON_FLAG in (args[: args.index("--")] if "--" in args else args)
 
 
 app = typer.Typer(cls=SixbtcGroup, no_args_is_help=True, add_completion=False,

@@ -22,7 +22,7 @@ import typer
 from rich.markup import escape
 
 from sixbtc.app.home import Home
-from sixbtc.cli.context import console, err_console
+from sixbtc.cli.context import console, err_console, friendly_errors, report_error
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.errors import ConfigError, DataError
 from sixbtc.strategy.contract import OHLCV_KEYS
@@ -110,24 +110,20 @@ def _print(out: dict[str, Any]) -> None:
     console.print(f"verdict: {verdict}")
 
 
-def _usage_error(file: Path, message: str, as_json: bool, code: int = 2) -> NoReturn:
-    """Print a usage or configuration error (as JSON with ``--json``) and exit ``code``."""
-    if as_json:
-        typer.echo(json.dumps({"file": str(file), "passed": False, "error": message}))
-    else:
-        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
+def _usage_error(file: Path, message: str) -> NoReturn:
+    """Print a usage or configuration error (as JSON with ``--json``) and exit 2."""
+    report_error(message, 2, file=str(file), passed=False)
 
 
-def _read(file: Path, as_json: bool) -> str:
+def _read(file: Path) -> str:
     if file.is_dir():
-        _usage_error(file, f"{file} is a directory: validate takes one strategy file", as_json)
+        _usage_error(file, f"{file} is a directory: validate takes one strategy file")
     if not file.is_file():
-        _usage_error(file, f"no such file: {file}", as_json)
+        _usage_error(file, f"no such file: {file}")
     try:
         return file.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        _usage_error(file, f"cannot read {file}: {exc.strerror or exc}", as_json)
+        _usage_error(file, f"cannot read {file}: {exc.strerror or exc}")
 
 
 def validate_file(
@@ -136,19 +132,19 @@ def validate_file(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (also for errors)."),
 ) -> None:
     """Validate a strategy file: syntax, AST gate, sandboxed execution, look-ahead, warm-up."""
-    code = _read(file, as_json)
+    code = _read(file)
     home: Home = ctx.obj
     try:
         settings = load_settings(home.config_path)
     except ConfigError as exc:
-        _usage_error(file, f"configuration error: {exc}", as_json)
+        _usage_error(file, f"configuration error: {exc}")
     allowed = settings.backtest.warmup_bars
     report = static_phases(code)
     data = "not loaded (rejected by the static phases)"
     if report is None:
         sample, extras, data = _samples(home, settings)
         v = settings.validator
-        with StrategySandbox(SandboxLimits.from_section(v)) as sandbox:
+        with friendly_errors(file=str(file), passed=False), StrategySandbox(SandboxLimits.from_section(v)) as sandbox:
             report = validate(code, sandbox, sample, cut_points=v.cut_points, allowed_warmup=allowed,
                               extra_samples=extras, extra_cut_points=v.extra_cut_points)
     out = report_dict(report, file, data, allowed)

@@ -3,8 +3,11 @@
 Every section derives from :class:`Section`, which
 
 * forbids unknown keys (a typo fails at start naming its key path),
-* refuses ``true``/``false`` for a number (pydantic would read ``true`` as ``1``),
-* refuses infinite and NaN floats (``.inf`` capital, ``.nan`` fee rate),
+* refuses ``true``/``false`` for a number (pydantic would read ``true`` as ``1``) and a number
+  for a flag (``dry_run: 1``),
+* refuses infinite and NaN floats (``.inf`` capital, ``.nan`` fee rate), integers beyond 64 bits
+  (:data:`MAX_INT`) and floats beyond :data:`MAX_FLOAT` (fields of durations, counts of days
+  or bars and worker counts have tighter bounds, in :mod:`sixbtc.config.sections`),
 
 and the annotated types below check the values whose shape is known: timeframes
 (:class:`sixbtc.domain.timeframe.Timeframe`), coin names (they become file names of the
@@ -42,6 +45,23 @@ WALLET_PATTERN = re.compile(r"0x[0-9a-fA-F]{40}")
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
+#: Most days of any window or period: 27 years, longer than every crypto market (the oldest
+#: data is from 2009); three such windows and MAX_BARS daily bars still end after 1677, the
+#: first date pandas can hold.
+MAX_DAYS = 10_000
+#: Most bars of a warm-up.
+MAX_BARS = 10_000
+#: Longest period in minutes (one year) and in seconds (one day: timeouts, polling).
+MAX_MINUTES = 525_600
+MAX_SECONDS = 86_400
+#: Most worker processes of one kind (each is a process: a typo must not start thousands).
+MAX_WORKERS = 256
+#: Largest integer of any setting: the range of SQLite's INTEGER and of numpy's int64.
+MAX_INT = 2**63 - 1
+#: Largest absolute float of any setting without a tighter bound: more than all the money of
+#: the world in USD (about 1e14), so products of amounts, rates and counts stay finite.
+MAX_FLOAT = 1e15
+
 
 def _is_bool_annotation(annotation: Any) -> bool:
     """True when ``annotation`` is ``bool`` or an optional/union containing ``bool``."""
@@ -72,11 +92,28 @@ class Section(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
-        """``max_size: true`` is a mistake, not ``1``."""
-        if isinstance(value, bool) and info.field_name is not None:
-            annotation = cls.model_fields[info.field_name].annotation
-            if _is_number_annotation(annotation) and not _is_bool_annotation(annotation):
-                raise ValueError(f"expected a number, not the boolean {str(value).lower()}")
+        """``max_size: true`` is a mistake, not ``1``; ``dry_run: 1`` is one too, not true."""
+        if info.field_name is None:
+            return value
+        annotation = cls.model_fields[info.field_name].annotation
+        number, flag = _is_number_annotation(annotation), _is_bool_annotation(annotation)
+        if isinstance(value, bool) and number and not flag:
+            raise ValueError(f"expected a number, not the boolean {str(value).lower()}")
+        if isinstance(value, int | float) and not isinstance(value, bool) and flag and not number:
+            raise ValueError(f"expected true/false, not the number {value!r}")
+        return value
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_machine_range(cls, value: Any) -> Any:
+        """Integers fit in 64 bits (SQLite, numpy), floats in ``±MAX_FLOAT``."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value
+        bound, text = (MAX_INT, str(MAX_INT)) if isinstance(value, int) else (MAX_FLOAT, f"{MAX_FLOAT:g}")
+        if value > bound:
+            raise ValueError(f"Input should be less than or equal to {text}")
+        if value < -bound:
+            raise ValueError(f"Input should be greater than or equal to -{text}")
         return value
 
 

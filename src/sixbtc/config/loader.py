@@ -46,14 +46,15 @@ class _EnvFirstSettings(Settings):
         return env_settings, init_settings
 
 
-#: Key paths whose rejected input is never echoed in an error message (secrets, and the
-#: database URL, which may hold a password).
+#: Key paths whose rejected input is never echoed in an error message (secrets, the database
+#: URL, which may hold a password, and the web hook URL, whose path is a credential for the
+#: usual chat services).
 _SECRET_PATHS = frozenset(
     f"{name}.{key}"
     for name, section in Settings.model_fields.items()
     for key, field in section.annotation.model_fields.items()
     if "SecretStr" in str(field.annotation)
-) | {"database.url"}
+) | {"database.url", "notify.webhook_url"}
 
 
 def _describe(err: Mapping[str, Any]) -> str:

@@ -1,8 +1,11 @@
 """Configuration sections, one model per SPEC section. Every number is a default (SPEC §0).
 
 All models forbid unknown keys, so a typo fails at start naming its key path; booleans for
-numbers, infinite or NaN floats, unknown timeframes, coin names that are not plain symbols and
-unsupported database URLs are refused too (:mod:`sixbtc.config.fields`).
+numbers (and numbers for flags), infinite or NaN floats, unknown timeframes, coin names that are
+not plain symbols and unsupported database URLs are refused too (:mod:`sixbtc.config.fields`).
+Every number has an upper bound: durations, counts of days or bars and worker counts the
+bounds of :mod:`sixbtc.config.fields` (``MAX_DAYS``...), so that an extra digit fails at start
+instead of overflowing a date or starting a process per unit; the others 64 bits / ``MAX_FLOAT``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 
 from sixbtc.config.fields import (
+    MAX_BARS,
+    MAX_DAYS,
+    MAX_MINUTES,
+    MAX_SECONDS,
+    MAX_WORKERS,
     CoinList,
     DatabaseUrl,
     LogLevel,
@@ -34,15 +42,15 @@ class DataSection(Section):
         description="Base assets downloaded when the store is empty (before the pairs updater has run)",
     )
     timeframes: TimeframeList = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes kept in the store")
-    history_days: int = Field(400, ge=1, description="Days of history downloaded for a new symbol")
-    network_probe_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for the venue before declaring the network unreachable")
+    history_days: int = Field(400, ge=1, le=MAX_DAYS, description="Days of history downloaded for a new symbol")
+    network_probe_timeout_s: float = Field(5.0, gt=0, le=3_600, description="Seconds to wait for the venue before declaring the network unreachable")
     min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
     top_pairs_count: int = Field(50, ge=1, description="Pairs updater: keep this many pairs by volume")
 
 
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
-    workers: int = Field(3, ge=1, description="Parallel generator workers")
+    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers")
     sources: SourceList = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger (pattern, grid, llm: later)")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     max_generated_queue: int = Field(500, ge=1, description="Back-pressure: pause while GENERATED >= this")
@@ -51,23 +59,23 @@ class GeneratorSection(Section):
 
 class ValidatorSection(Section):
     max_validated_queue: int = Field(50, ge=1, description="Back-pressure: pause while VALIDATED >= this")
-    wall_s: float = Field(30.0, gt=0, description="Wall-clock limit per sandbox call (s)")
-    memory_mb: int = Field(1024, ge=128, description="Address-space limit of a sandbox worker (MB)")
+    wall_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Wall-clock limit per sandbox call (s)")
+    memory_mb: int = Field(1024, ge=128, le=1_048_576, description="Address-space limit of a sandbox worker (MB)")
     allow_unisolated_sandbox: bool = Field(False, description="UNSAFE: run strategy code where the sandbox namespaces (minimal read-only root, own network) cannot be created; default: refuse with an error")
-    cut_points: int = Field(5, ge=1, description="Truncation test: number of cut points")
-    sample_bars: int = Field(2000, ge=200, description="Bars of real data used as the validation sample")
-    extra_cut_points: int = Field(2, ge=1, description="Truncation and shuffle tests on each extra sample (other coins, lengths, price/volume scales, start dates): number of cut points")
+    cut_points: int = Field(5, ge=1, le=1_000, description="Truncation test: number of cut points")
+    sample_bars: int = Field(2000, ge=200, le=1_000_000, description="Bars of real data used as the validation sample")
+    extra_cut_points: int = Field(2, ge=1, le=1_000, description="Truncation and shuffle tests on each extra sample (other coins, lengths, price/volume scales, start dates): number of cut points")
 
 
 class BacktestSection(Section):
     timeframes: TimeframeList = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes tried in the first backtest")
     max_coins: int = Field(30, ge=1, description="Coins per backtest at most")
-    is_days: int = Field(120, ge=1, description="In-sample window (days)")
-    oos_days: int = Field(60, ge=1, description="Out-of-sample window (days)")
-    warmup_bars: int = Field(250, ge=0, description="Bars before the in-sample window fed to indicators only")
+    is_days: int = Field(120, ge=1, le=MAX_DAYS, description="In-sample window (days)")
+    oos_days: int = Field(60, ge=1, le=MAX_DAYS, description="Out-of-sample window (days)")
+    warmup_bars: int = Field(250, ge=0, le=MAX_BARS, description="Bars before the in-sample window fed to indicators only")
     max_param_sets: int = Field(1000, ge=1, description="Parameter sets searched per strategy (larger grids are sampled; generated grids are also capped by generator.max_grid)")
     fee_rate: float = Field(0.00045, ge=0, lt=0.01, description="Fee per side as a fraction of notional (Hyperliquid taker 0.045 %)")
-    slippage_bps: float = Field(2.0, ge=0, description="Adverse slippage per fill (basis points)")
+    slippage_bps: float = Field(2.0, ge=0, le=10_000, description="Adverse slippage per fill (basis points)")
     min_trades: int = Field(10, ge=1, description="Fewest out-of-sample trades (all coins) for a strategy to be scored")
     max_degradation: float = Field(0.6, ge=0, le=1, description="Largest allowed IS->OOS Sharpe degradation (fraction)")
     search_rungs: int = Field(3, ge=1, description="Successive halving: rungs of the parameter search (1 = exhaustive grid on every coin)")
@@ -84,8 +92,8 @@ class BacktestSection(Section):
     plausible_max_win_rate: float = Field(0.97, gt=0, le=1, description="Plausibility gate: OOS win rate counted as near-certain (fraction; with plausible_min_count trades)")
     plausible_max_bar_share: float = Field(0.8, gt=0, le=1, description="Plausibility gate: share of in-position OOS bars profitable counted as near-certain (fraction; with plausible_min_count bars)")
     plausible_min_count: int = Field(100, ge=1, description="Plausibility gate: OOS trades (or in-position bars) the win-rate (bar-share) rule needs")
-    workers: int = Field(4, ge=1, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
-    elastic_workers: int = Field(1, ge=0, description="Workers doing due re-tests first, else VALIDATED")
+    workers: int = Field(4, ge=1, le=MAX_WORKERS, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
+    elastic_workers: int = Field(1, ge=0, le=MAX_WORKERS, description="Workers doing due re-tests first, else VALIDATED")
 
 
 class ScoringSection(Section):
@@ -119,7 +127,7 @@ class ActivePoolSection(Section):
 
 
 class RetestSection(Section):
-    interval_days: float = Field(3.0, gt=0, description="Re-test ACTIVE strategies this often (days)")
+    interval_days: float = Field(3.0, gt=0, le=MAX_DAYS, description="Re-test ACTIVE strategies this often (days)")
 
 
 class RotatorSection(Section):
@@ -127,17 +135,17 @@ class RotatorSection(Section):
     min_score_live: float = Field(50.0, ge=0, le=100, description="Pool score needed for LIVE")
     max_per_type: int = Field(3, ge=1, description="LIVE strategies per type at most")
     max_per_timeframe: int = Field(3, ge=1, description="LIVE strategies per timeframe at most")
-    check_interval_minutes: int = Field(15, ge=1, description="Rotation period")
-    min_paper_days: float = Field(0.0, ge=0, description="Paper track record required before real LIVE (days); paper-only version: reported as `incubated` by the monitor")
+    check_interval_minutes: int = Field(15, ge=1, le=MAX_MINUTES, description="Rotation period")
+    min_paper_days: float = Field(0.0, ge=0, le=MAX_DAYS, description="Paper track record required before real LIVE (days); paper-only version: reported as `incubated` by the monitor")
     max_correlation: float = Field(0.7, gt=0, le=1, description="Skip a candidate whose OOS daily returns correlate above this with a LIVE or chosen strategy (Pearson; 1 = off)")
-    min_overlap_days: int = Field(20, ge=2, description="Fewest common OOS days for the correlation cap to apply (fewer: treated as uncorrelated)")
+    min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Fewest common OOS days for the correlation cap to apply (fewer: treated as uncorrelated)")
 
 
 class ExecutorSection(Section):
     dry_run: bool = Field(True, description="Paper trading; must stay true: this version has no live execution, and `sixbtc run` refuses to start with dry_run: false")
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
-    replay_days: int = Field(30, ge=1, description="Days of the store replayed by `run --once` (held out of backtests)")
-    poll_interval_s: float = Field(30.0, gt=0, description="Live candle polling period (s)")
+    replay_days: int = Field(30, ge=1, le=MAX_DAYS, description="Days of the store replayed by `run --once` (held out of backtests)")
+    poll_interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Live candle polling period (s)")
 
 
 class RiskSection(Section):
@@ -151,7 +159,7 @@ class RiskSection(Section):
 class KillSwitchSection(Section):
     strategy_session_loss: float = Field(0.10, gt=0, le=1, description="Stop a strategy after this session loss (fraction of capital)")
     global_drawdown_24h: float = Field(0.15, gt=0, le=1, description="Stop all when equity drawdown over a sliding 24 h exceeds this")
-    grace_minutes: int = Field(60, ge=0, description="Grace period after warm-up")
+    grace_minutes: int = Field(60, ge=0, le=MAX_MINUTES, description="Grace period after warm-up")
 
 
 class RetirementSection(Section):
@@ -159,7 +167,7 @@ class RetirementSection(Section):
     min_score: float = Field(30.0, ge=0, le=100, description="Retire when the live score falls below this")
     max_degradation: float = Field(0.50, ge=0, le=1, description="Retire when live expectancy is this much worse than backtest")
     max_drawdown: float = Field(0.30, gt=0, le=1, description="Retire when live drawdown exceeds this")
-    check_interval_minutes: int = Field(15, ge=1, description="Monitor period")
+    check_interval_minutes: int = Field(15, ge=1, le=MAX_MINUTES, description="Monitor period")
     mc_paths: int = Field(1000, ge=0, description="Monte Carlo band: bootstrap paths of backtest OOS trades (0 = off)")
     mc_percentile: float = Field(5.0, gt=0, lt=50, description="Monte Carlo band: retire below this percentile of the simulated cumulative return, or above 100 minus it of the drawdown (percent)")
     min_psr: float = Field(0.01, ge=0, lt=1, description="Retire when PSR(live Sharpe > backtest Sharpe per trade) falls below this (0 = off)")
@@ -168,11 +176,11 @@ class RetirementSection(Section):
 
 class SchedulerSection(Section):
     enabled: bool = Field(True, description="Run the scheduled maintenance tasks of SPEC §3.9")
-    stale_claim_minutes: int = Field(30, ge=1, description="Release claims older than this")
+    stale_claim_minutes: int = Field(30, ge=1, le=MAX_MINUTES, description="Release claims older than this")
 
 
 class MetricsSection(Section):
-    interval_s: int = Field(60, ge=1, description="Metrics snapshot period")
+    interval_s: int = Field(60, ge=1, le=MAX_SECONDS, description="Metrics snapshot period")
 
 
 class NotifySection(Section):

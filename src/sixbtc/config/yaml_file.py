@@ -2,6 +2,9 @@
 
 PyYAML keeps the last of two equal keys without a word, so ``max_size: 10`` followed later
 by ``max_size: 300`` silently means 300; here it is an error naming both lines.
+
+Errors name the line (and column) but never quote the file's text: the line may hold a
+secret (``telegram_token: 123:ABC: x`` is a syntax error whose PyYAML message prints it).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from sixbtc.core.encoding import NotUtf8, decode_text
 from sixbtc.core.errors import ConfigError
 
 
@@ -26,7 +30,9 @@ def _check_keys(node: yaml.Node, path: str, config_path: Path) -> None:
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
-            raise ConfigError(f"{config_path}, line {line}: key {key_node.value!r} "
+            what = (f"key {key_node.value!r}" if isinstance(key_node, yaml.ScalarNode)
+                    else f"a {'mapping' if isinstance(key_node, yaml.MappingNode) else 'list'} used as a key")
+            raise ConfigError(f"{config_path}, line {line}: {what} "
                               f"{'in ' + path + ' ' if path else ''}is not a name")
         key = key_node.value
         full = f"{path}.{key}" if path else key
@@ -44,11 +50,25 @@ def _decode(config_path: Path) -> str:
         raise ConfigError(f"{config_path}: cannot read the configuration file: "
                           f"{exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"{config_path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} "
-                          f"at offset {exc.start}); save the file as UTF-8") from None
+        return decode_text(data)
+    except NotUtf8 as exc:
+        raise ConfigError(f"{config_path}, {exc}") from None
+
+
+def _syntax_error(config_path: Path, exc: yaml.YAMLError) -> str:
+    """``PATH, line L, column C: not valid YAML: what (while ... at line L2)``, without the
+    text of the lines."""
+
+    def at(mark: yaml.Mark | None) -> str:
+        return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+    problem, context = getattr(exc, "problem", None), getattr(exc, "context", None)
+    problem_mark, context_mark = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+    where = f", {at(problem_mark or context_mark)}" if (problem_mark or context_mark) else ""
+    what = problem or context or type(exc).__name__
+    if problem and context:
+        what += f" ({context}{' at ' + at(context_mark) if context_mark else ''})"
+    return f"{config_path}{where}: not valid YAML: {what}"
 
 
 def read_config_file(config_path: Path | None) -> dict[str, Any]:
@@ -71,7 +91,7 @@ def read_config_file(config_path: Path | None) -> dict[str, Any]:
             _check_keys(node, "", config_path)
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{config_path}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise ConfigError(_syntax_error(config_path, exc)) from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

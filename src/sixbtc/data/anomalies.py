@@ -63,9 +63,10 @@ class Spike:
     def describe(self) -> str:
         """One line, e.g. ``"2024-01-01T20:00Z: close 10000 is 100.0x its neighbours ..."``."""
         side = "above" if self.value > self.reference else "below"
+        factor = f"{self.factor:.1f}" if self.factor < 1e6 else f"{self.factor:.3g}"
         return (
             f"{self.ts:%Y-%m-%dT%H:%MZ}: isolated one-bar spike, {self.column} "
-            f"{self.value:.6g} is {self.factor:.1f}x {side} the neighbouring prices "
+            f"{self.value:.6g} is {factor}x {side} the neighbouring prices "
             f"({self.reference:.6g}); stored as published, check the source"
         )
 

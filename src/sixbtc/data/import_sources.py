@@ -16,6 +16,12 @@ Parquet and plain CSV may name the time column ``timestamp``, ``date``, ``time``
 ``open_time`` (any case, or as the index). Datetime columns keep their instant (naive = UTC);
 numeric columns are epoch times whose unit (s, ms, us, ns) is inferred per value from its
 magnitude (:func:`sixbtc.data.timestamps.epoch_to_utc`) and reported in the import notes.
+
+CSV text is UTF-8 (with or without a byte-order mark) or UTF-16 with its byte-order mark (the
+"Unicode text" of spreadsheets); other encodings are refused naming the first bad byte. The
+separator is ``,`` unless the header line holds none and holds ``;``, a tab or ``|`` (noted).
+A file that is empty, or that changes while it is read (a download still being written), is
+refused.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sixbtc.core.encoding import NotUtf8, decode_text
 from sixbtc.core.errors import DataError
 from sixbtc.data.timestamps import describe_units, epoch_to_utc
 from sixbtc.domain.timeframe import Timeframe
@@ -50,6 +57,9 @@ _CDD_TIMEFRAMES = {
 }
 _QUOTES = ("USDT", "USDC", "BUSD", "FDUSD", "USD", "EUR", "GBP", "BTC")
 TIME_COLUMNS = ("timestamp", "date", "time", "open_time")
+#: Separators recognised in a CSV header line without a comma, in order of preference.
+OTHER_SEPARATORS = (";", "\t", "|")
+_SEPARATOR_NAMES = {";": "';'", "\t": "tabs", "|": "'|'"}
 
 
 @dataclass(frozen=True)
@@ -169,29 +179,64 @@ def read_source(file: Path, source: ImportSource) -> tuple[pd.DataFrame, list[st
     Raises
     ------
     DataError
-        No time column, or a CryptoDataDownload column is missing.
+        The file is empty, is not UTF-8/UTF-16 text (CSV), changed while it was read, has no
+        time column, or a CryptoDataDownload column is missing; the message starts with the
+        file name.
     OSError, ValueError, pyarrow.ArrowException
         The file cannot be read or parsed.
     """
-    if source.layout == "cdd":
-        return _read_cdd(file.read_text(encoding="utf-8-sig"), source.symbol)
+    before = _version(file)
+    if before[1] == 0:
+        raise DataError(f"{file.name}: the file is empty (0 bytes)")
     if source.layout == "parquet":
-        frame = pd.read_parquet(file)
+        frame, notes = pd.read_parquet(file), []
     else:
-        frame = pd.read_csv(io.StringIO(file.read_text(encoding="utf-8-sig")))
-    return _with_timestamp(frame, file)
+        text = _decode(file)
+        if source.layout == "cdd":
+            frame, notes = _read_cdd(text, source.symbol)
+        else:
+            frame, notes = _read_csv(text)
+    if _version(file) != before:
+        raise DataError(f"{file.name}: the file changed while it was read; import it again when complete")
+    return (frame, notes) if source.layout == "cdd" else _with_timestamp(frame, file, notes)
 
 
-def _with_timestamp(frame: pd.DataFrame, file: Path) -> tuple[pd.DataFrame, list[str]]:
+def _version(file: Path) -> tuple[int, int]:
+    """(mtime in ns, size in bytes): a change of either means the file was written."""
+    st = file.stat()
+    return st.st_mtime_ns, st.st_size
+
+
+def _decode(file: Path) -> str:
+    """The text of a CSV file (:func:`sixbtc.core.encoding.decode_text`, UTF-16 allowed)."""
+    try:
+        return decode_text(file.read_bytes(), utf16=True)
+    except NotUtf8 as exc:
+        raise DataError(f"{file.name}: {exc}") from None
+
+
+def _read_csv(text: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse plain CSV text, with the separator of its header line (see the module docstring)."""
+    header = text.split("\n", 1)[0]
+    sep = ","
+    if "," not in header:
+        sep = next((s for s in OTHER_SEPARATORS if s in header), ",")
+    notes = [] if sep == "," else [f"columns separated by {_SEPARATOR_NAMES[sep]}"]
+    return pd.read_csv(io.StringIO(text), sep=sep), notes
+
+
+def _with_timestamp(frame: pd.DataFrame, file: Path, notes: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Lower-case the column names and move the time column (or index) to ``timestamp``."""
     if frame.index.name is not None and str(frame.index.name).strip().lower() in TIME_COLUMNS:
         frame = frame.reset_index()
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     time_col = next((c for c in TIME_COLUMNS if c in frame.columns), None)
     if time_col is None:
-        raise DataError(f"{file.name}: no time column (one of {', '.join(TIME_COLUMNS)})")
+        found = ", ".join(list(frame.columns)[:12]) or "none"
+        raise DataError(f"{file.name}: no time column (one of {', '.join(TIME_COLUMNS)}); "
+                        f"columns found: {found}")
     stamps = frame.pop(time_col)
-    notes: list[str] = []
+    notes = list(notes)
     if _is_numeric(stamps):
         stamps, units = epoch_to_utc(stamps)
         notes.append(f"timestamps read as {describe_units(units)} (unit inferred from magnitude)")

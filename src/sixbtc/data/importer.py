@@ -182,23 +182,30 @@ def _import_entry(
     named: bool,
 ) -> ImportResult:
     file = entry.file
+    try:
+        source: ImportSource | None = classify(file)
+        name_problem = ""
+    except DataError as exc:
+        source, name_problem = None, str(exc)
+    excluded = _excluded(source, symbols, timeframes) if source is not None else ""
+    if excluded:  # filters first: a broken entry the user did not ask for is no failure
+        return ImportResult(file, source.symbol, source.timeframe, skipped=True, skip_reason=excluded)
     if entry.problem is not None:
         if named or entry.data_like:
             return ImportResult(file, None, None, error=f"{file.name}: {entry.problem}")
         return ImportResult(file, None, None, skipped=True, skip_reason=entry.problem)
-    try:
-        source = classify(file)
-    except DataError as exc:
+    if source is None:
         if named:
-            return ImportResult(file, None, None, error=str(exc))
-        return ImportResult(file, None, None, skipped=True, skip_reason=str(exc))
-    excluded = _excluded(source, symbols, timeframes)
-    if excluded:
-        return ImportResult(file, source.symbol, source.timeframe, skipped=True, skip_reason=excluded)
+            return ImportResult(file, None, None, error=name_problem)
+        return ImportResult(file, None, None, skipped=True, skip_reason=name_problem)
     try:
         return _import_file(file, source, store, now)
+    except DataError as exc:  # our messages say what is wrong, with the file name
+        text = str(exc) if str(exc).startswith(f"{file.name}: ") else f"{file.name}: {exc}"
+        log.info("import of %s failed: %s", file, text)
+        return ImportResult(file, source.symbol, source.timeframe, error=text)
     except Exception as exc:  # noqa: BLE001 - one bad file must not abort the others
-        log.warning("import of %s failed: %s", file, exc)
+        log.info("import of %s failed: %s", file, exc)  # the result says it; no second line
         return ImportResult(
             file, source.symbol, source.timeframe, error=f"{type(exc).__name__}: {exc}"
         )
@@ -213,7 +220,7 @@ def _excluded(source: ImportSource, symbols: set[str] | None, timeframes: set[st
 
 
 def _import_file(file: Path, source: ImportSource, store: CandleStore, now: datetime) -> ImportResult:
-    frame, notes = read_source(file, source)
+    frame, notes = read_source(file, source)  # DataError if the file changed meanwhile
     warnings: list[str] = []
     checked: CandleValidation
     if source.timeframe == FUNDING:

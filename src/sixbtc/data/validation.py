@@ -12,15 +12,17 @@ Rules for candles (SPEC §3.1, the invariants of :mod:`sixbtc.domain.candles`):
   market data exists before it; such dates are almost always a wrong epoch unit),
 * no timestamp after ``now`` and no candle still forming (open time + timeframe > ``now``):
   a future row would move every window of the factory past the real data (issue 8),
-* no NaN / infinite value, prices > 0, ``high >= max(open, close)``,
-  ``low <= min(open, close)``, ``volume >= 0``,
+* every value is a number (not text such as ``"93,264.90"``), no NaN / infinite value,
+  prices > 0 and within :data:`MIN_PRICE` .. :data:`MAX_PRICE`, volume at most
+  :data:`MAX_VOLUME`, ``high >= max(open, close)``, ``low <= min(open, close)``, ``volume >= 0``,
 * timestamps lie on the timeframe grid (epoch ms % timeframe ms == 0),
 * duplicate timestamps: identical rows collapse to one; a timestamp that appears with
   different values is ambiguous and all its rows are rejected,
 * output sorted ascending with a fresh ``RangeIndex``.
 
 Rules for funding rates: parseable timestamp, no timestamp before :data:`EARLIEST` or after
-``now``, finite rate, ``abs(rate) <= MAX_FUNDING_RATE`` per interval, the same duplicate policy.
+``now``, a number, finite, ``abs(rate) <= MAX_FUNDING_RATE`` per interval, the same duplicate
+policy.
 
 Each rejected row is counted once, under the first rule it breaks (in the order above), so
 ``sum(reasons.values()) == rejected == len(input) - len(valid)``. ``now`` is injectable
@@ -51,6 +53,17 @@ NS_PER_MS = 1_000_000
 EARLIEST = pd.Timestamp("2009-01-03", tz="UTC")
 """No market data can be older than the Bitcoin genesis block (2009-01-03)."""
 
+MIN_PRICE = 1e-12
+MAX_PRICE = 1e12
+"""Accepted price range (quote currency per unit). The reference data (``shared/data``, 131
+candle files) spans 1e-4 to 126,208.5; venues rescale the cheapest tokens (``1000PEPE``,
+``1MBABYDOGE``) to keep prices far above 1e-12, and no asset trades near 1e12 USD. A value
+outside is a unit or parsing error; inside, products of prices, volumes and sizes stay finite."""
+
+MAX_VOLUME = 1e18
+"""Largest accepted volume of one candle (base-asset units): seven orders of magnitude above
+the largest bar of the reference data (1.5e11, 1000SATS-class contracts)."""
+
 MAX_FUNDING_RATE = 0.04
 """Largest accepted ``abs(rate)`` of one funding settlement (fraction: 0.04 = 4 %).
 
@@ -72,8 +85,11 @@ REASON_TEXT: dict[str, str] = {
     "not_closed": "candle not closed yet (open time + timeframe after now)",
     "rate_out_of_range": f"abs(rate) > {MAX_FUNDING_RATE} per interval, above every venue's "
     "cap (rates are fractions: 0.0001 = 0.01 %)",
+    "not_a_number": "a value is not a number (text such as '93,264.90' or 'n/a')",
     "non_finite": "NaN or infinite value",
     "non_positive_price": "price <= 0",
+    "value_out_of_range": f"a price outside {MIN_PRICE:g} .. {MAX_PRICE:g} or a volume above "
+    f"{MAX_VOLUME:g} (a unit or parsing error)",
     "high_below_open_close": "high < max(open, close)",
     "low_above_open_close": "low > min(open, close)",
     "negative_volume": "volume < 0",
@@ -128,11 +144,15 @@ def _parse_timeframe(timeframe: str) -> Timeframe:
         raise DataError(str(exc)) from None
 
 
-def _value_frame(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+def _value_frame(df: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.DataFrame, np.ndarray]:
+    """``columns`` as float64 (unparseable values become NaN) and the mask of rows holding a
+    value that is present but not a number."""
     out = pd.DataFrame(index=df.index)
+    text = np.zeros(len(df), dtype=bool)
     for name in columns:
         out[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
-    return out
+        text |= (df[name].notna() & out[name].isna()).to_numpy()
+    return out, text
 
 
 def now_ns(now: datetime | pd.Timestamp | None) -> int:
@@ -167,16 +187,19 @@ def _time_rule_masks(ts: pd.Series, now: int, tf_ns: int) -> list[tuple[str, np.
 
 
 def _candle_rule_masks(
-    ts: pd.Series, values: pd.DataFrame, tf_ms: int, now: int
+    ts: pd.Series, values: pd.DataFrame, text: np.ndarray, tf_ms: int, now: int
 ) -> list[tuple[str, np.ndarray]]:
     """Per-rule boolean masks (True = breaks the rule), in reporting order."""
     o, h, lo, c, v = (values[n].to_numpy() for n in OHLCV_COLUMNS[1:])
+    prices = values[list(PRICE_COLUMNS)].to_numpy()
     with np.errstate(invalid="ignore"):
         ts_ns = ts.to_numpy(dtype="datetime64[ns]").astype("int64")
         return [
             *_time_rule_masks(ts, now, tf_ms * NS_PER_MS),
+            ("not_a_number", text),
             ("non_finite", ~np.isfinite(values.to_numpy()).all(axis=1)),
-            ("non_positive_price", (values[list(PRICE_COLUMNS)].to_numpy() <= 0).any(axis=1)),
+            ("non_positive_price", (prices <= 0).any(axis=1)),
+            ("value_out_of_range", ((prices < MIN_PRICE) | (prices > MAX_PRICE)).any(axis=1) | (v > MAX_VOLUME)),
             ("high_below_open_close", h < np.maximum(o, c)),
             ("low_above_open_close", lo > np.minimum(o, c)),
             ("negative_volume", v < 0),
@@ -275,10 +298,10 @@ def validate_candles(
     _require_columns(df, OHLCV_COLUMNS, "candle")
     tf = _parse_timeframe(timeframe)
     raw_ts = df["timestamp"].reset_index(drop=True)
-    frame = _value_frame(df.reset_index(drop=True), OHLCV_COLUMNS[1:])
+    frame, text = _value_frame(df.reset_index(drop=True), OHLCV_COLUMNS[1:])
     frame.insert(0, "timestamp", to_utc_timestamps(raw_ts))
     masks = _candle_rule_masks(
-        frame["timestamp"], frame[list(OHLCV_COLUMNS[1:])], tf.ms, now_ns(now)
+        frame["timestamp"], frame[list(OHLCV_COLUMNS[1:])], text, tf.ms, now_ns(now)
     )
     return _apply_rules(frame, raw_ts, masks, f"{tf.value} candle")
 
@@ -318,12 +341,13 @@ def validate_funding(
     """
     _require_columns(df, FUNDING_COLUMNS, "funding")
     raw_ts = df["timestamp"].reset_index(drop=True)
-    frame = _value_frame(df.reset_index(drop=True), ("rate",))
+    frame, text = _value_frame(df.reset_index(drop=True), ("rate",))
     frame.insert(0, "timestamp", to_utc_timestamps(raw_ts).dt.round("min"))
     rate = frame["rate"].to_numpy()
     with np.errstate(invalid="ignore"):
         masks = [
             *_time_rule_masks(frame["timestamp"], now_ns(now), 0),
+            ("not_a_number", text),
             ("non_finite", ~np.isfinite(rate)),
             ("rate_out_of_range", np.abs(rate) > MAX_FUNDING_RATE),
         ]

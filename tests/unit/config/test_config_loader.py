@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,6 @@ from pydantic import SecretStr
 
 from sixbtc.config import Settings, load_settings, render_default_yaml
 from sixbtc.core.errors import ConfigError
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No SIXBTC__* variable of the machine running the tests may leak into them."""
-    for name in list(os.environ):
-        if name.upper().startswith("SIXBTC__"):
-            monkeypatch.delenv(name)
 
 
 def _write(tmp_path: Path, text: str) -> Path:

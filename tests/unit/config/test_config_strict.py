@@ -3,20 +3,12 @@ each with one line that names the variable or the file and key path."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.errors import ConfigError
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("SIXBTC__"):
-            monkeypatch.delenv(name)
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -170,3 +162,83 @@ def test_strict_values_keep_what_is_valid(tmp_path: Path) -> None:
     assert s.executor.subaccount_capital_usd == 250.0 and s.generator.seed == 0
     assert s.logging.level == "DEBUG" and s.database.url.startswith("postgresql+psycopg://")
     assert load_settings(_write(tmp_path, "database:\n  url: ''\n")).database.url is None
+
+
+# --------------------------------------------------------------------------- review of issue 8
+@pytest.mark.parametrize(("text", "expected"), [
+    ("executor:\n  dry_run: 1\n", "executor.dry_run: expected true/false, not the number 1"),
+    ("scheduler:\n  enabled: 0\n", "scheduler.enabled: expected true/false, not the number 0"),
+    ("validator:\n  allow_unisolated_sandbox: 1.0\n",
+     "validator.allow_unisolated_sandbox: expected true/false, not the number 1.0"),
+])
+def test_a_number_for_a_flag_is_refused(tmp_path: Path, text: str, expected: str) -> None:
+    """The mirror of ``max_size: true``: pydantic reads ``dry_run: 1`` as true."""
+    assert expected in _error(_write(tmp_path, text))
+
+
+def _numeric_fields() -> list[tuple[str, str, type]]:
+    fields = []
+    for name, section in Settings.model_fields.items():
+        for key, field in section.annotation.model_fields.items():
+            kind = next((t for t in (int, float) if t is field.annotation or t in getattr(
+                field.annotation, "__args__", ())), None)
+            if kind is not None:
+                fields.append((name, key, kind))
+    return fields
+
+
+@pytest.mark.parametrize(("section", "key", "kind"), _numeric_fields())
+def test_every_number_has_an_upper_bound(tmp_path: Path, section: str, key: str, kind: type) -> None:
+    """A huge value (a typo, an extra digit) fails at start naming its key path, instead of an
+    overflow traceback in the run (``backtest.is_days: 100000000``: OverflowError in the window
+    planner; ``generator.workers: 100000``: as many processes)."""
+    huge = "1.0e+300" if kind is float else str(10**30)  # YAML 1.1 floats need the dot
+    msg = _error(_write(tmp_path, f"{section}:\n  {key}: {huge}\n"))
+    assert f"{section}.{key}: " in msg
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("backtest:\n  is_days: 100000000\n", "backtest.is_days: Input should be less than or equal to 10000"),
+    ("executor:\n  replay_days: 10001\n", "executor.replay_days: Input should be less than or equal to 10000"),
+    ("generator:\n  workers: 100000\n", "generator.workers: Input should be less than or equal to 256"),
+    ("active_pool:\n  max_size: 100000000000000000000\n",
+     "active_pool.max_size: Input should be less than or equal to"),
+])
+def test_out_of_range_values_name_the_bound(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in _error(_write(tmp_path, text))
+
+
+def test_the_largest_windows_plan_without_overflow(tmp_path: Path) -> None:
+    """Every day/bar count at its upper bound still gives valid timestamps (no OverflowError)."""
+    import pandas as pd
+
+    from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+    from sixbtc.app.window import plan_window, symbols_by_timeframe
+
+    bounds = {name: Settings.model_fields[section].annotation.model_fields[name].metadata
+              for section, name in (("backtest", "is_days"), ("backtest", "oos_days"),
+                                    ("executor", "replay_days"), ("backtest", "warmup_bars"))}
+    top = {name: next(m.le for m in meta if getattr(m, "le", None) is not None) for name, meta in bounds.items()}
+    s = load_settings(_write(tmp_path, (
+        f"backtest:\n  timeframes: [1d]\n  is_days: {top['is_days']}\n  oos_days: {top['oos_days']}\n"
+        f"  warmup_bars: {top['warmup_bars']}\nexecutor:\n  replay_days: {top['replay_days']}\n")))
+    store = ParquetCandleStore(tmp_path / "store")
+    days = pd.date_range("2024-01-01", periods=5, freq="1D", tz="UTC")
+    store.write_candles("BTC", "1d", pd.DataFrame({"timestamp": days, "open": 1.0, "high": 1.0, "low": 1.0,
+                                                   "close": 1.0, "volume": 1.0}))
+    window = plan_window(store, s)
+    assert window.is_start < window.oos_start < window.replay_start < window.replay_end
+    assert symbols_by_timeframe(store, s, window, []) == {}  # five days cover no window
+
+
+@pytest.mark.parametrize("text", [
+    "notify:\n  telegram_token: 12345:SECRETTOKEN: x\n",  # a colon too many
+    "notify:\n  telegram_token: \"12345:SECRETTOKEN\n",  # an unclosed quote
+    "database:\n  url: 'postgresql+psycopg://u:SECRETTOKEN@h/db\n",
+    "exchange:\n  {agent_private_key: SECRETTOKEN}: 1\n",  # a mapping used as a key
+    "notify:\n  webhook_url: https//hooks.example.org/services/T0/SECRETTOKEN\n",  # a webhook URL is a credential
+])
+def test_secrets_in_a_bad_file_are_not_echoed(tmp_path: Path, text: str) -> None:
+    msg = _error(_write(tmp_path, text))
+    assert "SECRETTOKEN" not in msg
+    assert "line 2" in msg or "notify.webhook_url: must be" in msg

@@ -122,7 +122,7 @@ def test_is_full_history_flag_is_kept_unless_given(store: ParquetCandleStore) ->
 
 
 @pytest.mark.parametrize("content", [b"", b"PAR1", b"this is not a parquet file at all"])
-def test_auto_heal_deletes_corrupt_files(store: ParquetCandleStore, content: bytes) -> None:
+def test_auto_heal_moves_corrupt_files_away(store: ParquetCandleStore, content: bytes) -> None:
     path = store.root / "SOL_1h.parquet"
     path.write_bytes(content)
     assert not store.has("SOL", "1h")

@@ -1,23 +1,31 @@
-"""File plumbing of the Parquet candle store: names, atomic writes, sidecars, quarantine.
+"""File plumbing of the Parquet candle store: names, atomic writes, the write lock, sidecars,
+quarantine.
 
 * :func:`atomic_write`: temp file in the same directory, fsync, verify, ``os.replace``, fsync
   of the directory: a reader sees the old file or the new one, never half of one.
+* :class:`StoreLock`: an exclusive lock on ``{root}/.lock`` (``flock``) held around every
+  read-merge-write, repair and quarantine, so that two processes (the service downloading,
+  ``sixbtc data import``) never lose each other's rows.
 * Sidecars ``{SYMBOL}_{TF}.meta.json``: :func:`read_sidecar` / :func:`write_sidecar`;
   :func:`sidecar_problem` says what is wrong with one.
 * Quarantine: rows found invalid when a stored file is read are moved to
-  ``{root}/quarantine/{file stem}.{UTC time}.{pid}.parquet`` with a ``reason`` column, so
-  nothing is lost and nothing invalid is used.
+  ``{root}/quarantine/{file stem}.{UTC time}.{pid}.parquet`` with a ``reason`` column, and a
+  file that cannot be read at all to ``{root}/quarantine/{file name}.{UTC time}.{pid}.corrupt``,
+  so nothing is lost and nothing invalid is used.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 
 import pandas as pd
 import pyarrow as pa
@@ -29,6 +37,47 @@ from sixbtc.domain.timeframe import Timeframe
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{1,30}$")
 QUARANTINE_DIR = "quarantine"
 SIDECAR_KEYS = ("symbol", "timeframe", "first", "last", "rows", "is_full_history")
+LOCK_FILE = ".lock"
+
+
+class StoreLock:
+    """Exclusive, re-entrant lock of one store, across threads and processes.
+
+    A thread-level ``RLock`` plus ``flock`` on ``{root}/.lock`` taken by the outermost
+    acquisition. Where the lock file cannot be created (a read-only store) only the thread
+    lock is taken: nothing can be written there anyway.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Store directory.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / LOCK_FILE
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    def __enter__(self) -> StoreLock:
+        self._thread_lock.acquire()
+        if self._depth == 0:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:
+                self._fd = None
+            else:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._depth += 1
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock
+            self._fd = None
+        self._thread_lock.release()
 
 
 def check_symbol(symbol: str) -> str:
@@ -113,6 +162,13 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     atomic_write(path, lambda handle: pq.write_table(table, handle, compression="zstd"), verify)
 
 
+def _quarantine_target(root: Path, name: str, suffix: str) -> Path:
+    """``root/quarantine/{name}.{UTC time}.{pid}{suffix}`` (the folder is created)."""
+    folder = root / QUARANTINE_DIR
+    folder.mkdir(exist_ok=True)
+    return folder / f"{name}.{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}.{os.getpid()}{suffix}"
+
+
 def write_quarantine(root: Path, source: Path, rows: pd.DataFrame) -> Path:
     """Save ``rows`` (with their ``reason`` column) under ``root/quarantine``; return the path.
 
@@ -121,11 +177,22 @@ def write_quarantine(root: Path, source: Path, rows: pd.DataFrame) -> Path:
     OSError
         If the quarantine folder or file cannot be written.
     """
-    folder = root / QUARANTINE_DIR
-    folder.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = folder / f"{source.stem}.{stamp}.{os.getpid()}.parquet"
+    target = _quarantine_target(root, source.stem, ".parquet")
     rows.to_parquet(target, index=False)
+    return target
+
+
+def quarantine_file(root: Path, source: Path) -> Path:
+    """Move a whole unreadable store file (or folder) to ``root/quarantine``; return where.
+
+    Raises
+    ------
+    OSError
+        If the quarantine folder cannot be created or the entry cannot be moved (it is then
+        left where it is).
+    """
+    target = _quarantine_target(root, source.name, ".corrupt")
+    os.replace(source, target)
     return target
 
 

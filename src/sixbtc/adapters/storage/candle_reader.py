@@ -12,9 +12,15 @@ version: on a cache miss, the frame read goes through the same rules as a write
   and the quarantine file. Rows that were only out of order are re-sorted, with a warning.
 * If the repair cannot be written (read-only store), the valid rows are used in memory and one
   warning per file says so.
-* Auto-heal: a file under :data:`MIN_FILE_BYTES`, not parseable as Parquet, or without the
-  required columns is deleted (warning logged) with its sidecar and treated as absent; an I/O
-  error (permissions, failing disk) raises ``DataError`` and leaves the file alone.
+* Auto-heal: an entry that is not a regular file, a file under :data:`MIN_FILE_BYTES`, not
+  parseable as Parquet, or without the required columns is moved to
+  ``quarantine/{name}.{time}.{pid}.corrupt`` (one warning), its sidecar is deleted and the
+  series is treated as absent; if it cannot be moved (read-only store) it is left in place and
+  ignored, with one warning per file. An I/O error (permissions, failing disk) raises
+  ``DataError`` and leaves the file alone.
+* Repairs and quarantines run under the store's :class:`StoreLock` and only if the file is
+  still the one that was read (same mtime and size): a file another process wrote meanwhile is
+  read again, never overwritten or moved.
 
 Frames are cached in an in-process LRU keyed by (path, mtime_ns, size).
 """
@@ -22,15 +28,22 @@ Frames are cached in an in-process LRU keyed by (path, mtime_ns, size).
 from __future__ import annotations
 
 import logging
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
-from sixbtc.adapters.storage.candle_files import write_parquet, write_quarantine
+from sixbtc.adapters.storage.candle_files import (
+    StoreLock,
+    quarantine_file,
+    write_parquet,
+    write_quarantine,
+)
 from sixbtc.core.clock import Clock
 from sixbtc.core.errors import DataError
 from sixbtc.data.validation import CandleValidation, validate_candles, validate_funding
@@ -42,6 +55,17 @@ MIN_FILE_BYTES = 12
 
 FUNDING = "funding"
 Validator = Callable[[pd.DataFrame], CandleValidation]
+FileKey = tuple[str, int, int]
+"""(path, mtime_ns, size): which version of a file a frame was read from."""
+
+
+def file_key(path: Path) -> FileKey | None:
+    """The :data:`FileKey` of ``path`` now, or None if it does not exist."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (str(path), st.st_mtime_ns, st.st_size)
 
 
 class ValidatedFrames:
@@ -58,6 +82,11 @@ class ValidatedFrames:
     on_repair : callable
         ``on_repair(path, valid_frame)`` after ``path`` was rewritten (or deleted when no row
         was valid: ``valid_frame`` is then empty).
+
+    Attributes
+    ----------
+    lock : StoreLock
+        The store's write lock (writers hold it around read-merge-write).
     """
 
     def __init__(
@@ -67,9 +96,10 @@ class ValidatedFrames:
         clock: Clock,
         on_repair: Callable[[Path, pd.DataFrame], None],
     ) -> None:
-        self.root, self.clock, self.lock = root, clock, threading.RLock()
+        self.root, self.clock, self.lock = root, clock, StoreLock(root)
         self._cache_size, self._on_repair = cache_size, on_repair
-        self._cache: OrderedDict[tuple[str, int, int], pd.DataFrame] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache: OrderedDict[FileKey, pd.DataFrame] = OrderedDict()
         self._warned: set[tuple[str, str]] = set()
 
     def validator(self, path: Path) -> Validator:
@@ -85,15 +115,27 @@ class ValidatedFrames:
             self._warned.add((str(path), what))
             log.warning(message, *args)
 
-    def heal(self, path: Path, why: str) -> None:
-        """Delete a corrupt file (and its sidecar); it is then treated as absent."""
-        log.warning("candle store: deleting %s (%s); it will be treated as absent", path, why)
-        path.unlink(missing_ok=True)
-        if path.name.endswith(".parquet"):
-            path.with_name(path.name[: -len(".parquet")] + ".meta.json").unlink(missing_ok=True)
+    def heal(self, path: Path, key: FileKey, columns: tuple[str, ...], why: str) -> pd.DataFrame | None:
+        """Quarantine an unreadable entry (and delete its sidecar); it is then treated as
+        absent. If another process replaced it since it was read, read the new file instead."""
         with self.lock:
-            for key in [k for k in self._cache if k[0] == str(path)]:
-                del self._cache[key]
+            if file_key(path) != key:
+                return self.load(path, columns)
+            try:
+                where = quarantine_file(self.root, path)
+            except OSError as exc:
+                self.warn_once(path, "heal", "candle store: %s is corrupt (%s) and cannot be moved "
+                               "to quarantine (%s); the series is treated as absent", path, why, exc)
+                return None
+            log.warning("candle store: %s is corrupt (%s); moved to %s, the series is treated "
+                        "as absent", path, why, where)
+            if path.name.endswith(".parquet"):
+                with suppress(OSError):
+                    path.with_name(path.name[: -len(".parquet")] + ".meta.json").unlink(missing_ok=True)
+        with self._cache_lock:
+            for k in [k for k in self._cache if k[0] == str(path)]:
+                del self._cache[k]
+        return None
 
     def load(self, path: Path, columns: tuple[str, ...]) -> pd.DataFrame | None:
         """Whole stored, validated frame (shared cached object: never mutate) or None.
@@ -104,43 +146,47 @@ class ValidatedFrames:
             If the file exists but cannot be read (I/O error); the file is kept.
         """
         try:
-            stat = path.stat()
+            st = path.stat()
         except FileNotFoundError:
             return None
-        if stat.st_size < MIN_FILE_BYTES:
-            self.heal(path, f"only {stat.st_size} bytes")
-            return None
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
-        with self.lock:
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if not stat.S_ISREG(st.st_mode):
+            return self.heal(path, key, columns, "not a regular file")
+        if st.st_size < MIN_FILE_BYTES:
+            return self.heal(path, key, columns, f"only {st.st_size} bytes")
+        with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
             frame = pd.read_parquet(path)
         except (pa.ArrowException, ValueError) as exc:  # corrupt content (not an I/O fault)
-            self.heal(path, f"unreadable: {exc}")
-            return None
+            return self.heal(path, key, columns, f"not a Parquet file: {exc}")
         except OSError as exc:  # e.g. permissions or a failing disk: keep the file
             raise DataError(f"cannot read {path}: {exc}") from exc
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            self.heal(path, f"missing columns {missing}")
-            return None
-        frame = self._checked(path, frame[list(columns)])
+            return self.heal(path, key, columns, f"missing columns {missing}")
+        frame = self._checked(path, key, columns, frame[list(columns)])
         if self._cache_size:
-            with self.lock:
+            with self._cache_lock:
                 self._cache[key] = frame
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return frame
 
-    def _checked(self, path: Path, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` if it passes validation, else its valid rows, the file being repaired."""
+    def _checked(self, path: Path, key: FileKey, columns: tuple[str, ...], frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` if it passes validation, else its valid rows, the file being repaired
+        (unless another process replaced it since it was read: then the new file is read)."""
         checked = self.validator(path)(frame)
         if not checked.rejected and checked.valid.equals(frame):
             return frame
         try:
             with self.lock:
+                if file_key(path) != key:
+                    return self.load(path, columns) if file_key(path) else checked.valid
                 where = self._repair(path, checked)
         except (OSError, DataError) as exc:
             self.warn_once(

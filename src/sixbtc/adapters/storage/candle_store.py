@@ -10,7 +10,9 @@ Layout under ``root``::
 
 Writes validate the batch (with the store clock's ``now``: no future or still-forming candle
 is stored), merge with the stored rows (new rows win on equal timestamps), re-validate the
-merged frame, and are atomic (:func:`~sixbtc.adapters.storage.candle_files.atomic_write`).
+merged frame, and are atomic (:func:`~sixbtc.adapters.storage.candle_files.atomic_write`);
+the read-merge-write holds the store's lock file (``.lock``), so concurrent writers from other
+processes never lose each other's rows.
 
 Reads validate too, quarantine invalid rows and repair the file, through a small LRU cache
 (:mod:`sixbtc.adapters.storage.candle_reader`): nothing invalid reaches a backtest.
@@ -57,7 +59,6 @@ __all__ = ["MIN_FILE_BYTES", "ParquetCandleStore", "check_symbol", "check_timefr
 log = logging.getLogger(__name__)
 
 
-
 class ParquetCandleStore:
     """Candle and funding store on local Parquet files; implements ``CandleStore``.
 
@@ -74,7 +75,8 @@ class ParquetCandleStore:
     Raises
     ------
     DataError
-        If ``root`` exists and is not a directory, or ``cache_size`` is negative.
+        If ``root`` exists and is not a directory or cannot be created, or ``cache_size`` is
+        negative.
     """
 
     def __init__(self, root: Path, cache_size: int = 32, clock: Clock | None = None) -> None:
@@ -83,7 +85,10 @@ class ParquetCandleStore:
             raise DataError(f"candle store root {self.root} is not a directory")
         if cache_size < 0:
             raise DataError(f"cache_size must be >= 0, got {cache_size}")
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DataError(f"cannot create the candle store {self.root}: {exc.strerror or exc}") from exc
         self._files = ValidatedFrames(self.root, cache_size, clock or LiveClock(), self._repaired)
         self._lock = self._files.lock
         self._load = self._files.load
