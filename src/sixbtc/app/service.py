@@ -29,12 +29,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
-from sixbtc.app.factory_roles import count_due_retests, generate_batch
+from sixbtc.app.generation import generate_batch
 from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.market import market_client
 from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.paper import ArrayHistory, SandboxSignals, build_executor, live_set
 from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
