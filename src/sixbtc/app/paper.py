@@ -191,12 +191,17 @@ def paper_replay(c: Container, window: CycleWindow, on_tick: Callable[[int, int]
             signals.close()
 
 
+def stored_streams(c: Container, streams: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``streams`` split into those with stored candles and those without (not traded)."""
+    present = [s for s in streams if c.store.has(*s)]
+    return present, [s for s in streams if s not in present]
+
+
 def _replay(c: Container, executor: Executor, window: CycleWindow, lease: ExecutorLease, n_strategies: int,
             on_tick: Callable[[int, int], None] | None) -> ReplayStats:
-    streams = [s for s in executor.streams() if c.store.has(*s)]
-    missing = tuple(s for s in executor.streams() if s not in streams)
+    streams, missing = stored_streams(c, executor.streams())
     if not streams:
-        return ReplayStats(0, n_strategies, 0, missing)
+        return ReplayStats(0, n_strategies, 0, tuple(missing))
     total = sum(int(c.settings.executor.replay_days * Timeframe.parse(tf).bars_per_day) for _, tf in streams)
     n = 0
     for candle in ReplayFeed(c.store, streams, window.replay_start, window.replay_end):
@@ -206,4 +211,4 @@ def _replay(c: Container, executor: Executor, window: CycleWindow, lease: Execut
         n += 1
         if on_tick is not None and n % 200 == 0:
             on_tick(n, total)
-    return ReplayStats(n, n_strategies, len(streams), missing)
+    return ReplayStats(n, n_strategies, len(streams), tuple(missing))
