@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sixbtc.adapters.storage.tables import StrategyRow
 from sixbtc.app.once import run_once
-from sixbtc.app.processes import pid_alive, this_host
+from sixbtc.app.processes import pid_alive, this_host, worker_id
 from sixbtc.app.window import plan_window
 from sixbtc.app.workers import run_role_pool
 from sixbtc.cli.main import app
@@ -53,15 +53,22 @@ def test_run_once_with_a_failing_live_strategy_prints_its_summary_and_succeeds(m
 
 def test_run_once_releases_the_claims_of_dead_workers_first(make_world) -> None:
     c = make_world()
-    sid = _generated(c, "Strategy_MOM_000000aa", "def broken(:\n")  # rejected at once by the validator
-    dead = str(WorkerId("validator", this_host(), _dead_pid()))
-    assert c.strategies.claim(StrategyStatus.GENERATED, dead).id == sid  # then the worker was killed
+    sids = [_generated(c, f"Strategy_MOM_000000a{i}", "def broken(:\n") for i in range(3)]  # rejected at once
+    me = WorkerId.parse(worker_id("validator"))
+    owners = [WorkerId("validator", this_host(), _dead_pid()),  # killed
+              # its pid now belongs to a process started later (this one): before the fix kept
+              # until scheduler.stale_claim_minutes
+              WorkerId("validator", this_host(), me.pid, me.started - 1),
+              WorkerId("validator", "another-host", _dead_pid())]  # not ours to judge: kept
+    for sid, owner in zip(sids, owners, strict=True):
+        assert c.strategies.claim(StrategyStatus.GENERATED, str(owner)).id == sid  # then the worker died
 
     report = run_once(c, 0)
 
-    assert report.counts["claims_released"] == 1
-    assert report.counts["validator_processed"] == 1, "the released strategy was validated in this run"
-    assert c.strategies.get(sid) is None and c.strategies.rejections_by_reason()
+    assert report.counts["claims_released"] == 2
+    assert report.counts["validator_processed"] == 2, "the released strategies were validated in this run"
+    assert [c.strategies.get(sid) is None for sid in sids] == [True, True, False]
+    assert c.strategies.get(sids[2]).status is StrategyStatus.GENERATED
 
 
 def test_worker_ids_name_the_worker_process_itself(make_world) -> None:
@@ -78,7 +85,7 @@ def test_worker_ids_name_the_worker_process_itself(make_world) -> None:
     done.join(timeout=120)
     worker = WorkerId.parse(owner)
     assert worker is not None, f"unparseable worker id {owner!r}"
-    assert worker.role == "validator" and worker.same_host(this_host())
+    assert worker.role == "validator" and worker.same_host(this_host()) and worker.started is not None
     assert worker.pid != os.getpid(), "the id must carry the worker's pid, not the parent's"
     assert not pid_alive(worker.pid), "the pool's worker process has exited"
 

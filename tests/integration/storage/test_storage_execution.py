@@ -210,7 +210,7 @@ def test_claims_of_dead_workers_of_this_host_are_released(strategies: StrategyRe
     for sid, owner in zip(ids, owners, strict=True):
         if owner is not None:
             assert strategies.claim(StrategyStatus.GENERATED, owner).id == sid
-    n = strategies.release_dead("box-a", lambda pid: pid == dead_pid)
+    n = strategies.release_dead("box-a", lambda worker: worker.pid == dead_pid)
     assert n == 1
     with strategies.engine.connect() as conn:
         left = dict(conn.execute(select(StrategyRow.id, StrategyRow.processing_by)).all())
