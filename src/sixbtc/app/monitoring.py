@@ -141,13 +141,12 @@ def monitor_now(c: Container) -> list[tuple[StrategyRecord, Verdict, float]]:
 def _review_and_store(c: Container, rec: StrategyRecord) -> tuple[Verdict, float]:
     verdict, value, record = review_live(c, rec)
     metrics = dict(rec.metrics or {}, live=record)
-    with c.engine.begin() as conn:
+    with c.engine.begin() as conn:  # a retirement and its freed sub-account: together or not at all
         if verdict.retire:
             c.strategies.transition_in(conn, rec.id, None, StrategyStatus.RETIRED, phase="monitor",
                                        reason=verdict.reason, detail=verdict.detail, live_score=value,
                                        metrics=metrics, claim_token=T.c.claim_token + 1)
+            c.trading.free_subaccount_in(conn, rec.id)
         else:
             conn.execute(T.update().where(T.c.id == rec.id).values(live_score=value, metrics=metrics))
-    if verdict.retire:
-        c.trading.free_subaccount(rec.id)
     return verdict, value

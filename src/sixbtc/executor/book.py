@@ -18,7 +18,9 @@ class LiveStrategy:
 
     ``capital_usd`` is the sub-account's capital, used as equity only when the store holds no
     balance for it. ``active`` False = the strategy no longer trades (retired or failed while
-    holding positions): the executor only closes what it still holds (wind-down).
+    holding positions): the executor only closes what it still holds (wind-down), from its
+    positions and orders alone (``timeframe``, ``symbols``, ``direction`` and ``params`` are
+    not used then).
     """
 
     id: int

@@ -188,11 +188,11 @@ class Executor:
         changes.exits.append((order, trade, pos["entry_client_order_id"]))
 
     def _trade(self, strat: LiveStrategy, pos: dict[str, Any], fill: Fill) -> Trade:
-        sign = Direction(pos["direction"]).sign
+        direction = Direction(pos["direction"])  # the position's own (a wound-down record may have none)
         notional = pos["qty"] * pos["entry_price"]
         fees = pos["entry_fee_usd"] + fill.fee_usd
-        pnl = sign * pos["qty"] * (fill.price - pos["entry_price"]) - fees
-        return Trade(strat.id, fill.symbol, fill.timeframe, strat.direction, pos["entry_ts"], pos["entry_price"],
+        pnl = direction.sign * pos["qty"] * (fill.price - pos["entry_price"]) - fees
+        return Trade(strat.id, fill.symbol, fill.timeframe, direction, pos["entry_ts"], pos["entry_price"],
                      fill.ts, fill.price, pos["qty"], notional, fees, pnl, pnl / notional,
                      fill.reason or ExitReason.SIGNAL, self.mode)
 
