@@ -18,7 +18,6 @@ stream without any stored candle is left out, and said so once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 import pandas as pd
 
@@ -32,34 +31,11 @@ from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
 from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
+from sixbtc.executor.ordering import hold_back_after
 from sixbtc.executor.ports import Bar, BarCursor, BarKey
 
 _END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
 Stream = tuple[str, str]
-
-
-def hold_back_after(newest_open: dict[Stream, pd.Timestamp], now: datetime) -> datetime | None:
-    """Close time from which candles must wait for a lagging stream (None: nothing waits).
-
-    The next candle of stream ``s`` closes at ``newest_open[s] + 2 × timeframe``; a candle
-    closing at or after the earliest of those times could be followed by an earlier one. A
-    stream whose next candle should have closed a whole bar before ``now`` is stalled and
-    holds nothing back.
-
-    Parameters
-    ----------
-    newest_open : dict
-        (symbol, timeframe) → open time of its newest stored candle (UTC).
-    now : datetime
-        The current time (UTC).
-    """
-    due = []
-    for (_, tf), opened in newest_open.items():
-        step = timedelta(milliseconds=Timeframe.parse(tf).ms)
-        next_close = opened.to_pydatetime() + 2 * step
-        if next_close + step >= now:  # not stalled
-            due.append(next_close)
-    return min(due) if due else None
 
 
 class LiveTrader:
@@ -138,7 +114,7 @@ class LiveTrader:
             after = self._cursor[(sym, tf)] + pd.Timedelta(milliseconds=1)
             df = self.c.store.read_candles(sym, tf, after, None)
             if (last := self.c.store.last_timestamp(sym, tf)) is not None:
-                newest[(sym, tf)] = last
+                newest[(sym, tf)] = last.to_pydatetime()
             bars += [Bar(sym, tf, ts.to_pydatetime(), o, h, lo, cl) for ts, o, h, lo, cl in
                      zip(df["timestamp"], df["open"], df["high"], df["low"], df["close"], strict=True)]
         limit = hold_back_after(newest, self.c.clock.now())

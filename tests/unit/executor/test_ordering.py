@@ -1,18 +1,16 @@
-"""hold_back_after: which candles wait for a lagging stream in the service's executor loop."""
+"""hold_back_after: which candles wait for a lagging stream before they reach the executor."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-import pandas as pd
-
-from sixbtc.app.live_trader import hold_back_after
+from sixbtc.executor.ordering import hold_back_after
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-def _open(hours_before_noon: float) -> pd.Timestamp:
-    return pd.Timestamp(NOON) - pd.Timedelta(hours=hours_before_noon)
+def _open(hours_before_noon: float) -> datetime:
+    return NOON - timedelta(hours=hours_before_noon)
 
 
 def test_up_to_date_streams_hold_back_nothing_before_their_next_close() -> None:
