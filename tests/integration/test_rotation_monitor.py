@@ -264,3 +264,17 @@ def test_a_retirement_and_its_freed_sub_account_are_written_together(world) -> N
     assert _status(c, ids["x"]) is StrategyStatus.LIVE and c.trading.subaccount_of(ids["x"]) is not None
     monitor_now(c)
     assert _status(c, ids["x"]) is StrategyStatus.RETIRED and c.trading.subaccount_of(ids["x"]) is None
+
+
+def test_the_band_switched_off_or_unbuildable_is_skipped_and_said(world) -> None:
+    c, ids = world
+    rotate_now(c)
+    _paper_trades(c, ids["x"], [-0.004, -0.006] * 6)  # outside its band (see the first test)
+    off = Container(c.home, c.settings.model_copy(update={"retirement": c.settings.retirement.model_copy(
+        update={"mc_paths": 0})}), c.clock)
+    [(_, verdict, _)] = [t for t in monitor_now(off) if t[0].id == ids["x"]]
+    assert (verdict.retire, verdict.reason) == (False, "monitor:ok") and "Monte Carlo band off (mc_paths 0)" in verdict.detail
+    assert "mc_lower_return" not in c.strategies.get(ids["x"]).metrics["live"]
+    _damage_backtest_row(c, ids["x"], trade_returns=[0.01])  # one backtest trade: no band can be drawn
+    [(_, verdict, _)] = [t for t in monitor_now(c) if t[0].id == ids["x"]]
+    assert "Monte Carlo band skipped: trade_returns must be 1-D with >= 2 trades" in verdict.detail
