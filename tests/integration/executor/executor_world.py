@@ -9,6 +9,7 @@ The replay window is the last ``executor.replay_days`` (2 days = 48 bars per coi
 from __future__ import annotations
 
 import socket
+import subprocess
 from typing import Any
 
 import ccxt
@@ -113,3 +114,10 @@ def unreachable_venue() -> CcxtMarketData:
     for key, version in (("fapiPublic", "v1"), ("fapiPublicV2", "v2"), ("fapiPublicV3", "v3")):
         exchange.urls["api"][key] = f"http://127.0.0.1:{port}/fapi/{version}"
     return CcxtMarketData(exchange=exchange, max_retries=0, backoff_s=0.0)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited and was reaped (free, until the kernel reuses it)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

@@ -4,12 +4,11 @@ dead workers are released at the start, worker ids carry the worker's own pid.""
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 import time
 from pathlib import Path
 
-from executor_world import add_live, strategy_code
+from executor_world import add_live, dead_pid, strategy_code
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -32,12 +31,6 @@ def _generated(c, name: str, code: str) -> int:
     return sid
 
 
-def _dead_pid() -> int:
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    return proc.pid
-
-
 def test_run_once_with_a_failing_live_strategy_prints_its_summary_and_succeeds(make_world) -> None:
     c = make_world()
     good = add_live(c, "Strategy_MOM_00000001", strategy_code("Strategy_MOM_00000001"), ("BTC", "ETH"))
@@ -55,11 +48,11 @@ def test_run_once_releases_the_claims_of_dead_workers_first(make_world) -> None:
     c = make_world()
     sids = [_generated(c, f"Strategy_MOM_000000a{i}", "def broken(:\n") for i in range(3)]  # rejected at once
     me = WorkerId.parse(worker_id("validator"))
-    owners = [WorkerId("validator", this_host(), _dead_pid()),  # killed
+    owners = [WorkerId("validator", this_host(), dead_pid()),  # killed
               # its pid now belongs to a process started later (this one): before the fix kept
               # until scheduler.stale_claim_minutes
               WorkerId("validator", this_host(), me.pid, me.started - 1),
-              WorkerId("validator", "another-host", _dead_pid())]  # not ours to judge: kept
+              WorkerId("validator", "another-host", dead_pid())]  # not ours to judge: kept
     for sid, owner in zip(sids, owners, strict=True):
         assert c.strategies.claim(StrategyStatus.GENERATED, str(owner)).id == sid  # then the worker died
 
@@ -92,4 +85,4 @@ def test_worker_ids_name_the_worker_process_itself(make_world) -> None:
 
 def test_pid_alive_knows_a_reaped_child_from_a_running_one(tmp_path: Path) -> None:
     assert pid_alive(os.getpid())
-    assert not pid_alive(_dead_pid())
+    assert not pid_alive(dead_pid())
