@@ -91,7 +91,8 @@ def live_set(c: Container) -> list[LiveStrategy]:
     (``active=False``) every other strategy that still holds a position or an order on its
     sub-account (wind-down: a retired strategy, or a record that cannot be read or run). A LIVE
     record that cannot be run (no parameters, unknown direction) is retired with
-    ``executor:error`` and wound down; the others are run."""
+    ``executor:error`` and wound down; the others are run. The sub-account of a strategy that
+    stopped trading and holds nothing is freed (a retirement interrupted before it freed it)."""
     out = []
     live = {r.id: r for r in c.strategies.list_by_status(StrategyStatus.LIVE)}  # damaged rows left out
     for sid, sub in c.trading.attached().items():
@@ -105,7 +106,18 @@ def live_set(c: Container) -> list[LiveStrategy]:
         if c.trading.holdings(sid):  # only its positions and orders are needed to close them
             out.append(LiveStrategy(sid, rec.name if rec else f"strategy {sid}", "", (), Direction.LONG, {},
                                     sub["label"], sub["capital_usd"], active=False))
+        elif rec is None and _stopped(c, sid):  # retired holding nothing, its sub-account left attached
+            c.trading.free_subaccount(sid)
     return out
+
+
+def _stopped(c: Container, sid: int) -> bool:
+    """True when strategy ``sid`` is readable and not LIVE, or gone."""
+    try:
+        rec = c.strategies.get(sid)
+    except (KeyError, TypeError, ValueError):  # a damaged record: its status is not known for sure
+        return False
+    return rec is None or rec.status is not StrategyStatus.LIVE
 
 
 def _live_strategy(rec: StrategyRecord, sub: dict[str, Any]) -> LiveStrategy:

@@ -105,3 +105,16 @@ def test_a_record_that_cannot_run_while_it_holds_positions_is_retired_and_wound_
     assert c.trading.open_positions(odd) == [] and c.trading.holdings(odd) == 0
     assert all(t["entry_ts"] < first.replay_end for t in c.trading.trades(odd)), "no entry once it could not run"
     assert c.trading.subaccount_of(odd) is None
+
+
+def test_a_sub_account_left_attached_to_a_retired_strategy_that_holds_nothing_is_freed(make_world) -> None:
+    c = make_world()
+    good = add_live(c, GOOD, strategy_code(GOOD), ("BTC",))
+    gone = add_live(c, BAD, strategy_code(BAD), ("BTC",))
+    # retired by a version that freed the sub-account in a second transaction, killed in between
+    c.strategies.transition(gone, None, StrategyStatus.RETIRED, phase="monitor", reason="monitor:test")
+
+    paper_replay(c, plan_window(c.store, c.settings))
+
+    assert c.trading.subaccount_of(gone) is None, "before the fix: attached for ever, never reused"
+    assert c.trading.subaccount_of(good) is not None and c.trading.trades(good)
