@@ -191,3 +191,90 @@ def test_one_unreadable_candidate_never_stops_the_rotator(world) -> None:
     event = next(e for e in c.strategies.events(20) if e["strategy_id"] == ids["x"] and e["phase"] == "rotator"
                  and e["reason"] == "rotator:error")
     assert "daily returns unreadable" in event["detail"]
+
+
+class _SubaccountsFailFor:
+    """The container's trading repository, failing to give ``sid`` a sub-account (a database
+    error, a process killed between the two writes)."""
+
+    def __init__(self, inner: Any, sid: int) -> None:
+        self.inner, self.sid = inner, sid
+
+    def assign_subaccount_in(self, conn: Any, strategy_id: int, *args: Any) -> str:
+        if strategy_id == self.sid:
+            raise RuntimeError("disk I/O error")
+        return self.inner.assign_subaccount_in(conn, strategy_id, *args)
+
+    def assign_subaccount(self, strategy_id: int, *args: Any) -> str:
+        if strategy_id == self.sid:
+            raise RuntimeError("disk I/O error")
+        return self.inner.assign_subaccount(strategy_id, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_promotion_and_its_sub_account_are_written_together(world) -> None:
+    c, ids = world
+    c.__dict__["trading"] = _SubaccountsFailFor(c.trading, ids["x"])
+
+    promoted = {p.strategy_id for p in rotate_now(c)}
+
+    # before the fix x stayed LIVE without a sub-account: a LIVE slot taken, never traded
+    assert ids["x"] not in promoted and _status(c, ids["x"]) is StrategyStatus.ACTIVE
+    assert c.trading.subaccount_of(ids["x"]) is None
+    assert ids["y"] in promoted and c.trading.subaccount_of(ids["y"]) is not None
+    event = next(e for e in c.strategies.events(20) if e["strategy_id"] == ids["x"] and e["phase"] == "rotator")
+    assert event["reason"] == "rotator:error" and "disk I/O error" in event["detail"]
+
+
+class _FreeingFailsOnce:
+    """The container's trading repository; freeing a sub-account fails once (a database error,
+    a process killed between the retirement and the freeing)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.failures = inner, 1
+
+    def _fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("disk I/O error")
+
+    def free_subaccount_in(self, conn: Any, strategy_id: int) -> bool:
+        self._fail()
+        return self.inner.free_subaccount_in(conn, strategy_id)
+
+    def free_subaccount(self, strategy_id: int) -> bool:
+        self._fail()
+        return self.inner.free_subaccount(strategy_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_retirement_and_its_freed_sub_account_are_written_together(world) -> None:
+    c, ids = world
+    rotate_now(c)
+    _paper_trades(c, ids["x"], [-0.004, -0.006] * 6)  # leaves its band (see the first test)
+    c.__dict__["trading"] = _FreeingFailsOnce(c.trading)
+
+    monitor_now(c)
+    # before the fix x was RETIRED with its sub-account still attached: never freed (the
+    # executor runs no retired strategy that holds nothing), the slot's money lost to the rotator
+    assert _status(c, ids["x"]) is StrategyStatus.LIVE and c.trading.subaccount_of(ids["x"]) is not None
+    monitor_now(c)
+    assert _status(c, ids["x"]) is StrategyStatus.RETIRED and c.trading.subaccount_of(ids["x"]) is None
+
+
+def test_the_band_switched_off_or_unbuildable_is_skipped_and_said(world) -> None:
+    c, ids = world
+    rotate_now(c)
+    _paper_trades(c, ids["x"], [-0.004, -0.006] * 6)  # outside its band (see the first test)
+    off = Container(c.home, c.settings.model_copy(update={"retirement": c.settings.retirement.model_copy(
+        update={"mc_paths": 0})}), c.clock)
+    [(_, verdict, _)] = [t for t in monitor_now(off) if t[0].id == ids["x"]]
+    assert (verdict.retire, verdict.reason) == (False, "monitor:ok") and "Monte Carlo band off (mc_paths 0)" in verdict.detail
+    assert "mc_lower_return" not in c.strategies.get(ids["x"]).metrics["live"]
+    _damage_backtest_row(c, ids["x"], trade_returns=[0.01])  # one backtest trade: no band can be drawn
+    [(_, verdict, _)] = [t for t in monitor_now(c) if t[0].id == ids["x"]]
+    assert "Monte Carlo band skipped: trade_returns must be 1-D with >= 2 trades" in verdict.detail

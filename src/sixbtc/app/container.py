@@ -74,7 +74,8 @@ class Container:
 
     @cached_property
     def leases(self) -> LeaseRepository:
-        return LeaseRepository(self.engine, self.clock)
+        """The executor lease, timed by the database's clock (not this host's: hosts may disagree)."""
+        return LeaseRepository(self.engine)
 
     def execution_store(self, fence: int | None) -> ExecutionRepository:
         """The executor's store, fenced by lease token ``fence`` (None: unfenced) and checking

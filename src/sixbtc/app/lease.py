@@ -6,13 +6,18 @@ it every ``ttl / 4`` from a daemon thread while the process works, and releases 
 Another process may take it over only when it is free, expired (``ttl`` without renewal: a
 hung or unreachable holder) or held by a dead process of the same host (``kill -9``). Every
 write of the executor checks the lease token in its transaction, so a process that lost the
-lease cannot trade even before it notices.
+lease cannot trade even before it notices. A renewal that fails is logged; when the keeper
+thread has not renewed for ``ttl / 2`` (it failed, hangs or died), :meth:`ExecutorLease.check`
+renews in the caller's thread before the next bar: a lease taken over meanwhile stops the
+caller (``LeaseLost``), a database error fails that bar.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from datetime import timedelta
 from types import TracebackType
 
@@ -22,6 +27,7 @@ from sixbtc.core.errors import LeaseLost
 
 #: Lease lifetime without renewal; the keeper renews every quarter of it.
 LEASE_TTL = timedelta(seconds=60)
+log = logging.getLogger(__name__)
 
 
 class ExecutorLease:
@@ -47,10 +53,11 @@ class ExecutorLease:
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._renewed = time.monotonic()  # last successful acquisition or renewal
 
     def __enter__(self) -> ExecutorLease:
         lease = self.c.leases.acquire(this_host(), os.getpid(), self.holder, self.ttl, holder_dead)
-        self.token = lease.token
+        self.token, self._renewed = lease.token, time.monotonic()
         self._thread = threading.Thread(target=self._keep, name="executor-lease", daemon=True)
         self._thread.start()
         return self
@@ -58,17 +65,34 @@ class ExecutorLease:
     def _keep(self) -> None:
         while not self._stop.wait(self.ttl.total_seconds() / 4):
             try:
-                renewed = self.c.leases.renew(self.token or 0, self.ttl)
-            except Exception:  # noqa: BLE001 — a database hiccup: try again at the next period
-                continue
-            if not renewed:
-                self.lost.set()
+                self._renew()
+            except LeaseLost:
                 return
+            except Exception as exc:  # noqa: BLE001 — a database hiccup: try again at the next period
+                log.warning("executor lease renewal failed, retrying in %.0f s: %s: %s",
+                            self.ttl.total_seconds() / 4, type(exc).__name__, exc)
 
-    def check(self) -> None:
-        """Raise ``LeaseLost`` if a renewal found the lease taken over."""
+    def _renew(self) -> None:
+        if not self.c.leases.renew(self.token or 0, self.ttl):
+            self.lost.set()
         if self.lost.is_set():
             raise LeaseLost("the executor lease was taken over by another process: stopped trading")
+        self._renewed = time.monotonic()
+
+    def check(self) -> None:
+        """Before each bar: raise ``LeaseLost`` if the lease is no longer ours.
+
+        Renews here when the keeper thread has not for ``ttl / 2`` (see the module docstring).
+
+        Raises
+        ------
+        LeaseLost
+            A renewal found the lease taken over.
+        """
+        if self.lost.is_set():
+            raise LeaseLost("the executor lease was taken over by another process: stopped trading")
+        if time.monotonic() - self._renewed > self.ttl.total_seconds() / 2:
+            self._renew()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

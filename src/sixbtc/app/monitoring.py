@@ -15,7 +15,7 @@ from sixbtc.app.container import Container
 from sixbtc.app.rotation import backtest_reference
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.monitor.live_metrics import LiveMetrics, live_metrics
-from sixbtc.monitor.mc_band import band_breach, path_stats, simulate_band
+from sixbtc.monitor.mc_band import check_band, path_stats
 from sixbtc.monitor.retirement import Evidence, Verdict, judge
 from sixbtc.rotator.incubation import incubated, paper_days
 from sixbtc.scorer.score import live_score
@@ -45,12 +45,9 @@ def live_psr(live_returns: np.ndarray, backtest_returns: np.ndarray) -> tuple[fl
 
 
 def _evidence(c: Container, rec: StrategyRecord, returns: np.ndarray) -> tuple[Evidence, dict[str, Any]]:
-    """Monte Carlo band and PSR of a LIVE strategy's trades against its backtest trades.
-
-    The band is seeded with the strategy id (reproducible per strategy) and only simulated
-    once ``retirement.min_trades`` live trades exist. Returns the evidence and the figures
-    stored in ``metrics["live"]``.
-    """
+    """Monte Carlo band (:func:`~sixbtc.monitor.mc_band.check_band`, seeded with the strategy
+    id) and PSR of a LIVE strategy's trades against its backtest trades. Returns the evidence
+    and the figures stored in ``metrics["live"]``."""
     cfg = c.settings.retirement
     row = backtest_reference(c, rec.id)
     bt = (row or {}).get("oos_metrics", {}).get("trade_returns")
@@ -59,21 +56,10 @@ def _evidence(c: Container, rec: StrategyRecord, returns: np.ndarray) -> tuple[E
         return Evidence(notes=(note,)), {}
     bt_arr = np.asarray(bt, dtype=np.float64)
     psr, psr_note = live_psr(returns, bt_arr)
-    figures: dict[str, Any] = {"psr": psr}
-    notes = [psr_note] if psr_note else []
-    breach = None
-    if cfg.mc_paths == 0:
-        notes.append("Monte Carlo band off (mc_paths 0)")
-    elif returns.size >= cfg.min_trades:
-        try:
-            band = simulate_band(bt_arr, int(returns.size), paths=cfg.mc_paths, percentile=cfg.mc_percentile,
-                                 seed=rec.id)
-        except ValueError as exc:  # e.g. fewer than 2 backtest trades
-            notes.append(f"Monte Carlo band skipped: {exc}")
-        else:
-            breach = band_breach(returns, band)
-            figures.update(mc_lower_return=band.lower_return, mc_upper_drawdown=band.upper_drawdown)
-    return Evidence(band_breach=breach, psr=psr, notes=tuple(notes)), figures
+    band = check_band(returns, bt_arr, paths=cfg.mc_paths, percentile=cfg.mc_percentile, min_trades=cfg.min_trades,
+                      seed=rec.id)
+    notes = ((psr_note,) if psr_note else ()) + band.notes
+    return Evidence(band_breach=band.breach, psr=psr, notes=notes), {"psr": psr, **band.figures}
 
 
 def _live_since(c: Container, strategy_id: int) -> datetime | None:
@@ -141,13 +127,12 @@ def monitor_now(c: Container) -> list[tuple[StrategyRecord, Verdict, float]]:
 def _review_and_store(c: Container, rec: StrategyRecord) -> tuple[Verdict, float]:
     verdict, value, record = review_live(c, rec)
     metrics = dict(rec.metrics or {}, live=record)
-    with c.engine.begin() as conn:
+    with c.engine.begin() as conn:  # a retirement and its freed sub-account: together or not at all
         if verdict.retire:
             c.strategies.transition_in(conn, rec.id, None, StrategyStatus.RETIRED, phase="monitor",
                                        reason=verdict.reason, detail=verdict.detail, live_score=value,
                                        metrics=metrics, claim_token=T.c.claim_token + 1)
+            c.trading.free_subaccount_in(conn, rec.id)
         else:
             conn.execute(T.update().where(T.c.id == rec.id).values(live_score=value, metrics=metrics))
-    if verdict.retire:
-        c.trading.free_subaccount(rec.id)
     return verdict, value

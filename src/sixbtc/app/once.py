@@ -11,11 +11,12 @@ from datetime import timedelta
 import numpy as np
 
 from sixbtc.app.container import Container
-from sixbtc.app.factory_roles import count_due_retests, generate_batch
+from sixbtc.app.generation import generate_batch
 from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.paper import paper_replay
 from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool

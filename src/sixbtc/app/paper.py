@@ -88,35 +88,45 @@ class SandboxSignals:
 
 def live_set(c: Container) -> list[LiveStrategy]:
     """The strategies the executor runs, by id: every LIVE strategy with a sub-account, plus
-    (``active=False``) those that stopped trading but still hold a position or an order on
-    theirs (wind-down). A LIVE record that cannot be run (no parameters, unknown direction)
-    is retired with ``executor:error``; the others are run."""
+    (``active=False``) every other strategy that still holds a position or an order on its
+    sub-account (wind-down: a retired strategy, or a record that cannot be read or run). A LIVE
+    record that cannot be run (no parameters, unknown direction) is retired with
+    ``executor:error`` and wound down; the others are run. The sub-account of a strategy that
+    stopped trading and holds nothing is freed (a retirement interrupted before it freed it)."""
     out = []
     live = {r.id: r for r in c.strategies.list_by_status(StrategyStatus.LIVE)}  # damaged rows left out
     for sid, sub in c.trading.attached().items():
-        try:
-            rec = live.get(sid) or c.strategies.get(sid)
-        except (KeyError, TypeError, ValueError):  # a damaged record that is not LIVE: nothing to run
-            continue
-        if rec is None:
-            continue
-        active = rec.status is StrategyStatus.LIVE
-        if not active and not c.trading.holdings(sid):
-            continue
-        try:
-            out.append(_live_strategy(rec, sub, active))
-        except (KeyError, TypeError, ValueError) as exc:
-            _retire_unrunnable(c, rec, f"cannot run the stored record: {type(exc).__name__}: {exc}")
+        rec = live.get(sid)
+        if rec is not None:
+            try:
+                out.append(_live_strategy(rec, sub))
+                continue
+            except (KeyError, TypeError, ValueError) as exc:
+                _retire_unrunnable(c, rec, f"cannot run the stored record: {type(exc).__name__}: {exc}")
+        if c.trading.holdings(sid):  # only its positions and orders are needed to close them
+            out.append(LiveStrategy(sid, rec.name if rec else f"strategy {sid}", "", (), Direction.LONG, {},
+                                    sub["label"], sub["capital_usd"], active=False))
+        elif rec is None and _stopped(c, sid):  # retired holding nothing, its sub-account left attached
+            c.trading.free_subaccount(sid)
     return out
 
 
-def _live_strategy(rec: StrategyRecord, sub: dict[str, Any], active: bool) -> LiveStrategy:
+def _stopped(c: Container, sid: int) -> bool:
+    """True when strategy ``sid`` is readable and not LIVE, or gone."""
+    try:
+        rec = c.strategies.get(sid)
+    except (KeyError, TypeError, ValueError):  # a damaged record: its status is not known for sure
+        return False
+    return rec is None or rec.status is not StrategyStatus.LIVE
+
+
+def _live_strategy(rec: StrategyRecord, sub: dict[str, Any]) -> LiveStrategy:
     if not rec.params or not rec.timeframe:
         raise ValueError("no parameters or timeframe stored")
     Timeframe.parse(rec.timeframe)
     direction = Direction((rec.metrics or {}).get("direction", "long"))
     return LiveStrategy(rec.id, rec.name, rec.timeframe, rec.symbols, direction, rec.params, sub["label"],
-                        sub["capital_usd"], active=active)
+                        sub["capital_usd"])
 
 
 def _retire_unrunnable(c: Container, rec: StrategyRecord, detail: str) -> None:
@@ -124,7 +134,7 @@ def _retire_unrunnable(c: Container, rec: StrategyRecord, detail: str) -> None:
         with contextlib.suppress(StaleClaim), c.engine.begin() as conn:
             c.strategies.transition_in(conn, rec.id, None, StrategyStatus.RETIRED, phase="executor",
                                        reason=FAULT_REASON, detail=detail)
-        c.trading.free_subaccount(rec.id)
+            c.trading.free_subaccount_in(conn, rec.id)
 
 
 @dataclass(frozen=True)
@@ -191,12 +201,17 @@ def paper_replay(c: Container, window: CycleWindow, on_tick: Callable[[int, int]
             signals.close()
 
 
+def stored_streams(c: Container, streams: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """``streams`` split into those with stored candles and those without (not traded)."""
+    present = [s for s in streams if c.store.has(*s)]
+    return present, [s for s in streams if s not in present]
+
+
 def _replay(c: Container, executor: Executor, window: CycleWindow, lease: ExecutorLease, n_strategies: int,
             on_tick: Callable[[int, int], None] | None) -> ReplayStats:
-    streams = [s for s in executor.streams() if c.store.has(*s)]
-    missing = tuple(s for s in executor.streams() if s not in streams)
+    streams, missing = stored_streams(c, executor.streams())
     if not streams:
-        return ReplayStats(0, n_strategies, 0, missing)
+        return ReplayStats(0, n_strategies, 0, tuple(missing))
     total = sum(int(c.settings.executor.replay_days * Timeframe.parse(tf).bars_per_day) for _, tf in streams)
     n = 0
     for candle in ReplayFeed(c.store, streams, window.replay_start, window.replay_end):
@@ -206,4 +221,4 @@ def _replay(c: Container, executor: Executor, window: CycleWindow, lease: Execut
         n += 1
         if on_tick is not None and n % 200 == 0:
             on_tick(n, total)
-    return ReplayStats(n, n_strategies, len(streams), missing)
+    return ReplayStats(n, n_strategies, len(streams), tuple(missing))

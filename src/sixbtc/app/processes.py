@@ -1,8 +1,9 @@
 """This process, other processes of this host, and the claims they hold.
 
-Worker ids (:class:`~sixbtc.domain.claims.WorkerId`) name the host and the pid of the
-process that holds a claim; :func:`release_dead_claims` gives back the claims of processes
-of this host that no longer exist (a ``kill -9``, a crash), at the start of every run.
+Worker ids (:class:`~sixbtc.domain.claims.WorkerId`) name the host, the pid and the start
+time of the process that holds a claim; :func:`release_dead_claims` gives back the claims of
+processes of this host that no longer exist (a ``kill -9``, a crash), also when their pid was
+reused by a process started since, at the start of every run.
 """
 
 from __future__ import annotations
@@ -21,8 +22,24 @@ def this_host() -> str:
 
 
 def worker_id(role: str) -> str:
-    """Worker id of ``role`` run by the calling process (its own pid)."""
-    return str(WorkerId(role, this_host(), os.getpid()))
+    """Worker id of ``role`` run by the calling process (its own pid and start time)."""
+    pid = os.getpid()
+    return str(WorkerId(role, this_host(), pid, process_started(pid)))
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields 3… of ``/proc/<pid>/stat`` (after the command name), None without procfs or process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def process_started(pid: int) -> int | None:
+    """Start time of process ``pid`` in clock ticks since boot (``/proc/<pid>/stat`` field 22,
+    proc(5)); None when unknown (no procfs, no such process)."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields and len(fields) > 19 and fields[19].isdigit() else None
 
 
 def pid_alive(pid: int) -> bool:
@@ -35,11 +52,17 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:  # exists, owned by another user
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no procfs: trust kill(0)
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
+    fields = _stat(pid)
+    return fields is None or fields[:1] != ["Z"]  # no procfs: trust kill(0)
+
+
+def worker_dead(worker: WorkerId) -> bool:
+    """True when the process of ``worker`` (of this host) is gone: its pid is free, or held by a
+    process that started at another time (the pid was reused)."""
+    if not pid_alive(worker.pid):
+        return True
+    started = process_started(worker.pid)
+    return worker.started is not None and started is not None and started != worker.started
 
 
 def holder_dead(host: str | None, pid: int | None) -> bool:
@@ -49,4 +72,4 @@ def holder_dead(host: str | None, pid: int | None) -> bool:
 
 def release_dead_claims(c: Container) -> int:
     """Release the claims of dead worker processes of this host; return how many."""
-    return c.strategies.release_dead(this_host(), lambda pid: not pid_alive(pid))
+    return c.strategies.release_dead(this_host(), worker_dead)

@@ -57,8 +57,11 @@ class RepoRotationStore:
             self.c.strategies.event_in(conn, strategy_id, phase="rotator", reason="rotator:error", detail=detail)
 
     def promote(self, strategy: StrategyRecord, reason: str) -> str:
-        """ACTIVE → LIVE unless a worker holds a claim on it (then StaleClaim); bumps the
-        fencing token so a re-test started earlier cannot overwrite the promotion."""
+        """ACTIVE → LIVE with a sub-account, in one transaction (a LIVE strategy without one
+        would hold a slot and never trade), unless a worker holds a claim on it (then
+        StaleClaim); bumps the fencing token so a re-test started earlier cannot overwrite the
+        promotion."""
+        mode = "paper" if self.c.settings.executor.dry_run else "live"
         with self.c.engine.begin() as conn:
             claimed = conn.execute(select(T.c.processing_by).where(T.c.id == strategy.id)).scalar()
             if claimed:
@@ -66,8 +69,8 @@ class RepoRotationStore:
             self.c.strategies.transition_in(conn, strategy.id, strategy.claim_token, StrategyStatus.LIVE,
                                             phase="rotator", reason="rotator:promoted", detail=reason,
                                             live_since=self.c.clock.now(), claim_token=T.c.claim_token + 1)
-        mode = "paper" if self.c.settings.executor.dry_run else "live"
-        return self.c.trading.assign_subaccount(strategy.id, mode, self.c.settings.executor.subaccount_capital_usd)
+            return self.c.trading.assign_subaccount_in(conn, strategy.id, mode,
+                                                       self.c.settings.executor.subaccount_capital_usd)
 
 
 def _daily_returns(row: dict[str, Any] | None) -> DailyReturns | None:

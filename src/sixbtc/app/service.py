@@ -4,7 +4,7 @@ The main loop runs factory batches (generate within the daily limit and back-pre
 then validator and backtester worker processes until their queues are empty; the elastic
 backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
 ACTIVE strategies run on all backtest workers) and one
-executor step per ``executor.poll_interval_s``; APScheduler runs the rotator, the monitor and
+executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`); APScheduler runs the rotator, the monitor and
 stale-claim release on their intervals (UTC). SIGINT/SIGTERM stop it cleanly: the loop ends
 after the current step, worker processes release their claims, sandboxes are closed.
 
@@ -24,123 +24,25 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
-from sixbtc.app.factory_roles import count_due_retests, generate_batch
+from sixbtc.app.generation import generate_batch
 from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.live_trader import LiveTrader
 from sixbtc.app.market import market_client
 from sixbtc.app.monitoring import monitor_now
-from sixbtc.app.paper import ArrayHistory, SandboxSignals, build_executor, live_set
 from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
-from sixbtc.core.errors import ConfigError, LeaseLost, NetworkUnavailable, TransientExchangeError
-from sixbtc.data.downloader import download
-from sixbtc.domain.timeframe import Timeframe
-from sixbtc.executor.engine import Executor
-from sixbtc.executor.ports import Bar, bar_key
+from sixbtc.core.errors import ConfigError, LeaseLost, NetworkUnavailable
 from sixbtc.rotator.rotation import Promotion
 
+__all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
-_END_OF_TIME = pd.Timestamp.max.tz_localize("UTC")
-
-
-class LiveTrader:
-    """Feeds new closed candles of the LIVE set's streams to an :class:`Executor`.
-
-    Online, candles come from the venue (ccxt polling, stored first), from each stream's
-    oldest resume point (so the candles stored while the service was down are traded and
-    checked against stops too); a strategy that never traded starts with the next new candle.
-    Offline, the store is replayed from the start of the replay window (the executor skips
-    what it processed before) and the trader then waits for new data.
-    """
-
-    def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None],
-                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None) -> None:
-        self.c, self.online, self.log, self.lease = c, online, log, lease
-        self.start = window.replay_start
-        self._ids: tuple[tuple[int, bool], ...] = ()
-        self._cursor: dict[tuple[str, str], pd.Timestamp] = {}
-        self._executor: Executor | None = None
-        self._signals: SandboxSignals | None = None
-        self._client: CcxtMarketData | None = client  # built on the first poll when None
-
-    def _rebuild(self) -> None:
-        strategies = live_set(self.c)
-        ids = tuple((s.id, s.active) for s in strategies)
-        if ids == self._ids and self._executor is not None:
-            return
-        self.close()
-        self._ids = ids
-        self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease)
-        if self.online:
-            lasts = [bar_key(ts.to_pydatetime(), *stream) for stream in self._executor.streams()
-                     if (ts := self.c.store.last_timestamp(*stream)) is not None]
-            if lasts:
-                self._executor.start_fresh_after(max(lasts))
-        for stream in self._executor.streams():
-            self._cursor.setdefault(stream, self._first_cursor(stream))
-
-    def _first_cursor(self, stream: tuple[str, str]) -> pd.Timestamp:
-        """The feed delivers this stream's candles opened after the returned time."""
-        last = self.c.store.last_timestamp(*stream)
-        if self.online and last is not None:
-            resume = self._executor.resume_ts(stream) if self._executor is not None else None
-            return min(last, pd.Timestamp(resume) - pd.Timedelta(milliseconds=1)) if resume is not None else last
-        return self.start - pd.Timedelta(milliseconds=Timeframe.parse(stream[1]).ms)
-
-    def step(self) -> int:
-        """Fetch (online) and execute every new closed candle; return how many were processed.
-
-        If the step fails, the executor is dropped and rebuilt from the store at the next
-        step (its memory may be ahead of what was committed)."""
-        try:
-            return self._step()
-        except BaseException:
-            self.close()
-            raise
-
-    def _step(self) -> int:
-        self._rebuild()
-        if self._executor is None or not self._cursor:
-            return 0
-        streams = self._executor.streams()
-        if self.online:  # new candles reached the store: reload the history the signals read
-            self._fetch(streams)
-            self._executor.history = ArrayHistory(self.c, _END_OF_TIME)
-        bars = []
-        for sym, tf in streams:
-            after = self._cursor[(sym, tf)] + pd.Timedelta(milliseconds=1)
-            df = self.c.store.read_candles(sym, tf, after, None)
-            bars += [Bar(sym, tf, ts.to_pydatetime(), o, h, lo, cl) for ts, o, h, lo, cl in
-                     zip(df["timestamp"], df["open"], df["high"], df["low"], df["close"], strict=True)]
-        bars.sort(key=lambda b: b.key)  # the replay feed's order: close time, symbol, timeframe
-        for bar in bars:
-            if self.lease is not None:
-                self.lease.check()
-            self._executor.on_bar(bar)
-            self._cursor[(bar.symbol, bar.timeframe)] = pd.Timestamp(bar.ts)
-        return len(bars)
-
-    def _fetch(self, streams: list[tuple[str, str]]) -> None:
-        now_ms = int(self.c.clock.now().timestamp() * 1000)
-        client = self._client = self._client or market_client(self.c)  # one ccxt client, markets loaded once
-        try:
-            for sym, tf in streams:
-                download(client, self.c.store, [sym], [tf],
-                         history_days=self.c.settings.data.history_days, now_ms=now_ms, funding=False)
-        except (NetworkUnavailable, TransientExchangeError) as exc:
-            self.log(f"candle polling failed, will retry: {exc}")
-
-    def close(self) -> None:
-        """Stop the sandboxes of the current LIVE set."""
-        if self._signals is not None:
-            self._signals.close()
-        self._signals, self._executor = None, None
 
 
 class Service:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sixbtc.config.sections import RiskSection
 from sixbtc.domain.trading import Direction
-from sixbtc.executor.ports import BarKey, OrderIntent
+from sixbtc.executor.ports import BarCursor, BarKey, OrderIntent
 
 Stream = tuple[str, str]  # (symbol, timeframe)
 
@@ -18,7 +18,9 @@ class LiveStrategy:
 
     ``capital_usd`` is the sub-account's capital, used as equity only when the store holds no
     balance for it. ``active`` False = the strategy no longer trades (retired or failed while
-    holding positions): the executor only closes what it still holds (wind-down).
+    holding positions): the executor only closes what it still holds (wind-down), from its
+    positions and orders alone (``timeframe``, ``symbols``, ``direction`` and ``params`` are
+    not used then).
     """
 
     id: int
@@ -50,14 +52,14 @@ class Book:
 
     ``equity_usd`` is the sub-account balance (capital + realised PnL). ``open`` and
     ``pending`` are keyed by stream; ``pending`` holds NEW orders (entries and exits) sent to
-    the broker or waiting to be re-sent (``deferred``). ``cursor`` is the key of the newest
-    bar whose effects are committed: bars up to it were processed before a restart. ``halted``
+    the broker or waiting to be re-sent (``deferred``). ``cursor`` is the newest bar whose
+    effects are committed (the resume point): bars up to it were processed before a restart. ``halted``
     strategies make no decisions; ``flattened`` once their positions were ordered closed.
     """
 
     strategy: LiveStrategy
     equity_usd: float
-    cursor: BarKey | None = None
+    cursor: BarCursor | None = None
     open: dict[Stream, dict[str, Any]] = field(default_factory=dict)
     pending: dict[Stream, OrderIntent] = field(default_factory=dict)
     halted: bool = False
@@ -65,7 +67,7 @@ class Book:
 
     def done(self, key: BarKey) -> bool:
         """True when the bar with ``key`` was processed before (at or before the cursor)."""
-        return self.cursor is not None and key <= self.cursor
+        return self.cursor is not None and key <= self.cursor.key
 
     def n_exposed(self) -> int:
         """Open positions plus entries ordered but not yet filled (the open-position cap counts both)."""

@@ -20,18 +20,19 @@ sandbox timeout or crash, output of the wrong shape, a strategy that would not l
 stopped — ``executor:error`` with the error and the bar (the store retires it) — its NEW
 entries are cancelled and its open positions closed at the next bar's open (exit reason
 ``WIND_DOWN``); the other strategies trade on. A :class:`~sixbtc.core.errors.ConfigError`
-(the sandbox cannot run at all) is not a strategy's fault and propagates. A strategy given
+(the sandbox cannot run at all) and a failure to read the history (``DataError``, I/O) are
+not a strategy's fault: they propagate and the bar is not committed. A strategy given
 with ``active=False`` is wound down the same way from its first bar.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sixbtc.config.sections import RiskSection
-from sixbtc.core.errors import ConfigError
+from sixbtc.core.errors import ConfigError, DataError
 from sixbtc.core.ids import client_order_id
 from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
 from sixbtc.executor.book import Book, LiveStrategy, Stream, entry_notional
@@ -39,7 +40,6 @@ from sixbtc.executor.ports import (
     Bar,
     BarChanges,
     BarCursor,
-    BarKey,
     Broker,
     ExecutionStore,
     Fill,
@@ -80,16 +80,15 @@ class Executor:
     def resume_ts(self, stream: Stream) -> datetime | None:
         """Open time of the oldest resume point among the strategies on ``stream`` (None when none
         has one): a feed that restarts must deliver this stream's bars from there on."""
-        points = [b.cursor[0] - timedelta(milliseconds=b.cursor[2]) for b in self._streams.get(stream, ())
-                  if b.cursor is not None]
+        points = [b.cursor.ts for b in self._streams.get(stream, ()) if b.cursor is not None]
         return min(points) if points else None
 
-    def start_fresh_after(self, key: BarKey) -> None:
-        """Strategies with no resume point treat every bar up to ``key`` as already processed
+    def start_fresh_after(self, bar: BarCursor) -> None:
+        """Strategies with no resume point treat every bar up to ``bar`` as already processed
         (live trading: a strategy that never traded starts with the next new candle)."""
         for book in self._books.values():
             if book.cursor is None:
-                book.cursor = key
+                book.cursor = bar
 
     # -- recovery ----------------------------------------------------------------------
     def _recover(self, strategies: list[LiveStrategy]) -> None:
@@ -97,7 +96,7 @@ class Executor:
         for s in strategies:
             cursor = state.cursors.get(s.id)
             self._books[s.id] = Book(s, state.balances.get(s.id, s.capital_usd),
-                                     cursor.key if cursor else None, halted=not s.active)
+                                     cursor, halted=not s.active)
         for pos in state.positions:
             if (book := self._books.get(pos["strategy_id"])) is not None:
                 stream = (pos["symbol"], pos["timeframe"])
@@ -150,15 +149,18 @@ class Executor:
                 self._flatten(book, bar, changes, send, cancel)
         if changes:
             self.store.commit(changes)
-            for sid in changes.cursors:
-                self._books[sid].cursor = bar.key
+            for sid, cursor in changes.cursors.items():
+                self._books[sid].cursor = cursor
         for cid in cancel:
             self.broker.cancel(cid)
         for intent in send:
             self.broker.submit(intent)
 
     def _touch(self, book: Book, bar: Bar, changes: BarChanges) -> None:
-        changes.cursors[book.strategy.id] = BarCursor(bar.ts, bar.symbol, bar.timeframe)
+        """Record that ``bar`` changed ``book``; its resume point never moves back (a candle that
+        arrives after later ones — a stream that lagged — only fills stops and targets)."""
+        resume = book.cursor if book.cursor is not None and book.done(bar.key) else None
+        changes.cursors[book.strategy.id] = resume or BarCursor(bar.ts, bar.symbol, bar.timeframe)
 
     # -- fills -------------------------------------------------------------------------
     def _apply(self, fill: Fill, changes: BarChanges, bar: Bar) -> None:
@@ -186,11 +188,11 @@ class Executor:
         changes.exits.append((order, trade, pos["entry_client_order_id"]))
 
     def _trade(self, strat: LiveStrategy, pos: dict[str, Any], fill: Fill) -> Trade:
-        sign = Direction(pos["direction"]).sign
+        direction = Direction(pos["direction"])  # the position's own (a wound-down record may have none)
         notional = pos["qty"] * pos["entry_price"]
         fees = pos["entry_fee_usd"] + fill.fee_usd
-        pnl = sign * pos["qty"] * (fill.price - pos["entry_price"]) - fees
-        return Trade(strat.id, fill.symbol, fill.timeframe, strat.direction, pos["entry_ts"], pos["entry_price"],
+        pnl = direction.sign * pos["qty"] * (fill.price - pos["entry_price"]) - fees
+        return Trade(strat.id, fill.symbol, fill.timeframe, direction, pos["entry_ts"], pos["entry_price"],
                      fill.ts, fill.price, pos["qty"], notional, fees, pnl, pnl / notional,
                      fill.reason or ExitReason.SIGNAL, self.mode)
 
@@ -205,9 +207,21 @@ class Executor:
 
     # -- decisions ---------------------------------------------------------------------
     def _decide_safely(self, book: Book, bar: Bar, changes: BarChanges) -> OrderIntent | None:
+        """The strategy's decision on ``bar``; a failure of the strategy stops it (a fault).
+
+        The history is read first, outside the strategy's responsibility: a store that cannot
+        deliver it (``DataError``, an I/O error) fails the bar — nothing is committed and the
+        caller retries it — instead of retiring healthy strategies; so does a ``ConfigError``
+        (no sandbox can run) or a ``DataError`` about the arrays sent to the sandbox.
+        """
+        if (bar.symbol, bar.timeframe) in book.pending:
+            return None
+        data = self.history.recent(bar.symbol, bar.timeframe, bar.ts, self.history_bars)
+        if len(data["close"]) < self.history_bars:
+            return None
         try:
-            return self._decide(book, bar)
-        except ConfigError:
+            return self._decide(book, bar, data)
+        except (ConfigError, DataError):
             raise
         except Exception as exc:  # noqa: BLE001 — a failing strategy stops itself, not the executor
             book.halted = True
@@ -216,13 +230,8 @@ class Executor:
             self._touch(book, bar, changes)
             return None
 
-    def _decide(self, book: Book, bar: Bar) -> OrderIntent | None:
+    def _decide(self, book: Book, bar: Bar, data: dict[str, Any]) -> OrderIntent | None:
         strat, stream = book.strategy, (bar.symbol, bar.timeframe)
-        if stream in book.pending:
-            return None
-        data = self.history.recent(bar.symbol, bar.timeframe, bar.ts, self.history_bars)
-        if len(data["close"]) < self.history_bars:
-            return None
         entry, exit_ = self.signals.last_signal(strat.id, data, strat.params)
         sign, bar_ms = strat.direction.sign, int(bar.ts.timestamp() * 1000)
         if stream in book.open:

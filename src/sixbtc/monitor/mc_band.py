@@ -113,3 +113,35 @@ def band_breach(live_returns: np.ndarray, band: McBand) -> str | None:
         return (f"drawdown {drawdown:.2%} after {r.size} trades > P{100 - band.percentile:g} "
                 f"{band.upper_drawdown:.2%} of backtest resamples")
     return None
+
+
+@dataclass(frozen=True)
+class BandCheck:
+    """The band check of a track record: ``breach`` (None when inside or not checked), the
+    thresholds stored in ``metrics["live"]`` (``mc_lower_return``, ``mc_upper_drawdown``;
+    empty when not simulated) and ``notes`` saying why it was skipped."""
+
+    breach: str | None
+    figures: dict[str, float]
+    notes: tuple[str, ...]
+
+
+def check_band(live_returns: np.ndarray, trade_returns: np.ndarray, *, paths: int, percentile: float,
+               min_trades: int, seed: int) -> BandCheck:
+    """Compare a live record with its Monte Carlo band (SPEC §5), once it has ``min_trades`` trades.
+
+    ``paths`` 0 turns the band off; a backtest the band cannot be built from (fewer than 2
+    trades, NaN) skips it. Either way a note says so. See :func:`simulate_band` for the other
+    parameters.
+    """
+    if paths == 0:
+        return BandCheck(None, {}, ("Monte Carlo band off (mc_paths 0)",))
+    n = int(np.asarray(live_returns).size)
+    if n < min_trades:
+        return BandCheck(None, {}, ())
+    try:
+        band = simulate_band(trade_returns, n, paths=paths, percentile=percentile, seed=seed)
+    except ValueError as exc:
+        return BandCheck(None, {}, (f"Monte Carlo band skipped: {exc}",))
+    return BandCheck(band_breach(live_returns, band),
+                     {"mc_lower_return": band.lower_return, "mc_upper_drawdown": band.upper_drawdown}, ())

@@ -9,6 +9,7 @@ The replay window is the last ``executor.replay_days`` (2 days = 48 bars per coi
 from __future__ import annotations
 
 import socket
+import subprocess
 from typing import Any
 
 import ccxt
@@ -65,10 +66,10 @@ def strategy_code(name: str, direction: str = "long", trap: str = "pass") -> str
 
 
 def write_candles(c: Container, symbols: tuple[str, ...], n_bars: int = N_BARS, seed: int = 3,
-                  upto: int | None = None, extra: int = 0) -> None:
+                  upto: int | None = None, extra: int = 0, only: tuple[str, ...] | None = None) -> None:
     """Store 1h candles per symbol (random walk, volume = bar index): ``n_bars`` ending at
-    ``END``, then ``extra`` more after it; only the first ``upto`` of them when given (the
-    series is the same whatever ``upto``)."""
+    ``END``, then ``extra`` more after it; only the first ``upto`` of them when given, and only
+    the ``only`` symbols when given (the series are the same whatever ``upto`` and ``only``)."""
     rng = np.random.default_rng(seed)
     total = n_bars + extra
     ts = pd.date_range(start=END - pd.Timedelta(hours=n_bars), periods=total, freq="1h", tz="UTC")
@@ -80,7 +81,8 @@ def write_candles(c: Container, symbols: tuple[str, ...], n_bars: int = N_BARS, 
         df = pd.DataFrame({"timestamp": ts, "open": open_, "high": np.maximum(open_, close) + spread,
                            "low": np.minimum(open_, close) - spread, "close": close,
                            "volume": np.arange(n_bars, dtype=np.float64)})
-        c.store.write_candles(sym, "1h", df.iloc[:upto])
+        if only is None or sym in only:
+            c.store.write_candles(sym, "1h", df.iloc[:upto])
 
 
 def add_live(c: Container, name: str, code: str, symbols: tuple[str, ...], direction: str = "long",
@@ -112,3 +114,10 @@ def unreachable_venue() -> CcxtMarketData:
     for key, version in (("fapiPublic", "v1"), ("fapiPublicV2", "v2"), ("fapiPublicV3", "v3")):
         exchange.urls["api"][key] = f"http://127.0.0.1:{port}/fapi/{version}"
     return CcxtMarketData(exchange=exchange, max_retries=0, backoff_s=0.0)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited and was reaped (free, until the kernel reuses it)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

@@ -105,6 +105,7 @@ def test_kill_9_at_random_points_and_rerun_gives_the_trades_of_an_uninterrupted_
     expected = _snapshot(whole)
     n_orders = len(expected["orders"])
     assert len(expected["trades"]) > 15 and n_orders > 30
+    assert max(_max_open_at_once(whole).values()) == 2, "the cap binds in the uninterrupted run"
 
     killed = _world(make_world, tmp_path / "killed")
     rng = np.random.default_rng(8)

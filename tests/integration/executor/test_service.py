@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from executor_world import add_live, strategy_code, unreachable_venue
+from executor_world import add_live, dead_pid, strategy_code, unreachable_venue
 
 from sixbtc.app.processes import this_host
 from sixbtc.app.service import Service
@@ -21,12 +21,6 @@ from sixbtc.domain.claims import WorkerId
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyStatus, StrategyType
 
 RAISES = 'if data["volume"][-1] >= 370: raise RuntimeError("boom at bar 370")'
-
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    return proc.pid
 
 
 def _wait(cond: Any, timeout_s: float = 90.0) -> bool:
@@ -44,7 +38,7 @@ def test_the_service_releases_dead_claims_holds_the_lease_and_survives_a_failing
     bad = add_live(c, "Strategy_MOM_00000002", strategy_code("Strategy_MOM_00000002", trap=RAISES), ("BTC", "ETH"))
     stuck = c.strategies.add(StrategyCandidate("Strategy_MOM_000000cc", StrategyType.MOM, StrategySource.USER,
                                                "def broken(:\n", "cc"))
-    c.strategies.claim(StrategyStatus.GENERATED, str(WorkerId("validator", this_host(), _dead_pid())))
+    c.strategies.claim(StrategyStatus.GENERATED, str(WorkerId("validator", this_host(), dead_pid())))
     logs: list[str] = []
     service = Service(c, logs.append, client=unreachable_venue())
     seen: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from executor_world import add_live, strategy_code
+from executor_world import add_live, strategy_code, write_candles
 
 from sixbtc.app.trading import paper_replay
 from sixbtc.app.window import plan_window
@@ -85,3 +85,36 @@ def test_a_live_record_that_cannot_run_is_retired_and_the_others_trade(make_worl
 
     assert c.strategies.get(odd).status is StrategyStatus.RETIRED
     assert c.trading.trades(good)
+
+
+def test_a_record_that_cannot_run_while_it_holds_positions_is_retired_and_wound_down(make_world) -> None:
+    c = make_world()
+    write_candles(c, ("BTC", "ETH"), extra=24, upto=400)
+    odd = add_live(c, BAD, strategy_code(BAD), ("BTC", "ETH"))
+    first = plan_window(c.store, c.settings)
+    paper_replay(c, first)
+    assert c.trading.open_positions(odd) and c.trading.holdings(odd) > 1, "holds a position and NEW orders"
+    with c.engine.begin() as conn:  # then the record is damaged (by hand, an older version)
+        conn.exec_driver_sql(f"UPDATE strategies SET metrics = '{{\"direction\": \"sideways\"}}' WHERE id = {odd}")
+    write_candles(c, ("BTC", "ETH"), extra=24)
+
+    paper_replay(c, plan_window(c.store, c.settings))
+
+    assert c.strategies.get(odd).status is StrategyStatus.RETIRED
+    # before the fix its positions stayed open and its sub-account taken for ever (not run, not freed)
+    assert c.trading.open_positions(odd) == [] and c.trading.holdings(odd) == 0
+    assert all(t["entry_ts"] < first.replay_end for t in c.trading.trades(odd)), "no entry once it could not run"
+    assert c.trading.subaccount_of(odd) is None
+
+
+def test_a_sub_account_left_attached_to_a_retired_strategy_that_holds_nothing_is_freed(make_world) -> None:
+    c = make_world()
+    good = add_live(c, GOOD, strategy_code(GOOD), ("BTC",))
+    gone = add_live(c, BAD, strategy_code(BAD), ("BTC",))
+    # retired by a version that freed the sub-account in a second transaction, killed in between
+    c.strategies.transition(gone, None, StrategyStatus.RETIRED, phase="monitor", reason="monitor:test")
+
+    paper_replay(c, plan_window(c.store, c.settings))
+
+    assert c.trading.subaccount_of(gone) is None, "before the fix: attached for ever, never reused"
+    assert c.trading.subaccount_of(good) is not None and c.trading.trades(good)

@@ -5,6 +5,8 @@ taken over from dead holders; claims of dead workers released."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -210,7 +212,7 @@ def test_claims_of_dead_workers_of_this_host_are_released(strategies: StrategyRe
     for sid, owner in zip(ids, owners, strict=True):
         if owner is not None:
             assert strategies.claim(StrategyStatus.GENERATED, owner).id == sid
-    n = strategies.release_dead("box-a", lambda pid: pid == dead_pid)
+    n = strategies.release_dead("box-a", lambda worker: worker.pid == dead_pid)
     assert n == 1
     with strategies.engine.connect() as conn:
         left = dict(conn.execute(select(StrategyRow.id, StrategyRow.processing_by)).all())
@@ -236,3 +238,42 @@ def test_an_entry_of_a_strategy_retired_meanwhile_is_refused_whole(world) -> Non
         repo.commit(BarChanges(orders=[_order("e-1", sid), _order("e-2", other, "ETH")],
                                cursors={sid: BarCursor(BAR, "BTC", "1h"), other: BarCursor(BAR, "ETH", "1h")}))
     assert _count(engine, OrderRow) == 0 and repo.recover([sid, other]).cursors == {}
+
+
+def test_a_retirement_in_flight_on_postgresql_waits_for_the_bar_or_the_bar_for_it(world) -> None:
+    # the monitor retires the strategy and frees its sub-account (it holds nothing) in one
+    # transaction; meanwhile the executor commits an entry of it. Before the fix, under READ
+    # COMMITTED, the entry saw LIVE and was written: an order (then a position) of a retired
+    # strategy without a sub-account, which nobody would ever close
+    engine, clock, strategies, trading, _ = world
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the two transactions cannot interleave")
+    sid = _live(strategies, trading)
+    repo = ExecutionRepository(engine, strategies, clock)
+    outcome: dict[str, Any] = {}
+
+    def bar() -> None:
+        try:
+            repo.commit(BarChanges(orders=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+            outcome["bar"] = "committed"
+        except StaleClaim as exc:
+            outcome["bar"] = f"refused: {exc}"
+
+    with engine.begin() as monitor:
+        strategies.transition_in(monitor, sid, None, StrategyStatus.RETIRED, phase="monitor", reason="monitor:test")
+        assert trading.free_subaccount_in(monitor, sid) is True
+        executor = threading.Thread(target=bar)
+        executor.start()
+        deadline = time.monotonic() + 30
+        while executor.is_alive() and not _waits_on_a_lock(engine) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    executor.join(timeout=30)
+    assert outcome["bar"].startswith("refused") and "no longer LIVE" in outcome["bar"]
+    assert _count(engine, OrderRow) == 0 and trading.subaccount_of(sid) is None
+
+
+def _waits_on_a_lock(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).scalar())

@@ -14,6 +14,7 @@ import pytest
 
 from sixbtc.adapters.exchanges.paper import PaperBroker
 from sixbtc.config.sections import RiskSection
+from sixbtc.core.errors import DataError
 from sixbtc.core.ids import client_order_id
 from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
 from sixbtc.executor.engine import Executor, LiveStrategy, entry_notional
@@ -622,3 +623,55 @@ def test_a_strategy_no_longer_live_is_wound_down_without_signals() -> None:
     (trade,) = store.trades
     assert trade.exit_reason is ExitReason.WIND_DOWN and trade.exit_ts == ts(2)
     assert signals.calls == [] and store.faults == []
+
+
+# -- what is not a strategy's fault ---------------------------------------------------------------
+class BrokenHistory(MemoryHistory):
+    """A candle store that cannot deliver ``symbol``'s history (an I/O error, a vanished file)."""
+
+    def __init__(self, bars: list[Bar], symbol: str) -> None:
+        super().__init__(bars)
+        self.symbol = symbol
+
+    def recent(self, symbol: str, timeframe: str, upto_ts: datetime, bars: int) -> dict[str, np.ndarray]:
+        if symbol == self.symbol:
+            raise DataError(f"cannot read {symbol}_{timeframe}.parquet: Input/output error")
+        return super().recent(symbol, timeframe, upto_ts, bars)
+
+
+def test_a_history_the_store_cannot_deliver_fails_the_bar_and_retires_no_strategy() -> None:
+    # before the fix the store's error was taken for the strategy's: it was retired (executor:error)
+    bars = flat_bars(4)
+    store = MemoryStore()
+    ex = Executor([strat()], SilentBroker(), ScriptedSignals({2: (True, False)}), BrokenHistory(bars, "BTC"), store,
+                  RiskSection(), history_bars=3)
+    with pytest.raises(DataError, match="Input/output error"):
+        ex.on_bar(bars[0])
+    assert store.commits == [] and not ex.book(1).halted
+    ex.history = MemoryHistory(bars)  # the store is back: the same bars are traded
+    for bar in bars:
+        ex.on_bar(bar)
+    assert [o["leg"] for o in store.orders.values()] == ["entry"] and store.faults == []
+
+
+def test_a_candle_that_arrives_after_later_ones_fills_stops_but_never_moves_the_resume_point_back() -> None:
+    # BTC bar 3 arrives (a lagging stream) after ETH bar 4 was committed; it goes through the
+    # position's stop: the stop fills, the resume point stays at ETH bar 4
+    store = MemoryStore()
+    _stored_long_position(store)  # long 5 BTC from bar 0, stop 98
+    store.cursors[1] = BarCursor(ts(1), "BTC", "1h")
+    two_coins = LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC", "ETH"), Direction.LONG, dict(PARAMS), "paper-001",
+                             1000.0)
+    eth = [Bar("ETH", "1h", ts(i), 10.0, 10.05, 9.95, 10.0) for i in range(6)]
+    late_btc = Bar("BTC", "1h", ts(3), 99.0, 99.5, 97.0, 97.5)
+    ex = Executor([two_coins], PaperBroker(FEE, SLIP * 10_000), ScriptedSignals({3: (True, False)}),
+                  MemoryHistory(eth), store, RiskSection(), history_bars=2)
+    ex.on_bar(Bar("BTC", "1h", ts(2), 100.0, 100.5, 99.5, 100.0))  # re-arms the recovered stop
+    for bar in eth[2:5]:
+        ex.on_bar(bar)  # ETH bar 3: entry ordered; bar 4: filled
+    assert store.cursors[1] == BarCursor(ts(4), "ETH", "1h")
+    ex.on_bar(late_btc)
+    (trade,) = store.trades
+    assert trade.symbol == "BTC" and trade.exit_reason is ExitReason.STOP_LOSS and trade.exit_ts == ts(3)
+    assert store.cursors[1] == BarCursor(ts(4), "ETH", "1h"), "before the fix: moved back to BTC bar 3"
+    assert ex.book(1).cursor == BarCursor(ts(4), "ETH", "1h")

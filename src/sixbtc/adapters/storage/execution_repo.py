@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from sixbtc.adapters.storage.db import is_sqlite
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.mapping import utc
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
@@ -116,6 +117,7 @@ class ExecutionRepository:
         now = self.clock.now()
         with self.engine.begin() as conn:
             self._check_fence(conn)
+            self._lock_strategies(conn, set(changes.cursors))
             for order in changes.orders:
                 _put_new_order(conn, order, now)
             for cid in changes.cancels:
@@ -134,6 +136,16 @@ class ExecutionRepository:
             self._check_live(conn, entering)
             self._check_cap(conn, entering)
             self._free_finished(conn, set(changes.cursors), now)
+
+    def _lock_strategies(self, conn: Connection, strategy_ids: set[int]) -> None:
+        """PostgreSQL: lock the rows of the strategies this bar touches, in id order, so that a
+        retirement or promotion of one of them (the monitor, the rotator) runs wholly before
+        or after this bar's transaction. Without it, under READ COMMITTED, a retirement that
+        freed the sub-account of a strategy holding nothing could commit around an entry of
+        that strategy (an order, then a position, nobody would close). SQLite serialises
+        writers already (``BEGIN IMMEDIATE``)."""
+        if strategy_ids and not is_sqlite(self.engine):
+            conn.execute(select(T.c.id).where(T.c.id.in_(sorted(strategy_ids))).order_by(T.c.id).with_for_update())
 
     def _check_fence(self, conn: Connection) -> None:
         if self.fence is not None and self.lease is not None:

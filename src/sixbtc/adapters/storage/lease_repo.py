@@ -9,21 +9,25 @@ held by a process known to be dead (``holder_dead``, e.g. same host and pid gone
 
 Serialisation: SQLite transactions are ``BEGIN IMMEDIATE`` (one writer at a time);
 PostgreSQL locks the lease row (``SELECT … FOR UPDATE`` to acquire, ``FOR SHARE`` to check).
+
+Time: the lease's times are the database's (PostgreSQL's ``clock_timestamp()``; for SQLite,
+a file on this host, the host's clock), so processes on hosts whose clocks disagree still
+agree on when a lease expires: a host whose clock runs ahead cannot take over a live lease.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sixbtc.adapters.storage.db import is_sqlite
 from sixbtc.adapters.storage.mapping import utc
 from sixbtc.adapters.storage.tables import LeaseRow
-from sixbtc.core.clock import Clock, LiveClock
+from sixbtc.core.clock import Clock
 from sixbtc.core.errors import LeaseHeld, LeaseLost
 
 L = LeaseRow.__table__
@@ -65,14 +69,24 @@ class LeaseRepository:
     ----------
     engine : Engine
         Migrated engine (SQLite or PostgreSQL).
-    clock : Clock
-        Time source of ``acquired_at``/``renewed_at``/``expires_at`` (UTC).
+    clock : Clock or None
+        Time source of ``acquired_at``/``renewed_at``/``expires_at`` (UTC); None (the default,
+        and what the application uses) = the database's clock (see the module docstring).
+        Tests pass a ``SimClock``.
     name : str
         Lease name, default ``"executor"``.
     """
 
     def __init__(self, engine: Engine, clock: Clock | None = None, name: str = EXECUTOR_LEASE) -> None:
-        self.engine, self.clock, self.name = engine, clock or LiveClock(), name
+        self.engine, self.clock, self.name = engine, clock, name
+
+    def _now(self, conn: Connection) -> datetime:
+        """Now, by ``clock`` or else by the database (aware, UTC)."""
+        if self.clock is not None:
+            return self.clock.now()
+        if is_sqlite(self.engine):
+            return datetime.now(UTC)
+        return utc(conn.execute(select(func.clock_timestamp())).scalar_one())
 
     def _locked_row(self, conn: Connection, *, share: bool = False) -> Lease | None:
         q = select(L).where(L.c.name == self.name)
@@ -106,9 +120,9 @@ class LeaseRepository:
 
     def _acquire_once(self, host: str, pid: int, holder: str, ttl: timedelta,
                       holder_dead: Callable[[str, int], bool]) -> Lease:
-        now = self.clock.now()
         with self.engine.begin() as conn:
             cur = self._locked_row(conn)
+            now = self._now(conn)
             if cur is None:
                 conn.execute(insert(L).values(name=self.name, token=0))
                 cur = Lease(self.name, None, None, None, 0, None, None, None)
@@ -124,8 +138,8 @@ class LeaseRepository:
 
     def renew(self, token: int, ttl: timedelta) -> bool:
         """Extend the lease held with ``token`` by ``ttl`` from now; False if it was lost."""
-        now = self.clock.now()
         with self.engine.begin() as conn:
+            now = self._now(conn)
             res = conn.execute(update(L).where(L.c.name == self.name, L.c.token == token, L.c.holder.is_not(None))
                                .values(renewed_at=now, expires_at=now + ttl))
         return res.rowcount == 1
@@ -146,6 +160,5 @@ class LeaseRepository:
         """
         cur = self._locked_row(conn, share=True)
         if cur is None or cur.token != token or cur.holder is None:
-            now = self.clock.now()
-            who = cur.describe(now) if cur is not None and cur.holder else "nobody"
+            who = cur.describe(self._now(conn)) if cur is not None and cur.holder else "nobody"
             raise LeaseLost(f"the {self.name} lease (token {token}) is no longer ours; held by {who}")

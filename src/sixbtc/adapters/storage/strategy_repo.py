@@ -176,17 +176,17 @@ class StrategyRepository:
                                .values(processing_by=None, processing_started_at=None))
         return res.rowcount
 
-    def release_dead(self, host: str, is_dead: Callable[[int], bool]) -> int:
+    def release_dead(self, host: str, is_dead: Callable[[WorkerId], bool]) -> int:
         """Release the claims of dead workers of ``host``; return how many.
 
-        A claim's worker id names its host and process id (:class:`~sixbtc.domain.claims.WorkerId`);
-        claims of this host whose process ``is_dead(pid)`` are given back. Claims of other
+        A claim's worker id names its host and process (:class:`~sixbtc.domain.claims.WorkerId`);
+        claims of this host whose process ``is_dead(worker_id)`` are given back. Claims of other
         hosts and ids in another format are left to :meth:`release_stale` (age).
         """
         with self.engine.connect() as conn:
             claims = conn.execute(select(T.c.id, T.c.processing_by).where(T.c.processing_by.is_not(None))).all()
         dead = [(sid, by) for sid, by in claims
-                if (w := WorkerId.parse(by)) is not None and w.same_host(host) and is_dead(w.pid)]
+                if (w := WorkerId.parse(by)) is not None and w.same_host(host) and is_dead(w)]
         n = 0
         for sid, by in dead:
             with self.engine.begin() as conn:

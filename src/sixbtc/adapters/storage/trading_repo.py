@@ -42,22 +42,27 @@ class TradingRepository:
     def assign_subaccount(self, strategy_id: int, mode: str, capital_usd: float) -> str:
         """Give ``strategy_id`` a free sub-account of ``mode`` (creating one if none is free);
         return its label. Idempotent: a strategy that has one keeps it."""
-        now = self.clock.now()
         with self.engine.begin() as conn:
-            own = conn.execute(select(S.c.label).where(S.c.strategy_id == strategy_id)).scalar()
-            if own:
-                return own
-            free = conn.execute(select(S.c.id, S.c.label).where(S.c.strategy_id.is_(None), S.c.mode == mode)
-                                .order_by(S.c.id).limit(1)).first()
-            if free:
-                conn.execute(update(S).where(S.c.id == free.id).values(
-                    strategy_id=strategy_id, capital_usd=capital_usd, balance_usd=capital_usd, updated_at=now))
-                return free.label
-            n = conn.execute(select(func.count()).select_from(S)).scalar_one()
-            label = f"{mode}-{n + 1:03d}"
-            conn.execute(insert(S).values(label=label, mode=mode, strategy_id=strategy_id, capital_usd=capital_usd,
-                                          balance_usd=capital_usd, updated_at=now))
-            return label
+            return self.assign_subaccount_in(conn, strategy_id, mode, capital_usd)
+
+    def assign_subaccount_in(self, conn: Connection, strategy_id: int, mode: str, capital_usd: float) -> str:
+        """:meth:`assign_subaccount` inside the caller's transaction (a promotion and its
+        sub-account are written together or not at all)."""
+        now = self.clock.now()
+        own = conn.execute(select(S.c.label).where(S.c.strategy_id == strategy_id)).scalar()
+        if own:
+            return own
+        free = conn.execute(select(S.c.id, S.c.label).where(S.c.strategy_id.is_(None), S.c.mode == mode)
+                            .order_by(S.c.id).limit(1)).first()
+        if free:
+            conn.execute(update(S).where(S.c.id == free.id).values(
+                strategy_id=strategy_id, capital_usd=capital_usd, balance_usd=capital_usd, updated_at=now))
+            return free.label
+        n = conn.execute(select(func.count()).select_from(S)).scalar_one()
+        label = f"{mode}-{n + 1:03d}"
+        conn.execute(insert(S).values(label=label, mode=mode, strategy_id=strategy_id, capital_usd=capital_usd,
+                                      balance_usd=capital_usd, updated_at=now))
+        return label
 
     def free_subaccount(self, strategy_id: int) -> bool:
         """Detach the sub-account of a retired strategy so the next LIVE strategy can use it.
@@ -68,9 +73,14 @@ class TradingRepository:
         when detached now.
         """
         with self.engine.begin() as conn:
-            if self._holds(conn, strategy_id):
-                return False
-            conn.execute(update(S).where(S.c.strategy_id == strategy_id).values(strategy_id=None))
+            return self.free_subaccount_in(conn, strategy_id)
+
+    def free_subaccount_in(self, conn: Connection, strategy_id: int) -> bool:
+        """:meth:`free_subaccount` inside the caller's transaction (a retirement and the freed
+        sub-account are written together)."""
+        if self._holds(conn, strategy_id):
+            return False
+        conn.execute(update(S).where(S.c.strategy_id == strategy_id).values(strategy_id=None))
         return True
 
     def _holds(self, conn: Connection, strategy_id: int) -> int:

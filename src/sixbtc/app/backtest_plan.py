@@ -1,0 +1,41 @@
+"""The backtest protocol's plan from the settings, and the reproducible seeds it uses."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from sixbtc.app.window import CycleWindow
+from sixbtc.backtester.plausibility import PlausibilityBounds
+from sixbtc.backtester.protocol import BacktestPlan
+from sixbtc.backtester.search import SearchConfig
+from sixbtc.config.sections import BacktestSection
+
+
+def code_seed(code_hash: str) -> int:
+    """A reproducible 64-bit seed derived from a strategy's code hash (first 16 hex digits of its SHA-256)."""
+    return int(hashlib.sha256(code_hash.encode()).hexdigest()[:16], 16)
+
+
+def sample_params(grid: list[dict[str, Any]], limit: int, code_hash: str) -> list[dict[str, Any]]:
+    """At most ``limit`` parameter sets of ``grid``, sampled reproducibly (seeded by the code hash),
+    in grid order."""
+    if len(grid) <= limit:
+        return grid
+    rng = np.random.default_rng(code_seed(code_hash))
+    return [grid[i] for i in sorted(rng.choice(len(grid), size=limit, replace=False))]
+
+
+def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[str, list[str]],
+                  code_hash: str) -> BacktestPlan:
+    """The protocol plan from the ``backtest`` settings: IS ``[is_start, oos_start)``, OOS
+    ``[oos_start, replay_start)``; the shuffle seed comes from the code hash (31 bits)."""
+    return BacktestPlan(symbols_by_tf, window.is_start, window.oos_start, window.replay_start, bt.warmup_bars,
+                        bt.fee_rate, bt.slippage_bps, bt.min_trades, bt.max_degradation,
+                        search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins),
+                        wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
+                        shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
+                        shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,
+                        causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt))

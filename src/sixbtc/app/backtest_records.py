@@ -1,0 +1,109 @@
+"""What a backtest or re-test writes: trial-ledger rows, the multiple-testing gate, the
+scorer's inputs, the protocol figures of ``metrics`` and the ``backtest_results`` rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sixbtc.app.container import Container
+from sixbtc.app.window import CycleWindow
+from sixbtc.backtester.protocol import (
+    BacktestOutcome,
+    BacktestPlan,
+    aggregate_oos,
+    portfolio_equity,
+    track_record,
+)
+from sixbtc.config.sections import ScoringSection
+from sixbtc.domain.strategy import StrategyRecord
+from sixbtc.scorer.gate import GateVerdict, multiple_testing_gate, trial_sharpe_variance
+from sixbtc.scorer.score import ScoreInputs
+
+
+def record_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan,
+                  params_list: list[dict[str, Any]]) -> int:
+    """Write every search rung of every searched timeframe to the trial ledger (IS window);
+    the sampled parameter list goes on each timeframe's rung-0 row. Returns the simulations
+    recorded."""
+    n = 0
+    for run in outcome.runs:
+        for rung in run.ledger:
+            arrays = {"sharpe": rung.sharpe, "total_return": rung.total_return, "n_trades": rung.n_trades}
+            n += c.trials.add_rung(rec.id, rec.code_hash, run.timeframe, rung.rung, (plan.is_start, plan.oos_start),
+                                   rung.symbols, rung.set_indices, arrays,
+                                   params=params_list if rung.rung == 0 else None)
+    return n
+
+
+def record_retest_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan) -> int:
+    """Ledger row (``kind="retest"``) of a re-test: the fixed parameter set × every coin, IS
+    metrics. Re-tests do not add configurations to the strategy's N (no selection)."""
+    coins = outcome.best.coins
+    arrays = {k: np.array([[cr.is_metrics[k] for cr in coins]]) for k in ("sharpe", "total_return", "n_trades")}
+    return c.trials.add_rung(rec.id, rec.code_hash, outcome.best.timeframe, 0, (plan.is_start, plan.oos_start),
+                             [cr.symbol for cr in coins], np.zeros(1, dtype=np.int64), arrays, kind="retest",
+                             params=[outcome.best.params])
+
+
+def gate_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome) -> GateVerdict:
+    """The multiple-testing gate of a backtest that passed the protocol, N read from the
+    trial ledger (configurations searched for the strategy, at least those of ``outcome``)."""
+    return gate_for(outcome, c.settings.scoring, c.trials.configs_for(rec.id))
+
+
+def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int = 0) -> GateVerdict:
+    """:func:`~sixbtc.scorer.gate.multiple_testing_gate` of ``outcome.best`` (see that module):
+    track = IS+OOS pooled daily returns of the choice, N = max(``ledger_configs``, sets ×
+    timeframes searched), V from every searched timeframe's screening matrix, PBO on the
+    assigned timeframe's matrix; thresholds and the on/off switch from ``scoring``."""
+    best = outcome.best
+    n_trials = max(1, ledger_configs, sum(r.n_sets for r in outcome.runs))
+    grids = [r.screen_returns.returns for r in outcome.runs if r.screen_returns is not None]
+    track, _, _ = track_record(best)
+    return multiple_testing_gate(track, None if best.screen_returns is None else best.screen_returns.returns,
+                                 n_trials, trial_sharpe_variance(grids), dsr_min_prob=sc.dsr_min_prob,
+                                 pbo_max=sc.pbo_max, pbo_splits=sc.pbo_splits, enforce=sc.multiple_testing_gate)
+
+
+def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe: float) -> ScoreInputs:
+    """Scorer inputs from pooled OOS metrics.
+
+    ``consistency`` is the share of coins profitable out of sample, ``wfa_consistency`` the
+    share of walk-forward folds profitable (None when no WFA ran) and ``degradation`` the
+    IS->OOS Sharpe degradation ``(SR_is - SR_oos) / |SR_is|`` (1.0 when ``is_sharpe <= 0``),
+    each with its own weight in ``scoring``.
+    """
+    degradation = (is_sharpe - oos["sharpe"]) / abs(is_sharpe) if is_sharpe > 0 else 1.0
+    return ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
+                       oos["max_drawdown"], oos["consistency"], oos["n_trades"], wfa_consistency=wfa_consistency,
+                       degradation=degradation)
+
+
+def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
+    """What the strategy's ``metrics`` JSON records about the protocol (WFA, shuffle, trials)."""
+    out: dict[str, Any] = {"trials": outcome.trials, "wfa_consistency": None, "wfa_efficiency": None,
+                           "shuffle_pvalue": None}
+    if outcome.wfa is not None:
+        out.update(wfa_consistency=outcome.wfa.consistency, wfa_efficiency=outcome.wfa.efficiency,
+                   wfa_folds=[f.to_json() for f in outcome.wfa.folds])
+    if outcome.shuffle is not None:
+        out.update(shuffle_pvalue=outcome.shuffle.pvalue, shuffle=outcome.shuffle.to_json())
+    return out
+
+
+def result_rows(outcome: BacktestOutcome, value: float, window: CycleWindow, extra: dict[str, Any]) -> list[dict]:
+    """Per-coin rows of the assigned timeframe, its aggregate row (score, equity, protocol
+    figures) and one aggregate row per other timeframe's best choice."""
+    best = outcome.best
+    span = {"data_start": window.is_start, "data_end": window.replay_start}
+    rows = [dict(span, timeframe=best.timeframe, symbol=cr.symbol, params=best.params, is_metrics=cr.is_metrics,
+                 oos_metrics=cr.oos_metrics, score=None, equity_curve=None) for cr in best.coins]
+    rows.append(dict(span, timeframe=best.timeframe, symbol=None, params=best.params,
+                     is_metrics={"sharpe": best.is_sharpe}, oos_metrics=dict(aggregate_oos(best), **extra),
+                     score=value, equity_curve=portfolio_equity(best)))
+    rows += [dict(span, timeframe=r.timeframe, symbol=None, params=r.params, is_metrics={"sharpe": r.is_sharpe},
+                  oos_metrics=dict(aggregate_oos(r), trials=r.trials), score=None, equity_curve=None)
+             for r in outcome.runs if r is not best]
+    return rows

@@ -1,0 +1,91 @@
+"""Backtester role: one claimed VALIDATED strategy backtested, scored and offered to the pool."""
+
+from __future__ import annotations
+
+from sixbtc.app.backtest_plan import backtest_plan, sample_params
+from sixbtc.app.backtest_records import (
+    gate_verdict,
+    protocol_metrics,
+    record_trials,
+    result_rows,
+    score_inputs,
+)
+from sixbtc.app.claim_guard import claim_guard
+from sixbtc.app.container import Container
+from sixbtc.app.window import CycleWindow
+from sixbtc.backtester.protocol import (
+    BacktestOutcome,
+    aggregate_oos,
+    oos_daily_returns,
+    run_backtest,
+)
+from sixbtc.core.errors import StrategyRejected
+from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+from sixbtc.pool.admission import behaviour_fingerprint, live_symbols
+from sixbtc.scorer.score import score
+from sixbtc.strategy.sandbox import StrategySandbox
+
+
+def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
+                 symbols_by_tf: dict[str, list[str]], worker: str) -> bool:
+    """Claim one VALIDATED strategy, backtest, score and offer it to the pool.
+
+    A strategy failing the backtest is deleted with its reason (SPEC §2). Returns False when
+    none was waiting.
+    """
+    rec = c.strategies.claim(StrategyStatus.VALIDATED, worker)
+    if rec is None:
+        return False
+    with claim_guard(c, rec, "backtest"):
+        try:
+            spec = sandbox.load(rec.code)
+            wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
+            plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
+            params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
+            outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
+            record_trials(c, rec, outcome, plan, params_list)
+            if outcome.reason is not None:
+                c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
+                return True
+            _store_and_pool(c, rec, outcome, window, str(spec.direction))
+        except StrategyRejected as exc:
+            c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=exc.reason, detail=exc.detail)
+    return True
+
+
+def _duplicate_of(c: Container, fingerprint: str) -> str | None:
+    for status in (StrategyStatus.ACTIVE, StrategyStatus.LIVE):
+        for other in c.strategies.list_by_status(status):
+            if (other.metrics or {}).get("fingerprint") == fingerprint:
+                return other.name
+    return None
+
+
+def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, window: CycleWindow,
+                    direction: str) -> None:
+    best = outcome.best
+    oos = aggregate_oos(best)
+    fingerprint = behaviour_fingerprint(best.timeframe, oos)
+    twin = _duplicate_of(c, fingerprint)
+    if twin is not None:
+        c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
+                            detail=f"trades exactly like {twin} out of sample")
+        return
+    gate = gate_verdict(c, rec, outcome)
+    if gate.reason is not None:
+        c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
+        return
+    proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
+    value = score(score_inputs(oos, proto["wfa_consistency"], best.is_sharpe), c.settings.scoring)
+    live = live_symbols([(cr.symbol, cr.oos_metrics["sharpe"], cr.oos_metrics["total_return"], cr.is_metrics["sharpe"])
+                         for cr in best.coins])
+    flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue", "dsr", "pbo",
+                                  "dsr_trials")}
+    flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
+                trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
+    c.results.add_many(rec.id, "first", result_rows(outcome, value, window, flat))
+    metrics = dict(oos, is_sharpe=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
+    ap = c.settings.active_pool
+    c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
+                     params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,
+                     last_backtested_at=c.clock.now())

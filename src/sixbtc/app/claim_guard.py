@@ -1,0 +1,36 @@
+"""One claimed unit of work of a factory role, and what happens to it when it fails."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sixbtc.app.container import Container
+from sixbtc.core.errors import StaleClaim
+from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+
+
+@contextlib.contextmanager
+def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]:
+    """Run one claimed unit of work.
+
+    A stale claim (another worker owns the strategy now) drops the work silently; an
+    unexpected error marks the strategy FAILED with the error as reason (the worker goes on);
+    a shutdown (SIGINT/SIGTERM arrive as ``KeyboardInterrupt``) gives the claim back and
+    re-raises.
+    """
+    try:
+        yield
+    except StaleClaim:
+        pass
+    except Exception as exc:  # noqa: BLE001 — an unexpected error fails this strategy, not the worker
+        _fail(c, rec, phase, exc)
+    except BaseException:
+        c.strategies.release(rec.id, rec.claim_token)
+        raise
+
+
+def _fail(c: Container, rec: StrategyRecord, phase: str, exc: Exception) -> None:
+    with contextlib.suppress(StaleClaim):
+        c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.FAILED, phase=phase,
+                                reason=f"error:{type(exc).__name__}", detail=str(exc)[:1000])
