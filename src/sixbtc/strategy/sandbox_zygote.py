@@ -31,7 +31,7 @@ Control messages (JSON): parent → zygote ``{op: spare}`` (fork one; the zygote
 (the ``waitpid`` status) for every child it reaps. An end of file on the control socket
 (the parent died or closed the sandbox) kills every child and ends the zygote.
 
-Each spare closes every other fd, sets ``PR_SET_PDEATHSIG`` (SIGKILL), the limits
+Each spare closes every other fd (and opens ``/dev/null`` afresh for fds 0-2), sets ``PR_SET_PDEATHSIG`` (SIGKILL), the limits
 ``RLIMIT_CPU`` (per call), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE`` 0 and
 ``RLIMIT_NPROC`` 0 (no fork, no thread), enters a new IPC namespace of its own (SysV IPC
 and POSIX message queues cannot carry state) and waits. Given its call, before reading
@@ -99,11 +99,22 @@ def _drop(mode: str) -> bool:
 
 
 def _close_other_fds(keep: list[int]) -> None:
+    """Close every fd but ``keep`` and give fds 0-2 a ``/dev/null`` description of their own.
+
+    fds 0-2 came from the zygote: one open file description shared with it and every other
+    call, on which OFD/``flock`` locks, ``F_SETFL`` status flags and ``F_SETSIG``/
+    ``F_SETOWN`` would outlive the call (``fcntl(2)``, ``open(2)``: "open file
+    description").
+    """
     low = 3
     for fd in sorted(k for k in keep if k >= 3):
         os.closerange(low, fd)
         low = fd + 1
     os.closerange(low, 1 << 20)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
@@ -249,7 +260,9 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives with the process
+    os.close(devnull)
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - fds 1 and 2: no fd of its own
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - that a call's fds could reuse
     mode, error = _isolate(bool(cfg.get("pandas", True)))
     gc.collect()
     gc.freeze()  # children do not walk (and copy-on-write) the boot objects in collections

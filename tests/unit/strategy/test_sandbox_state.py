@@ -92,6 +92,33 @@ CHANNELS = {
         f"return libc.shmget({KEY}, 0, 0o600) >= 0",
     ),
 }
+#: ``struct flock`` (``fcntl(2)``): type, whence, start, len, pid.
+FLOCK = 'modules["struct"].pack("hhqqi", 1, 0, {start}, {length}, 0)'  # F_WRLCK
+FCNTL = 'modules["importlib"].import_module("fcntl")'
+CHANNELS.update({
+    # fds 0-2 (/dev/null) of every call were one open file description of the zygote's, so
+    # what a call set on it (locks, status flags, signal) was still there for the next one
+    "devnull_ofd_lock": (  # F_OFD_SETLK (37) on fd 0 at an offset that carries 62 bits
+        f"{FCNTL}.fcntl(0, 37, {FLOCK.format(start='0x5B7C0DE', length=1)})",
+        "null = modules['os'].open('/dev/null', 2)  # a new description of the same inode\n"
+        f"got = {FCNTL}.fcntl(null, 36, {FLOCK.format(start=0, length=0)})  # F_OFD_GETLK, all\n"
+        'return modules["struct"].unpack("hhqqi", got)[2] == 0x5B7C0DE',
+    ),
+    "devnull_status_flags": (
+        f"{FCNTL}.fcntl(1, 4, modules['os'].O_APPEND)  # F_SETFL",
+        f"return bool({FCNTL}.fcntl(2, 3) & modules['os'].O_APPEND)  # F_GETFL",
+    ),
+    "devnull_owner_signal": (
+        f"{FCNTL}.fcntl(2, 10, 37)  # F_SETSIG",
+        f"return {FCNTL}.fcntl(0, 11) == 37  # F_GETSIG",
+    ),
+    "devnull_flock": (
+        f"{FCNTL}.flock(0, 2)  # LOCK_EX",
+        "null = modules['os'].open('/dev/null', 2)\n"
+        f"try:\n    {FCNTL}.flock(null, 6)  # LOCK_EX | LOCK_NB\n    return False\n"
+        "except Exception:  # BlockingIOError is not among the strategy's builtins\n    return True",
+    ),
+})
 if platform.machine() == "x86_64":  # add_key / keyctl syscall numbers of x86_64
     CHANNELS["user_keyring"] = (
         'libc.syscall(248, b"user", b"sixbtc-memo", b"1", 1, -4)',
