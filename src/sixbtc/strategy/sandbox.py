@@ -48,10 +48,10 @@ The zygote dies with this process (end of file on its control socket; its childr
 :mod:`sixbtc.strategy.wire`.
 
 Known limits: timing side channels through shared kernel caches (e.g. the page cache of
-the read-only libraries) are not closed; a root zygote whose children cannot create a
-nested user namespace (unprivileged user namespaces disabled) leaves the kernel keyrings
-of uid ``nobody`` shared between calls (:attr:`StrategySandbox.nested_userns` says which);
-the in-process builtins filter is a quality filter, not a security boundary.
+the read-only libraries) are not closed; on architectures without a seccomp table
+(:attr:`StrategySandbox.syscall_filter` ``"unsupported: ..."``) calls keep the kernel
+keyrings (the parent's session keyring), namespace creation and signals to same-uid
+processes; the in-process builtins filter is a quality filter, not a security boundary.
 """
 
 from __future__ import annotations
