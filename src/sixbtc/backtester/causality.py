@@ -5,16 +5,26 @@ read the future only on the backtest's series (gated on their length, price leve
 scale, volatility, …). So the protocol checks the strategy on *its own* data too: for every
 coin of the assigned timeframe, the chosen set's signals on the full loaded series
 (``[is_start - warm-up, oos_end)``, the ones every simulation used) are compared with the
-signals computed on the series cut at ``cuts_per_coin`` points. A causal strategy's signal at
+signals computed on the series cut at ``cuts_per_coin`` points (truncated there, or with
+the price path after the cut reflected). A causal strategy's signal at
 bar ``i`` depends only on bars ``<= i``, so both must agree on every bar before the cut;
 the first difference rejects the strategy (``backtest:lookahead``, or ``retest:lookahead``).
 
 Cuts (bars kept) lie in the traded span ``[i_is + 1, n_bars - 1]`` and are drawn per coin
-from a generator seeded by ``(seed, coin position)`` (reproducible): the first right after a
-bar where the full-series signals fire (where a peek at the next bars shows: the cut series'
-last bar cannot see them), the others uniformly (a gate on the series length switches off
-below some length; a cut there shows the whole difference). Cost: ``cuts_per_coin`` signal
-calls per coin with one parameter set (measured in ``benchmarks/bench_protocol.py``).
+from a generator seeded by ``(seed, coin position)`` (reproducible):
+
+* the first right after a bar where the full-series signals fire (where a peek at the next
+  bars shows). There the bars after the cut are not dropped: the price path after it is
+  **reflected** (:func:`sixbtc.strategy.permutation.reflect_bars`: same length, every later
+  move reversed, prices on the same tick grid), so the cut is not the input's last bar and
+  a peek there sees the opposite future. Code that keeps its honest trigger on the last bar
+  of its input and peeks everywhere else agreed with a truncated series exactly where it
+  fired (it passed 13 of 20 seeds of the truncation-only check);
+* the others uniformly, truncated (a gate on the series length switches off below some
+  length; a cut there shows the whole difference).
+
+Cost: ``cuts_per_coin`` signal calls per coin with one parameter set (measured in
+``benchmarks/bench_protocol.py``).
 
 Source: the "recompute on a prefix" check of M. López de Prado, *Advances in Financial
 Machine Learning* (2018), ch. 7, and freqtrade's ``lookahead-analysis``, here on the
@@ -30,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries
+from sixbtc.strategy.permutation import reflect_bars
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class CausalityFinding:
         First differing bar (0-based index into the loaded series, ``< cut``).
     params : dict
         The chosen parameter set.
+    reflected : bool
+        The price path after the cut was reflected (``True``) rather than dropped.
     """
 
     symbol: str
@@ -52,11 +65,13 @@ class CausalityFinding:
     cut: int
     bar: int
     params: dict[str, Any]
+    reflected: bool = False
 
     def describe(self) -> str:
         """One line for the rejection's detail."""
-        return (f"{self.symbol} {self.timeframe}: signals on the series cut at {self.cut} bars differ from the "
-                f"full series at bar {self.bar} (params {self.params})")
+        how = "the prices after it reflected" if self.reflected else "there"
+        return (f"{self.symbol} {self.timeframe}: signals on the series cut at {self.cut} bars ({how}) differ from "
+                f"the full series at bar {self.bar} (params {self.params})")
 
 
 @dataclass(frozen=True)
@@ -82,8 +97,9 @@ class CausalityCheck:
 
 
 def choose_cuts(entries: np.ndarray, exits: np.ndarray, lo: int, count: int,
-                rng: np.random.Generator) -> list[int]:
-    """``count`` distinct cuts (bars kept) in ``[lo, n_bars - 1]``, sorted.
+                rng: np.random.Generator) -> list[tuple[int, bool]]:
+    """``count`` distinct cuts (bars kept) in ``[lo, n_bars - 1]``, sorted, each with whether
+    the price path after it is reflected (``True``) or dropped.
 
     Parameters
     ----------
@@ -97,9 +113,9 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, lo: int, count: int,
 
     Returns
     -------
-    list of int
+    list of (int, bool)
         The first drawn is ``j + 1`` for a random signal bar ``j`` (when one fires in
-        ``[lo - 1, n_bars - 2]``), the rest uniform.
+        ``[lo - 1, n_bars - 2]``), reflected after; the rest uniform, truncated.
 
     Raises
     ------
@@ -110,16 +126,16 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, lo: int, count: int,
     if count < 1 or not 1 <= lo <= n - 1:
         raise ValueError(f"need count >= 1 and 1 <= lo <= {n - 1}, got count={count}, lo={lo}")
     fired = np.flatnonzero(entries[lo - 1 : n - 1] | exits[lo - 1 : n - 1]) + lo
-    cuts: set[int] = {int(rng.choice(fired))} if len(fired) else set()
+    cuts: dict[int, bool] = {int(rng.choice(fired)): True} if len(fired) else {}
     room = n - lo
     while len(cuts) < min(count, room):
-        cuts.add(int(rng.integers(lo, n)))
-    return sorted(cuts)
+        cuts.setdefault(int(rng.integers(lo, n)), False)
+    return sorted(cuts.items())
 
 
-def _first_difference(full: tuple[np.ndarray, np.ndarray], cut_run: tuple[np.ndarray, np.ndarray],
+def _first_difference(full: tuple[np.ndarray, np.ndarray], probe: tuple[np.ndarray, np.ndarray],
                       cut: int) -> int | None:
-    diff = (full[0][:cut] != cut_run[0]) | (full[1][:cut] != cut_run[1])
+    diff = (full[0][:cut] != probe[0][:cut]) | (full[1][:cut] != probe[1][:cut])
     return int(diff.argmax()) if diff.any() else None
 
 
@@ -155,10 +171,12 @@ def check_causality(series: list[CoinSeries], j: int, timeframe: str, cuts_per_c
     for pos, s in enumerate(series):
         full = s.signals_of(j)
         lo = min(max(s.i_is, 1) + 1, s.n_bars - 1)
-        for cut in choose_cuts(full[0], full[1], lo, cuts_per_coin, np.random.default_rng([seed, pos])):
+        rng = np.random.default_rng([seed, pos])
+        for cut, reflected in choose_cuts(full[0], full[1], lo, cuts_per_coin, rng):
             checked.append((s.symbol, cut))
-            bar = _first_difference(full, s.prefix_signals(j, cut), cut)
+            probe = s.signals_on(j, reflect_bars(s.data, cut)) if reflected else s.prefix_signals(j, cut)
+            bar = _first_difference(full, probe, cut)
             if bar is not None:
-                finding = CausalityFinding(s.symbol, timeframe, cut, bar, s.params(j))
+                finding = CausalityFinding(s.symbol, timeframe, cut, bar, s.params(j), reflected)
                 return CausalityCheck(finding, checked, len(checked), time.perf_counter() - t0)
     return CausalityCheck(None, checked, len(checked), time.perf_counter() - t0)

@@ -118,7 +118,12 @@ class CoinSeries:
         """
         if not 1 <= cut < self.n_bars:
             raise ValueError(f"cut must be in [1, {self.n_bars}), got {cut}")
-        entries, exits = self._source.signals({k: v[:cut] for k, v in self.data.items()}, [self._params[j]])
+        return self.signals_on(j, {k: v[:cut] for k, v in self.data.items()})
+
+    def signals_on(self, j: int, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Signals of parameter set ``j`` on other OHLCV arrays (one signal call, never
+        cached), bool ``(len(data["close"]),)`` each."""
+        entries, exits = self._source.signals(data, [self._params[j]])
         self.signal_calls += 1
         return np.asarray(entries)[0], np.asarray(exits)[0]
 

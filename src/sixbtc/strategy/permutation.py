@@ -5,6 +5,13 @@ ch. 1 ("permuting price bars"); Aronson, "Evidence-Based Technical Analysis" (20
 (Monte Carlo permutation). Each bar is described relative to the previous close; permuting
 these shapes keeps the distribution of bar returns and ranges and destroys their order, i.e.
 any serial structure a strategy could exploit.
+
+The look-ahead tests (the validator's shuffle test, the backtest's causality check) compare
+a strategy's signals on a series with the bars after a cut permuted to its signals on the
+real series: the permuted bars must not be told from real ones by anything a strategy can
+read. Real candles lie on the instrument's decimal price tick (0.1 for BTC on Binance USD-M)
+and rebuilt prices would not, so the permuted prices are rounded to the tick of the input
+(:func:`decimal_tick`); volumes are permuted as they are (still on their lot grid).
 """
 
 from __future__ import annotations
@@ -14,12 +21,45 @@ import numpy as np
 OHLCV_KEYS = ("open", "high", "low", "close", "volume")
 
 
+#: Most decimals a tick may have (1e-12), and the tolerance of "on the grid" (in ticks).
+_MAX_DECIMALS, _GRID_TOL = 12, 1e-6
+
+
+def decimal_tick(prices: np.ndarray) -> float | None:
+    """The coarsest decimal tick ``10 ** -d`` (``d`` in 0..12) every price lies on.
+
+    Parameters
+    ----------
+    prices : numpy.ndarray
+        Positive finite prices, any shape.
+
+    Returns
+    -------
+    float or None
+        E.g. ``0.1`` for BTC candles; ``None`` when the prices are on no such grid (synthetic
+        or rescaled series), or too large for float64 to tell (``price / tick > 1e15``).
+    """
+    flat = np.asarray(prices, dtype=np.float64).ravel()
+    if flat.size == 0 or not np.isfinite(flat).all():
+        return None
+    top = float(np.abs(flat).max())
+    for d in range(_MAX_DECIMALS + 1):
+        if top * 10.0**d > 1e15:
+            return None
+        scaled = flat * 10.0**d
+        if float(np.abs(scaled - np.round(scaled)).max()) <= _GRID_TOL:
+            return 10.0**-d
+    return None
+
+
 def permute_bars(sample: dict[str, np.ndarray], start: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Permute bars ``[start, n_bars)`` as (open, high, low, close)/previous close, volume tuples.
 
     The path is rebuilt from ``close[start - 1]``, so prices stay continuous (up to rounding) and positive,
     ``low <= min(open, close)`` and ``high >= max(open, close)`` still hold, and bars before
-    ``start`` are untouched.
+    ``start`` are untouched. Rebuilt prices are rounded to the input's decimal tick when it
+    has one (:func:`decimal_tick`; at least one tick), so they are on the same grid as the
+    real ones (rounding is monotone: the OHLC order holds).
 
     Parameters
     ----------
@@ -40,13 +80,8 @@ def permute_bars(sample: dict[str, np.ndarray], start: int, rng: np.random.Gener
     ValueError
         If ``start`` is out of range or a key is missing.
     """
-    missing = [k for k in OHLCV_KEYS if k not in sample]
-    if missing:
-        raise ValueError(f"sample lacks {missing}")
-    close = np.asarray(sample["close"], dtype=np.float64)
+    close = _checked(sample, start)
     n = len(close)
-    if not 1 <= start < n:
-        raise ValueError(f"start must be in [1, {n}), got {start}")
     prev = close[start - 1 : n - 1]
     order = rng.permutation(n - start)
     rel = {k: (np.asarray(sample[k], dtype=np.float64)[start:] / prev)[order] for k in ("open", "high", "low", "close")}
@@ -56,4 +91,59 @@ def permute_bars(sample: dict[str, np.ndarray], start: int, rng: np.random.Gener
     for key in ("open", "high", "low", "close"):  # same multiplier per bar keeps low <= o, c <= high
         out[key][start:] = rel[key] * new_prev
     out["volume"][start:] = np.asarray(sample["volume"], dtype=np.float64)[start:][order]
+    return _on_tick(out, sample, start)
+
+
+def reflect_bars(sample: dict[str, np.ndarray], start: int) -> dict[str, np.ndarray]:
+    """Reflect the price path from bar ``start`` on about ``close[start - 1]`` (in log price).
+
+    Every later move keeps its size and reverses its sign (``p' = pivot**2 / p``; high and
+    low swap roles), volumes stay, bars before ``start`` are untouched and prices are
+    rounded to the input's decimal tick as in :func:`permute_bars`. A look-ahead test on
+    such a series sees every peek into the future reversed (a "next close is higher" is now
+    false where it was true), which a permutation gets right only half of the time.
+
+    Parameters
+    ----------
+    sample : dict of str -> numpy.ndarray
+        OHLCV float64 arrays of shape ``(n_bars,)``, prices > 0.
+    start : int
+        First reflected bar, ``1 <= start < n_bars``.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray
+        A new OHLCV sample of the same shapes.
+
+    Raises
+    ------
+    ValueError
+        If ``start`` is out of range or a key is missing.
+    """
+    close = _checked(sample, start)
+    square = close[start - 1] ** 2
+    out = {k: np.array(sample[k], dtype=np.float64, copy=True) for k in OHLCV_KEYS}
+    for key, mirror in (("open", "open"), ("close", "close"), ("high", "low"), ("low", "high")):
+        out[key][start:] = square / np.asarray(sample[mirror], dtype=np.float64)[start:]
+    return _on_tick(out, sample, start)
+
+
+def _checked(sample: dict[str, np.ndarray], start: int) -> np.ndarray:
+    """The close array of a complete sample whose bar ``start`` may be moved, or raise."""
+    missing = [k for k in OHLCV_KEYS if k not in sample]
+    if missing:
+        raise ValueError(f"sample lacks {missing}")
+    close = np.asarray(sample["close"], dtype=np.float64)
+    if not 1 <= start < len(close):
+        raise ValueError(f"start must be in [1, {len(close)}), got {start}")
+    return close
+
+
+def _on_tick(out: dict[str, np.ndarray], sample: dict[str, np.ndarray], start: int) -> dict[str, np.ndarray]:
+    """Round the prices of bars ``[start, n)`` of ``out`` to the tick of ``sample`` (if any)."""
+    tick = decimal_tick(np.stack([np.asarray(sample[k], dtype=np.float64) for k in ("open", "high", "low", "close")]))
+    if tick is not None:  # round(x * 10**d) / 10**d: the double nearest the decimal
+        scale = round(1.0 / tick)
+        for key in ("open", "high", "low", "close"):
+            out[key][start:] = np.maximum(np.round(out[key][start:] * scale), 1.0) / scale
     return out

@@ -27,7 +27,11 @@ Per call, before the strategy's source is even read: ``RLIMIT_CPU`` (``cpu_s``, 
 then SIGKILL 5 s later), ``RLIMIT_NPROC`` = 0 (no fork, no thread), a fresh IPC namespace
 (SysV IPC / POSIX queues), uid/gid ``nobody`` when the zygote is root, a nested user
 namespace (no capability over the shared namespaces; own keyrings),
-``PR_SET_NO_NEW_PRIVS``, ``PR_SET_PDEATHSIG``. Calls run one at a time.
+``PR_SET_NO_NEW_PRIVS``, ``PR_SET_PDEATHSIG``, fds 0-2 on a ``/dev/null`` of its own, and
+a seccomp filter (:mod:`sixbtc.strategy.sandbox_seccomp`): no new namespaces or mounts, no
+kernel keyrings (the session keyring is the parent's), no ``ptrace`` and no signal to
+another process, no socket outside ``AF_UNIX``/``AF_INET``/``AF_INET6``/``AF_NETLINK``
+(``AF_VSOCK`` ignores network namespaces). Calls run one at a time.
 
 Where the namespaces cannot be created (no root and no unprivileged user namespaces, e.g.
 a container without CAP_SYS_ADMIN) the sandbox refuses to run strategy code:
@@ -44,10 +48,10 @@ The zygote dies with this process (end of file on its control socket; its childr
 :mod:`sixbtc.strategy.wire`.
 
 Known limits: timing side channels through shared kernel caches (e.g. the page cache of
-the read-only libraries) are not closed; a root zygote whose children cannot create a
-nested user namespace (unprivileged user namespaces disabled) leaves the kernel keyrings
-of uid ``nobody`` shared between calls (:attr:`StrategySandbox.nested_userns` says which);
-the in-process builtins filter is a quality filter, not a security boundary.
+the read-only libraries) are not closed; on architectures without a seccomp table
+(:attr:`StrategySandbox.syscall_filter` ``"unsupported: ..."``) calls keep the kernel
+keyrings (the parent's session keyring), namespace creation and signals to same-uid
+processes; the in-process builtins filter is a quality filter, not a security boundary.
 """
 
 from __future__ import annotations
@@ -117,6 +121,8 @@ class StrategySandbox:
         zygote started.
     network_isolated, filesystem_readonly, filesystem_isolated, unprivileged, nested_userns
         What the probe call of the current zygote saw (``None`` before it started).
+    syscall_filter : str or None
+        ``"on"`` or ``"unsupported: <machine>"`` (:mod:`sixbtc.strategy.sandbox_seccomp`).
     starts : int
         Zygotes started.
 
@@ -143,6 +149,7 @@ class StrategySandbox:
         self.filesystem_isolated: bool | None = None
         self.unprivileged: bool | None = None
         self.nested_userns: bool | None = None
+        self.syscall_filter: str | None = None
         self.starts = 0
         self._zygotes: dict[bool, ZygoteProcess] = {}  # by "preloads pandas"
         self._pandas = True  # the loaded strategy's source mentions pandas
@@ -195,6 +202,15 @@ class StrategySandbox:
         if mode != "none" and visible:
             worker.kill()
             raise ConfigError(f"sandbox minimal root still shows host paths: {visible}")
+        syscall_filter = str(probe.get("syscall_filter"))
+        if syscall_filter.startswith("failed") and not self.limits.allow_unisolated:
+            worker.kill()
+            raise ConfigError(
+                f"sandbox system-call filter cannot be installed ({syscall_filter}); strategy "
+                "code is not run without it (validator.allow_unisolated_sandbox: true to run "
+                "it anyway)"
+            )
+        self.syscall_filter = syscall_filter
         worker.probe = probe
         self.isolation = str(mode)
         self.network_isolated = probe.get("interfaces") == ["lo"]

@@ -188,45 +188,26 @@ class CallFailed(Exception):
         self.returncode, self.detail = returncode, detail
 
 
-#: ``PF_EXITING`` in ``/proc/PID/stat`` field 9 (include/linux/sched.h): the task has entered
-#: ``do_exit`` and never runs user code again.
-_PF_EXITING = 0x4
-
-
 class _Spare:
     """A call's process forked ahead of its call: its pid (zygote's view), socket, pidfd."""
 
     def __init__(self, pid: int, sock: socket.socket, pidfd: int) -> None:
         self.pid, self.sock, self.pidfd = pid, sock, pidfd
-        self.host_pid: int | None = None
-        with contextlib.suppress(OSError, ValueError), open(f"/proc/self/fdinfo/{pidfd}") as fh:
-            line = next((ln for ln in fh if ln.startswith("Pid:")), "")
-            self.host_pid = int(line.split()[1]) if line else None
 
     def exited(self, timeout_s: float = 0.0) -> bool:
         poller = select.poll()
         poller.register(self.pidfd, select.POLLIN)
         return bool(poller.poll(timeout_s * 1000))
 
-    def _exiting(self) -> bool:
-        if self.host_pid is None or self.host_pid <= 0:
-            return False
-        try:
-            with open(f"/proc/{self.host_pid}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            return True  # gone
-        return fields[0] in (b"Z", b"X") or bool(int(fields[6]) & _PF_EXITING)
-
     def stopped(self, timeout_s: float) -> bool:
-        """``True`` once the process can no longer run user code: exited, or exiting
-        (``PF_EXITING`` after the SIGKILL; its memory is then torn down in the background)."""
-        deadline = time.monotonic() + timeout_s
-        while not (self.exited() or self._exiting()):
-            if time.monotonic() > deadline:
-                return False
-            self.exited(0.0002)
-        return True
+        """``True`` once the process has exited (its pidfd is readable: ``exit_notify`` runs
+        after ``exit_files``), so every fd, lock and socket it held is released.
+
+        Merely *exiting* (``PF_EXITING``) is not enough: the kernel closes a dying task's
+        files only after tearing down its memory, and until then an OFD lock or a bound
+        abstract socket of the previous call is still there for the next one to see.
+        """
+        return self.exited(timeout_s)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError, OSError):

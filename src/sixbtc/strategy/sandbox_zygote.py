@@ -31,13 +31,15 @@ Control messages (JSON): parent → zygote ``{op: spare}`` (fork one; the zygote
 (the ``waitpid`` status) for every child it reaps. An end of file on the control socket
 (the parent died or closed the sandbox) kills every child and ends the zygote.
 
-Each spare closes every other fd, sets ``PR_SET_PDEATHSIG`` (SIGKILL), the limits
+Each spare closes every other fd (and opens ``/dev/null`` afresh for fds 0-2), sets ``PR_SET_PDEATHSIG`` (SIGKILL), the limits
 ``RLIMIT_CPU`` (per call), ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE`` 0 and
 ``RLIMIT_NPROC`` 0 (no fork, no thread), enters a new IPC namespace of its own (SysV IPC
 and POSIX message queues cannot carry state) and waits. Given its call, before reading
 the request, it drops to uid/gid ``nobody`` (mode ``root``), enters a nested user
-namespace (no capability over the shared namespaces, own keyrings) and sets
-``PR_SET_NO_NEW_PRIVS``.
+namespace (no capability over the shared namespaces, own keyrings), sets
+``PR_SET_NO_NEW_PRIVS`` and installs the system-call filter
+(:mod:`sixbtc.strategy.sandbox_seccomp`: no namespaces, mounts, keyrings, signals to other
+processes, ``ptrace``, sockets outside ``AF_UNIX``/``AF_INET``/``AF_INET6``/``AF_NETLINK``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import traceback
 from typing import Any
 
 from sixbtc.strategy import sandbox_namespaces as ns
+from sixbtc.strategy import sandbox_seccomp as seccomp
 
 #: Imported after :func:`sixbtc.strategy.sandbox_namespaces.begin` (numpy/pandas start
 #: threads, and a multi-threaded process cannot create a user namespace). A *lean* zygote
@@ -79,9 +82,10 @@ def _limit_child(cfg: dict[str, Any]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cfg["cpu_s"], cfg["cpu_s"] + 5))
 
 
-def _drop(mode: str) -> bool:
-    """Per-call privilege drop (once the call is given); returns whether a nested user
-    namespace was entered."""
+def _drop(mode: str) -> dict[str, Any]:
+    """Per-call privilege drop (once the call is given): uid ``nobody`` (mode ``root``), a
+    nested user namespace, ``PR_SET_NO_NEW_PRIVS``, the system-call filter
+    (:mod:`sixbtc.strategy.sandbox_seccomp`); returns what the probe reports of it."""
     if mode == "root":
         os.setgroups([])
         os.setresgid(NOBODY, NOBODY, NOBODY)
@@ -95,15 +99,30 @@ def _drop(mode: str) -> bool:
             if mode == "userns":  # still uid 0 with capabilities over the shared namespaces
                 raise
     ns.prctl(ns.PR_SET_NO_NEW_PRIVS, 1)
-    return nested
+    try:
+        syscall_filter = seccomp.install()
+    except OSError as exc:  # reported by the probe: the parent refuses such a zygote
+        syscall_filter = f"failed: {exc}"
+    return {"mode": mode, "nested_userns": nested, "syscall_filter": syscall_filter}
 
 
 def _close_other_fds(keep: list[int]) -> None:
+    """Close every fd but ``keep`` and give fds 0-2 a ``/dev/null`` description of their own.
+
+    fds 0-2 came from the zygote: one open file description shared with it and every other
+    call, on which OFD/``flock`` locks, ``F_SETFL`` status flags and ``F_SETSIG``/
+    ``F_SETOWN`` would outlive the call (``fcntl(2)``, ``open(2)``: "open file
+    description").
+    """
     low = 3
     for fd in sorted(k for k in keep if k >= 3):
         os.closerange(low, fd)
         low = fd + 1
     os.closerange(low, 1 << 20)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
 
 
 def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
@@ -124,8 +143,8 @@ def _spare(sock_fd: int, cfg: dict[str, Any], mode: str, zygote: int) -> None:
         sock.close()
         if raw != b"go" or len(fds) != 2:
             return
-        nested = _drop(mode)  # only now: until its call a spare is immune to other calls
-        worker.serve_call(fds[0], fds[1], {"mode": mode, "nested_userns": nested})
+        isolation = _drop(mode)  # only now: until its call a spare is immune to other calls
+        worker.serve_call(fds[0], fds[1], isolation)
         status = 0
     finally:
         os._exit(status)  # no atexit, no __del__, no flush of anything the strategy left
@@ -249,7 +268,9 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives with the process
+    os.close(devnull)
+    sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - fds 1 and 2: no fd of its own
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - that a call's fds could reuse
     mode, error = _isolate(bool(cfg.get("pandas", True)))
     gc.collect()
     gc.freeze()  # children do not walk (and copy-on-write) the boot objects in collections

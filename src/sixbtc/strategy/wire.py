@@ -6,12 +6,13 @@ One message is::
     [for each entry of header["arrays"]: nbytes bytes of one ``.npy`` record]
 
 ``header["arrays"]`` is a list of ``{"name": str, "nbytes": int}``; each record is written
-with :func:`numpy.lib.format.write_array` (``allow_pickle=False``) and read back with
-:func:`numpy.lib.format.read_array` (``allow_pickle=False``) from an in-memory buffer of
-exactly ``nbytes`` bytes. Object arrays therefore can never cross the wire, and nothing
-is ever unpickled. The reader enforces byte budgets *before* reading, so a hostile peer
-cannot make the parent allocate without bound; shapes and dtypes are checked by the
-caller (see :mod:`sixbtc.strategy.sandbox`).
+with :func:`numpy.lib.format.write_array` (``allow_pickle=False``) and read back by
+:func:`decode_array` as a read-only view over exactly ``nbytes`` bytes, once its header
+(parsed by :func:`numpy.lib.format.read_array_header_1_0`/``_2_0``) is shown to describe
+exactly those bytes. Object arrays therefore can never cross the wire, and nothing is ever
+unpickled. The reader enforces byte budgets *before* reading, so a hostile peer cannot make
+the parent allocate without bound; shapes and dtypes are checked by the caller (see
+:mod:`sixbtc.strategy.sandbox`).
 
 Source of the record format: NumPy NEP 1, "A simple file format for NumPy arrays".
 """
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
-import re
 import select
 import struct
 import time
@@ -72,51 +73,41 @@ def encode_array(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-#: The version-1.0 header :func:`encode_array` writes for a plain C-order array.
-_SIMPLE_HEADER = re.compile(
-    rb"\{'descr': '([<>|][biuf][1248])', 'fortran_order': False, 'shape': \(([0-9, ]*)\), \} *\n"
-)
-
-
-def _decode_simple(blob: bytes) -> np.ndarray | None:
-    """Zero-copy decoding of a plain numeric record: a read-only view over ``blob``."""
-    if blob[:8] != b"\x93NUMPY\x01\x00" or len(blob) < 10:
-        return None
-    end = 10 + int.from_bytes(blob[8:10], "little")
-    match = _SIMPLE_HEADER.fullmatch(blob, 10, end)
-    if match is None:
-        return None
-    shape = tuple(int(d) for d in match.group(2).split(b",") if d.strip())
-    dtype = np.dtype(match.group(1).decode())
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    if len(blob) - end != count * dtype.itemsize:
-        raise WireError("array record has trailing or missing bytes")
-    return np.frombuffer(blob, dtype=dtype, count=count, offset=end).reshape(shape)
+_HEADER_READERS = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}
 
 
 def decode_array(blob: bytes) -> np.ndarray:
-    """Parse one ``.npy`` record (never unpickles).
+    """Parse one ``.npy`` record (never unpickles, never allocates what the record claims).
 
-    Plain numeric C-order records (what :func:`encode_array` writes for numeric and bool
-    arrays) are returned as **read-only** views over ``blob`` (no copy); any other record
-    is parsed by :func:`numpy.lib.format.read_array` (``allow_pickle=False``).
+    The header is parsed (``.npy`` versions 1.0 and 2.0) and the declared shape and dtype
+    must account for exactly the bytes that follow, checked in exact integer arithmetic
+    before any array exists; the result is a **read-only** view over ``blob`` (no copy).
+    A hostile peer can therefore not make the reader allocate by declaring a huge shape,
+    nor crash it with a shape of thousands of digits or one that overflows ``int64``.
 
     Raises
     ------
     WireError
-        If the record is malformed, holds an object dtype or has trailing bytes.
+        If the record is malformed, holds an object dtype, or its shape and dtype do not
+        match its length.
     """
-    fast = _decode_simple(blob)
-    if fast is not None:
-        return fast
     buf = io.BytesIO(blob)
     try:
-        array = npy_format.read_array(buf, allow_pickle=False)
-    except (ValueError, OSError, EOFError, SyntaxError) as exc:
-        raise WireError(f"malformed array record: {exc}") from None
-    if buf.tell() != len(blob):
-        raise WireError("array record has trailing bytes")
-    return array
+        version = npy_format.read_magic(buf)
+        shape, fortran, dtype = _HEADER_READERS[version](buf)
+    except (KeyError, ValueError, SyntaxError, OverflowError, EOFError, OSError) as exc:
+        raise WireError(f"malformed array record: {exc!r}"[:300]) from None
+    if dtype.hasobject or any(d < 0 for d in shape):
+        raise WireError(f"malformed array record: dtype {dtype}, shape {shape} not allowed"[:300])
+    offset, count = buf.tell(), math.prod(shape)
+    if count * dtype.itemsize != len(blob) - offset:
+        raise WireError(f"malformed array record: declares {count} x {dtype.itemsize} bytes, "
+                        f"holds {len(blob) - offset} (trailing or missing bytes)")  # fmt: skip
+    try:
+        flat = np.frombuffer(blob, dtype=dtype, count=count, offset=offset)
+        return flat.reshape(shape, order="F" if fortran else "C")
+    except (ValueError, OverflowError) as exc:  # e.g. a zero-size shape too large for numpy
+        raise WireError(f"malformed array record: {exc}"[:300]) from None
 
 
 def json_default(value: Any) -> Any:

@@ -33,6 +33,9 @@ rule                       pattern
                            ``.tofile``, ``.dump``, ``.save``, ``.eval()``, ``.query()``...)
 ``ast:dunder``             also a ``"{0.__class__}"``-style format string (dunder
                            traversal through ``str.format``)
+``ast:dynamic_dispatch``   ``.agg``/``.aggregate``/``.apply``/``.transform`` given a computed
+                           string (pandas calls the value's method of that name: a
+                           ``getattr``); a literal I/O name there is ``ast:io``
 the look-ahead rules       see :mod:`sixbtc.validator.ast_bias`
 =========================  ===============================================================
 
@@ -80,6 +83,9 @@ FORBIDDEN_NAMES = frozenset(
 #: A ``str.format`` replacement field whose name part reaches an attribute or item.
 _DUNDER_FIELD = re.compile(r"\{[^{}:!]*[.\[][^{}]*\}")
 DECLARED_ATTRS = ("strategy_type", "direction", "timeframes", "param_space")
+#: pandas methods that call ``getattr(value, name)`` for a string argument (and numpy's
+#: function of that name when the value has none).
+DISPATCHERS = frozenset({"agg", "aggregate", "apply", "transform"})
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class _Gate(BiasRules, ast.NodeVisitor):
         self.series: set[str] = set()  # names holding a whole input series (data["close"]...)
         self.covered: set[int] = set()  # inner attributes of module chains already checked
         self.chain_roots: set[int] = set()  # module-alias names that start a checked chain
+        self.defined: set[str] = set()  # functions and lambdas bound to a name (callable args)
 
     def add(self, node: ast.AST, rule: str, detail: str) -> None:
         self.findings.append(Finding(getattr(node, "lineno", 0), rule, detail))
@@ -205,6 +212,7 @@ class _Gate(BiasRules, ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self.defined.add(node.name)
         if node.name.startswith("__") and node.name != "__init__":
             self.add(node, "ast:dunder", f"definition of {node.name!r}")
         self.generic_visit(node)
@@ -281,9 +289,28 @@ class _Gate(BiasRules, ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         on_numpy = self._is_numpy(func)
-        _attr_name(func)
+        self._check_dispatch(node)
         self.check_call_bias(node, on_numpy)
         self.generic_visit(node)
+
+    def _check_dispatch(self, node: ast.Call) -> None:
+        """``s.agg("to_pickle", path)``: pandas looks a string up as a method of the value
+        (a ``getattr`` in disguise); only a literal name that is not I/O or a dunder passes."""
+        if _attr_name(node.func) not in DISPATCHERS or not node.args:
+            return
+        name = node.args[0]
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            if name.value in IO_METHODS or name.value.startswith(("read_", "_")):
+                self.add(node, "ast:io", f"{_attr_name(node.func)}({name.value!r}) calls an I/O or private method")
+        elif isinstance(name, ast.JoinedStr | ast.BinOp | ast.Subscript) or (
+            isinstance(name, ast.Name) and name.id not in self.defined
+        ) or (isinstance(name, ast.Call) and not self._module_function(name.func)):
+            self.add(node, "ast:dynamic_dispatch",
+                     f"{_attr_name(node.func)}() with a computed method name (only literal names)")  # fmt: skip
+
+    def _module_function(self, func: ast.AST) -> bool:
+        """``alias.name(...)`` on an imported module (e.g. ``np.vectorize(f)``)."""
+        return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in self.modules
 
     def _on_module(self, func: ast.Attribute, module: str) -> bool:
         base = func.value

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sixbtc.strategy.contract import OHLCV_KEYS
+from sixbtc.strategy.permutation import permute_bars
 
 #: Smallest extra "short history" cut of the truncation test (bars).
 MIN_SHORT_CUT = 50
@@ -108,10 +109,11 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, count: int) -> list[int]
 def shuffle_after(sample: dict[str, np.ndarray], cut: int, seed: int) -> dict[str, np.ndarray]:
     """Permute the bars after ``cut`` while keeping every bar's OHLC consistent.
 
-    Each bar ``i >= cut`` is described relative to the previous close
-    (``open/close[i-1]``, ``high/close[i-1]``, ``low/close[i-1]``, ``close/close[i-1]``,
-    ``volume``); these tuples are permuted and the path is rebuilt from ``close[cut-1]``,
-    so ``low <= open, close <= high`` still holds and prices stay continuous.
+    :func:`sixbtc.strategy.permutation.permute_bars` with ``default_rng(seed)``: each bar
+    ``i >= cut`` is described relative to the previous close, these shapes are permuted and
+    the path is rebuilt from ``close[cut-1]`` (``low <= open, close <= high`` holds, prices
+    stay continuous and on the input's decimal tick, so the permuted bars cannot be told
+    from real ones by their price grid).
 
     Parameters
     ----------
@@ -126,23 +128,16 @@ def shuffle_after(sample: dict[str, np.ndarray], cut: int, seed: int) -> dict[st
     -------
     dict of str -> numpy.ndarray
         A new sample of the same shape.
+
+    Raises
+    ------
+    ValueError
+        If ``cut`` is out of range.
     """
-    close = sample["close"]
-    n = len(close)
+    n = len(sample["close"])
     if not 1 <= cut < n:
         raise ValueError(f"cut must be in [1, {n}), got {cut}")
-    prev = close[cut - 1 : n - 1]
-    rel = {k: sample[k][cut:] / prev for k in ("open", "high", "low", "close")}
-    order = np.random.default_rng(seed).permutation(n - cut)
-    rel = {k: v[order] for k, v in rel.items()}
-    new_close = close[cut - 1] * np.cumprod(rel["close"])
-    new_prev = np.concatenate(([close[cut - 1]], new_close[:-1]))
-    out = {k: np.array(sample[k], dtype=np.float64, copy=True) for k in OHLCV_KEYS}
-    out["close"][cut:] = new_close
-    for key in ("open", "high", "low"):
-        out[key][cut:] = rel[key] * new_prev
-    out["volume"][cut:] = sample["volume"][cut:][order]
-    return out
+    return permute_bars(sample, cut, np.random.default_rng(seed))
 
 
 def _first_difference(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], cut: int):

@@ -296,3 +296,30 @@ LAZY = """
 def test_lazy_imports_of_numpy_and_pandas_work_inside(sandbox):
     entries, _ = _run(sandbox, LAZY)
     assert entries.all()
+
+
+FORGED_REPLY = """
+        fcntl = pd.compat.sys.modules["importlib"].import_module("fcntl")
+        struct = pd.compat.sys.modules["struct"]
+        head = b"{'descr': '|u1', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"
+        head += b" " * (63 - (10 + len(head)) % 64) + b"\\n"
+        record = b"\\x93NUMPY\\x01\\x00" + struct.pack("<H", len(head)) + head
+        arrays = ",".join('{"name":"%s","nbytes":%d}' % (k, len(record)) for k in ("entries", "exits"))
+        header = ('{"ok":true,"arrays":[' + arrays + ']}').encode()
+        for fd in range(3, 32):  # the reply pipe: the one write-only fd
+            try:
+                if fcntl.fcntl(fd, fcntl.F_GETFL) & 3 == os.O_WRONLY:
+                    os.write(fd, struct.pack(">I", len(header)) + header + record + record)
+            except Exception:  # OSError: no such fd
+                pass
+        os._exit(0)
+"""
+
+
+def test_a_forged_reply_is_a_rejection_not_a_crash_of_the_parent(sandbox):
+    """Before: the parent's reader raised ValueError (a shape whose size overflows int64 to
+    0) out of ``signals``, past the ``StrategyRejected`` every caller handles."""
+    with pytest.raises(StrategyRejected) as info:
+        _run(sandbox, FORGED_REPLY)
+    assert info.value.reason == "sandbox:crashed" and "malformed array record" in info.value.detail
+    _healthy(sandbox)

@@ -77,6 +77,45 @@ with StrategySandbox() as sb:
 '''
 
 
+SIGNALS = '''
+import numpy as np
+from sixbtc.strategy.sandbox import StrategySandbox
+code = """
+import numpy as np
+import pandas as pd
+class Strategy_MOM_0bad0002:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h",)
+    param_space = {"attack": [0, 1], "sl_pct": [0.02], "tp_pct": [0.04]}
+    def signals(self, data, params):
+        close = data["close"]
+        os = pd.io.common.os
+        me, reached = os.getpid(), []
+        if params["attack"]:
+            for pid in range(1, 64):  # the zygote (1), the next call's spare, anything else
+                if pid != me:
+                    for sig in (0, 2, 19, 9):  # probe, SIGINT (a handler in Python), SIGSTOP, SIGKILL
+                        try:
+                            os.kill(pid, sig)
+                            reached.append((pid, sig))
+                        except Exception:  # PermissionError / ProcessLookupError
+                            pass
+        raise ValueError(repr((me, reached)))
+"""
+data = {k: np.linspace(1.0, 2.0, 50) for k in ("open", "high", "low", "close", "volume")}
+with StrategySandbox() as sb:
+    sb.load(code)
+    seen = []
+    for attack in (1, 0):
+        try:
+            sb.signals(data, [{"attack": attack, "sl_pct": 0.02, "tp_pct": 0.04}])
+        except Exception as exc:
+            seen.append(str(exc).split("ValueError: ")[1].split(" (line")[0])
+    print("mode:", sb.isolation, "starts", sb.starts, "seen", seen)
+'''
+
+
 def _run_unprivileged(script: str, forbid_user_namespaces: bool) -> str:
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
@@ -126,6 +165,20 @@ def test_an_unprivileged_user_gets_the_same_isolation_through_a_user_namespace()
         pytest.skip("building the unprivileged caller needs root (to write a 2-line uid_map)")
     out = _run_unprivileged(UNPRIVILEGED, forbid_user_namespaces=False)
     assert "mode: userns True True True uid 1 leaks [False, False, False]" in out, out
+
+
+def test_an_unprivileged_call_cannot_signal_the_zygote_or_the_next_calls_process():
+    """Every process of an unprivileged sandbox has the caller's uid: only the system-call
+    filter keeps a call from stopping or killing the zygote or the spare forked for the next
+    call (whose pid it could then tell: a channel between calls)."""
+    if os.geteuid() != 0:
+        pytest.skip("building the unprivileged caller needs root (to write a 2-line uid_map)")
+    out = _run_unprivileged(SIGNALS, forbid_user_namespaces=False)
+    line = next((ln for ln in out.splitlines() if ln.startswith("mode:")), out)
+    assert line.startswith("mode: userns starts 1 seen"), out
+    (me, reached), (next_pid, _) = (eval(s) for s in eval(line.split(" seen ", 1)[1]))  # noqa: S307
+    assert reached == [], f"the call reached other processes: {reached}"
+    assert next_pid == me + 1  # the spare forked during the attack served the next call
 
 
 def test_the_isolated_sandbox_reports_its_mode():

@@ -67,3 +67,39 @@ def test_plain_numeric_records_decode_as_read_only_views_and_are_size_checked():
     for bad in (blob[:-8], blob + b"\x00" * 8):
         with pytest.raises(wire.WireError, match="trailing|missing|malformed"):
             wire.decode_array(bad)
+
+
+def _npy(header: str, data: bytes = b"") -> bytes:
+    """A hand-made version-1.0 ``.npy`` record (what a hostile call can write)."""
+    raw = header.encode()
+    raw += b" " * (63 - (10 + len(raw)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + data
+
+
+HOSTILE_RECORDS = {
+    "shape of 5,000 digits": "(" + "9" * 5000 + ",)",  # int(): over the 4,300-digit limit
+    "shape overflowing int64 to 0": "(4294967296, 4294967296)",
+    "dimension over int64": "(18446744073709551616,)",
+    "zero-size shape with a huge dimension": "(0, 99999999999999999999)",
+    "1.5 TiB claimed, nothing sent": "(100000000000,)",
+    "negative dimension": "(-1,)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_RECORDS))
+@pytest.mark.parametrize("descr,fortran", [("|u1", "False"), ("<c16", "False"), ("|u1", "True")])
+def test_a_hostile_record_is_a_wire_error_and_allocates_nothing(name, descr, fortran):
+    """Before: ValueError/OverflowError/MemoryError escaped to the parent (a crash of the
+    validator) or the parent allocated what the record claimed (the generic numpy path)."""
+    record = _npy(f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {HOSTILE_RECORDS[name]}, }}")
+    raw = f'{{"ok":true,"arrays":[{{"name":"entries","nbytes":{len(record)}}}]}}'.encode()
+    with pytest.raises(wire.WireError, match="malformed array record"):
+        wire.read_message(io.BytesIO(struct.pack(">I", len(raw)) + raw + record), max_payload_bytes=1 << 20)
+
+
+def test_fortran_and_big_endian_records_are_read_as_sent():
+    arrays = {"f": np.asfortranarray(np.arange(6.0).reshape(2, 3)), "b": np.arange(4, dtype=">i4")}
+    _, got = wire.read_message(io.BytesIO(wire.encode_message({}, arrays)))
+    np.testing.assert_array_equal(got["f"], arrays["f"])
+    np.testing.assert_array_equal(got["b"], arrays["b"])
+    assert not got["f"].flags.writeable and not got["b"].flags.writeable

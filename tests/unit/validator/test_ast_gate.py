@@ -222,3 +222,38 @@ def test_structure_needs_one_class_with_signals_and_the_four_attributes():
     assert any("no signals method" in f.detail for f in no_signals)
     assert check_structure(ast.parse("x = 1"))[0].rule == "syntax:structure"
     assert check_structure(ast.parse(ok + ok.replace("_1:", "_2:")))[0].detail.endswith("found 2")
+
+
+DISPATCH = """
+import numpy as np
+import pandas as pd
+
+class Strategy_MOM_0d15a7c4:
+    strategy_type = "MOM"
+    direction = "long"
+    timeframes = ("1h",)
+    param_space = {{"sl_pct": [0.01], "tp_pct": [0.02]}}
+
+    def signals(self, data, params):
+        s = pd.Series(data["close"])
+        {line}
+        return data["close"] > 0, data["close"] < 0
+"""
+
+
+@pytest.mark.parametrize("line,rule", [
+    ("s.agg('to_' + 'pickle', 'memo.pkl')", "ast:dynamic_dispatch"),  # a getattr in disguise
+    ("s.transform(f'to_{params}')", "ast:dynamic_dispatch"),
+    ("s.aggregate(str('to_csv'), 'x.csv')", "ast:dynamic_dispatch"),
+    ("s.agg('to_pickle', 'memo.pkl')", "ast:io"),
+    ("s.apply('_mgr')", "ast:io"),
+    ("x = s.rolling(5).apply(lambda w: w[-1], raw=True)", None),
+    ("x = s.agg('cumsum')", None),
+    ("x = s.apply(np.sign)", None),
+    ("x = s.apply(np.vectorize(abs))", None),
+])
+def test_pandas_string_dispatch_is_refused_unless_a_literal_safe_name(line, rule):
+    """Before: pandas' ``agg``/``apply``/``transform`` with a string called any method of the
+    value (``to_pickle``, ``to_csv``: file writes) and passed the gate."""
+    rules = {f.rule for f in check_ast(DISPATCH.format(line=line))}
+    assert (rule in rules) if rule else not rules & {"ast:io", "ast:dynamic_dispatch"}, rules
