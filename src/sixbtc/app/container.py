@@ -85,7 +85,7 @@ class Container:
 
     @cached_property
     def store(self) -> ParquetCandleStore:
-        return ParquetCandleStore(self.home.store_dir)
+        return ParquetCandleStore(self.home.store_dir, clock=self.clock)
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""

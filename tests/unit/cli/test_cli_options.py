@@ -185,6 +185,26 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
     assert "sixbtc.db (database.url): file is not a database" in " ".join(res.output.split())
 
 
+def test_a_database_of_an_unknown_schema_revision_is_one_line(tmp_path: Path) -> None:
+    """A schema revision this version does not know (a newer SixBTC wrote it) or another
+    application's tables: one line naming the database, exit 3 (before: "unexpected error", exit 1)."""
+    import sqlite3
+
+    runner.invoke(app, ["--home", str(tmp_path), "status"])  # creates and migrates sixbtc.db
+    with sqlite3.connect(tmp_path / "sixbtc.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    res = runner.invoke(app, ["--home", str(tmp_path), "status"])
+    assert res.exit_code == 3, res.output
+    assert "has a schema this version of SixBTC does not know" in " ".join(res.output.split())
+    other = tmp_path / "other"
+    other.mkdir()
+    with sqlite3.connect(other / "sixbtc.db") as db:
+        db.execute("CREATE TABLE strategies (id INTEGER PRIMARY KEY, foreign_column TEXT)")
+    res = runner.invoke(app, ["--home", str(other), "status"])
+    assert res.exit_code == 3, res.output
+    assert "cannot migrate the database" in " ".join(res.output.split())
+
+
 @pytest.mark.parametrize("command", [["init"], ["status"], ["pool", "--json"]])
 def test_a_home_that_cannot_be_created_is_one_line(tmp_path: Path, command: list[str]) -> None:
     (tmp_path / "file").write_text("x")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
@@ -82,8 +83,9 @@ def migrate(engine: Engine) -> None:
     ------
     DatabaseUnavailable
         When the database cannot be reached or opened (server down, wrong host or port,
-        unwritable SQLite path, a file that is not a database); the message names the URL
-        without its password.
+        unwritable SQLite path, a file that is not a database), or cannot be migrated (a schema
+        revision this version does not know, another application's tables); the message names
+        the URL without its password.
     """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -93,6 +95,16 @@ def migrate(engine: Engine) -> None:
         reason = " ".join(str(exc.orig or exc).split())
         url = engine.url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(f"cannot open the database {url} (database.url): {reason}") from exc
-    with conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    url = engine.url.render_as_string(hide_password=True)
+    try:
+        with conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except CommandError as exc:  # a revision this version does not know (written by a newer one?)
+        raise DatabaseUnavailable(f"the database {url} has a schema this version of SixBTC does not know "
+                                  f"({exc}); use the SixBTC version that created it, or another "
+                                  "database.url") from exc
+    except DatabaseError as exc:  # e.g. tables of another application without an alembic_version
+        reason = " ".join(str(exc.orig or exc).split())
+        raise DatabaseUnavailable(f"cannot migrate the database {url} to SixBTC's schema: {reason}; "
+                                  "is it another application's database?") from exc
