@@ -54,6 +54,12 @@ What it does (prints figures, asserts nothing):
    co-movement (e.g. all short in a falling market) is kept. Its percentile among the 200
    twin portfolios is the pool's.
 
+   **For comparison** (``oos_ret``, ``oos_pct``): the same figures on the factory's own
+   out-of-sample window (``[oos_start, replay_start)`` of the home, the window whose metrics
+   chose the passer), same coins, 200 shifts drawn for that span. Its return equals the
+   stored OOS ``total_return`` of the backtest (same engine path); a high OOS percentile next
+   to a middling hidden-days one is the selection, not an edge.
+
    Caveat: with a 4h unit, a 15m or 1h strategy's twins keep its bars' phase within 4 hours
    (a shift is a multiple of 4h), so an edge tied to the hour of day modulo 4h would be shared
    by its twins and not show in its percentile.
@@ -72,6 +78,7 @@ from __future__ import annotations
 import argparse
 import math
 import secrets
+import signal
 import sys
 import tempfile
 import time
@@ -89,7 +96,7 @@ from sixbtc.app.home import Home
 from sixbtc.app.market import sync_coins
 from sixbtc.app.once import CycleReport, StageProgress, run_once
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
-from sixbtc.backtester.coinset import CoinSeries, load_series
+from sixbtc.backtester.coinset import load_series
 from sixbtc.backtester.twins import (
     MIN_SHIFT_DAYS,
     N_TWINS,
@@ -245,17 +252,21 @@ def pool_entrants(c: Container) -> list[StrategyRecord]:
 
 @dataclass
 class Judged:
-    """A passer's hidden-days results: on its backtest's coins (headline) and its assigned ones."""
+    """A passer's results: hidden days on its backtest's coins (headline) and on its assigned
+    coins, and (for comparison) its backtest's own out-of-sample window on its backtest's coins."""
 
     rec: StrategyRecord
     coins: WindowResult | None = None
     assigned: WindowResult | None = None
+    oos: WindowResult | None = None
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class Hidden:
-    """Where and how the passers are judged."""
+    """Where and how the passers are judged: the hidden days ``[start, end)`` in ``store``,
+    the factory's OOS window ``oos`` in the home's store, twin shifts of each (in ``unit_ms``),
+    and the coins of each timeframe's backtests."""
 
     store: ParquetCandleStore
     start: pd.Timestamp
@@ -263,27 +274,33 @@ class Hidden:
     shift_units: np.ndarray
     unit_ms: int
     coins_by_tf: dict[str, list[str]]
+    oos: tuple[pd.Timestamp, pd.Timestamp]
+    oos_shift_units: np.ndarray
+
+
+def trade_window(c: Container, sandbox: StrategySandbox, store: Any, rec: StrategyRecord, direction: int,
+                 symbols: list[str], span: tuple[pd.Timestamp, pd.Timestamp], shifts: np.ndarray) -> WindowResult | None:
+    """``rec`` (loaded in ``sandbox``) and its twins on ``symbols`` over ``span`` (None: no coin covers it)."""
+    bt, tf = c.settings.backtest, rec.timeframe or ""
+    series = [s for sym in symbols if (s := load_series(store, sandbox, sym, tf, (span[0], span[0], span[1]),
+                                                         bt.warmup_bars, [dict(rec.params or {})], direction,
+                                                         (bt.fee_rate, bt.slippage_bps))) is not None]
+    return evaluate_window(series, 0, shifts) if series else None
 
 
 def judge(c: Container, sandbox: StrategySandbox, hidden: Hidden, rec: StrategyRecord) -> Judged:
-    """Load ``rec`` in the sandbox and trade it (and its twins) on the hidden days."""
-    bt = c.settings.backtest
+    """Load ``rec`` in the sandbox and trade it (and its twins) on the hidden days and on its OOS window."""
     try:
         spec = sandbox.load(rec.code)
-        tf, params = rec.timeframe or "", dict(rec.params or {})
-        wanted = list(dict.fromkeys([*hidden.coins_by_tf.get(tf, []), *rec.symbols]))
-        series: dict[str, CoinSeries] = {}
-        for sym in wanted:
-            s = load_series(hidden.store, sandbox, sym, tf, (hidden.start, hidden.start, hidden.end), bt.warmup_bars,
-                            [params], spec.direction.sign, (bt.fee_rate, bt.slippage_bps))
-            if s is not None:
-                series[sym] = s
-        shifts = shifts_in_bars(hidden.shift_units, hidden.unit_ms, Timeframe.parse(tf).ms)
+        tf = rec.timeframe or ""
+        tf_ms, d = Timeframe.parse(tf).ms, spec.direction.sign
+        shifts = shifts_in_bars(hidden.shift_units, hidden.unit_ms, tf_ms)
+        main = hidden.coins_by_tf.get(tf, [])
         out = Judged(rec)
-        main = [series[s] for s in hidden.coins_by_tf.get(tf, []) if s in series]
-        mine = [series[s] for s in rec.symbols if s in series]
-        out.coins = evaluate_window(main, 0, shifts) if main else None
-        out.assigned = evaluate_window(mine, 0, shifts) if mine else None
+        out.coins = trade_window(c, sandbox, hidden.store, rec, d, main, (hidden.start, hidden.end), shifts)
+        out.assigned = trade_window(c, sandbox, hidden.store, rec, d, list(rec.symbols), (hidden.start, hidden.end), shifts)
+        out.oos = trade_window(c, sandbox, c.store, rec, d, main, hidden.oos,
+                               shifts_in_bars(hidden.oos_shift_units, hidden.unit_ms, tf_ms))
         if out.coins is None:
             out.error = f"no {tf} coin of its backtest covers the hidden days"
         return out
@@ -322,7 +339,7 @@ def print_cycle(report: CycleReport, c: Container) -> None:
 def print_passers(judged: list[Judged]) -> None:
     head = (f"{'id':>5} {'name':<24} {'dir':<5} {'tf':>3} {'status':<7} {'score':>5} {'dsr':>5} {'pbo':>5} "
             f"{'coins':>5} {'trades':>6} {'twin_tr':>7} {'return':>8} {'twin_med':>8} {'pctile':>6} | "
-            f"{'assigned':<22} {'return':>8} {'pctile':>6}")
+            f"{'assigned':<22} {'return':>8} {'pctile':>6} | {'oos_ret':>8} {'oos_pct':>7}")
     print(head)
     for j in judged:
         r, m = j.rec, j.rec.metrics or {}
@@ -332,11 +349,12 @@ def print_passers(judged: list[Judged]) -> None:
         if j.coins is None:
             print(f"{lead} NOT JUDGED: {j.error}")
             continue
-        w, a = j.coins, j.assigned
+        w, a, o = j.coins, j.assigned, j.oos
         print(f"{lead} {len(w.symbols):>5} {w.n_trades:>6} {np.mean(w.twin_trades):>7.1f} {pct(w.total_return):>8} "
               f"{pct(float(np.median(w.twin_returns))):>8} {fmt(w.percentile):>6} | "
               f"{','.join(a.symbols) if a else '-':<22} {pct(a.total_return) if a else '-':>8} "
-              f"{fmt(a.percentile) if a else '-':>6}")
+              f"{fmt(a.percentile) if a else '-':>6} | {pct(o.total_return) if o else '-':>8} "
+              f"{fmt(o.percentile) if o else '-':>7}")
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -376,12 +394,16 @@ def run(args: argparse.Namespace, root: Path, scratch: Path) -> str:
 
 def hidden_plan(c: Container, window: CycleWindow, store: ParquetCandleStore,
                 span: tuple[pd.Timestamp, pd.Timestamp], seed: int) -> Hidden:
-    """The twins' shifts (in units of :func:`twin_unit_ms`) and each timeframe's backtest coins."""
+    """The twins' shifts (in units of :func:`twin_unit_ms`) of the hidden days and of the
+    factory's OOS window, and each timeframe's backtest coins."""
     unit_ms = twin_unit_ms(list(c.settings.backtest.timeframes))
     unit = pd.Timedelta(milliseconds=unit_ms)
-    shifts = draw_shifts(int((span[1] - span[0]) / unit), math.ceil(MIN_SHIFT_DAYS * DAY / unit), N_TWINS, seed)
+
+    def shifts(a: pd.Timestamp, b: pd.Timestamp) -> np.ndarray:
+        return draw_shifts(int((b - a) / unit), math.ceil(MIN_SHIFT_DAYS * DAY / unit), N_TWINS, seed)
     coins_by_tf = symbols_by_timeframe(c.store, c.settings, window, [r["symbol"] for r in c.coins.active()])
-    return Hidden(store, span[0], span[1], shifts, unit_ms, coins_by_tf)
+    oos = (window.oos_start, window.replay_start)
+    return Hidden(store, span[0], span[1], shifts(*span), unit_ms, coins_by_tf, oos, shifts(*oos))
 
 
 def judge_and_report(c: Container, report: CycleReport, hidden: Hidden, seed: int, diag: str) -> str:
@@ -419,7 +441,12 @@ def judge_and_report(c: Container, report: CycleReport, hidden: Hidden, seed: in
             f"median_pctile={fmt(median)} portfolio_pctile={fmt(port_pct)} per_hour={fmt(per_hour, '.0f')}")
 
 
+def _sigterm(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds: the temporary folder is removed, worker processes stop
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _sigterm)
     try:
         args = parse_args(argv)
         if args.home is not None and args.home.exists() and any(args.home.iterdir()):
@@ -430,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
     print(line)
     return 0
 
