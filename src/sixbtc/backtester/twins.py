@@ -12,9 +12,11 @@ signal of bar ``start + (i - k) mod L``, ``L`` = bars in the window), with
 * ``k`` at least ``min_shift`` bars from 0 *circularly* (``min_shift <= k <= L - min_shift``;
   a shift of ``L - 1`` bars would be the strategy moved back one bar), by default
   :data:`MIN_SHIFT_DAYS` days;
-* the number and order of signals unchanged, so the twins trade about as often, as long
-  and in the same direction as the strategy (trades differ only where stops, targets or
-  the window's ends cut them differently).
+* the number, order and spacing of the signals unchanged, the same direction, stops and
+  targets. Trade counts match exactly only where signals alone end trades; with stops and
+  targets they differ where those end trades at other times (a trend rule that rides its
+  trends holds longer, so trades less, than its twins). :attr:`WindowResult.twin_trades`
+  shows it.
 
 The strategy's **twin percentile** is ``100 * (#twins with a lower return + ½ #twins with
 an equal return) / #twins`` (mid-rank: equals the share of twins with a lower return when
