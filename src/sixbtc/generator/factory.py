@@ -14,12 +14,21 @@ from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
 from sixbtc.generator.dedupe import code_hash
+from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
 
 #: Sources this package can generate.
-SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value)
+SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value,
+                                      StrategySource.PATTERN.value)
+#: Block roles of each source and the registry each role's block names come from.
+REGISTRIES: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    StrategySource.TEMPLATE.value: (("template", TEMPLATES),),
+    StrategySource.UNGER.value: (("entry", ENTRIES), ("filter", FILTERS), ("exit", EXITS)),
+    StrategySource.PATTERN.value: (("entry", PATTERNS), ("filter", PATTERN_FILTERS),
+                                   ("exit", PATTERN_EXITS)),
+}
 DEFAULT_TIMEFRAMES: tuple[str, ...] = ("15m", "30m", "1h", "4h")
 #: Attempts allowed per requested candidate before giving up (duplicates use attempts).
 ATTEMPTS_PER_CANDIDATE = 50
@@ -73,7 +82,7 @@ def random_genome(
     Parameters
     ----------
     source : str
-        ``"template"`` or ``"unger"``.
+        ``"template"``, ``"unger"`` or ``"pattern"``.
     rng : numpy.random.Generator
     max_grid : int
         Maximum number of parameter sets (cartesian product, ``sl_pct``/``tp_pct`` included).
@@ -91,12 +100,9 @@ def random_genome(
         If ``source`` is not supported or ``max_grid < 1``.
     """
     direction = _pick([d.value for d in Direction], rng)
-    if source == StrategySource.TEMPLATE:
-        names: tuple[str, ...] = (_pick(TEMPLATES, rng),)
-    elif source == StrategySource.UNGER:
-        names = (_pick(ENTRIES, rng), _pick(FILTERS, rng), _pick(EXITS, rng))
-    else:
+    if source not in REGISTRIES:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
+    names = tuple(_pick(registry, rng) for _, registry in REGISTRIES[source])
     return make_genome(source, names, direction, rng, max_grid=max_grid, timeframes=timeframes)
 
 
@@ -109,11 +115,12 @@ def make_genome(
     Parameters
     ----------
     source : str
-        ``"template"`` (``block_names = (template,)``) or ``"unger"``
+        ``"template"`` (``block_names = (template,)``), ``"unger"`` or ``"pattern"``
         (``block_names = (entry, filter, exit)``).
     block_names : tuple of str
         Registry names, see :data:`~sixbtc.generator.templates.TEMPLATES` and
-        :data:`~sixbtc.generator.unger.ENTRIES` / ``FILTERS`` / ``EXITS``.
+        :data:`~sixbtc.generator.unger.ENTRIES` / ``FILTERS`` / ``EXITS`` and
+        :data:`~sixbtc.generator.patterns.PATTERNS` / ``PATTERN_FILTERS`` / ``PATTERN_EXITS``.
     direction : str
         ``"long"`` or ``"short"``.
     rng : numpy.random.Generator
@@ -132,12 +139,9 @@ def make_genome(
         If the source, a block name, the number of names or the direction is invalid.
     """
     direction = Direction(direction).value
-    registries = {StrategySource.TEMPLATE.value: (("template", TEMPLATES),),
-                  StrategySource.UNGER.value: (("entry", ENTRIES), ("filter", FILTERS),
-                                               ("exit", EXITS))}
-    if source not in registries:
+    if source not in REGISTRIES:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
-    roles = registries[source]
+    roles = REGISTRIES[source]
     if len(block_names) != len(roles):
         raise ValueError(f"block_names for {source!r} must name {[r for r, _ in roles]}, "
                          f"got {block_names!r}")
@@ -146,7 +150,7 @@ def make_genome(
         if name not in registry:
             raise ValueError(f"unknown {role} block {name!r} (known: {sorted(registry)})")
         parts.append((role, name, registry[name].choices))
-    first = registries[source][0][1][block_names[0]]
+    first = roles[0][1][block_names[0]]
     blocks, risk = _fitted_blocks(parts, rng, max_grid)
     return {"version": GENOME_VERSION, "source": str(source),
             "strategy_type": StrategyType(first.strategy_type).value, "direction": direction,
@@ -195,7 +199,7 @@ def generate(
     existing_hashes : set of str
         ``code_hash`` values of strategies already stored; not modified.
     sources : tuple of str
-        Subset of ``("template", "unger")``.
+        Subset of :data:`SUPPORTED_SOURCES` (``"template"``, ``"unger"``, ``"pattern"``).
     max_grid : int
         Maximum parameter sets per strategy (product of the ``param_space`` list lengths).
     timeframes : tuple of str
