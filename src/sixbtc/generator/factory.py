@@ -228,17 +228,29 @@ def generate(
         attempts += 1
         source = sources[int(rng.integers(0, len(sources)))]
         genome = random_genome(source, rng, max_grid=max_grid, timeframes=timeframes)
-        name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
-        while name in names:
-            name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
-        code = render(genome, name)
-        digest = code_hash(code)
-        if digest in seen:
+        cand = candidate_of(genome, rng, names)
+        if cand.code_hash in seen:
             duplicates += 1
             continue
-        seen.add(digest)
-        names.add(name)
-        candidates.append(StrategyCandidate(
-            name=name, type=StrategyType(genome["strategy_type"]), source=StrategySource(source),
-            code=code, code_hash=digest, genome=genome))
+        seen.add(cand.code_hash)
+        names.add(cand.name)
+        candidates.append(cand)
     return GenerationResult(candidates=candidates, duplicates=duplicates)
+
+
+def candidate_of(genome: dict[str, Any], rng: np.random.Generator,
+                 taken: set[str] | frozenset[str] = frozenset()) -> StrategyCandidate:
+    """Name (a short id drawn from ``rng``, not in ``taken``), render and hash a genome.
+
+    Raises
+    ------
+    ValueError
+        If the genome cannot be rendered (see :func:`~sixbtc.generator.render.render`).
+    """
+    name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
+    while name in taken:
+        name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
+    code = render(genome, name)
+    return StrategyCandidate(name=name, type=StrategyType(genome["strategy_type"]),
+                             source=StrategySource(genome["source"]), code=code,
+                             code_hash=code_hash(code), genome=genome)

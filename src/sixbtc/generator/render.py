@@ -140,6 +140,10 @@ def _docstring(title: str, genome: dict[str, Any], parts: list[tuple[str, BlockC
     stype = StrategyType(genome["strategy_type"])
     head = f"{d.value.capitalize()} {title} ({genome['source']}, {_TYPE_WORDS[stype]})."
     paras = [head]
+    lineage = genome.get("lineage")
+    if lineage:
+        paras.append(f"Evolved by {lineage['operation']} of {', '.join(lineage['parents'])} "
+                     f"(generation {lineage['generation']}).")
     for label, code in parts:
         prefix = "only while " if label == "Filter" and code.lines else ""
         paras.append(f"{label}: {prefix}{code.description}.")
