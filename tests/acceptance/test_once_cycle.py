@@ -38,6 +38,7 @@ backtest:
   workers: 2
 generator:
   workers: 2
+  sources: [template, unger]  # the seeded draw below puts strategies in the pool with this mix
 scoring:
   multiple_testing_gate: false
 active_pool:

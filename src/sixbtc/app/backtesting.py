@@ -21,6 +21,7 @@ from sixbtc.backtester.protocol import (
 )
 from sixbtc.core.errors import StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+from sixbtc.generator.evolution import is_near_miss
 from sixbtc.pool.admission import behaviour_fingerprint, live_symbols
 from sixbtc.scorer.score import score
 from sixbtc.strategy.sandbox import StrategySandbox
@@ -73,6 +74,8 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         return
     gate = gate_verdict(c, rec, outcome)
     if gate.reason is not None:
+        if is_near_miss(gate.reason):
+            c.parents.keep_near_miss(rec.id, gate.reason, gate.dsr)
         c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)

@@ -11,6 +11,7 @@ from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
+from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
@@ -51,6 +52,11 @@ class Container:
     @cached_property
     def strategies(self) -> StrategyRepository:
         return StrategyRepository(self.engine, self.clock)
+
+    @cached_property
+    def parents(self) -> ParentRepository:
+        """Evolution parents: pool genomes and near-misses."""
+        return ParentRepository(self.engine, self.clock)
 
     @cached_property
     def pool(self) -> PoolRepository:

@@ -37,6 +37,14 @@ from sixbtc.generator.render import GENOME_VERSION, param_space_of
 #: Attempts allowed per requested child (duplicates of stored code use attempts).
 ATTEMPTS_PER_CHILD = 20
 ORIGINS = ("pool", "near_miss")
+#: Rejection reasons that make a strategy a near-miss: it passed the whole backtest protocol
+#: (plausibility, walk-forward, shuffle test) and failed only the multiple-testing gate.
+NEAR_MISS_REASONS = frozenset({"score:dsr", "score:pbo"})
+
+
+def is_near_miss(reason: str | None) -> bool:
+    """True for a rejection reason of :data:`NEAR_MISS_REASONS`."""
+    return reason in NEAR_MISS_REASONS
 
 
 @dataclass(frozen=True)

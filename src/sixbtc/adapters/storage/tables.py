@@ -226,3 +226,17 @@ class CoinRow(Base):
     max_leverage: Mapped[float | None] = mapped_column(Float, nullable=True)
     timeframes: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NearMissRow(Base):
+    """A strategy rejected at the multiple-testing gate, kept as a parent for evolution
+    (its ``strategies`` row is deleted; its trials stay in the ledger)."""
+
+    __tablename__ = "near_misses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_name: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    genome: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(64))
+    dsr: Mapped[float] = mapped_column(Float, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
