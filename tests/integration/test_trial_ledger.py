@@ -138,6 +138,8 @@ def test_the_gate_rejects_with_its_reason_and_can_be_switched_off(tmp_path: Path
     assert c.strategies.get(sid) is None
     assert c.strategies.rejections_by_reason() == {"score:dsr": 1}
     assert c.trials.count() > 0  # the trials of a rejected strategy stay in the ledger
+    kept = c.parents.evolution_parents()  # its genome stays too, as a near-miss for evolution
+    assert [(p.name, p.origin, p.genome) for p in kept] == [("Strategy_MOM_000001", "near_miss", {"i": 1})]
 
     off = _container(tmp_path / "off", "scoring:\n  dsr_min_prob: 0.999\n  multiple_testing_gate: false\n",
                      noise=0.02)
@@ -145,6 +147,7 @@ def test_the_gate_rejects_with_its_reason_and_can_be_switched_off(tmp_path: Path
     assert backtest_one(off, FakeSandbox(), WINDOW, SYMBOLS, "w1")
     assert off.strategies.get(sid).status is StrategyStatus.ACTIVE
     assert 0.9 < off.strategies.get(sid).metrics["dsr"] < 0.999
+    assert [p.origin for p in off.parents.evolution_parents()] == ["pool"]
 
 
 def test_ledger_arrays_pack_compactly_and_round_trip() -> None:
