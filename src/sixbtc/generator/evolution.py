@@ -31,7 +31,7 @@ import numpy as np
 
 from sixbtc.domain.strategy import StrategyType
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
-from sixbtc.generator.factory import REGISTRIES, GenerationResult, candidate_of, generate
+from sixbtc.generator.factory import REGISTRIES, GenerationResult, collect, generate
 from sixbtc.generator.render import GENOME_VERSION, param_space_of
 
 #: Attempts allowed per requested child (duplicates of stored code use attempts).
@@ -210,24 +210,15 @@ def evolve(n: int, rng: np.random.Generator, parents: Sequence[Parent], *,
     """
     if not any(evolvable(p) for p in parents):
         return GenerationResult()
-    seen, names = set(existing_hashes), {p.name for p in parents}
-    out: list = []
-    duplicates = 0
-    for _ in range(ATTEMPTS_PER_CHILD * n):
-        if len(out) >= n:
-            break
+
+    def draw() -> dict[str, Any] | None:
         try:
-            genome = child_genome(parents, rng, max_grid=max_grid)
+            return child_genome(parents, rng, max_grid=max_grid)
         except ValueError:  # two blocks of a crossover declare one parameter: no child
-            continue
-        cand = candidate_of(genome, rng, names)
-        if cand.code_hash in seen:
-            duplicates += 1
-            continue
-        seen.add(cand.code_hash)
-        names.add(cand.name)
-        out.append(cand)
-    return GenerationResult(candidates=out, duplicates=duplicates)
+            return None
+
+    return collect(n, draw, rng, seen=set(existing_hashes), names={p.name for p in parents},
+                   max_attempts=ATTEMPTS_PER_CHILD * n)
 
 
 def generate_mixed(n: int, rng: np.random.Generator, *, parents: Sequence[Parent] = (),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,15 +219,29 @@ def generate(
     sources = tuple(sources)
     timeframes = tuple(timeframes)
     _check_args(n, rng, sources, max_grid, timeframes)
-    seen = set(existing_hashes)
-    names: set[str] = set()
-    candidates: list[StrategyCandidate] = []
-    attempts = 0
-    duplicates = 0
-    while len(candidates) < n and attempts < ATTEMPTS_PER_CANDIDATE * n + 100:
-        attempts += 1
+    def draw() -> dict[str, Any]:
         source = sources[int(rng.integers(0, len(sources)))]
-        genome = random_genome(source, rng, max_grid=max_grid, timeframes=timeframes)
+        return random_genome(source, rng, max_grid=max_grid, timeframes=timeframes)
+
+    return collect(n, draw, rng, seen=set(existing_hashes), names=set(),
+                   max_attempts=ATTEMPTS_PER_CANDIDATE * n + 100)
+
+
+def collect(n: int, draw: Callable[[], dict[str, Any] | None], rng: np.random.Generator, *,
+            seen: set[str], names: set[str], max_attempts: int) -> GenerationResult:
+    """Render genomes from ``draw()`` until ``n`` new candidates or ``max_attempts`` draws.
+
+    A genome whose code hash is in ``seen`` is counted as a duplicate; ``draw()`` returning
+    None uses an attempt and yields nothing. ``seen`` and ``names`` are updated in place.
+    """
+    candidates: list[StrategyCandidate] = []
+    duplicates = 0
+    for _ in range(max_attempts):
+        if len(candidates) >= n:
+            break
+        genome = draw()
+        if genome is None:
+            continue
         cand = candidate_of(genome, rng, names)
         if cand.code_hash in seen:
             duplicates += 1

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from sixbtc.domain.strategy import StrategyType
 from sixbtc.domain.trading import Direction
-from sixbtc.generator.blocks import BlockCode, BlockSpec, p, pick
+from sixbtc.generator.blocks import BlockCode, BlockSpec, Builder, p, pick
 from sixbtc.generator.unger import EXITS, FILTERS
 
 T = StrategyType
@@ -74,24 +74,22 @@ def _close_streak(d: Direction, tag: str) -> BlockCode:
         f"close_streak{tag}", OHLC)
 
 
-def _staircase(d: Direction, tag: str) -> BlockCode:
-    src, cmp = pick(d, "low", "high"), pick(d, ">", "<")
-    return BlockCode(
-        f"the last `streak_n` {pick(d, 'lows', 'highs')} were each "
-        f"{pick(d, 'above the previous low', 'below the previous high')}",
-        (f"step{tag} = ({src} {cmp} ind.shift({src}, 1)) * 1.0",
-         f'rising{tag} = ind.lowest(step{tag}, {p("streak_n")}) > 0.5'),
-        f"rising{tag}", HL)
+def _extreme_run(fade: bool) -> Builder:
+    """Runs of lows (long) / highs (short): rising with the trade (staircase) or against it
+    (``fade``: a run of lower lows bought, of higher highs sold)."""
+    name, param = ("fade", "fade_n") if fade else ("rising", "streak_n")
 
-
-def _run_exhaustion(d: Direction, tag: str) -> BlockCode:
-    src, cmp = pick(d, "low", "high"), pick(d, "<", ">")
-    return BlockCode(
-        f"the last `fade_n` {pick(d, 'lows', 'highs')} were each "
-        f"{pick(d, 'below the previous low', 'above the previous high')} (fading the run)",
-        (f"fade_step{tag} = ({src} {cmp} ind.shift({src}, 1)) * 1.0",
-         f'fade{tag} = ind.lowest(fade_step{tag}, {p("fade_n")}) > 0.5'),
-        f"fade{tag}", HL)
+    def build(d: Direction, tag: str) -> BlockCode:
+        src = pick(d, "low", "high")
+        rising = (d is Direction.LONG) != fade
+        cmp, side = (">", "above") if rising else ("<", "below")
+        return BlockCode(
+            f"the last `{param}` {src}s were each {side} the previous {src}"
+            + (" (fading the run)" if fade else ""),
+            (f"{name}_step{tag} = ({src} {cmp} ind.shift({src}, 1)) * 1.0",
+             f"{name}{tag} = ind.lowest({name}_step{tag}, {p(param)}) > 0.5"),
+            f"{name}{tag}", HL)
+    return build
 
 
 def _inside_bar(d: Direction, tag: str) -> BlockCode:
@@ -194,8 +192,8 @@ PATTERNS: dict[str, BlockSpec] = {
     spec.name: spec
     for spec in (
         BlockSpec("close_streak", T.MOM, {"streak_n": (2, 3, 4, 5)}, _close_streak),
-        BlockSpec("staircase", T.TRN, {"streak_n": (2, 3, 4, 5)}, _staircase),
-        BlockSpec("run_exhaustion", T.REV, {"fade_n": (3, 4, 5, 6)}, _run_exhaustion),
+        BlockSpec("staircase", T.TRN, {"streak_n": (2, 3, 4, 5)}, _extreme_run(fade=False)),
+        BlockSpec("run_exhaustion", T.REV, {"fade_n": (3, 4, 5, 6)}, _extreme_run(fade=True)),
         BlockSpec("inside_bar_breakout", T.BRK, {"ib_buffer": (0.0, 0.001, 0.002, 0.004)},
                   _inside_bar),
         BlockSpec("outside_bar", T.BRK, {"ob_close": (0.6, 0.7, 0.8, 0.9)}, _outside_bar),
