@@ -7,6 +7,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
@@ -86,6 +87,13 @@ class Container:
     @cached_property
     def store(self) -> ParquetCandleStore:
         return ParquetCandleStore(self.home.store_dir, clock=self.clock)
+
+    @cached_property
+    def llm(self) -> OpenAIChatClient:
+        """The ``llm`` source's chat client from the ``llm`` section (built only when used)."""
+        cfg = self.settings.llm
+        return OpenAIChatClient(cfg.base_url, cfg.model, cfg.api_key, timeout_s=cfg.timeout_s,
+                                max_tokens=cfg.max_tokens, temperature=cfg.temperature)
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""

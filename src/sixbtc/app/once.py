@@ -103,7 +103,7 @@ def _factory_stages(c: Container, report: CycleReport, n_generate: int, p: Stage
     bt = c.settings.backtest
     backtest_workers = len(backtest_roles(bt.workers, bt.elastic_workers))
     with _timed(report, "generate", p, n_generate):
-        created, dupes = generate_batch(c, n_generate, rng)
+        created, dupes = generate_batch(c, n_generate, rng, on_error=lambda m: report.errors.setdefault("generate:llm", m))
         report.counts.update(generated=created, duplicates=dupes)
     for stage, key, role, workers, status in (
             ("validate", "validator_processed", "validator", c.settings.generator.workers, "GENERATED"),

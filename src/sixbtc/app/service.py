@@ -150,7 +150,7 @@ class Service:
                 raise
 
     def _factory_batch(self, rng: np.random.Generator, window: CycleWindow) -> None:
-        created, _ = generate_batch(self.c, GENERATE_BATCH, rng)
+        created, _ = generate_batch(self.c, GENERATE_BATCH, rng, on_error=lambda m: self.log(f"llm source: {m}"))
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
             run_role_pool(self.c, "validator", self.c.settings.generator.workers, window)
