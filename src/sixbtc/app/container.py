@@ -13,6 +13,7 @@ from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
+from sixbtc.adapters.storage.regime_repo import RegimeRepository
 from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
@@ -68,6 +69,10 @@ class Container:
     @cached_property
     def coins(self) -> CoinRepository:
         return CoinRepository(self.engine, self.clock)
+
+    @cached_property
+    def regimes(self) -> RegimeRepository:
+        return RegimeRepository(self.engine, self.clock)
 
     @cached_property
     def trading(self) -> TradingRepository:

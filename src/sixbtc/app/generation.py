@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time
 import numpy as np
 
 from sixbtc.app.container import Container
+from sixbtc.app.regimes import coin_regimes
 from sixbtc.generator.factory import generate
 from sixbtc.generator.llm_source import llm_generate
 
@@ -24,6 +25,7 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator,
     generator.max_generated_queue - GENERATED waiting)``. With ``llm`` in
     ``generator.sources`` the LLM is asked first for ``min(room, llm.per_batch)``
     strategies; the other sources fill the rest of the room (also what a failing LLM left).
+    The unger source draws entries fitting the coins' newest regimes (:func:`coin_regimes`).
     Each LLM failure is logged and passed to ``on_error`` (it never stops the other sources).
 
     Returns
@@ -53,6 +55,6 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator,
     if not others or room - created <= 0:
         return created, dropped
     result = generate(room - created, rng, existing_hashes=c.strategies.existing_hashes(), sources=others,
-                      max_grid=cfg.max_grid, timeframes=timeframes)
+                      max_grid=cfg.max_grid, timeframes=timeframes, regimes=coin_regimes(c))
     made = sum(1 for cand in result.candidates if c.strategies.add(cand) is not None)
     return created + made, dropped + result.duplicates + len(result.candidates) - made

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
 from sixbtc.generator.dedupe import code_hash
+from sixbtc.generator.regime_fit import check_regimes, draw_regime, entries_for
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
@@ -66,7 +67,7 @@ def _fitted_blocks(
 
 def random_genome(
     source: str, rng: np.random.Generator, *, max_grid: int = 64,
-    timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES,
+    timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES, regime: str | None = None,
 ) -> dict[str, Any]:
     """Draw a random genome of ``source``: its blocks and direction uniformly, then grids.
 
@@ -79,6 +80,9 @@ def random_genome(
         Maximum number of parameter sets (cartesian product, ``sl_pct``/``tp_pct`` included).
     timeframes : tuple of str
         Timeframes the strategy declares.
+    regime : str, optional
+        ``"TREND"``, ``"REVERSAL"`` or ``"MIXED"``: an unger entry is drawn among those that
+        fit it (:func:`~sixbtc.generator.regime_fit.entries_for`); ignored by templates.
 
     Returns
     -------
@@ -94,7 +98,7 @@ def random_genome(
     if source == StrategySource.TEMPLATE:
         names: tuple[str, ...] = (_pick(TEMPLATES, rng),)
     elif source == StrategySource.UNGER:
-        names = (_pick(ENTRIES, rng), _pick(FILTERS, rng), _pick(EXITS, rng))
+        names = (_pick(entries_for(regime), rng), _pick(FILTERS, rng), _pick(EXITS, rng))
     else:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
     return make_genome(source, names, direction, rng, max_grid=max_grid, timeframes=timeframes)
@@ -178,6 +182,7 @@ def generate(
     sources: tuple[str, ...] = SUPPORTED_SOURCES,
     max_grid: int = 64,
     timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES,
+    regimes: Mapping[str, str] | None = None,
 ) -> GenerationResult:
     """Generate ``n`` new strategy candidates as Python source (SPEC §3.2).
 
@@ -200,6 +205,11 @@ def generate(
         Maximum parameter sets per strategy (product of the ``param_space`` list lengths).
     timeframes : tuple of str
         Timeframes every candidate declares (``Timeframe`` values such as ``"1h"``).
+    regimes : mapping of str to str, optional
+        Coin -> ``"TREND"`` / ``"REVERSAL"`` / ``"MIXED"`` (:mod:`sixbtc.regime`). When
+        given and not empty, each unger candidate draws a coin uniformly and an entry fitting
+        its regime (:mod:`sixbtc.generator.regime_fit`), recorded as ``genome["regime"]``;
+        None or empty: every entry is equally likely (the draws of a seed are unchanged).
 
     Returns
     -------
@@ -215,6 +225,7 @@ def generate(
     sources = tuple(sources)
     timeframes = tuple(timeframes)
     _check_args(n, rng, sources, max_grid, timeframes)
+    check_regimes(regimes or {})
     seen = set(existing_hashes)
     names: set[str] = set()
     candidates: list[StrategyCandidate] = []
@@ -223,7 +234,10 @@ def generate(
     while len(candidates) < n and attempts < ATTEMPTS_PER_CANDIDATE * n + 100:
         attempts += 1
         source = sources[int(rng.integers(0, len(sources)))]
-        genome = random_genome(source, rng, max_grid=max_grid, timeframes=timeframes)
+        regime = draw_regime(regimes, rng) if regimes and source == StrategySource.UNGER else None
+        genome = random_genome(source, rng, max_grid=max_grid, timeframes=timeframes, regime=regime)
+        if regime is not None:
+            genome["regime"] = regime
         name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
         while name in names:
             name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
