@@ -88,6 +88,16 @@ def test_every_strategy_is_accounted_for(cycle) -> None:
     assert claims_left == 0, "workers must release or consume every claim"
 
 
+def test_regimes_are_computed_before_generation(cycle) -> None:
+    c, report = cycle
+    n_coins = min(len(SYMBOLS), c.settings.backtest.max_coins)  # the coins the backtests use
+    assert "regimes" not in report.errors and report.counts["regimes"] == n_coins
+    assert list(report.seconds).index("regimes") < list(report.seconds).index("generate")
+    latest = c.regimes.latest("1h")
+    assert len(latest) == n_coins and {sym for sym, _ in latest} <= set(SYMBOLS)
+    assert all(r.window_end == report.window.replay_start for r in latest.values())
+
+
 def test_pool_and_live_respect_limits(cycle) -> None:
     c, _ = cycle
     counts = c.strategies.counts_by_status()

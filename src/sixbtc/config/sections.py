@@ -22,10 +22,12 @@ from sixbtc.config.fields import (
     MAX_WORKERS,
     CoinList,
     DatabaseUrl,
+    HttpUrl,
     LogLevel,
     Section,
     SourceList,
     TimeframeList,
+    TimeframeName,
     WalletAddress,
     WebhookUrl,
 )
@@ -51,11 +53,30 @@ class DataSection(Section):
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
     workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers")
-    sources: SourceList = Field(default_factory=lambda: ["template", "unger", "pattern"], description="Enabled sources, drawn uniformly: template (indicator templates), unger (entry x filter x exit), pattern (price patterns x filter x exit); grid, llm: later")
+    sources: SourceList = Field(default_factory=lambda: ["template", "unger", "pattern"], description="Enabled sources, drawn uniformly: template (indicator templates), unger (entry x filter x exit), pattern (price patterns x filter x exit), llm (an OpenAI-compatible model, off by default; see the llm section); grid: later")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     evolution_share: float = Field(0.2, ge=0, le=1, description="Fraction of each batch bred by mutation/crossover of the genomes of pool members and near-misses (rejected at the DSR/PBO gate); 0 while there are none")
     max_generated_queue: int = Field(500, ge=1, description="Back-pressure: pause while GENERATED >= this")
     seed: int | None = Field(None, ge=0, description="Random seed for reproducible generation; empty = random")
+
+
+class LLMSection(Section):
+    base_url: HttpUrl = Field("https://api.openai.com/v1", description="OpenAI-compatible API root; POST {base_url}/chat/completions")
+    model: str = Field("gpt-4o-mini", min_length=1, max_length=200, description="Model name sent in each request")
+    api_key: SecretStr | None = Field(None, description="API key (env SIXBTC__LLM__API_KEY); never logged")
+    timeout_s: float = Field(60.0, gt=0, le=600, description="Seconds to wait for one completion")
+    max_tokens: int = Field(2000, ge=64, le=32_000, description="Upper bound of tokens in one answer")
+    temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature")
+    per_batch: int = Field(1, ge=0, le=50, description="Strategies asked from the LLM per generation batch (the other sources fill the rest)")
+
+
+class RegimeSection(Section):
+    enabled: bool = Field(True, description="Classify active coins TREND / REVERSAL / MIXED daily (01:05 UTC) for the unger source")
+    timeframe: TimeframeName = Field("1h", description="Candles the breakout and reversal tests run on")
+    window_days: int = Field(90, ge=7, le=MAX_DAYS, description="Days of history (ending where the replay window starts) the tests cover")
+    breakout_bars: int = Field(20, ge=2, le=MAX_BARS, description="N of the N-bar high/low break")
+    hold_bars: int = Field(10, ge=1, le=MAX_BARS, description="Fixed exit: bars a test position is held")
+    min_edge: float = Field(0.0, ge=0, le=10, description="A test counts as profitable above this net return (fraction of the notional over the window)")
 
 
 class ValidatorSection(Section):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
 from sixbtc.generator.dedupe import code_hash
 from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
+from sixbtc.generator.regime_fit import check_regimes, draw_regime, entries_for
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
@@ -75,7 +76,7 @@ def _fitted_blocks(
 
 def random_genome(
     source: str, rng: np.random.Generator, *, max_grid: int = 64,
-    timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES,
+    timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES, regime: str | None = None,
 ) -> dict[str, Any]:
     """Draw a random genome of ``source``: its blocks and direction uniformly, then grids.
 
@@ -88,6 +89,9 @@ def random_genome(
         Maximum number of parameter sets (cartesian product, ``sl_pct``/``tp_pct`` included).
     timeframes : tuple of str
         Timeframes the strategy declares.
+    regime : str, optional
+        ``"TREND"``, ``"REVERSAL"`` or ``"MIXED"``: an unger entry is drawn among those that
+        fit it (:func:`~sixbtc.generator.regime_fit.entries_for`); ignored by templates.
 
     Returns
     -------
@@ -102,7 +106,8 @@ def random_genome(
     direction = _pick([d.value for d in Direction], rng)
     if source not in REGISTRIES:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
-    names = tuple(_pick(registry, rng) for _, registry in REGISTRIES[source])
+    names = tuple(_pick(entries_for(regime) if source == StrategySource.UNGER and role == "entry" else registry, rng)
+                  for role, registry in REGISTRIES[source])
     return make_genome(source, names, direction, rng, max_grid=max_grid, timeframes=timeframes)
 
 
@@ -182,6 +187,7 @@ def generate(
     sources: tuple[str, ...] = SUPPORTED_SOURCES,
     max_grid: int = 64,
     timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES,
+    regimes: Mapping[str, str] | None = None,
 ) -> GenerationResult:
     """Generate ``n`` new strategy candidates as Python source (SPEC §3.2).
 
@@ -204,6 +210,11 @@ def generate(
         Maximum parameter sets per strategy (product of the ``param_space`` list lengths).
     timeframes : tuple of str
         Timeframes every candidate declares (``Timeframe`` values such as ``"1h"``).
+    regimes : mapping of str to str, optional
+        Coin -> ``"TREND"`` / ``"REVERSAL"`` / ``"MIXED"`` (:mod:`sixbtc.regime`). When
+        given and not empty, each unger candidate draws a coin uniformly and an entry fitting
+        its regime (:mod:`sixbtc.generator.regime_fit`), recorded as ``genome["regime"]``;
+        None or empty: every entry is equally likely (the draws of a seed are unchanged).
 
     Returns
     -------
@@ -219,9 +230,15 @@ def generate(
     sources = tuple(sources)
     timeframes = tuple(timeframes)
     _check_args(n, rng, sources, max_grid, timeframes)
+    check_regimes(regimes or {})
+
     def draw() -> dict[str, Any]:
         source = sources[int(rng.integers(0, len(sources)))]
-        return random_genome(source, rng, max_grid=max_grid, timeframes=timeframes)
+        regime = draw_regime(regimes, rng) if regimes and source == StrategySource.UNGER else None
+        genome = random_genome(source, rng, max_grid=max_grid, timeframes=timeframes, regime=regime)
+        if regime is not None:
+            genome["regime"] = regime
+        return genome
 
     return collect(n, draw, rng, seen=set(existing_hashes), names=set(),
                    max_attempts=ATTEMPTS_PER_CANDIDATE * n + 100)

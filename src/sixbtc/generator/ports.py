@@ -1,4 +1,4 @@
-"""What the generator needs from the rest of the system (evolution parents)."""
+"""What the generator needs from outside: evolution parents and a chat model for the ``llm`` source."""
 
 from __future__ import annotations
 
@@ -16,4 +16,24 @@ class ParentStore(Protocol):
 
     def keep_near_miss(self, strategy_id: int, reason: str, dsr: float) -> bool:
         """Keep a strategy's genome as a near-miss (``dsr`` a fraction) before its deletion."""
+        ...
+
+
+class LLMClient(Protocol):
+    """A language model answering one system + user message pair (OpenAI-compatible chat).
+
+    Implemented by :class:`sixbtc.adapters.llm.openai_chat.OpenAIChatClient`; app/ wires it.
+    """
+
+    model: str
+
+    def complete(self, system: str, user: str) -> str:
+        """Return the model's answer as text.
+
+        Raises
+        ------
+        SourceUnavailable
+            When the model cannot be reached or answers unusably (timeout, HTTP error,
+            malformed response); the reason names which.
+        """
         ...

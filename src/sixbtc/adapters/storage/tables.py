@@ -240,3 +240,20 @@ class NearMissRow(Base):
     reason: Mapped[str] = mapped_column(String(64))
     dsr: Mapped[float] = mapped_column(Float, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MarketRegimeRow(Base):
+    """One regime reading per (symbol, timeframe) and computation (SPEC §3.1); newest wins."""
+
+    __tablename__ = "market_regimes"
+    __table_args__ = (Index("ix_market_regimes_symbol_tf_time", "symbol", "timeframe", "computed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    regime: Mapped[str] = mapped_column(String(16))
+    breakout_metric: Mapped[float] = mapped_column(Float)
+    reversal_metric: Mapped[float] = mapped_column(Float)
+    n_trades: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
