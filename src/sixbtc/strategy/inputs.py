@@ -148,11 +148,12 @@ def is_extra_key(key: str) -> bool:
 
 def lookback_ms(inputs: Sequence[str]) -> int:
     """History (ms) a loader must read before the first bar so that the declared inputs
-    there equal their value on a longer history (the largest staleness bound involved)."""
+    there equal their value on a longer history: the largest staleness bound involved, two
+    periods of a higher timeframe (the last closed one may have opened that long before)."""
     out = 0
     for item in inputs:
         if item.startswith("htf:"):
-            out = max(out, Timeframe.parse(item[4:]).ms)
+            out = max(out, 2 * Timeframe.parse(item[4:]).ms)
         else:
             out = max(out, {"funding": FUNDING_MAX_AGE_MS, "open_interest": OI_MAX_AGE_MS,
                             "btc": BTC_MAX_AGE_MS}.get(item, 0))
@@ -278,9 +279,11 @@ class MarketSample:
         """Visible bars."""
         return len(self.candles) - self.first
 
-    def window(self, start: int, end: int) -> MarketSample:
+    def window(self, start: int, end: int, history_ms: int | None = None) -> MarketSample:
         """The sample on visible bars ``[start, end)`` as it stood at the close of bar
-        ``end - 1``: every source cut to what was available then (earlier history kept).
+        ``end - 1``: every source cut to what was available then (earlier history kept;
+        with ``history_ms``, only the candles opened at most that long before bar
+        ``start``, e.g. :func:`lookback_ms`, which leaves :func:`build_data` unchanged).
 
         Raises
         ------
@@ -289,9 +292,11 @@ class MarketSample:
         """
         if not 0 <= start < end <= self.n_bars:
             raise ValueError(f"window [{start}, {end}) is not inside the {self.n_bars} bars")
-        c = self.candles
+        c, lo = self.candles, 0
+        if history_ms is not None:
+            lo = int(np.searchsorted(c.open_time, int(c.open_time[self.first + start]) - history_ms))
         t = int(c.open_time[self.first + end - 1]) + c.bar_ms
-        return MarketSample(c.rows(0, self.first + end), self.first + start,
+        return MarketSample(c.rows(lo, self.first + end), self.first + start - lo,
                             self.funding.upto(t) if self.funding is not None else None,
                             self.open_interest.upto(t) if self.open_interest is not None else None,
                             self.btc.closed_by(t) if self.btc is not None else None)

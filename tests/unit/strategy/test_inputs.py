@@ -53,7 +53,7 @@ def test_parse_and_keys():
     assert "htf_4h_close" in data_keys(("htf:4h",))
     assert is_extra_key("htf_1d_low") and is_extra_key("funding") and not is_extra_key("htf_2h_low")
     assert not is_extra_key("hlc3")
-    assert lookback_ms(("funding", "htf:1d")) == 24 * H and lookback_ms(("open_time",)) == 0
+    assert lookback_ms(("funding", "htf:1d")) == 48 * H and lookback_ms(("open_time",)) == 0
 
 
 def test_asof_uses_only_values_available_and_fresh():
