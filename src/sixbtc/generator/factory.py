@@ -16,7 +16,7 @@ from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
 from sixbtc.generator.dedupe import code_hash
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
 from sixbtc.generator.templates import TEMPLATES
-from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
+from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS, filters_for
 
 #: Sources this package can generate.
 SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value)
@@ -94,7 +94,7 @@ def random_genome(
     if source == StrategySource.TEMPLATE:
         names: tuple[str, ...] = (_pick(TEMPLATES, rng),)
     elif source == StrategySource.UNGER:
-        names = (_pick(ENTRIES, rng), _pick(FILTERS, rng), _pick(EXITS, rng))
+        names = (_pick(ENTRIES, rng), _pick(filters_for(timeframes), rng), _pick(EXITS, rng))
     else:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
     return make_genome(source, names, direction, rng, max_grid=max_grid, timeframes=timeframes)
