@@ -18,7 +18,7 @@ from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
 from sixbtc.generator.regime_fit import check_regimes, draw_regime, entries_for
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
 from sixbtc.generator.templates import TEMPLATES
-from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
+from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS, filters_for
 
 #: Sources this package can generate.
 SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value,
@@ -74,6 +74,17 @@ def _fitted_blocks(
     return out, {k: fitted[k] for k in risk}
 
 
+def _options(source: str, role: str, registry: dict[str, Any], regime: str | None,
+             timeframes: tuple[str, ...]) -> Iterable[str]:
+    """Block names a random genome may draw for ``role``: unger entries fit the coin's regime,
+    unger filters fit the timeframes (the daily ones need timeframes dividing 1d)."""
+    if source == StrategySource.UNGER and role == "entry":
+        return entries_for(regime)
+    if source == StrategySource.UNGER and role == "filter":
+        return filters_for(timeframes)
+    return registry
+
+
 def random_genome(
     source: str, rng: np.random.Generator, *, max_grid: int = 64,
     timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES, regime: str | None = None,
@@ -106,8 +117,7 @@ def random_genome(
     direction = _pick([d.value for d in Direction], rng)
     if source not in REGISTRIES:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
-    names = tuple(_pick(entries_for(regime) if source == StrategySource.UNGER and role == "entry" else registry, rng)
-                  for role, registry in REGISTRIES[source])
+    names = tuple(_pick(_options(source, role, registry, regime, timeframes), rng) for role, registry in REGISTRIES[source])
     return make_genome(source, names, direction, rng, max_grid=max_grid, timeframes=timeframes)
 
 

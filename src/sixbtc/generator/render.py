@@ -25,7 +25,7 @@ from typing import Any
 
 from sixbtc.domain.strategy import StrategySource, StrategyType
 from sixbtc.domain.trading import Direction
-from sixbtc.generator.blocks import BlockCode, ohlcv_lines
+from sixbtc.generator.blocks import BlockCode, declared_inputs, input_lines, ohlcv_lines
 from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
@@ -173,7 +173,7 @@ def _body(parts: list[tuple[str, BlockCode]], source: StrategySource) -> list[st
     so a time exit can refer to ``entries``.
     """
     uses = frozenset().union(*(code.uses for _, code in parts))
-    lines = ohlcv_lines(uses | {"close"})
+    lines = ohlcv_lines(uses | {"close"}) + input_lines(uses)
     for label, code in parts:
         if label == "Exit" and source in THREE_PART:
             lines.append("entries = pattern & regime_ok")
@@ -213,6 +213,7 @@ def render(genome: dict[str, Any], class_name: str) -> str:
     d = Direction(genome.get("direction"))
     stype = StrategyType(genome.get("strategy_type"))
     parts, title = _parts(genome, d)
+    inputs = declared_inputs(frozenset().union(*(code.uses for _, code in parts)))
     space = param_space_of(genome)
     space_lines = [f"        {_literal(k)}: {_literal(values)}," for k, values in space.items()]
     timeframes = tuple(str(tf) for tf in genome.get("timeframes", ()))
@@ -230,6 +231,7 @@ def render(genome: dict[str, Any], class_name: str) -> str:
         f"    strategy_type = {_literal(stype.value)}",
         f"    direction = {_literal(d.value)}",
         f"    timeframes = {_literal(timeframes)}",
+        *([f"    inputs = {_literal(inputs)}"] if inputs else []),
         "    param_space = {",
         *space_lines,
         "    }",

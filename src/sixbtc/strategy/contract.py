@@ -26,7 +26,11 @@ with these class attributes and one method::
             return entries, exits
 
 ``data`` maps ``"open" "high" "low" "close" "volume"`` to float64 arrays of shape
-``(n_bars,)`` (oldest first, closed candles only). ``params`` maps every key of
+``(n_bars,)`` (oldest first, closed candles only). A strategy that reads more declares it in
+an optional class attribute, e.g. ``inputs = ("open_time", "funding", "btc", "htf:4h")``,
+and ``data`` then also holds ``open_time`` (int64 UTC ms), ``funding``, ``open_interest``,
+``btc_open`` … ``btc_volume`` and ``htf_4h_open`` … ``htf_4h_volume``, all aligned causally
+on the bars (:mod:`sixbtc.strategy.inputs`). ``params`` maps every key of
 ``param_space`` to one value. ``signals`` returns ``(entries, exits)``: two bool arrays of
 shape ``(n_bars,)``. ``entries[i]`` means "open a position at the open of bar ``i + 1``",
 decided with data up to and including the close of bar ``i``; ``exits[i]`` likewise closes
@@ -53,6 +57,7 @@ from typing import Any
 from sixbtc.domain.strategy import StrategyType
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
+from sixbtc.strategy.inputs import parse_inputs
 
 REQUIRED_PARAMS: tuple[str, ...] = ("sl_pct", "tp_pct")
 OHLCV_KEYS: tuple[str, ...] = ("open", "high", "low", "close", "volume")
@@ -143,6 +148,7 @@ class StrategySpec:
     direction: Direction
     timeframes: tuple[str, ...]
     param_space: dict[str, list[Any]]
+    inputs: tuple[str, ...] = ()
 
     @classmethod
     def from_declared(cls, class_name: str, declared: dict[str, Any]) -> StrategySpec:
@@ -155,7 +161,9 @@ class StrategySpec:
             or timeframe, a repeated timeframe or parameter value, a missing ``sl_pct`` or
             ``tp_pct``, a parameter value that is NaN, infinite, not a number/string/bool,
             or (``sl_pct``, ``tp_pct``) a bool or outside :data:`PARAM_RANGES`; a grid of
-            more than :data:`MAX_PARAM_SETS` parameter sets.
+            more than :data:`MAX_PARAM_SETS` parameter sets; an ``inputs`` entry that is
+            unknown, repeated or not a higher timeframe of every declared timeframe
+            (:func:`sixbtc.strategy.inputs.parse_inputs`).
         """
         space = _check_space(declared.get("param_space"))
         values = {}
@@ -166,7 +174,8 @@ class StrategySpec:
                 raise ValueError(f"{attr}: {raw!r} is not one of {accepted}")
             values[attr] = enum(raw)
         tfs = _check_timeframes(declared.get("timeframes"))
-        return cls(class_name, values["strategy_type"], values["direction"], tfs, space)
+        inputs = parse_inputs(declared.get("inputs"), tfs)
+        return cls(class_name, values["strategy_type"], values["direction"], tfs, space, inputs)
 
     def grid(self) -> list[dict[str, Any]]:
         """All parameter sets of the space, in a deterministic order (cartesian product)."""

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.permutation import permute_bars
+from sixbtc.validator.views import SampleView
 
 #: Smallest extra "short history" cut of the truncation test (bars).
 MIN_SHORT_CUT = 50
@@ -152,7 +152,7 @@ def _first_difference(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.
 
 def run_lookahead_tests(
     source: SignalSource,
-    sample: dict[str, np.ndarray],
+    sample: dict[str, np.ndarray] | SampleView,
     params_list: list[dict[str, Any]],
     full: tuple[np.ndarray, np.ndarray],
     cut_points: int,
@@ -163,8 +163,10 @@ def run_lookahead_tests(
     ----------
     source : SignalSource
         Usually a loaded :class:`sixbtc.strategy.sandbox.StrategySandbox`.
-    sample : dict of str -> numpy.ndarray
-        OHLCV arrays, shape ``(n_bars,)``.
+    sample : dict of str -> numpy.ndarray or SampleView
+        OHLCV arrays, shape ``(n_bars,)``, or a view carrying the strategy's extra inputs
+        (:class:`sixbtc.validator.views.SampleView`: truncated samples are re-aligned from
+        the raw sources cut at the last kept bar's close; the shuffle permutes every input).
     params_list : list of dict
         Parameter sets to check.
     full : (entries, exits)
@@ -182,16 +184,19 @@ def run_lookahead_tests(
     StrategyRejected
         From the sandbox (timeout, crash, execution error on a truncated sample).
     """
+    view = sample if isinstance(sample, SampleView) else SampleView(sample)
     cuts = choose_cuts(full[0], full[1], cut_points)
     n = full[0].shape[1]
     short = max(MIN_SHORT_CUT, n // 10)
     for cut in ([short] if short < cuts[0] else []) + cuts:
-        truncated = {k: np.asarray(sample[k])[:cut] for k in OHLCV_KEYS}
+        truncated = view.window(0, cut)
         hit = _first_difference(source.signals(truncated, params_list), full, cut)
         if hit is not None:
             return LookaheadFinding("truncation", cut, hit[1], params_list[hit[0]])
     for cut in cuts:
-        shuffled = shuffle_after(sample, cut, seed=cut)
+        if not 1 <= cut < view.n_bars:
+            raise ValueError(f"cut must be in [1, {view.n_bars}), got {cut}")
+        shuffled = view.shuffled(cut, seed=cut)
         hit = _first_difference(source.signals(shuffled, params_list), full, cut)
         if hit is not None:
             return LookaheadFinding("shuffle", cut, hit[1], params_list[hit[0]])
