@@ -51,7 +51,7 @@ class DataSection(Section):
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
     workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers")
-    sources: SourceList = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger (pattern, grid, llm: later)")
+    sources: SourceList = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger, grid (GRD: SMA ± k·ATR levels); pattern, llm: later")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     max_generated_queue: int = Field(500, ge=1, description="Back-pressure: pause while GENERATED >= this")
     seed: int | None = Field(None, ge=0, description="Random seed for reproducible generation; empty = random")

@@ -14,12 +14,16 @@ from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
 from sixbtc.generator.dedupe import code_hash
+from sixbtc.generator.grid import random_grid_genome, render_grid
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
 
 #: Sources this package can generate.
-SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value)
+SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value,
+                                      StrategySource.GRID.value)
+#: Sources :func:`generate` draws from when none are given (``generator.sources`` default).
+DEFAULT_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value)
 DEFAULT_TIMEFRAMES: tuple[str, ...] = ("15m", "30m", "1h", "4h")
 #: Attempts allowed per requested candidate before giving up (duplicates use attempts).
 ATTEMPTS_PER_CANDIDATE = 50
@@ -73,7 +77,7 @@ def random_genome(
     Parameters
     ----------
     source : str
-        ``"template"`` or ``"unger"``.
+        ``"template"``, ``"unger"`` or ``"grid"`` (:mod:`sixbtc.generator.grid`).
     rng : numpy.random.Generator
     max_grid : int
         Maximum number of parameter sets (cartesian product, ``sl_pct``/``tp_pct`` included).
@@ -95,6 +99,8 @@ def random_genome(
         names: tuple[str, ...] = (_pick(TEMPLATES, rng),)
     elif source == StrategySource.UNGER:
         names = (_pick(ENTRIES, rng), _pick(FILTERS, rng), _pick(EXITS, rng))
+    elif source == StrategySource.GRID:
+        return random_grid_genome(rng, direction, max_grid=max_grid, timeframes=timeframes)
     else:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
     return make_genome(source, names, direction, rng, max_grid=max_grid, timeframes=timeframes)
@@ -175,7 +181,7 @@ def generate(
     rng: np.random.Generator,
     *,
     existing_hashes: set[str] | frozenset[str] = frozenset(),
-    sources: tuple[str, ...] = SUPPORTED_SOURCES,
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
     max_grid: int = 64,
     timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES,
 ) -> GenerationResult:
@@ -195,7 +201,8 @@ def generate(
     existing_hashes : set of str
         ``code_hash`` values of strategies already stored; not modified.
     sources : tuple of str
-        Subset of ``("template", "unger")``.
+        Subset of :data:`SUPPORTED_SOURCES` (``"template"``, ``"unger"``, ``"grid"``); default
+        :data:`DEFAULT_SOURCES`.
     max_grid : int
         Maximum parameter sets per strategy (product of the ``param_space`` list lengths).
     timeframes : tuple of str
@@ -227,7 +234,7 @@ def generate(
         name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
         while name in names:
             name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
-        code = render(genome, name)
+        code = (render_grid if genome["source"] == StrategySource.GRID else render)(genome, name)
         digest = code_hash(code)
         if digest in seen:
             duplicates += 1

@@ -81,6 +81,15 @@ _STARTUP_S = 30.0
 MAX_SOURCE_CHARS = 200_000
 
 
+def _grid_reply(out: dict[str, np.ndarray], shape: tuple[int, int], expected: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(center, step)`` of a grid reply, checked (float64, ``shape``, no inf)."""
+    arrays = [out.get(name) for name in ("center", "step")]
+    if not expected or any(a is None or a.dtype != np.float64 or a.shape != shape or np.isinf(a).any()
+                           for a in arrays):
+        raise StrategyRejected("sandbox:crashed", "grid signals reply has missing or mis-shaped arrays")
+    return arrays[0], arrays[1]
+
+
 def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Return contiguous float64 OHLCV arrays of one length, or raise ``DataError``."""
     if not isinstance(data, dict):
@@ -154,6 +163,7 @@ class StrategySandbox:
         self._zygotes: dict[bool, ZygoteProcess] = {}  # by "preloads pandas"
         self._pandas = True  # the loaded strategy's source mentions pandas
         self._code: str | None = None
+        self._grid = False
 
     @property
     def worker_pid(self) -> int | None:
@@ -315,16 +325,18 @@ class StrategySandbox:
         self._code = None
         self._pandas = "pandas" in code
         reply, _ = self._request({"op": "load", "code": code})
-        self._code = code
+        self._code, self._grid = code, False
         name, declared = reply.get("class_name"), reply.get("declared")
         if not (
             isinstance(name, str) and name.startswith("Strategy_") and isinstance(declared, dict)
         ):
             raise StrategyRejected("sandbox:crashed", "malformed load reply")
         try:
-            return StrategySpec.from_declared(name, declared)
+            spec = StrategySpec.from_declared(name, declared)
         except ValueError as exc:
             raise StrategyRejected("contract:invalid_spec", str(exc)) from None
+        self._grid = spec.is_grid
+        return spec
 
     def signals(
         self, data: dict[str, np.ndarray], params_list: list[dict]
@@ -343,7 +355,8 @@ class StrategySandbox:
         Returns
         -------
         entries, exits : numpy.ndarray
-            bool, shape ``(n_params, n_bars)``.
+            bool, shape ``(n_params, n_bars)``; for a grid strategy (``GRD``) ``center, step``,
+            float64 of that shape (:mod:`sixbtc.strategy.signal_pairs`).
 
         Raises
         ------
@@ -369,9 +382,11 @@ class StrategySandbox:
         if self._code is None:
             raise ValueError("no strategy loaded: call load(code) first")
         n_params, n_bars = len(params_list), len(ohlcv["close"])
-        budget = 2 * n_params * ((n_bars + 7) // 8) + 4096
+        budget = 2 * n_params * (8 * n_bars if self._grid else (n_bars + 7) // 8) + 4096
         header = {"op": "signals", "code": self._code, "params_list": params_list}
-        _, out = self._request(header, ohlcv, budget)
+        reply, out = self._request(header, ohlcv, budget)
+        if self._grid or reply.get("grid") is True:
+            return _grid_reply(out, (n_params, n_bars), self._grid)
         packed_shape = (n_params, (n_bars + 7) // 8)
         signals = []
         for name in ("entries", "exits"):
