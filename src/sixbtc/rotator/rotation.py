@@ -18,7 +18,6 @@ from sixbtc.domain.strategy import StrategyRecord, StrategyType
 from sixbtc.rotator.correlation import DailyReturns, first_conflict
 from sixbtc.rotator.ports import RotationStore
 
-
 #: Types the executor cannot trade yet, with the reason recorded when the rotator skips one.
 NOT_EXECUTABLE: dict[StrategyType, str] = {StrategyType.GRD: "rotator: GRD not supported by the executor yet"}
 
