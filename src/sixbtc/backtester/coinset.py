@@ -6,6 +6,11 @@ Signals are computed once per (coin, parameter set) over the whole loaded span
 OOS) re-uses them through :func:`~sixbtc.backtester.run_grid` windows, so no window ever
 recomputes indicators. Indicator warm-up bars before ``is_start`` feed the signals but are
 never traded.
+
+Grid strategies (``GRD``) yield ``(center, step)`` float arrays in place of
+``(entries, exits)`` (:mod:`sixbtc.strategy.signal_pairs`); the same cache holds them and every
+simulation goes to the grid engine (:mod:`sixbtc.backtester.engine_grid`, ``levels`` and
+``sl_pct`` from the parameter set), chosen by the arrays' dtype.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sixbtc.backtester.engine import run_grid, run_grid_daily, run_single
+from sixbtc.backtester.engine_grid import run_grid_levels, run_grid_levels_daily, run_single_grid
 from sixbtc.backtester.metrics import GridResult, SingleResult, bars_per_year
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.domain.timeframe import Timeframe
@@ -157,8 +163,12 @@ class CoinSeries:
         ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
         ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
         sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
-        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         d = self.data
+        if ent.dtype == np.float64:
+            return run_grid_levels(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices), sl,
+                                   direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
+                                   funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         return run_grid(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, direction=self.direction,
                         fee_rate=self.costs[0], slippage_bps=self.costs[1], funding_rate=self.funding,
                         start=start, end=end, bars_per_year=self.bars_per_year)
@@ -173,11 +183,20 @@ class CoinSeries:
         ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
         ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
         sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
-        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         d = self.data
+        if ent.dtype == np.float64:
+            return run_grid_levels_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices),
+                                         sl, day_of_bar=self.days, direction=self.direction, fee_rate=self.costs[0],
+                                         slippage_bps=self.costs[1], funding_rate=self.funding, start=start, end=end,
+                                         bars_per_year=self.bars_per_year)
+        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         return run_grid_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, day_of_bar=self.days,
                               direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
                               funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+
+    def _levels(self, indices: list[int]) -> np.ndarray:
+        """``levels`` of grid parameter sets ``indices``, int64."""
+        return np.array([self._params[j]["levels"] for j in indices], dtype=np.int64)
 
     def single(self, j: int, start: int, end: int) -> SingleResult:
         """Trades, equity and metrics of parameter set ``j`` on bars ``[start, end)``."""
@@ -189,7 +208,14 @@ class CoinSeries:
 def simulate_one(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.ndarray, params: dict[str, Any],
                  funding: np.ndarray, start: int, end: int, direction: int, costs: tuple[float, float],
                  bpy: float) -> SingleResult:
-    """:func:`~sixbtc.backtester.run_single` of one parameter set (``sl_pct``/``tp_pct`` from ``params``)."""
+    """:func:`~sixbtc.backtester.run_single` of one parameter set (``sl_pct``/``tp_pct`` from ``params``), or
+    :func:`~sixbtc.backtester.engine_grid.run_single_grid` when ``entries, exits`` are a grid's float
+    ``center, step`` (``levels``/``sl_pct`` from ``params``)."""
+    if entries.dtype == np.float64:
+        return run_single_grid(data["open"], data["high"], data["low"], data["close"], np.ascontiguousarray(entries),
+                               np.ascontiguousarray(exits), levels=int(params["levels"]),
+                               sl_pct=float(params["sl_pct"]), direction=direction, fee_rate=costs[0],
+                               slippage_bps=costs[1], funding_rate=funding, start=start, end=end, bars_per_year=bpy)
     return run_single(data["open"], data["high"], data["low"], data["close"], entries, exits,
                       sl_pct=float(params["sl_pct"]), tp_pct=float(params["tp_pct"]), direction=direction,
                       fee_rate=costs[0], slippage_bps=costs[1], funding_rate=funding, start=start, end=end,

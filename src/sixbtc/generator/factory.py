@@ -14,6 +14,7 @@ from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
 from sixbtc.generator.dedupe import code_hash
+from sixbtc.generator.grid import random_grid_genome, render_grid
 from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
 from sixbtc.generator.regime_fit import check_regimes, draw_regime, entries_for
 from sixbtc.generator.render import GENOME_VERSION, class_name_for, render
@@ -22,8 +23,12 @@ from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS, filters_for
 
 #: Sources this package can generate.
 SUPPORTED_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value,
-                                      StrategySource.PATTERN.value)
-#: Block roles of each source and the registry each role's block names come from.
+                                      StrategySource.PATTERN.value, StrategySource.GRID.value)
+#: Sources :func:`generate` draws from when none are given (``generator.sources`` default).
+DEFAULT_SOURCES: tuple[str, ...] = (StrategySource.TEMPLATE.value, StrategySource.UNGER.value,
+                                    StrategySource.PATTERN.value)
+#: Block roles of each source and the registry each role's block names come from (GRD
+#: genomes are drawn by :mod:`sixbtc.generator.grid`).
 REGISTRIES: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     StrategySource.TEMPLATE.value: (("template", TEMPLATES),),
     StrategySource.UNGER.value: (("entry", ENTRIES), ("filter", FILTERS), ("exit", EXITS)),
@@ -94,7 +99,7 @@ def random_genome(
     Parameters
     ----------
     source : str
-        ``"template"``, ``"unger"`` or ``"pattern"``.
+        ``"template"``, ``"unger"`` ``"pattern"`` or ``"grid"`` (:mod:`sixbtc.generator.grid`).
     rng : numpy.random.Generator
     max_grid : int
         Maximum number of parameter sets (cartesian product, ``sl_pct``/``tp_pct`` included).
@@ -115,6 +120,8 @@ def random_genome(
         If ``source`` is not supported or ``max_grid < 1``.
     """
     direction = _pick([d.value for d in Direction], rng)
+    if source == StrategySource.GRID:
+        return random_grid_genome(rng, direction, max_grid=max_grid, timeframes=timeframes)
     if source not in REGISTRIES:
         raise ValueError(f"source must be one of {SUPPORTED_SOURCES}, got {source!r}")
     names = tuple(_pick(_options(source, role, registry, regime, timeframes), rng) for role, registry in REGISTRIES[source])
@@ -194,7 +201,7 @@ def generate(
     rng: np.random.Generator,
     *,
     existing_hashes: set[str] | frozenset[str] = frozenset(),
-    sources: tuple[str, ...] = SUPPORTED_SOURCES,
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
     max_grid: int = 64,
     timeframes: tuple[str, ...] = DEFAULT_TIMEFRAMES,
     regimes: Mapping[str, str] | None = None,
@@ -215,7 +222,8 @@ def generate(
     existing_hashes : set of str
         ``code_hash`` values of strategies already stored; not modified.
     sources : tuple of str
-        Subset of :data:`SUPPORTED_SOURCES` (``"template"``, ``"unger"``, ``"pattern"``).
+        Subset of :data:`SUPPORTED_SOURCES` (``"template"``, ``"unger"``, ``"pattern"``, ``"grid"``); default
+        :data:`DEFAULT_SOURCES`.
     max_grid : int
         Maximum parameter sets per strategy (product of the ``param_space`` list lengths).
     timeframes : tuple of str
@@ -291,7 +299,7 @@ def candidate_of(genome: dict[str, Any], rng: np.random.Generator,
     name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
     while name in taken:
         name = class_name_for(genome["strategy_type"], f"{int(rng.integers(0, 2**32)):08x}")
-    code = render(genome, name)
+    code = (render_grid if genome["source"] == StrategySource.GRID else render)(genome, name)
     return StrategyCandidate(name=name, type=StrategyType(genome["strategy_type"]),
                              source=StrategySource(genome["source"]), code=code,
                              code_hash=code_hash(code), genome=genome)

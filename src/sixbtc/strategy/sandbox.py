@@ -82,6 +82,15 @@ _STARTUP_S = 30.0
 MAX_SOURCE_CHARS = 200_000
 
 
+def _grid_reply(out: dict[str, np.ndarray], shape: tuple[int, int], expected: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(center, step)`` of a grid reply, checked (float64, ``shape``, no inf)."""
+    arrays = [out.get(name) for name in ("center", "step")]
+    if not expected or any(a is None or a.dtype != np.float64 or a.shape != shape or np.isinf(a).any()
+                           for a in arrays):
+        raise StrategyRejected("sandbox:crashed", "grid signals reply has missing or mis-shaped arrays")
+    return arrays[0], arrays[1]
+
+
 def _array(key: str, value: object, dtype: type) -> np.ndarray:
     try:
         arr = np.ascontiguousarray(value, dtype=dtype)
@@ -165,6 +174,7 @@ class StrategySandbox:
         self._pandas = True  # the loaded strategy's source mentions pandas
         self._code: str | None = None
         self.inputs: tuple[str, ...] = ()  # the loaded strategy's declared inputs
+        self._grid = False
 
     @property
     def worker_pid(self) -> int | None:
@@ -326,7 +336,7 @@ class StrategySandbox:
         self._code, self.inputs = None, ()
         self._pandas = "pandas" in code
         reply, _ = self._request({"op": "load", "code": code})
-        self._code = code
+        self._code, self._grid = code, False
         name, declared = reply.get("class_name"), reply.get("declared")
         if not (
             isinstance(name, str) and name.startswith("Strategy_") and isinstance(declared, dict)
@@ -337,6 +347,7 @@ class StrategySandbox:
         except ValueError as exc:
             raise StrategyRejected("contract:invalid_spec", str(exc)) from None
         self.inputs = spec.inputs
+        self._grid = spec.is_grid
         return spec
 
     def signals(
@@ -357,7 +368,8 @@ class StrategySandbox:
         Returns
         -------
         entries, exits : numpy.ndarray
-            bool, shape ``(n_params, n_bars)``.
+            bool, shape ``(n_params, n_bars)``; for a grid strategy (``GRD``) ``center, step``,
+            float64 of that shape (:mod:`sixbtc.strategy.signal_pairs`).
 
         Raises
         ------
@@ -383,9 +395,11 @@ class StrategySandbox:
         if self._code is None:
             raise ValueError("no strategy loaded: call load(code) first")
         n_params, n_bars = len(params_list), len(ohlcv["close"])
-        budget = 2 * n_params * ((n_bars + 7) // 8) + 4096
+        budget = 2 * n_params * (8 * n_bars if self._grid else (n_bars + 7) // 8) + 4096
         header = {"op": "signals", "code": self._code, "params_list": params_list}
-        _, out = self._request(header, ohlcv, budget)
+        reply, out = self._request(header, ohlcv, budget)
+        if self._grid or reply.get("grid") is True:
+            return _grid_reply(out, (n_params, n_bars), self._grid)
         packed_shape = (n_params, (n_bars + 7) // 8)
         signals = []
         for name in ("entries", "exits"):

@@ -13,7 +13,9 @@ Requests (JSON header ``op``) and replies:
 * ``signals`` ``{code, params_list}`` + arrays ``open high low close volume`` (and the
   extra inputs, :mod:`sixbtc.strategy.inputs`; ``open_time`` int64) →
   ``{ok}`` + arrays ``entries`` and ``exits``: bool ``(n_params, n_bars)`` packed along
-  bars with ``np.packbits(axis=1)`` (uint8 ``(n_params, ceil(n_bars / 8))``).
+  bars with ``np.packbits(axis=1)`` (uint8 ``(n_params, ceil(n_bars / 8))``); for a grid
+  strategy (``strategy_type = "GRD"``) ``{ok, grid: true}`` + float64 arrays ``center`` and
+  ``step`` ``(n_params, n_bars)``.
 * ``probe`` → what the process sees: ``uid``, hard ``rlimits``, network ``interfaces``,
   ``host_paths_visible`` (of :data:`HOST_PROBES`), ``filesystem_readonly``, the isolation
   ``mode`` and whether a nested user namespace was entered (trusted code only; checked by
@@ -49,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from sixbtc.strategy import indicator_cache, wire
-from sixbtc.strategy.contract import ALLOWED_IMPORTS, OHLCV_KEYS
+from sixbtc.strategy.contract import ALLOWED_IMPORTS, GRID_OUTPUT_KEYS, OHLCV_KEYS
 from sixbtc.strategy.inputs import is_extra_key
 
 STRATEGY_FILENAME = "<strategy>"
@@ -245,15 +247,42 @@ class Worker:
     def signals(
         self, data: dict[str, np.ndarray], params_list: list[dict[str, Any]]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Run ``signals`` once per parameter set; returns bool ``(n_params, n_bars)`` twice."""
+        """Run ``signals`` once per parameter set; returns bool ``(n_params, n_bars)`` twice
+        (a grid strategy: float64 ``center`` and ``step``)."""
         n = len(data["close"])
-        entries = np.zeros((len(params_list), n), dtype=bool)
-        exits = np.zeros((len(params_list), n), dtype=bool)
-        instance = self.fresh_class()()
+        cls = self.fresh_class()
+        grid = getattr(cls, "strategy_type", None) == "GRD"
+        dtype, check = (np.float64, _check_grid_output) if grid else (bool, _check_output)
+        first = np.zeros((len(params_list), n), dtype=dtype)
+        second = np.zeros((len(params_list), n), dtype=dtype)
+        instance = cls()
         for k, params in enumerate(params_list):
             result = instance.signals(dict(data), dict(params))
-            entries[k], exits[k] = _check_output(result, n, params)
-        return entries, exits
+            first[k], second[k] = check(result, n, params)
+        return first, second
+
+
+def _check_grid_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(result, dict) or set(result) != set(GRID_OUTPUT_KEYS):
+        raise StrategyFailure(
+            "execution:bad_output",
+            f"a GRD strategy's signals must return {{'center': ..., 'step': ...}}; params={params}",
+        )
+    out = []
+    for label in GRID_OUTPUT_KEYS:
+        arr = np.asarray(result[label])
+        if arr.dtype.kind != "f" or arr.shape != (n,):
+            raise StrategyFailure(
+                "execution:bad_output",
+                f"{label} must be a float array of shape ({n},), got dtype {arr.dtype} "
+                f"shape {arr.shape}; params={params}",
+            )
+        if np.isinf(arr).any():
+            raise StrategyFailure(
+                "execution:bad_output", f"{label} has an infinite value (NaN = no grid); params={params}"
+            )
+        out.append(arr.astype(np.float64))
+    return out[0], out[1]
 
 
 def _check_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -338,8 +367,10 @@ def _handle(header: dict[str, Any], arrays: dict[str, np.ndarray], isolation: di
     if any(k not in arrays for k in OHLCV_KEYS):
         raise StrategyFailure("execution:error", "no OHLCV data sent with the signals request")
     data = read_only_data(arrays)
-    entries, exits = worker.signals(data, list(header.get("params_list", [])))
-    packed = {"entries": np.packbits(entries, axis=1), "exits": np.packbits(exits, axis=1)}
+    first, second = worker.signals(data, list(header.get("params_list", [])))
+    if first.dtype == np.float64:
+        return {"ok": True, "grid": True}, {"center": first, "step": second}
+    packed = {"entries": np.packbits(first, axis=1), "exits": np.packbits(second, axis=1)}
     return {"ok": True}, packed
 
 

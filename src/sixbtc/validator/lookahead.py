@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sixbtc.strategy.permutation import permute_bars
+from sixbtc.strategy.signal_pairs import active_bars, pair_differs
 from sixbtc.validator.views import SampleView
 
 #: Smallest extra "short history" cut of the truncation test (bars).
@@ -70,7 +71,8 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, count: int) -> list[int]
     Parameters
     ----------
     entries, exits : numpy.ndarray
-        bool, shape ``(n_params, n_bars)``.
+        bool, shape ``(n_params, n_bars)`` (a grid strategy's float ``center, step``: the
+        bars with a grid count as firing, :func:`~sixbtc.strategy.signal_pairs.active_bars`).
     count : int
         Number of cut points, >= 1.
 
@@ -91,7 +93,7 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, count: int) -> list[int]
     if n < 8:
         raise ValueError(f"need at least 8 bars for the look-ahead tests, got {n}")
     lo, hi = n // 4, n - 1
-    fired = np.flatnonzero((entries | exits).any(axis=0)) + 1
+    fired = np.flatnonzero(active_bars((entries, exits)).any(axis=0)) + 1
     fired = fired[(fired >= lo) & (fired <= hi)]
     n_signal = min(len(fired), max(1, (2 * count + 2) // 3))
     cuts = (
@@ -142,7 +144,7 @@ def shuffle_after(sample: dict[str, np.ndarray], cut: int, seed: int) -> dict[st
 
 def _first_difference(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], cut: int):
     """``(param_index, bar)`` of the first difference on bars ``[0, cut)``, or ``None``."""
-    diff = (a[0][:, :cut] != b[0][:, :cut]) | (a[1][:, :cut] != b[1][:, :cut])
+    diff = pair_differs((a[0][:, :cut], a[1][:, :cut]), (b[0][:, :cut], b[1][:, :cut]))
     if not diff.any():
         return None
     bars = np.where(diff.any(axis=1), diff.argmax(axis=1), cut)

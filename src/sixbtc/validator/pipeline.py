@@ -41,6 +41,7 @@ from sixbtc.domain.timeframe import Timeframe
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
 from sixbtc.strategy.inputs import MarketSample
 from sixbtc.strategy.sandbox import StrategySandbox
+from sixbtc.strategy.signal_pairs import entry_counts
 from sixbtc.validator.ast_gate import Finding, check_ast, check_structure
 from sixbtc.validator.lookahead import run_lookahead_tests
 from sixbtc.validator.multisample import check_extra_samples
@@ -252,7 +253,7 @@ def validate(
         full = sandbox.signals(view.full(), params_list)
     except StrategyRejected as exc:
         return _reject("execution", exc.reason, exc.detail)
-    counts = full[0].sum(axis=1)
+    counts = entry_counts(full, np.asarray(sample["low"]), np.asarray(sample["high"]), spec.direction.sign)
     if counts.max() < min_signals:
         return _reject(
             "execution",

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from sixbtc.strategy.signal_pairs import pair_differs
 from sixbtc.validator.lookahead import SignalSource
 from sixbtc.validator.views import SampleView
 
@@ -76,7 +77,7 @@ class WarmupResult:
 
 def _first_mismatch(got, ref) -> tuple[int, int] | None:
     """``(param_index, bar)`` of the first difference between two signal pairs, or None."""
-    diff = (got[0] != ref[0]) | (got[1] != ref[1])
+    diff = pair_differs(got, ref)
     if not diff.any():
         return None
     bars = np.where(diff.any(axis=1), diff.argmax(axis=1), diff.shape[1])

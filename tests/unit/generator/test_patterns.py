@@ -14,6 +14,7 @@ import pytest
 
 from sixbtc.generator import generate, make_genome, render
 from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
+from sixbtc.strategy.inputs import data_keys
 
 N_BARS = 400
 
@@ -26,6 +27,19 @@ def _series(seed: int, n: int = N_BARS) -> dict[str, np.ndarray]:
     high = np.maximum(open_, close) + rng.integers(0, 3, n)
     low = np.minimum(open_, close) - rng.integers(0, 3, n)
     return {"open": open_, "high": high, "low": low, "close": close, "volume": np.ones(n)}
+
+
+def _with_inputs(data: dict[str, np.ndarray], inputs: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``data`` plus synthetic arrays for the declared inputs of a filter (BTC, funding, clock)."""
+    n, rng, out = len(data["close"]), np.random.default_rng(11), dict(data)
+    for key in data_keys(inputs):
+        if key == "open_time":
+            out[key] = 1_700_006_400_000 + 3_600_000 * np.arange(n, dtype=np.int64)
+        elif key in ("funding", "open_interest"):
+            out[key] = rng.normal(0.0, 1e-4, n)
+        else:
+            out[key] = 1000.0 + np.cumsum(rng.normal(0.0, 3.0, n))
+    return out
 
 
 def _mirror(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -152,10 +166,10 @@ def test_patterns_are_causal_with_every_filter_and_exit(load_strategy, pattern):
         genome = make_genome("pattern", (pattern, filt, exit_), direction, rng, max_grid=4)
         name = f"Strategy_{genome['strategy_type']}_0000cafe"
         strategy, spec = load_strategy(render(genome, name), name)
-        params = spec.grid()[-1]
-        full = strategy.signals(data, params)
+        params, given = spec.grid()[-1], _with_inputs(data, spec.inputs)
+        full = strategy.signals(given, params)
         for cut in (150, 301):
-            part = strategy.signals({k: v[:cut].copy() for k, v in data.items()}, params)
+            part = strategy.signals({k: v[:cut].copy() for k, v in given.items()}, params)
             for whole, head in zip(full, part, strict=True):
                 assert np.array_equal(whole[:cut], head), (pattern, filt, exit_, direction, cut)
 

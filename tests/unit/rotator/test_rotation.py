@@ -207,3 +207,24 @@ def test_rotate_fetches_series_of_live_and_eligible_only() -> None:
                               returns={100: _series(BASE), 1: _series(BASE * 3.0), 2: _series(np.roll(BASE, 5))})
     assert [p.strategy_id for p in rotate(store, _cfg())] == [2]
     assert store.asked == [[100, 1, 2]]
+
+
+class RecordingStore(FakeRotationStore):
+    """Records :meth:`failed` events."""
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.events: list[tuple[int, str]] = []
+
+    def failed(self, strategy: StrategyRecord, detail: str) -> None:
+        self.events.append((strategy.id, detail))
+
+
+def test_grid_strategies_are_never_promoted_and_the_reason_is_recorded() -> None:
+    pool = [_rec(1, 95.0, T.GRD), _rec(2, 70.0, T.MOM), _rec(3, 30.0, T.GRD)]
+    assert _ids(select_for_live(pool, [], _cfg())) == [2]
+    store = RecordingStore(pool, [])
+    assert [p.strategy_id for p in rotate(store, _cfg())] == [2]
+    assert store.events == [(1, "rotator: GRD not supported by the executor yet")]  # 3 is below min_score_live
+    full = RecordingStore([_rec(1, 95.0, T.GRD)], [_live(100)])
+    assert rotate(full, _cfg(max_live_strategies=1)) == [] and full.events == []  # no free slot: nothing to say
