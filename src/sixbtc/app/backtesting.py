@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sixbtc.app.backtest_plan import backtest_plan, sample_params
+from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
 from sixbtc.app.backtest_records import (
     gate_verdict,
     protocol_metrics,
@@ -42,7 +42,8 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
             wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
             plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
             params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
-            outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
+            outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign,
+                                   space=search_space(spec, c.settings.backtest))
             record_trials(c, rec, outcome, plan, params_list)
             if outcome.reason is not None:
                 c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
