@@ -157,3 +157,33 @@ def test_ledger_arrays_pack_compactly_and_round_trip() -> None:
     assert back["set_indices"].tolist() == list(range(1000))
     with pytest.raises(ValueError, match="n_sets"):
         pack(np.arange(10), arrays)
+
+
+class WideGridSandbox(FakeSandbox):
+    """The same edge in a 60-set grid (periods 7-12 x offsets 0-9); its ``param_space`` is searched by TPE."""
+
+    SPACE = {"period": [7, 8, 9, 10, 11, 12], "offset": list(range(10)), "sl_pct": [0.0], "tp_pct": [0.0]}
+
+    def load(self, code: str) -> Any:
+        from itertools import product
+        grid = [dict(zip(self.SPACE, v, strict=True)) for v in product(*self.SPACE.values())]
+        return SimpleNamespace(direction=SimpleNamespace(sign=1), timeframes=("1h",), grid=lambda: grid,
+                               param_space=self.SPACE)
+
+
+def test_tpe_search_records_every_proposal_in_the_ledger(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    tpe = "backtest:\n  search_method: optuna\n  optuna_trials: 40\n  max_param_sets: 20\n"
+    home.ensure().config_path.write_text(CONFIG.replace("backtest:\n", tpe))
+    c = Container(home, load_settings(home.config_path), SimClock(NOW))
+    for k in range(4):
+        c.store.write_candles(f"C{k}", "1h", candles(k, 0.004), is_full_history=True)
+    sid = _validated(c, 1)
+    assert backtest_one(c, WideGridSandbox(), WINDOW, SYMBOLS, "w1")
+    rows = c.trials.trials_for(sid)
+    assert rows[0]["n_sets"] == 40 and len(rows[0]["params"]) == 40  # the proposals, not a 20-set sample
+    assert len({(p["period"], p["offset"]) for p in rows[0]["params"]}) == 40
+    assert c.trials.configs_for(sid) == 40
+    rec = c.strategies.get(sid)
+    assert rec.status is StrategyStatus.ACTIVE and (rec.params["period"], rec.params["offset"]) == (10, 3)
+    assert rec.metrics["dsr_trials"] == 40

@@ -54,7 +54,8 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
     return True
 
 
-def _duplicate_of(c: Container, fingerprint: str) -> str | None:
+def duplicate_of(c: Container, fingerprint: str) -> str | None:
+    """Name of an ACTIVE or LIVE strategy with the same behaviour fingerprint, or None."""
     for status in (StrategyStatus.ACTIVE, StrategyStatus.LIVE):
         for other in c.strategies.list_by_status(status):
             if (other.metrics or {}).get("fingerprint") == fingerprint:
@@ -67,7 +68,7 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
     best = outcome.best
     oos = aggregate_oos(best)
     fingerprint = behaviour_fingerprint(best.timeframe, oos)
-    twin = _duplicate_of(c, fingerprint)
+    twin = duplicate_of(c, fingerprint)
     if twin is not None:
         c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
                             detail=f"trades exactly like {twin} out of sample")
