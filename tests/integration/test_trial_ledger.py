@@ -187,3 +187,40 @@ def test_tpe_search_records_every_proposal_in_the_ledger(tmp_path: Path) -> None
     rec = c.strategies.get(sid)
     assert rec.status is StrategyStatus.ACTIVE and (rec.params["period"], rec.params["offset"]) == (10, 3)
     assert rec.metrics["dsr_trials"] == 40
+
+
+class NoEdgeSandbox(FakeSandbox):
+    """Periods 7 and 9 only: they miss the planted every-10th-bar move, so no set has an edge."""
+
+    def load(self, code: str) -> Any:
+        grid = [{"period": p, "offset": o, "sl_pct": 0.0, "tp_pct": 0.0} for p in (7, 9) for o in range(4)]
+        return SimpleNamespace(direction=SimpleNamespace(sign=1), timeframes=("1h",), grid=lambda: grid)
+
+
+def test_status_shows_the_closest_candidates_and_the_gate_that_stopped_each(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sixbtc.cli.main import app
+
+    c = _container(tmp_path, "scoring:\n  dsr_min_prob: 0.999\n", noise=0.02)
+    first, second = _validated(c, 1), _validated(c, 2)
+    assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1") and backtest_one(c, NoEdgeSandbox(), WINDOW,
+                                                                                  SYMBOLS, "w1")
+    assert c.strategies.get(first) is None and c.strategies.get(second) is None and c.pool.stats().count == 0
+    rows = status_report(c)["closest_candidates"]
+    assert [r["strategy"] for r in rows] == ["Strategy_MOM_000001", "Strategy_MOM_000002"]  # best DSR first
+    top, other = rows
+    assert top["reason"] == "score:dsr" and 0.9 < top["dsr"] < 0.999 and top["pbo"] is not None
+    assert top["detail"].startswith("DSR ") and top["timeframe"] == "1h" and top["dsr_trials"] == 12
+    assert other["reason"].startswith("backtest:") and other["dsr"] < top["dsr"] and other["pbo"] is None
+    assert other["oos_trades"] >= 0 and 0 <= other["score"] <= 100
+    res = CliRunner().invoke(app, ["--home", str(tmp_path), "status"])
+    assert res.exit_code == 0, res.output
+    assert "closest candidates" in res.output and "Strategy_MOM_000001" in res.output and "score:dsr" in res.output
+
+
+def test_no_closest_candidates_while_the_pool_holds_a_strategy(tmp_path: Path) -> None:
+    c = _container(tmp_path)
+    _validated(c, 1)
+    assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1") and c.pool.stats().count == 1
+    assert status_report(c)["closest_candidates"] == []

@@ -10,6 +10,7 @@ from sixbtc.app.backtest_records import (
     result_rows,
     score_inputs,
 )
+from sixbtc.app.candidates import refused_figures, with_figures
 from sixbtc.app.claim_guard import claim_guard
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow
@@ -30,8 +31,9 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
                  symbols_by_tf: dict[str, list[str]], worker: str) -> bool:
     """Claim one VALIDATED strategy, backtest, score and offer it to the pool.
 
-    A strategy failing the backtest is deleted with its reason (SPEC §2). Returns False when
-    none was waiting.
+    A strategy failing the backtest is deleted with its reason (SPEC §2) and, when the search
+    chose parameters, its figures (DSR, OOS Sharpe, ...; :mod:`sixbtc.app.candidates`) in the
+    event's detail. Returns False when none was waiting.
     """
     rec = c.strategies.claim(StrategyStatus.VALIDATED, worker)
     if rec is None:
@@ -46,7 +48,8 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
                                    space=search_space(spec, c.settings.backtest))
             record_trials(c, rec, outcome, plan, params_list)
             if outcome.reason is not None:
-                c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
+                c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason,
+                                    detail=with_figures(outcome.detail, refused_figures(c, rec, outcome)))
                 return True
             _store_and_pool(c, rec, outcome, window, str(spec.direction))
         except StrategyRejected as exc:
@@ -71,11 +74,13 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
     twin = duplicate_of(c, fingerprint)
     if twin is not None:
         c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
-                            detail=f"trades exactly like {twin} out of sample")
+                            detail=with_figures(f"trades exactly like {twin} out of sample",
+                                                refused_figures(c, rec, outcome)))
         return
     gate = gate_verdict(c, rec, outcome)
     if gate.reason is not None:
-        c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
+        c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason,
+                            detail=with_figures(gate.detail, refused_figures(c, rec, outcome, gate)))
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
     value = score(score_inputs(oos, proto["wfa_consistency"], best.is_sharpe), c.settings.scoring)
