@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -110,3 +111,17 @@ def test_missing_file_and_empty_store_are_clear_errors(tmp_path: Path) -> None:
                                                              "error": f"no such file: {tmp_path / 'nope.py'}"}
     res = _run(tmp_path / "empty", str(CORPUS / "clean" / "sma_cross.py"))
     assert res.exit_code == 3 and "no candles for backtest.timeframes" in res.output
+
+
+def test_an_in_sample_window_beyond_120_days_runs_end_to_end(home: Path) -> None:
+    # 400 IS days + 60 OOS + 30 replay reach back to 2024-09: BTC and ETH 4h (from 2023) cover
+    # them, SOL 4h (from 2025-02) does not and is left out by the window planner
+    res = runner.invoke(app, ["--home", str(home), "backtest", str(CORPUS / "clean" / "sma_cross.py"), "--json"],
+                        env={"SIXBTC__BACKTEST__IS_DAYS": "400"})
+    assert res.exit_code in (0, 1), res.output
+    out = json.loads(res.output)
+    w = {k: pd.Timestamp(v) for k, v in out["window"].items()}
+    assert w["oos_start"] - w["is_start"] == pd.Timedelta(days=400)
+    assert out["gates"][1] == {"gate": "data", "reason": "backtest:no_data", "state": "pass", "detail": "4h: 2 coins"}
+    assert [c["symbol"] for c in out["coins"]] == ["BTC", "ETH"]
+    assert out["coins"][0]["is"]["n_trades"] > 0 and out["timeframes"][0]["trials"] > 0
