@@ -89,7 +89,8 @@ def _settings(args: argparse.Namespace, size: int) -> Settings:
 
 def time_one(box: StrategySandbox, code: str, files: ParquetFiles, settings: Settings,
              by_tf: dict[str, list[str]]) -> dict[str, Any]:
-    """One first backtest of ``code``: seconds, sets searched per timeframe, trials, verdict."""
+    """One first backtest of ``code``: seconds, sets searched and chosen IS Sharpe per timeframe,
+    trials, verdict."""
     spec = box.load(code)
     window = default_window(files, settings)
     plan = backtest_plan(settings.backtest, window, by_tf, "bench")
@@ -98,7 +99,8 @@ def time_one(box: StrategySandbox, code: str, files: ParquetFiles, settings: Set
     t0 = time.perf_counter()
     out = run_backtest(box, files, plan, params, spec.direction.sign, space=space)
     return {"s": time.perf_counter() - t0, "sets": [r.n_sets for r in out.runs], "trials": out.trials,
-            "reason": out.reason or "passed", "tf": out.best.timeframe if out.best else None}
+            "reason": out.reason or "passed", "tf": out.best.timeframe if out.best else None,
+            "is_sharpe": [round(r.is_sharpe, 2) for r in out.runs]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             r = time_one(box, code, files, _settings(args, size), by_tf)
             print(f"size={size} first_s={r['s']:.2f} sets_per_tf={r['sets']} trials={r['trials']} "
-                  f"verdict={r['reason']} tf={r['tf']}", flush=True)
+                  f"is_sharpe_per_tf={r['is_sharpe']} verdict={r['reason']} tf={r['tf']}", flush=True)
     return 0
 
 

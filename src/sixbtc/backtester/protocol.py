@@ -4,8 +4,9 @@ First backtest (:func:`run_backtest`), per configured timeframe:
 
 1. load every coin covering ``[is_start - warm-up, oos_end)`` (:mod:`~sixbtc.backtester.coinset`);
 2. search the sampled parameter sets by successive halving on the in-sample window
-   (:mod:`~sixbtc.backtester.search`); the best mean IS Sharpe (with ``min_trades`` IS
-   trades) is the timeframe's choice;
+   (:mod:`~sixbtc.backtester.search`; with ``search.method == "optuna"`` and the whole grid,
+   TPE proposals of it, :mod:`~sixbtc.backtester.tpe`); the best mean IS Sharpe (with
+   ``min_trades`` IS trades) is the timeframe's choice;
 3. trade that choice out of sample on every coin (per-coin metrics and equity).
 
 The timeframe whose choice has the best mean IS Sharpe becomes the assigned timeframe; only

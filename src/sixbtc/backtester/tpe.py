@@ -13,7 +13,8 @@ is never looked at. The proposals, in order, become the searched parameter list:
 is a trial of the ledger (rung 0), and successive halving continues from rung 1 on them.
 
 A proposal already evaluated (TPE may propose the same set twice) is told its known value
-and neither simulated nor counted again. The search is deterministic for a given ``seed``.
+and neither simulated nor counted again; after ``2 x n_trials`` asks the remaining sets are
+drawn uniformly among those not evaluated. The search is deterministic for a given ``seed``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from sixbtc.backtester.metrics import GridResult
 #: Proposals per TPE batch: one signal call and one grid simulation per coin and batch, and
 #: TPE's start-up (random) trials.
 BATCH = 32
-#: Asks allowed per distinct set wanted (duplicates use asks); stops a search of a nearly
-#: exhausted grid.
-ASKS_PER_SET = 10
+#: Asks allowed per distinct set wanted (a proposal of a known set uses an ask and is told its
+#: known value): bounds TPE's cost (each ask refits its estimators) once it has converged.
+ASKS_PER_SET = 2
 #: Objective of a set below the trade floor: below any annualised Sharpe a strategy reaches.
 INELIGIBLE = -100.0
 
@@ -67,9 +68,21 @@ def _concat(parts: list[GridResult]) -> GridResult:
     return GridResult(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in GridResult.__dataclass_fields__})
 
 
+def _unseen(space: dict[str, list[Any]], known: set[tuple[int, ...]], k: int, seed: int) -> list[tuple[int, ...]]:
+    """``k`` index tuples of ``space`` not in ``known``, drawn uniformly (seeded), in draw order."""
+    sizes = [len(v) for v in space.values()]
+    flat = np.setdiff1d(np.arange(math.prod(sizes)), [np.ravel_multi_index(key, sizes) for key in known])
+    pick = np.random.default_rng(seed).choice(flat, size=min(k, len(flat)), replace=False)
+    return [tuple(int(i) for i in np.unravel_index(int(f), sizes)) for f in pick]
+
+
 def tpe_screen(coins: list[CoinSeries], space: dict[str, list[Any]], params: list[dict[str, Any]], n_trials: int,
                floor: float, seed: int) -> list[GridResult]:
-    """Propose and screen up to ``n_trials`` distinct sets of ``space`` on ``coins`` (IS window).
+    """Propose and screen ``n_trials`` distinct sets of ``space`` on ``coins`` (IS window).
+
+    TPE asks at most :data:`ASKS_PER_SET` times per set wanted; when its proposals keep
+    repeating known sets (it has converged), the remaining sets are drawn uniformly among the
+    sets not evaluated yet (seeded), so the cost stays bounded.
 
     Parameters
     ----------
@@ -81,12 +94,11 @@ def tpe_screen(coins: list[CoinSeries], space: dict[str, list[Any]], params: lis
         Empty list the coin series share: each proposal is appended to it (in place) before it
         is simulated, so its position is its index in the searched parameter list.
     n_trials : int
-        Distinct sets wanted (at most the grid's size); fewer when TPE keeps proposing known
-        sets (:data:`ASKS_PER_SET` asks per set).
+        Distinct sets wanted (at most the grid's size).
     floor : float
         Trades (summed over ``coins``) a set needs to be ranked by its Sharpe.
     seed : int
-        Seed of the TPE sampler.
+        Seed of the TPE sampler and of the uniform fill.
 
     Returns
     -------
@@ -113,6 +125,16 @@ def tpe_screen(coins: list[CoinSeries], space: dict[str, list[Any]], params: lis
     study = optuna.create_study(direction="maximize", sampler=sampler)
     known: dict[tuple[int, ...], float] = {}
     parts: list[list[GridResult]] = []
+
+    def evaluate(keys: list[tuple[int, ...]]) -> np.ndarray:
+        start = len(params)
+        params.extend({n: space[n][i] for n, i in zip(names, key, strict=True)} for key in keys)
+        results = [c.grid(list(range(start, len(params))), c.i_is, c.i_oos) for c in coins]
+        parts.append(results)
+        values = _objective(results, floor)
+        known.update(zip(keys, values.tolist(), strict=True))
+        return values
+
     asks = 0
     while len(params) < want and asks < ASKS_PER_SET * want:
         batch: dict[tuple[int, ...], list[Any]] = {}
@@ -124,14 +146,11 @@ def tpe_screen(coins: list[CoinSeries], space: dict[str, list[Any]], params: lis
                 study.tell(trial, known[key])
             else:
                 batch.setdefault(key, []).append(trial)
-        if not batch:
-            break
-        start = len(params)
-        params.extend({n: space[n][i] for n, i in zip(names, key, strict=True)} for key in batch)
-        results = [c.grid(list(range(start, len(params))), c.i_is, c.i_oos) for c in coins]
-        parts.append(results)
-        for key, value in zip(batch, _objective(results, floor), strict=True):
-            known[key] = float(value)
-            for trial in batch[key]:
-                study.tell(trial, float(value))
+        if batch:
+            for key, value in zip(batch, evaluate(list(batch)), strict=True):
+                for trial in batch[key]:
+                    study.tell(trial, float(value))
+    rest = _unseen(space, set(known), want - len(params), seed)
+    for i in range(0, len(rest), BATCH):
+        evaluate(rest[i:i + BATCH])
     return [_concat([p[k] for p in parts]) for k in range(len(coins))]
