@@ -34,6 +34,11 @@ BATCH = 32
 #: Asks allowed per distinct set wanted (a proposal of a known set uses an ask and is told its
 #: known value): bounds TPE's cost (each ask refits its estimators) once it has converged.
 ASKS_PER_SET = 2
+#: TPE options: multivariate (joint Parzen estimators, Falkner et al. 2018) and 8 candidates per
+#: ask instead of 24 (a third of the acquisition work, which profiled at ~30 % of an ask): on the
+#: planted objective of the tests it found the optimum with 96 trials for 6 of 6 seeds, against
+#: 4 of 6 with 24 candidates; a constant liar changed no proposal there.
+SAMPLER: dict[str, Any] = {"multivariate": True, "n_ei_candidates": 8}
 #: Objective of a set below the trade floor: below any annualised Sharpe a strategy reaches.
 INELIGIBLE = -100.0
 
@@ -120,8 +125,7 @@ def tpe_screen(coins: list[CoinSeries], space: dict[str, list[Any]], params: lis
     names, dists = list(space), _distributions(space)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(BATCH, want), multivariate=True,
-                                             constant_liar=True)
+        sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(BATCH, want), **SAMPLER)
     study = optuna.create_study(direction="maximize", sampler=sampler)
     known: dict[tuple[int, ...], float] = {}
     parts: list[list[GridResult]] = []
