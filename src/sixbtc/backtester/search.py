@@ -54,7 +54,7 @@ class SearchConfig:
     eta: int = 3
     screen_coins: int = 3
     method: str = "halving"
-    optuna_trials: int = 256
+    optuna_trials: int = 64
 
     def __post_init__(self) -> None:
         if self.rungs < 1 or self.eta < 2 or self.screen_coins < 1:
