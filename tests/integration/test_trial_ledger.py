@@ -160,3 +160,70 @@ def test_ledger_arrays_pack_compactly_and_round_trip() -> None:
     assert back["set_indices"].tolist() == list(range(1000))
     with pytest.raises(ValueError, match="n_sets"):
         pack(np.arange(10), arrays)
+
+
+class WideGridSandbox(FakeSandbox):
+    """The same edge in a 60-set grid (periods 7-12 x offsets 0-9); its ``param_space`` is searched by TPE."""
+
+    SPACE = {"period": [7, 8, 9, 10, 11, 12], "offset": list(range(10)), "sl_pct": [0.0], "tp_pct": [0.0]}
+
+    def load(self, code: str) -> Any:
+        from itertools import product
+        grid = [dict(zip(self.SPACE, v, strict=True)) for v in product(*self.SPACE.values())]
+        return SimpleNamespace(direction=SimpleNamespace(sign=1), timeframes=("1h",), grid=lambda: grid,
+                               param_space=self.SPACE)
+
+
+def test_tpe_search_records_every_proposal_in_the_ledger(tmp_path: Path) -> None:
+    home = Home(tmp_path)
+    tpe = "backtest:\n  search_method: optuna\n  optuna_trials: 40\n  max_param_sets: 20\n"
+    home.ensure().config_path.write_text(CONFIG.replace("backtest:\n", tpe))
+    c = Container(home, load_settings(home.config_path), SimClock(NOW))
+    for k in range(4):
+        c.store.write_candles(f"C{k}", "1h", candles(k, 0.004), is_full_history=True)
+    sid = _validated(c, 1)
+    assert backtest_one(c, WideGridSandbox(), WINDOW, SYMBOLS, "w1")
+    rows = c.trials.trials_for(sid)
+    assert rows[0]["n_sets"] == 40 and len(rows[0]["params"]) == 40  # the proposals, not a 20-set sample
+    assert len({(p["period"], p["offset"]) for p in rows[0]["params"]}) == 40
+    assert c.trials.configs_for(sid) == 40
+    rec = c.strategies.get(sid)
+    assert rec.status is StrategyStatus.ACTIVE and (rec.params["period"], rec.params["offset"]) == (10, 3)
+    assert rec.metrics["dsr_trials"] == 40
+
+
+class NoEdgeSandbox(FakeSandbox):
+    """Periods 7 and 9 only: they miss the planted every-10th-bar move, so no set has an edge."""
+
+    def load(self, code: str) -> Any:
+        grid = [{"period": p, "offset": o, "sl_pct": 0.0, "tp_pct": 0.0} for p in (7, 9) for o in range(4)]
+        return SimpleNamespace(direction=SimpleNamespace(sign=1), timeframes=("1h",), grid=lambda: grid)
+
+
+def test_status_shows_the_closest_candidates_and_the_gate_that_stopped_each(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sixbtc.cli.main import app
+
+    c = _container(tmp_path, "scoring:\n  dsr_min_prob: 0.999\n", noise=0.02)
+    first, second = _validated(c, 1), _validated(c, 2)
+    assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1") and backtest_one(c, NoEdgeSandbox(), WINDOW,
+                                                                                  SYMBOLS, "w1")
+    assert c.strategies.get(first) is None and c.strategies.get(second) is None and c.pool.stats().count == 0
+    rows = status_report(c)["closest_candidates"]
+    assert [r["strategy"] for r in rows] == ["Strategy_MOM_000001", "Strategy_MOM_000002"]  # best DSR first
+    top, other = rows
+    assert top["reason"] == "score:dsr" and 0.9 < top["dsr"] < 0.999 and top["pbo"] is not None
+    assert top["detail"].startswith("DSR ") and top["timeframe"] == "1h" and top["dsr_trials"] == 12
+    assert other["reason"].startswith("backtest:") and other["dsr"] < top["dsr"] and other["pbo"] is None
+    assert other["oos_trades"] >= 0 and 0 <= other["score"] <= 100
+    res = CliRunner().invoke(app, ["--home", str(tmp_path), "status"])
+    assert res.exit_code == 0, res.output
+    assert "closest candidates" in res.output and "Strategy_MOM_000001" in res.output and "score:dsr" in res.output
+
+
+def test_no_closest_candidates_while_the_pool_holds_a_strategy(tmp_path: Path) -> None:
+    c = _container(tmp_path)
+    _validated(c, 1)
+    assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1") and c.pool.stats().count == 1
+    assert status_report(c)["closest_candidates"] == []

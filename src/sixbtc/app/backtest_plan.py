@@ -11,7 +11,9 @@ from sixbtc.app.window import CycleWindow
 from sixbtc.backtester.plausibility import PlausibilityBounds
 from sixbtc.backtester.protocol import BacktestPlan
 from sixbtc.backtester.search import SearchConfig
+from sixbtc.backtester.tpe import grid_count
 from sixbtc.config.sections import BacktestSection
+from sixbtc.strategy.contract import StrategySpec
 
 
 def code_seed(code_hash: str) -> int:
@@ -28,13 +30,23 @@ def sample_params(grid: list[dict[str, Any]], limit: int, code_hash: str) -> lis
     return [grid[i] for i in sorted(rng.choice(len(grid), size=limit, replace=False))]
 
 
+def search_space(spec: StrategySpec, bt: BacktestSection) -> dict[str, list[Any]] | None:
+    """The grid TPE searches: ``spec.param_space`` when ``backtest.search_method`` is ``optuna``
+    and the grid has more than ``backtest.max_param_sets`` sets, else None (the seeded sample of
+    :func:`sample_params` is searched)."""
+    if bt.search_method != "optuna":
+        return None
+    return spec.param_space if grid_count(spec.param_space) > bt.max_param_sets else None
+
+
 def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[str, list[str]],
                   code_hash: str) -> BacktestPlan:
     """The protocol plan from the ``backtest`` settings: IS ``[is_start, oos_start)``, OOS
     ``[oos_start, replay_start)``; the shuffle seed comes from the code hash (31 bits)."""
     return BacktestPlan(symbols_by_tf, window.is_start, window.oos_start, window.replay_start, bt.warmup_bars,
                         bt.fee_rate, bt.slippage_bps, bt.min_trades, bt.max_degradation,
-                        search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins),
+                        search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins, bt.search_method,
+                                            bt.optuna_trials),
                         wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
                         shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
                         shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,

@@ -25,15 +25,15 @@ from sixbtc.scorer.score import ScoreInputs
 def record_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan,
                   params_list: list[dict[str, Any]]) -> int:
     """Write every search rung of every searched timeframe to the trial ledger (IS window);
-    the sampled parameter list goes on each timeframe's rung-0 row. Returns the simulations
-    recorded."""
+    the searched parameter list (the sample, or the timeframe's TPE proposals) goes on each
+    timeframe's rung-0 row. Returns the simulations recorded."""
     n = 0
     for run in outcome.runs:
         for rung in run.ledger:
             arrays = {"sharpe": rung.sharpe, "total_return": rung.total_return, "n_trades": rung.n_trades}
             n += c.trials.add_rung(rec.id, rec.code_hash, run.timeframe, rung.rung, (plan.is_start, plan.oos_start),
                                    rung.symbols, rung.set_indices, arrays,
-                                   params=params_list if rung.rung == 0 else None)
+                                   params=(run.params_list or params_list) if rung.rung == 0 else None)
     return n
 
 

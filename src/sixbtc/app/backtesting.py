@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sixbtc.app.backtest_plan import backtest_plan, sample_params
+from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
 from sixbtc.app.backtest_records import (
     gate_verdict,
     protocol_metrics,
@@ -10,6 +10,7 @@ from sixbtc.app.backtest_records import (
     result_rows,
     score_inputs,
 )
+from sixbtc.app.candidates import refused_figures, with_figures
 from sixbtc.app.claim_guard import claim_guard
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow
@@ -31,8 +32,9 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
                  symbols_by_tf: dict[str, list[str]], worker: str) -> bool:
     """Claim one VALIDATED strategy, backtest, score and offer it to the pool.
 
-    A strategy failing the backtest is deleted with its reason (SPEC §2). Returns False when
-    none was waiting.
+    A strategy failing the backtest is deleted with its reason (SPEC §2) and, when the search
+    chose parameters, its figures (DSR, OOS Sharpe, ...; :mod:`sixbtc.app.candidates`) in the
+    event's detail. Returns False when none was waiting.
     """
     rec = c.strategies.claim(StrategyStatus.VALIDATED, worker)
     if rec is None:
@@ -43,10 +45,12 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
             wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
             plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash)
             params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
-            outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign)
+            outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign,
+                                   space=search_space(spec, c.settings.backtest))
             record_trials(c, rec, outcome, plan, params_list)
             if outcome.reason is not None:
-                c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
+                c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason,
+                                    detail=with_figures(outcome.detail, refused_figures(c, rec, outcome)))
                 return True
             _store_and_pool(c, rec, outcome, window, str(spec.direction))
         except StrategyRejected as exc:
@@ -54,7 +58,8 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
     return True
 
 
-def _duplicate_of(c: Container, fingerprint: str) -> str | None:
+def duplicate_of(c: Container, fingerprint: str) -> str | None:
+    """Name of an ACTIVE or LIVE strategy with the same behaviour fingerprint, or None."""
     for status in (StrategyStatus.ACTIVE, StrategyStatus.LIVE):
         for other in c.strategies.list_by_status(status):
             if (other.metrics or {}).get("fingerprint") == fingerprint:
@@ -67,16 +72,18 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
     best = outcome.best
     oos = aggregate_oos(best)
     fingerprint = behaviour_fingerprint(best.timeframe, oos)
-    twin = _duplicate_of(c, fingerprint)
+    twin = duplicate_of(c, fingerprint)
     if twin is not None:
         c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
-                            detail=f"trades exactly like {twin} out of sample")
+                            detail=with_figures(f"trades exactly like {twin} out of sample",
+                                                refused_figures(c, rec, outcome)))
         return
     gate = gate_verdict(c, rec, outcome)
     if gate.reason is not None:
         if is_near_miss(gate.reason):
             c.parents.keep_near_miss(rec.id, gate.reason, gate.dsr)
-        c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
+        c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason,
+                            detail=with_figures(gate.detail, refused_figures(c, rec, outcome, gate)))
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
     value = score(score_inputs(oos, proto["wfa_consistency"], best.is_sharpe), c.settings.scoring)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from sixbtc.app.candidates import closest_candidates
 from sixbtc.app.container import Container
 from sixbtc.domain.strategy import StrategyStatus
 
 
 def status_report(c: Container, top: int = 10) -> dict[str, Any]:
-    """Counts per status, rejections by reason, pool statistics, the LIVE set, trades and
-    ``trials`` (simulations recorded in the trial ledger).
+    """Counts per status, rejections by reason, pool statistics, the LIVE set, trades,
+    ``trials`` (simulations recorded in the trial ledger) and, when the pool is empty,
+    ``closest_candidates`` (refused strategies with the best DSR and the gate that stopped
+    each, :func:`~sixbtc.app.candidates.closest_candidates`; an empty list otherwise).
 
     Statistics of empty sets are None (JSON null).
     """
@@ -35,6 +38,7 @@ def status_report(c: Container, top: int = 10) -> dict[str, Any]:
         "live": live,
         "trades": {"paper": by_mode.get("paper", 0), "live": by_mode.get("live", 0)},
         "trials": c.trials.count(),
+        "closest_candidates": closest_candidates(c) if stats.count == 0 else [],
         "last_events": [{"strategy": e["strategy_name"], "from": e["from_status"], "to": e["to_status"],
                          "reason": e["reason"], "ts": e["ts"].isoformat() if e["ts"] else None}
                         for e in c.strategies.events(10)],

@@ -4,8 +4,9 @@ First backtest (:func:`run_backtest`), per configured timeframe:
 
 1. load every coin covering ``[is_start - warm-up, oos_end)`` (:mod:`~sixbtc.backtester.coinset`);
 2. search the sampled parameter sets by successive halving on the in-sample window
-   (:mod:`~sixbtc.backtester.search`); the best mean IS Sharpe (with ``min_trades`` IS
-   trades) is the timeframe's choice;
+   (:mod:`~sixbtc.backtester.search`; with ``search.method == "optuna"`` and the whole grid,
+   TPE proposals of it, :mod:`~sixbtc.backtester.tpe`); the best mean IS Sharpe (with
+   ``min_trades`` IS trades) is the timeframe's choice;
 3. trade that choice out of sample on every coin (per-coin metrics and equity).
 
 The timeframe whose choice has the best mean IS Sharpe becomes the assigned timeframe; only
@@ -49,7 +50,7 @@ from sixbtc.backtester.coinset import CoinSeries, load_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
 from sixbtc.backtester.ports import CandleSource, SignalSource
-from sixbtc.backtester.search import SearchConfig, successive_halving
+from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
 from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
 from sixbtc.backtester.walkforward import WalkForward, walk_forward
@@ -110,7 +111,8 @@ class TimeframeRun:
     mean IS Sharpe, per-coin runs, trials, the search's final candidates and the coin series
     (kept for the walk-forward and shuffle tests); ``ledger`` what the search simulated per
     rung and ``screen_returns`` the rung-0 IS+OOS daily returns (PBO matrix), ``n_sets`` the
-    number of sampled sets searched."""
+    number of sampled sets searched and ``params_list`` those sets (the caller's list, or the
+    TPE proposals of this timeframe)."""
 
     timeframe: str
     params: dict[str, Any]
@@ -123,6 +125,7 @@ class TimeframeRun:
     ledger: list[RungTrials] = field(default_factory=list, repr=False)
     screen_returns: GridReturns | None = field(default=None, repr=False)
     n_sets: int = 1
+    params_list: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 @dataclass(frozen=True)
@@ -171,27 +174,34 @@ def _finish(timeframe: str, series: list[CoinSeries], j: int, is_results: list[G
 
 
 def run_timeframe(strategy_signals: SignalSource, candles: CandleSource, plan: BacktestPlan, timeframe: str,
-                  params_list: list[dict[str, Any]], direction: int) -> TimeframeRun | None:
+                  params_list: list[dict[str, Any]], direction: int,
+                  space: dict[str, list[Any]] | None = None) -> TimeframeRun | None:
     """Search ``params_list`` on every coin of ``timeframe`` (IS only), then trade the choice OOS.
 
+    With ``space`` (the whole grid) and ``plan.search.method == "optuna"`` the searched sets
+    are TPE proposals of ``space`` instead (:func:`~sixbtc.backtester.search.search`).
     Returns None when no coin has enough data or no parameter set trades enough in-sample.
     """
+    tpe = space is not None and plan.search.method == "optuna"
+    params_list = [] if tpe else params_list  # TPE fills this timeframe's own list
     series = _load(strategy_signals, candles, plan, timeframe, params_list, direction)
     if not series:
         return None
-    found = successive_halving(series, len(params_list), plan.min_trades, plan.search,
-                               screen_returns=plan.screen_returns)
+    found = search(series, params_list, plan.min_trades, plan.search, space=space if tpe else None, seed=plan.seed,
+                   screen_returns=plan.screen_returns)
     if found is None:
         return None
     for s in series:
         s.keep_only(found.survivors)
     run = _finish(timeframe, series, found.chosen, found.is_results, found.survivors.index(found.chosen),
                   found.trials, found.survivors)
-    return replace(run, ledger=found.ledger, screen_returns=found.screen_returns, n_sets=len(params_list))
+    return replace(run, ledger=found.ledger, screen_returns=found.screen_returns, n_sets=len(params_list),
+                   params_list=params_list)
 
 
 def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
-                 params_list: list[dict[str, Any]], direction: int) -> BacktestOutcome:
+                 params_list: list[dict[str, Any]], direction: int, *,
+                 space: dict[str, list[Any]] | None = None) -> BacktestOutcome:
     """Run the first-backtest protocol over every timeframe of ``plan`` and give the verdict.
 
     Parameters
@@ -204,6 +214,9 @@ def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPla
         The sampled parameter sets (each with ``sl_pct`` and ``tp_pct`` fractions).
     direction : int
         +1 long, -1 short.
+    space : dict of str to list or None
+        The strategy's whole grid; with ``plan.search.method == "optuna"`` each timeframe
+        searches TPE proposals of it instead of ``params_list``.
 
     Returns
     -------
@@ -215,7 +228,7 @@ def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPla
     runs: list[TimeframeRun] = []
     best: TimeframeRun | None = None
     for tf in plan.symbols_by_tf:
-        run = run_timeframe(signals, candles, plan, tf, params_list, direction)
+        run = run_timeframe(signals, candles, plan, tf, params_list, direction, space)
         if run is None:
             continue
         runs.append(run)

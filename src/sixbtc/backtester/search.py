@@ -15,23 +15,34 @@ Ranking inside a rung is by mean IS Sharpe across the rung's coins; sets below t
 trade floor (``min_trades`` scaled by the rung's share of coins, rounded up) rank after
 every set above it. Out-of-sample data is never looked at. ``rungs = 1`` is the plain
 exhaustive grid. Every (parameter set, coin) simulation of the IS window is one trial.
+
+With ``method="optuna"`` and the strategy's whole grid (:func:`search`), rung 0 is screened by
+TPE instead (:mod:`~sixbtc.backtester.tpe`): its ``optuna_trials`` proposals are the sampled
+list, and the halving goes on from rung 1 on them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries
 from sixbtc.backtester.metrics import GridResult
+from sixbtc.backtester.tpe import grid_count, tpe_screen
 from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
+
+#: Search methods of :class:`SearchConfig`.
+METHODS = ("halving", "optuna")
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Successive-halving settings: ``rungs >= 1``, ``eta >= 2``, ``screen_coins >= 1``.
+    """Search settings: successive halving's ``rungs >= 1``, ``eta >= 2``, ``screen_coins >= 1``;
+    ``method`` ``"halving"`` (rung 0 = the sampled list) or ``"optuna"`` (rung 0 = ``optuna_trials
+    >= 1`` TPE proposals of the whole grid, when :func:`search` is given one).
 
     Raises
     ------
@@ -42,11 +53,16 @@ class SearchConfig:
     rungs: int = 3
     eta: int = 3
     screen_coins: int = 3
+    method: str = "halving"
+    optuna_trials: int = 64
 
     def __post_init__(self) -> None:
         if self.rungs < 1 or self.eta < 2 or self.screen_coins < 1:
             raise ValueError(f"search needs rungs >= 1, eta >= 2, screen_coins >= 1; got rungs={self.rungs}, "
                              f"eta={self.eta}, screen_coins={self.screen_coins}")
+        if self.method not in METHODS or self.optuna_trials < 1:
+            raise ValueError(f"search method must be one of {METHODS} and optuna_trials >= 1; got "
+                             f"method={self.method!r}, optuna_trials={self.optuna_trials}")
 
 
 @dataclass(frozen=True)
@@ -125,13 +141,49 @@ def screen_grid_returns(used: list[CoinSeries], candidates: list[int]) -> GridRe
     return GridReturns(pooled, days, np.asarray(candidates, dtype=np.int64))
 
 
+def search(coins: list[CoinSeries], params: list[dict[str, Any]], min_trades: int, cfg: SearchConfig, *,
+           space: dict[str, list[Any]] | None = None, seed: int = 0,
+           screen_returns: bool = False) -> SearchResult | None:
+    """Search one timeframe: successive halving over ``params``, or, with ``cfg.method ==
+    "optuna"`` and ``space`` (the whole grid), TPE proposals screened on rung 0 first.
+
+    Parameters
+    ----------
+    coins : list of CoinSeries
+        Loaded with ``params`` as their parameter list (most liquid first).
+    params : list of dict
+        The sampled sets; with TPE it must be empty and receives the proposals (in place).
+    min_trades, cfg, screen_returns
+        As :func:`successive_halving`.
+    space : dict of str to list or None
+        The strategy's grid for TPE; None (or ``cfg.method == "halving"``) searches ``params``.
+    seed : int
+        TPE sampler seed.
+
+    Returns
+    -------
+    SearchResult or None
+        As :func:`successive_halving`.
+    """
+    if space is None or cfg.method != "optuna":
+        return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns)
+    want = min(cfg.optuna_trials, grid_count(space))
+    n_screen = rung_plan(want, len(coins), cfg)[0][1]
+    floor = min_trades if n_screen >= len(coins) else math.ceil(min_trades * n_screen / len(coins))
+    first = tpe_screen(coins[:n_screen], space, params, want, floor, seed)
+    return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns, first_rung=first)
+
+
 def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
-                       cfg: SearchConfig, *, screen_returns: bool = False) -> SearchResult | None:
+                       cfg: SearchConfig, *, screen_returns: bool = False,
+                       first_rung: list[GridResult] | None = None) -> SearchResult | None:
     """Search the ``n_params`` sets over ``coins`` (most liquid first) on their IS windows.
 
     With ``screen_returns`` the rung-0 sets are also traded over IS+OOS on the rung's coins
-    (daily returns kept for the PBO matrix; never used for ranking). Returns None when no
-    set reaches ``min_trades`` IS trades over all coins on the last rung.
+    (daily returns kept for the PBO matrix; never used for ranking). ``first_rung`` are rung
+    0's IS metrics already simulated (TPE screening, one per rung-0 coin); they are used when
+    they cover the plan's rung-0 coins, else rung 0 is simulated. Returns None when no set
+    reaches ``min_trades`` IS trades over all coins on the last rung.
 
     Raises
     ------
@@ -147,7 +199,8 @@ def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
         used = coins[:n_coins]
         if r == 0 and screen_returns and len(candidates) > 1:
             grid_returns = screen_grid_returns(coins[: min(len(coins), cfg.screen_coins)], candidates)
-        results = [c.grid(candidates, c.i_is, c.i_oos) for c in used]
+        reuse = r == 0 and first_rung is not None and len(first_rung) == n_coins
+        results = first_rung if reuse else [c.grid(candidates, c.i_is, c.i_oos) for c in used]
         ledger.append(_rung_trials(r, candidates, used, results))
         trials += len(candidates) * n_coins
         last = r == len(plan) - 1

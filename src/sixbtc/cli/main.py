@@ -24,7 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from sixbtc.app.home import resolve_home
-from sixbtc.cli import init_cmd, pool_cmd, run_cmd, status_cmd, validate_cmd
+from sixbtc.cli import backtest_cmd, init_cmd, pool_cmd, run_cmd, status_cmd, validate_cmd
 from sixbtc.cli.context import json_requested, report_error, set_json_errors
 
 GLOBAL_OPTION = "--home"
@@ -109,14 +109,14 @@ def _unexpected(exc: BaseException) -> None:
 @contextmanager
 def _json_usage_errors() -> Iterator[None]:
     """With ``--json``, a usage error (bad option, missing argument) is printed as JSON too
-    (``validate``'s with its ``file`` and ``passed`` keys)."""
+    (``validate``'s and ``backtest``'s with their ``file`` and ``passed`` keys)."""
     try:
         yield
     except typer.TyperException as exc:  # click's exceptions (vendored by typer)
         if not json_requested():
             raise
         cmd = getattr(getattr(exc, "ctx", None), "info_name", None)
-        extra = {"file": None, "passed": False} if cmd == "validate" else {}
+        extra = {"file": None, "passed": False} if cmd in ("validate", "backtest") else {}
         report_error(exc.format_message(), getattr(exc, "exit_code", 2), "usage error", **extra)
 
 
@@ -142,6 +142,7 @@ app.command("run")(run_cmd.run)
 app.command("status")(status_cmd.status)
 app.command("pool")(pool_cmd.pool)
 app.command("validate")(validate_cmd.validate_file)
+app.command("backtest")(backtest_cmd.backtest)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from sixbtc.cli.context import console, friendly_errors, open_container, table
@@ -47,6 +48,8 @@ def render_status(report: dict[str, Any]) -> None:
         p.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["oos_sharpe"]),
                   _fmt(s["oos_trades"], 0), _fmt(s["oos_win_rate"]), _fmt(s["oos_expectancy"], 4))
     console.print(p)
+    if report.get("closest_candidates"):
+        console.print(_candidates_table(report["closest_candidates"]))
     lv = table(f"LIVE ({len(report['live'])}) — trades: paper {report['trades']['paper']}, live {report['trades']['live']}",
                ("name", "type", "tf", "score", "live score", "coins", "trades", "PnL USD"))
     for s in report["live"]:
@@ -63,3 +66,14 @@ def _transitions_table(events: list[dict[str, Any]]) -> Table:
         ts = e["ts"][:19].replace("T", " ") if e["ts"] else "-"
         ev.add_row(ts, e["strategy"], e["from"] or "-", e["to"] or "deleted", e["reason"])
     return ev
+
+
+def _candidates_table(rows: list[dict[str, Any]]) -> Table:
+    """The refused strategies with the best DSR (shown while the pool is empty)."""
+    t = table("pool empty — closest candidates (best DSR among refused strategies) and the gate that stopped each",
+              ("strategy", "tf", "DSR", "PBO", "N", "OOS Sharpe", "OOS trades", "score", "stopped by", "detail"),
+              right=("DSR", "PBO", "N", "OOS Sharpe", "OOS trades", "score"))
+    for r in rows:
+        t.add_row(r["strategy"], r["timeframe"] or "-", _fmt(r["dsr"], 3), _fmt(r["pbo"]), _fmt(r["dsr_trials"]),
+                  _fmt(r["oos_sharpe"]), _fmt(r["oos_trades"], 0), _fmt(r["score"], 1), escape(r["reason"]), escape(r["detail"]))
+    return t

@@ -115,9 +115,11 @@ def _usage_error(file: Path, message: str) -> NoReturn:
     report_error(message, 2, file=str(file), passed=False)
 
 
-def _read(file: Path) -> str:
+def read_strategy_file(file: Path) -> str:
+    """The text of a strategy file (undecodable bytes replaced); a usage error (exit 2) if it
+    is missing, a directory or unreadable."""
     if file.is_dir():
-        _usage_error(file, f"{file} is a directory: validate takes one strategy file")
+        _usage_error(file, f"{file} is a directory: give one strategy file")
     if not file.is_file():
         _usage_error(file, f"no such file: {file}")
     try:
@@ -132,7 +134,7 @@ def validate_file(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object (also for errors)."),
 ) -> None:
     """Validate a strategy file: syntax, AST gate, sandboxed execution, look-ahead, warm-up."""
-    code = _read(file)
+    code = read_strategy_file(file)
     home: Home = ctx.obj
     try:
         settings = load_settings(home.config_path)

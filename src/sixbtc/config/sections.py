@@ -103,6 +103,8 @@ class BacktestSection(Section):
     search_rungs: int = Field(3, ge=1, description="Successive halving: rungs of the parameter search (1 = exhaustive grid on every coin)")
     search_eta: int = Field(3, ge=2, description="Successive halving: keep the best 1/eta parameter sets per rung, use eta x more coins")
     screen_coins: int = Field(3, ge=1, description="Successive halving: coins (most liquid first) of the first, cheapest rung")
+    search_method: Literal["halving", "optuna"] = Field("halving", description="Parameter search of a grid larger than max_param_sets: halving = successive halving over a seeded uniform sample of max_param_sets sets; optuna = successive halving whose first rung is optuna_trials TPE proposals of the whole grid (seeded by the code hash)")
+    optuna_trials: int = Field(64, ge=1, le=100_000, description="search_method optuna: distinct parameter sets TPE proposes per timeframe (each one a trial of the ledger)")
     wfa_windows: int = Field(4, ge=0, description="Walk-forward folds (rolling) over the IS+OOS span; 0 = off")
     wfa_min_consistency: float = Field(0.5, ge=0, le=1, description="Fewest walk-forward folds with a positive test return (fraction of folds)")
     shuffle_permutations: int = Field(50, ge=0, description="Shuffle test: permuted price paths per coin; 0 = off")

@@ -60,3 +60,16 @@ def test_notes_do_not_travel_to_workers() -> None:
     window = plan_window(store, Settings(), SimClock(NOW))
     back = CycleWindow.from_json(window.to_json())
     assert back == window and back.notes == ()
+
+
+def test_an_in_sample_window_of_a_year_reaches_back_and_keeps_only_coins_that_cover_it() -> None:
+    from sixbtc.app.window import symbols_by_timeframe
+
+    settings = Settings.model_validate({"backtest": {"is_days": 365, "timeframes": ["1h"]}})
+    old = StoreEntry("BTC", "1h", pd.Timestamp("2019-09-08", tz="UTC"), REAL_LAST, 50_000)
+    young = StoreEntry("NEW", "1h", pd.Timestamp("2025-06-01", tz="UTC"), REAL_LAST, 5_000)
+    store = InventoryStore([old, young])
+    window = plan_window(store, settings, SimClock(NOW))
+    end = REAL_LAST + pd.Timedelta(hours=1)
+    assert window.is_start == end - pd.Timedelta(days=30 + 60 + 365)
+    assert symbols_by_timeframe(store, settings, window, []) == {"1h": ["BTC"]}

@@ -120,6 +120,16 @@ class StrategyRepository:
         with self.engine.connect() as conn:
             return conn.execute(q).scalar_one()
 
+    def refusals(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """The newest ``limit`` refusal events, newest first: rejections (strategy deleted,
+        ``to_status`` NULL) of the backtest and score phases, and pool refusals (to RETIRED,
+        reason ``pool:rule*``)."""
+        deleted = E.c.to_status.is_(None) & E.c.phase.in_(("backtest", "score"))
+        pool = (E.c.to_status == str(StrategyStatus.RETIRED)) & E.c.reason.startswith("pool:rule")
+        q = select(E).where(deleted | pool).order_by(E.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     def events(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest status-change events, newest first."""
         q = select(E).order_by(E.c.id.desc()).limit(limit)
