@@ -61,7 +61,7 @@ def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int =
     best = outcome.best
     n_trials = max(1, ledger_configs, sum(r.n_sets for r in outcome.runs))
     grids = [r.screen_returns.returns for r in outcome.runs if r.screen_returns is not None]
-    track, _, _ = track_record(best)
+    track, _, _ = outcome.track if outcome.track is not None else track_record(best)
     return multiple_testing_gate(track, None if best.screen_returns is None else best.screen_returns.returns,
                                  n_trials, trial_sharpe_variance(grids), dsr_min_prob=sc.dsr_min_prob,
                                  pbo_max=sc.pbo_max, pbo_splits=sc.pbo_splits, enforce=sc.multiple_testing_gate)
@@ -101,7 +101,8 @@ def result_rows(outcome: BacktestOutcome, value: float, window: CycleWindow, ext
     rows = [dict(span, timeframe=best.timeframe, symbol=cr.symbol, params=best.params, is_metrics=cr.is_metrics,
                  oos_metrics=cr.oos_metrics, score=None, equity_curve=None) for cr in best.coins]
     rows.append(dict(span, timeframe=best.timeframe, symbol=None, params=best.params,
-                     is_metrics={"sharpe": best.is_sharpe}, oos_metrics=dict(aggregate_oos(best), **extra),
+                     is_metrics={"sharpe": outcome.is_sharpe, "sharpe_search": best.is_sharpe},
+                     oos_metrics=dict(aggregate_oos(best), **extra),
                      score=value, equity_curve=portfolio_equity(best)))
     rows += [dict(span, timeframe=r.timeframe, symbol=None, params=r.params, is_metrics={"sharpe": r.is_sharpe},
                   oos_metrics=dict(aggregate_oos(r), trials=r.trials), score=None, equity_curve=None)

@@ -76,7 +76,7 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
-    value = score(score_inputs(oos, proto["wfa_consistency"], best.is_sharpe), c.settings.scoring)
+    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe), c.settings.scoring)
     live = live_symbols([(cr.symbol, cr.oos_metrics["sharpe"], cr.oos_metrics["total_return"], cr.is_metrics["sharpe"])
                          for cr in best.coins])
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue", "dsr", "pbo",
@@ -84,7 +84,7 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
     flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
                 trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
     c.results.add_many(rec.id, "first", result_rows(outcome, value, window, flat))
-    metrics = dict(oos, is_sharpe=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
+    metrics = dict(oos, is_sharpe=outcome.is_sharpe, is_sharpe_search=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
     ap = c.settings.active_pool
     c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
                      params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,

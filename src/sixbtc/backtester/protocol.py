@@ -12,7 +12,9 @@ The timeframe whose choice has the best mean IS Sharpe becomes the assigned time
 then are out-of-sample results looked at. Gates, in order (rejection reasons):
 ``backtest:no_data``, ``suspect:lookahead`` (results no real strategy produces, whatever the
 other gates would say, :mod:`~sixbtc.backtester.plausibility`), ``backtest:too_few_trades``
-(IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``),
+(IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``,
+both Sharpe ratios of the equal-weight portfolio of the coins' daily returns,
+:mod:`~sixbtc.backtester.pooled`),
 ``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
 :mod:`~sixbtc.backtester.walkforward`), ``backtest:lookahead`` (the chosen set's signals on
 each coin's series cut at ``causality_cuts`` points differ from the full series' before the
@@ -48,6 +50,7 @@ from sixbtc.backtester.causality import CausalityCheck, check_causality
 from sixbtc.backtester.coinset import CoinSeries, load_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
+from sixbtc.backtester.pooled import annualised_sharpe, pooled_metrics
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, successive_halving
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
@@ -95,13 +98,18 @@ class BacktestPlan:
 @dataclass(frozen=True)
 class CoinRun:
     """Metrics of the chosen parameter set on one coin (dicts keyed by :data:`METRIC_KEYS`),
-    its normalised OOS equity per bar and its OOS trades' net returns (fractions of notional)."""
+    its normalised OOS equity per bar, its OOS trades' net returns (fractions of notional),
+    ``bar_days`` int64 ``(len(equity),)`` the UTC day of each OOS bar, ``trade_pnl`` the OOS
+    trades' net USD results and ``trade_days`` int64 the UTC day of each OOS trade's exit."""
 
     symbol: str
     is_metrics: dict[str, float]
     oos_metrics: dict[str, float]
     equity: np.ndarray = field(repr=False)
     trade_returns: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    bar_days: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
+    trade_pnl: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    trade_days: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,10 @@ class BacktestOutcome:
 
     ``runs`` holds every timeframe's choice (``best`` is one of them); ``wfa``, ``shuffle``,
     ``causality`` (its cost: signal calls, seconds) and ``plausibility`` (the figures) are None
-    when the test was off or not reached.
+    when the test was off or not reached. ``track`` is :func:`track_record` of ``best``
+    (computed once, for the degradation gate and the multiple-testing gate) and
+    ``is_sharpe_pooled`` the annualised Sharpe of its in-sample days (the equal-weight
+    portfolio's, like the OOS Sharpe it is compared with); None when not reached.
     """
 
     reason: str | None
@@ -143,6 +154,15 @@ class BacktestOutcome:
     shuffle: ShuffleResult | None = None
     causality: CausalityCheck | None = None
     plausibility: Plausibility | None = None
+    track: tuple[np.ndarray, np.ndarray, int] | None = field(default=None, repr=False)
+    is_sharpe_pooled: float | None = None
+
+    @property
+    def is_sharpe(self) -> float:
+        """Pooled IS Sharpe when measured, else the search's mean IS Sharpe (0 without a choice)."""
+        if self.is_sharpe_pooled is not None:
+            return self.is_sharpe_pooled
+        return self.best.is_sharpe if self.best is not None else 0.0
 
 
 def metrics_row(g: GridResult, j: int) -> dict[str, float]:
@@ -164,8 +184,11 @@ def _finish(timeframe: str, series: list[CoinSeries], j: int, is_results: list[G
     coins = []
     for s, g in zip(series, is_results, strict=True):
         oos = s.single(j, s.i_oos, s.n_bars)
+        tr = oos.trades
         coins.append(CoinRun(s.symbol, metrics_row(g, pos), {k: float(getattr(oos.metrics, k)) for k in METRIC_KEYS},
-                             oos.equity / oos.equity[0], np.asarray(oos.trades["return_frac"], dtype=np.float64)))
+                             oos.equity / oos.equity[0], np.asarray(tr["return_frac"], dtype=np.float64),
+                             s.days[s.i_oos:s.n_bars].copy(), np.asarray(tr["pnl_usd"], dtype=np.float64),
+                             s.days[np.minimum(np.asarray(tr["exit_idx"], dtype=np.int64), s.n_bars - 1)]))
     is_sharpe = float(np.nan_to_num(np.mean([g.sharpe[pos] for g in is_results])))
     return TimeframeRun(timeframe, series[0].params(j), is_sharpe, coins, trials + len(series), j, survivors, series)
 
@@ -236,18 +259,24 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
              signals: SignalSource | None) -> BacktestOutcome:
     """Apply the gates to ``best``; ``signals`` None skips the shuffle test (re-test)."""
     oos = aggregate_oos(best)
-    seen = assess(oos["sharpe"], [c.trade_returns for c in best.coins], [c.equity for c in best.coins],
+    seen = assess(oos["sharpe_coin_mean"], [c.trade_returns for c in best.coins], [c.equity for c in best.coins],
                   plan.plausibility)
 
+    measured: dict[str, Any] = {}
+
     def stop(reason: str | None, detail: str, **kw: Any) -> BacktestOutcome:
-        return BacktestOutcome(reason, detail, best, kw.pop("trials", trials), runs, plausibility=seen, **kw)
+        return BacktestOutcome(reason, detail, best, kw.pop("trials", trials), runs, plausibility=seen,
+                               **measured, **kw)
     if seen.suspect is not None:
         return stop("suspect:lookahead", f"{best.timeframe}: {seen.suspect}")
     if oos["n_trades"] < plan.min_trades:
         return stop("backtest:too_few_trades", f"{oos['n_trades']:.0f} OOS trades < {plan.min_trades}")
-    degradation = ((best.is_sharpe - oos["sharpe"]) / abs(best.is_sharpe)) if best.is_sharpe > 0 else 1.0
+    track = track_record(best)
+    is_sharpe = annualised_sharpe(track[0][: track[2]])[0]
+    measured.update(track=track, is_sharpe_pooled=is_sharpe)
+    degradation = ((is_sharpe - oos["sharpe"]) / abs(is_sharpe)) if is_sharpe > 0 else 1.0
     if degradation > plan.max_degradation:
-        return stop("backtest:degradation", f"IS Sharpe {best.is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
+        return stop("backtest:degradation", f"IS Sharpe {is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
                     f"({degradation:.0%} > {plan.max_degradation:.0%})")
     wfa = None
     if plan.wfa_windows > 0:
@@ -297,23 +326,12 @@ def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
 
 
 def aggregate_oos(run: TimeframeRun) -> dict[str, float]:
-    """Pool the OOS metrics of the chosen parameter set across coins.
-
-    Sharpe, Sortino, drawdown, total return and exposure are coin means; win rate and
-    expectancy are trade-weighted; profit factor is the trade-weighted mean (capped per coin by
-    the engine); ``consistency`` is the share of coins with a positive OOS return among coins
-    that traded.
-    """
-    m = [c.oos_metrics for c in run.coins]
-    n = np.array([x["n_trades"] for x in m], dtype=np.float64)
-    traded = n > 0
-    w = n / n.sum() if n.sum() > 0 else np.zeros_like(n)
-    out = {k: float(np.mean([x[k] for x in m])) for k in ("sharpe", "sortino", "max_drawdown", "total_return", "exposure")}
-    for k in ("win_rate", "expectancy", "profit_factor"):
-        out[k] = float(np.sum(w * np.array([x[k] for x in m])))
-    out["n_trades"] = float(n.sum())
-    out["consistency"] = float(np.mean([x["total_return"] > 0 for x, t in zip(m, traded, strict=True) if t])) if traded.any() else 0.0
-    return out
+    """The OOS metrics of the chosen parameter set pooled across coins
+    (:func:`~sixbtc.backtester.pooled.pooled_metrics`: pooled trades, equal-weight portfolio
+    of daily returns; no per-coin means of ratios)."""
+    c = run.coins
+    return pooled_metrics([x.equity for x in c], [x.bar_days for x in c], [x.trade_pnl for x in c],
+                          [x.trade_returns for x in c], [x.oos_metrics for x in c])
 
 
 def track_record(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray, int]:
