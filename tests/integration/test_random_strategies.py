@@ -120,7 +120,7 @@ def _verdict(signals: Any, candles: CachedCandles, direction: int, sc: ScoringSe
     if outcome.reason is not None:
         return outcome.reason, None
     gate = gate_for(outcome, sc)
-    value = score(score_inputs(aggregate_oos(outcome.best), outcome.wfa.consistency, outcome.is_sharpe), sc)
+    value = score(score_inputs(aggregate_oos(outcome.best), outcome.wfa.consistency, outcome.is_sharpe, gate.pbo), sc)
     if value < ActivePoolSection().min_score:
         return "score:min_score", gate
     return (gate.reason or "pool"), gate

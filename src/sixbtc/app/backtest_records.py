@@ -67,22 +67,28 @@ def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int =
                                  pbo_max=sc.pbo_max, pbo_splits=sc.pbo_splits, enforce=sc.multiple_testing_gate)
 
 
-def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe: float) -> ScoreInputs:
+def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe: float,
+                 pbo: float | None = None) -> ScoreInputs:
     """Scorer inputs from pooled OOS metrics.
 
     ``consistency`` is the share of coins profitable out of sample, ``wfa_consistency`` the
     share of walk-forward folds profitable (None when no WFA ran) and ``degradation`` the
     IS->OOS Sharpe degradation ``(SR_is - SR_oos) / |SR_is|`` (1.0 when ``is_sharpe <= 0``),
-    each with its own weight in ``scoring``.
+    each with its own weight in ``scoring``; ``pbo`` (None: not measured) and the profit
+    concentration of ``oos`` (``top_trade_share``, ``best_day_share``) feed the score's
+    penalties (:mod:`sixbtc.scorer.score`).
     """
     degradation = (is_sharpe - oos["sharpe"]) / abs(is_sharpe) if is_sharpe > 0 else 1.0
     return ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
                        oos["max_drawdown"], oos["consistency"], oos["n_trades"], wfa_consistency=wfa_consistency,
-                       degradation=degradation)
+                       degradation=degradation, pbo=pbo, top_trade_share=oos.get("top_trade_share"),
+                       best_day_share=oos.get("best_day_share"))
 
 
 def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
-    """What the strategy's ``metrics`` JSON records about the protocol (WFA, shuffle, trials)."""
+    """What the strategy's ``metrics`` JSON records about the protocol (WFA, shuffle, trials,
+    the OOS excess over the directional hold: ``excess_return``, ``excess_sharpe``,
+    ``benchmark_return``)."""
     out: dict[str, Any] = {"trials": outcome.trials, "wfa_consistency": None, "wfa_efficiency": None,
                            "shuffle_pvalue": None}
     if outcome.wfa is not None:
@@ -90,6 +96,8 @@ def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
                    wfa_folds=[f.to_json() for f in outcome.wfa.folds])
     if outcome.shuffle is not None:
         out.update(shuffle_pvalue=outcome.shuffle.pvalue, shuffle=outcome.shuffle.to_json())
+    if outcome.excess is not None:
+        out.update({k: v for k, v in outcome.excess.items() if k != "exposure"})
     return out
 
 

@@ -22,7 +22,7 @@ from sixbtc.backtester.protocol import (
 from sixbtc.core.errors import StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.pool.admission import behaviour_fingerprint, live_symbols
-from sixbtc.scorer.score import score
+from sixbtc.scorer.score import penalty_factors, score
 from sixbtc.strategy.sandbox import StrategySandbox
 
 
@@ -76,11 +76,14 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
-    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe), c.settings.scoring)
+    inputs = score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe, gate.pbo)
+    value = score(inputs, c.settings.scoring)
+    proto["score_penalties"] = {k: round(v, 4) for k, v in penalty_factors(inputs, c.settings.scoring).items()}
     live = live_symbols([(cr.symbol, cr.oos_metrics["sharpe"], cr.oos_metrics["total_return"], cr.is_metrics["sharpe"])
                          for cr in best.coins])
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue", "dsr", "pbo",
                                   "dsr_trials")}
+    flat.update({k: proto.get(k) for k in ("excess_return", "excess_sharpe", "benchmark_return")})
     flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
                 trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
     c.results.add_many(rec.id, "first", result_rows(outcome, value, window, flat))

@@ -82,7 +82,8 @@ def _retest_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         return
     oos = aggregate_oos(outcome.best)
     proto = protocol_metrics(outcome)
-    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe), c.settings.scoring)
+    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe,
+                                (rec.metrics or {}).get("pbo")), c.settings.scoring)
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency")}
     c.results.add_many(rec.id, "retest", result_rows(outcome, value, window, flat))
     retest = dict(oos, is_sharpe=outcome.is_sharpe, score=value, at=now.isoformat(), **proto)

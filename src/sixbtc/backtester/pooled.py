@@ -23,6 +23,10 @@ keeps it, and a mean of per-coin Sharpe ratios ignores how the coins offset each
   coins that traded whose return is positive; ``sharpe_coin_mean``: the mean per-coin
   per-bar Sharpe (the plausibility gate's calibrated input,
   :mod:`~sixbtc.backtester.plausibility`).
+* ``top_trade_share``: share of the gross profit (sum of winning trades, USD) made by the
+  best ``ceil(10 %)`` of all pooled trades; ``best_day_share``: the best UTC day's net
+  result (trades grouped by exit day) over the sum of the positive days' net results. Both
+  in [0, 1]; 1 when nothing was won (:func:`profit_concentration`).
 """
 
 from __future__ import annotations
@@ -102,8 +106,47 @@ def max_drawdown(daily: np.ndarray) -> float:
     return float(np.max(1.0 - eq / peak))
 
 
+def profit_concentration(pnl: np.ndarray, exit_days: np.ndarray, top: float = 0.1) -> tuple[float, float]:
+    """How much of the profit a few trades and one day made.
+
+    Parameters
+    ----------
+    pnl : numpy.ndarray
+        float ``(n_trades,)`` net USD result of each trade (all coins pooled).
+    exit_days : numpy.ndarray
+        int ``(n_trades,)`` UTC day of each trade's exit.
+    top : float
+        Fraction of the trades counted as "top" (at least one trade).
+
+    Returns
+    -------
+    top_trade_share, best_day_share : float
+        In [0, 1] (see the module notes); (1.0, 1.0) when no trade or day made money.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length.
+    """
+    p = np.asarray(pnl, dtype=np.float64)
+    d = np.asarray(exit_days, dtype=np.int64)
+    if p.shape != d.shape:
+        raise ValueError(f"profit_concentration: pnl {p.shape} and exit_days {d.shape} differ")
+    gross = float(p[p > 0].sum())
+    if gross <= 0:
+        return 1.0, 1.0
+    k = max(1, int(np.ceil(top * p.size)))
+    best = np.sort(p)[::-1][:k]
+    _, inv = np.unique(d, return_inverse=True)
+    per_day = np.bincount(inv, weights=p)
+    won = float(per_day[per_day > 0].sum())
+    day_share = float(per_day.max() / won) if won > 0 else 1.0
+    return float(min(1.0, best[best > 0].sum() / gross)), day_share
+
+
 def pooled_metrics(equities: Sequence[np.ndarray], bar_days: Sequence[np.ndarray], trade_pnl: Sequence[np.ndarray],
-                   trade_returns: Sequence[np.ndarray], coin_metrics: Sequence[dict[str, float]]) -> dict[str, float]:
+                   trade_returns: Sequence[np.ndarray], coin_metrics: Sequence[dict[str, float]],
+                   trade_days: Sequence[np.ndarray] | None = None) -> dict[str, float]:
     """The pooled metrics of the module notes for one parameter set on several coins.
 
     Parameters
@@ -112,6 +155,9 @@ def pooled_metrics(equities: Sequence[np.ndarray], bar_days: Sequence[np.ndarray
         Per coin: equity per bar (float) and the bar's UTC day (int), same length.
     trade_pnl, trade_returns : sequence of numpy.ndarray
         Per coin: each trade's net USD result and net ``return_frac``.
+    trade_days : sequence of numpy.ndarray or None
+        Per coin: each trade's exit day (for ``best_day_share``; None: every trade on its
+        own day).
     coin_metrics : sequence of dict
         Per coin: the engine's metrics (``total_return``, ``sharpe``, ``n_trades``,
         ``exposure``).
@@ -120,7 +166,8 @@ def pooled_metrics(equities: Sequence[np.ndarray], bar_days: Sequence[np.ndarray
     -------
     dict of str -> float
         Keys ``total_return, sharpe, sortino, max_drawdown, exposure, win_rate, expectancy,
-        profit_factor, n_trades, consistency, sharpe_coin_mean``.
+        profit_factor, n_trades, consistency, sharpe_coin_mean, top_trade_share,
+        best_day_share``.
 
     Raises
     ------
@@ -135,6 +182,9 @@ def pooled_metrics(equities: Sequence[np.ndarray], bar_days: Sequence[np.ndarray
     pnl = np.concatenate([np.asarray(p, dtype=np.float64) for p in trade_pnl])
     ret = np.concatenate([np.asarray(x, dtype=np.float64) for x in trade_returns])
     sharpe, sortino = annualised_sharpe(r)
+    exit_days = np.concatenate([np.asarray(x, dtype=np.int64) for x in trade_days]) if trade_days is not None \
+        else np.arange(pnl.size, dtype=np.int64)
+    top_share, day_share = profit_concentration(pnl, exit_days)
     traded = [m for m in coin_metrics if m["n_trades"] > 0]
     return {
         "total_return": float(np.prod(1.0 + r) - 1.0), "sharpe": sharpe, "sortino": sortino,
@@ -144,4 +194,5 @@ def pooled_metrics(equities: Sequence[np.ndarray], bar_days: Sequence[np.ndarray
         "n_trades": float(pnl.size),
         "consistency": float(np.mean([m["total_return"] > 0 for m in traded])) if traded else 0.0,
         "sharpe_coin_mean": float(np.nan_to_num(np.mean([m["sharpe"] for m in coin_metrics]))),
+        "top_trade_share": top_share, "best_day_share": day_share,
     }

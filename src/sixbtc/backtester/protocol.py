@@ -14,8 +14,9 @@ then are out-of-sample results looked at. Gates, in order (rejection reasons):
 other gates would say, :mod:`~sixbtc.backtester.plausibility`), ``backtest:too_few_trades``
 (IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``,
 both Sharpe ratios of the equal-weight portfolio of the coins' daily returns,
-:mod:`~sixbtc.backtester.pooled`),
-``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
+:mod:`~sixbtc.backtester.pooled`), ``backtest:excess`` (OOS excess over the
+exposure-matched hold of the strategy's direction at most ``min_excess_return``,
+:mod:`~sixbtc.backtester.benchmark`), ``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
 :mod:`~sixbtc.backtester.walkforward`), ``backtest:lookahead`` (the chosen set's signals on
 each coin's series cut at ``causality_cuts`` points differ from the full series' before the
 cut, :mod:`~sixbtc.backtester.causality`) and ``backtest:shuffle`` (permutation p-value above
@@ -46,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sixbtc.backtester.benchmark import excess_over_hold, hold_daily
 from sixbtc.backtester.causality import CausalityCheck, check_causality
 from sixbtc.backtester.coinset import CoinSeries, load_series
 from sixbtc.backtester.metrics import GridResult
@@ -71,7 +73,9 @@ class BacktestPlan:
     ``wfa_windows = 0`` or ``shuffle_permutations = 0`` switch those tests off;
     ``seed`` seeds the shuffle test and the causality check's cuts; ``screen_returns`` keeps
     the rung-0 IS+OOS daily returns (PBO matrix); ``causality_cuts`` (>= 1) cuts per coin of
-    the causality check; ``plausibility`` the bounds of the plausibility gate.
+    the causality check; ``plausibility`` the bounds of the plausibility gate;
+    ``min_excess_return`` (fraction) the OOS excess over the exposure-matched directional
+    hold a strategy must exceed (:mod:`~sixbtc.backtester.benchmark`).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -93,6 +97,7 @@ class BacktestPlan:
     screen_returns: bool = True
     causality_cuts: int = 2
     plausibility: PlausibilityBounds = PlausibilityBounds()
+    min_excess_return: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -142,7 +147,8 @@ class BacktestOutcome:
     when the test was off or not reached. ``track`` is :func:`track_record` of ``best``
     (computed once, for the degradation gate and the multiple-testing gate) and
     ``is_sharpe_pooled`` the annualised Sharpe of its in-sample days (the equal-weight
-    portfolio's, like the OOS Sharpe it is compared with); None when not reached.
+    portfolio's, like the OOS Sharpe it is compared with), ``excess`` the OOS figures of
+    :func:`excess_oos`; None when not reached.
     """
 
     reason: str | None
@@ -156,6 +162,7 @@ class BacktestOutcome:
     plausibility: Plausibility | None = None
     track: tuple[np.ndarray, np.ndarray, int] | None = field(default=None, repr=False)
     is_sharpe_pooled: float | None = None
+    excess: dict[str, float] | None = None
 
     @property
     def is_sharpe(self) -> float:
@@ -278,6 +285,12 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
     if degradation > plan.max_degradation:
         return stop("backtest:degradation", f"IS Sharpe {is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
                     f"({degradation:.0%} > {plan.max_degradation:.0%})")
+    excess = excess_oos(best, oos["exposure"])
+    measured["excess"] = excess
+    if excess["excess_return"] <= plan.min_excess_return:
+        return stop("backtest:excess", f"OOS return {oos['total_return']:.2%} vs holding its direction "
+                    f"{excess['benchmark_return']:.2%} at exposure {excess['exposure']:.0%}: excess "
+                    f"{excess['excess_return']:.2%} <= {plan.min_excess_return:.2%}")
     wfa = None
     if plan.wfa_windows > 0:
         wfa = walk_forward(best.series, best.survivors, plan.wfa_windows, plan.min_trades)
@@ -331,7 +344,25 @@ def aggregate_oos(run: TimeframeRun) -> dict[str, float]:
     of daily returns; no per-coin means of ratios)."""
     c = run.coins
     return pooled_metrics([x.equity for x in c], [x.bar_days for x in c], [x.trade_pnl for x in c],
-                          [x.trade_returns for x in c], [x.oos_metrics for x in c])
+                          [x.trade_returns for x in c], [x.oos_metrics for x in c], [x.trade_days for x in c])
+
+
+def excess_oos(run: TimeframeRun, exposure: float) -> dict[str, float]:
+    """OOS excess of the chosen set over holding its direction on the run's coins
+    (:func:`~sixbtc.backtester.benchmark.excess_over_hold`, exposure-matched).
+
+    Raises
+    ------
+    ValueError
+        If the run has no coin series.
+    """
+    if not run.series:
+        raise ValueError(f"excess_oos: timeframe {run.timeframe} has no coin series left")
+    ss = run.series
+    hold, hold_days = hold_daily([s.data["open"][s.i_oos] for s in ss], [s.data["close"][s.i_oos:s.n_bars] for s in ss],
+                                 [s.days[s.i_oos:s.n_bars] for s in ss], ss[0].direction)
+    r, days = oos_daily_returns(run)
+    return excess_over_hold(r, days, hold, hold_days, min(1.0, max(0.0, exposure)))
 
 
 def track_record(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray, int]:

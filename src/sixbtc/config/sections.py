@@ -92,6 +92,7 @@ class BacktestSection(Section):
     plausible_max_win_rate: float = Field(0.97, gt=0, le=1, description="Plausibility gate: OOS win rate counted as near-certain (fraction; with plausible_min_count trades)")
     plausible_max_bar_share: float = Field(0.8, gt=0, le=1, description="Plausibility gate: share of in-position OOS bars profitable counted as near-certain (fraction; with plausible_min_count bars)")
     plausible_min_count: int = Field(100, ge=1, description="Plausibility gate: OOS trades (or in-position bars) the win-rate (bar-share) rule needs")
+    min_excess_return: float = Field(0.0, ge=-100, le=100, description="Smallest OOS excess return over holding the strategy's direction (buy-and-hold long, short-and-hold short) on the same coins, exposure-matched (fraction; at or below: backtest:excess; -100 = off)")
     workers: int = Field(4, ge=1, le=MAX_WORKERS, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
     elastic_workers: int = Field(1, ge=0, le=MAX_WORKERS, description="Workers doing due re-tests first, else VALIDATED")
 
@@ -110,6 +111,10 @@ class ScoringSection(Section):
     dsr_min_prob: float = Field(0.95, ge=0, le=1, description="Smallest deflated Sharpe probability (fraction) to enter the pool")
     pbo_max: float = Field(0.5, ge=0, le=1, description="Largest probability of backtest overfitting (fraction) to enter the pool")
     pbo_splits: int = Field(16, ge=4, description="CSCV blocks of the PBO (even; fewer when days are few)")
+    penalty_min_trades: int = Field(50, ge=0, le=1_000_000, description="Score penalty: the backtest score is multiplied by min(1, sqrt(pooled OOS trades / this)); 0 = off")
+    pbo_penalty_start: float = Field(0.2, ge=0, le=1, description="Score penalty: above this PBO the score is multiplied by (1 - PBO) / (1 - this); 1 = off")
+    top_trade_share_start: float = Field(0.7, ge=0, le=1, description="Score penalty: above this share of the gross profit made by the best 10 % of trades, the score is multiplied by (1 - share) / (1 - this); 1 = off")
+    best_day_share_start: float = Field(0.25, ge=0, le=1, description="Score penalty: above this share of the profit made on the best day, the score is multiplied by (1 - share) / (1 - this); 1 = off")
 
     @model_validator(mode="after")
     def _some_weight(self) -> ScoringSection:

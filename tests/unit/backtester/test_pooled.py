@@ -10,6 +10,7 @@ from sixbtc.backtester.pooled import (
     equity_daily,
     max_drawdown,
     pooled_metrics,
+    profit_concentration,
     profit_factor,
 )
 
@@ -60,3 +61,16 @@ def test_equity_daily_takes_each_day_s_last_close() -> None:
     assert max_drawdown(np.array([0.1, -0.5])) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="must match"):
         equity_daily(np.array([1.0]), np.array([1, 2]))
+
+
+def test_profit_concentration_top_trades_and_best_day() -> None:
+    even = np.full(20, 1.0)
+    top, day = profit_concentration(even, np.arange(20))
+    assert top == pytest.approx(2 / 20) and day == pytest.approx(1 / 20)
+    burst = np.array([10.0, 10.0, 10.0, 1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0])  # three trades on day 5
+    top, day = profit_concentration(burst, np.array([5, 5, 5, 1, 2, 3, 4, 6, 7, 8]))
+    assert top == pytest.approx(10.0 / 36.0)
+    assert day == pytest.approx(30.0 / 36.0)
+    assert profit_concentration(np.array([-1.0]), np.array([0])) == (1.0, 1.0)
+    with pytest.raises(ValueError, match="differ"):
+        profit_concentration(np.ones(2), np.ones(3, dtype=np.int64))
