@@ -105,7 +105,7 @@ def result_rows(outcome: BacktestOutcome, value: float, window: CycleWindow, ext
     """Per-coin rows of the assigned timeframe, its aggregate row (score, equity, protocol
     figures) and one aggregate row per other timeframe's best choice."""
     best = outcome.best
-    span = {"data_start": window.is_start, "data_end": window.replay_start}
+    span = {"data_start": window.is_start, "data_end": window.confirm_start}
     rows = [dict(span, timeframe=best.timeframe, symbol=cr.symbol, params=best.params, is_metrics=cr.is_metrics,
                  oos_metrics=cr.oos_metrics, score=None, equity_curve=None) for cr in best.coins]
     rows.append(dict(span, timeframe=best.timeframe, symbol=None, params=best.params,

@@ -1,4 +1,8 @@
-"""Backtester role: one claimed VALIDATED strategy backtested, scored and offered to the pool."""
+"""Backtester role: one claimed VALIDATED strategy backtested, scored and offered to the pool.
+
+A strategy that passed every gate is confirmed (:mod:`sixbtc.app.confirmation`) after its
+score is fixed and before it is offered to the pool; the confirmation changes neither.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sixbtc.app.backtest_records import (
     score_inputs,
 )
 from sixbtc.app.claim_guard import claim_guard
+from sixbtc.app.confirmation import confirm_entrant
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow
 from sixbtc.backtester.protocol import (
@@ -21,6 +26,7 @@ from sixbtc.backtester.protocol import (
 )
 from sixbtc.core.errors import StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+from sixbtc.domain.trading import Direction
 from sixbtc.pool.admission import behaviour_fingerprint, live_symbols
 from sixbtc.scorer.score import penalty_factors, score
 from sixbtc.strategy.sandbox import StrategySandbox
@@ -47,7 +53,7 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
             if outcome.reason is not None:
                 c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason, detail=outcome.detail)
                 return True
-            _store_and_pool(c, rec, outcome, window, str(spec.direction))
+            _store_and_pool(c, sandbox, rec, outcome, window, spec.direction)
         except StrategyRejected as exc:
             c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=exc.reason, detail=exc.detail)
     return True
@@ -61,8 +67,8 @@ def _duplicate_of(c: Container, fingerprint: str) -> str | None:
     return None
 
 
-def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, window: CycleWindow,
-                    direction: str) -> None:
+def _store_and_pool(c: Container, sandbox: StrategySandbox, rec: StrategyRecord, outcome: BacktestOutcome,
+                    window: CycleWindow, direction: Direction) -> None:
     best = outcome.best
     oos = aggregate_oos(best)
     fingerprint = behaviour_fingerprint(best.timeframe, oos)
@@ -87,8 +93,10 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
     flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
                 trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
     c.results.add_many(rec.id, "first", result_rows(outcome, value, window, flat))
-    metrics = dict(oos, is_sharpe=outcome.is_sharpe, is_sharpe_search=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
     ap = c.settings.active_pool
+    confirmation = confirm_entrant(c, sandbox, rec, best, window, direction.sign) if value >= ap.min_score else None
+    metrics = dict(oos, is_sharpe=outcome.is_sharpe, is_sharpe_search=best.is_sharpe, direction=str(direction),
+                   confirm=confirmation, fingerprint=fingerprint, **proto)
     c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
                      params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,
                      last_backtested_at=c.clock.now())

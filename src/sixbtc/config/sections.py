@@ -72,6 +72,8 @@ class BacktestSection(Section):
     max_coins: int = Field(30, ge=1, description="Coins per backtest at most")
     is_days: int = Field(120, ge=1, le=MAX_DAYS, description="In-sample window (days)")
     oos_days: int = Field(60, ge=1, le=MAX_DAYS, description="Out-of-sample window (days)")
+    confirm_days: int = Field(30, ge=0, le=MAX_DAYS, description="Confirmation window: the last days before the replay window, never used for any choice, score or gate; each pool entrant's chosen parameters are traded on it afterwards (0 = none)")
+    confirm_twins: int = Field(100, ge=0, le=10_000, description="Confirmation window: twins (the strategy's own signals shifted in time by >= 3 days) its return is ranked against; 0 = no twin percentile")
     warmup_bars: int = Field(250, ge=0, le=MAX_BARS, description="Bars before the in-sample window fed to indicators only")
     max_param_sets: int = Field(1000, ge=1, description="Parameter sets searched per strategy (larger grids are sampled; generated grids are also capped by generator.max_grid)")
     fee_rate: float = Field(0.00045, ge=0, lt=0.01, description="Fee per side as a fraction of notional (Hyperliquid taker 0.045 %)")
@@ -144,6 +146,8 @@ class RotatorSection(Section):
     min_paper_days: float = Field(0.0, ge=0, le=MAX_DAYS, description="Paper track record required before real LIVE (days); paper-only version: reported as `incubated` by the monitor")
     max_correlation: float = Field(0.7, gt=0, le=1, description="Skip a candidate whose OOS daily returns correlate above this with a LIVE or chosen strategy (Pearson; 1 = off)")
     min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Fewest common OOS days for the correlation cap to apply (fewer: treated as uncorrelated)")
+    require_confirmation: bool = Field(True, description="Skip a candidate without a confirmation result (backtest.confirm_days), with a confirmation return <= 0, or with a twin percentile below min_confirm_percentile")
+    min_confirm_percentile: float = Field(50.0, ge=0, le=100, description="With require_confirmation: lowest twin percentile of the confirmation return (percent; a candidate confirmed without twins is judged on its return alone)")
 
 
 class ExecutorSection(Section):

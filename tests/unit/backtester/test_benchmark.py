@@ -105,3 +105,19 @@ def test_hold_daily_long_and_short_and_exposure_matching() -> None:
         hold_daily([100.0], [closes], [days], 0)
     with pytest.raises(ValueError, match="exposure"):
         excess_over_hold(long_r, d, long_r, d, 1.5)
+
+
+def test_confirmation_ranks_timing_among_twins() -> None:
+    from sixbtc.backtester.confirmation import confirm
+    window = (T0 + pd.Timedelta(days=60), T0 + pd.Timedelta(days=90))
+    kw = dict(warmup_bars=10, costs=(0.00045, 2.0), n_twins=40, seed=3)
+    timed = confirm(TimedShort(), Candles({"AAA": falling(1, 24), "BBB": falling(2, 24)}), ["AAA", "BBB"], "1h",
+                    GRID[0], -1, window, **kw)
+    assert timed is not None and timed.total_return > 0 and len(timed.shifts) == 40
+    assert timed.percentile > 90  # shifted off the drops, the twins lose
+    # hold-like signals shifted in time are the same signals: no timing, mid-rank
+    held = confirm(AlwaysShort(), Candles({"AAA": falling(1), "BBB": falling(2)}), ["AAA", "BBB"], "1h",
+                   GRID[0], -1, window, **kw)
+    assert held.total_return > 0 and held.percentile == 50.0
+    assert confirm(AlwaysShort(), Candles({"AAA": falling(1)}), ["AAA"], "1h", GRID[0], -1, window,
+                   **dict(kw, n_twins=0)).to_json()["twin_percentile"] is None
