@@ -157,3 +157,18 @@ def test_ledger_arrays_pack_compactly_and_round_trip() -> None:
     assert back["set_indices"].tolist() == list(range(1000))
     with pytest.raises(ValueError, match="n_sets"):
         pack(np.arange(10), arrays)
+
+
+def test_the_ledger_keeps_trial_series_and_the_factory_s_effective_trials_collapse_duplicates(tmp_path: Path) -> None:
+    from sixbtc.app.backtest_records import factory_trials
+    c = _container(tmp_path)
+    for i in (1, 2):  # the same rules twice: the factory searched no more independent trials
+        _validated(c, i)
+        assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1")
+    window = (WINDOW.is_start, WINDOW.oos_start)
+    series = c.trials.window_series(window, 10)
+    assert c.trials.window_rows(window) == len(series) == 2
+    assert all(daily.shape == (len(days), 4) for days, daily in series)  # 4 of the 12 sets per timeframe
+    est = factory_trials(c, window)
+    assert est.n_series == 8 and 1 <= est.n_eff <= 4  # the second strategy's series join the first's clusters
+    assert c.trials.window_series((WINDOW.oos_start, WINDOW.replay_start), 10) == []

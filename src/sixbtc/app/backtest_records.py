@@ -12,14 +12,19 @@ from sixbtc.app.window import CycleWindow
 from sixbtc.backtester.protocol import (
     BacktestOutcome,
     BacktestPlan,
+    TimeframeRun,
     aggregate_oos,
     portfolio_equity,
     track_record,
 )
 from sixbtc.config.sections import ScoringSection
 from sixbtc.domain.strategy import StrategyRecord
+from sixbtc.scorer.effective_trials import EffectiveTrials, align, effective_trials
 from sixbtc.scorer.gate import GateVerdict, multiple_testing_gate, trial_sharpe_variance
 from sixbtc.scorer.score import ScoreInputs
+
+#: Trial return series recorded per searched timeframe (rung-0 ledger row).
+SERIES_PER_TIMEFRAME = 4
 
 
 def record_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan,
@@ -33,8 +38,23 @@ def record_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, p
             arrays = {"sharpe": rung.sharpe, "total_return": rung.total_return, "n_trades": rung.n_trades}
             n += c.trials.add_rung(rec.id, rec.code_hash, run.timeframe, rung.rung, (plan.is_start, plan.oos_start),
                                    rung.symbols, rung.set_indices, arrays,
-                                   params=params_list if rung.rung == 0 else None)
+                                   params=params_list if rung.rung == 0 else None,
+                                   series=trial_series(run) if rung.rung == 0 else None)
     return n
+
+
+def trial_series(run: TimeframeRun, k: int = SERIES_PER_TIMEFRAME) -> tuple[np.ndarray, np.ndarray] | None:
+    """At most ``k`` columns of the run's screening matrix (IS+OOS daily returns on the
+    screening coins): the chosen set's and evenly spaced others; None without a matrix."""
+    g = run.screen_returns
+    if g is None or g.returns.shape[1] == 0:
+        return None
+    n = g.returns.shape[1]
+    cols = list(np.unique(np.linspace(0, n - 1, min(k, n)).astype(int)))
+    chosen = np.flatnonzero(g.set_indices == run.param_index)
+    if chosen.size and int(chosen[0]) not in cols:
+        cols[-1] = int(chosen[0])
+    return g.days, g.returns[:, sorted(set(cols))]
 
 
 def record_retest_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan) -> int:
@@ -47,23 +67,57 @@ def record_retest_trials(c: Container, rec: StrategyRecord, outcome: BacktestOut
                              params=[outcome.best.params])
 
 
-def gate_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome) -> GateVerdict:
+def gate_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
+                 window: tuple[Any, Any] | None = None) -> GateVerdict:
     """The multiple-testing gate of a backtest that passed the protocol, N read from the
-    trial ledger (configurations searched for the strategy, at least those of ``outcome``)."""
-    return gate_for(outcome, c.settings.scoring, c.trials.configs_for(rec.id))
+    trial ledger (configurations searched for the strategy, at least those of ``outcome``)
+    and, with ``scoring.factory_trials``, the factory's effective number of trials on the
+    ledger window ``window`` (IS start, IS end; :func:`factory_trials`)."""
+    sc = c.settings.scoring
+    factory = factory_trials(c, window) if sc.factory_trials and window is not None else None
+    return gate_for(outcome, sc, c.trials.configs_for(rec.id), factory)
 
 
-def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int = 0) -> GateVerdict:
+_factory_cache: dict[tuple[str, Any, Any], tuple[int, EffectiveTrials]] = {}
+
+
+def factory_trials(c: Container, window: tuple[Any, Any]) -> EffectiveTrials:
+    """:func:`~sixbtc.scorer.effective_trials.effective_trials` of the trial return series of
+    every strategy searched on ``window`` (newest ``scoring.trial_series_max`` rows).
+
+    Cached per process, database and window: recomputed when the window's ledger rows grew by 10 % or
+    by 50 rows since the last estimate (a cycle's window is fixed; the estimate follows the
+    factory's growing search at a bounded cost).
+    """
+    sc = c.settings.scoring
+    rows = c.trials.window_rows(window)
+    key = (str(c.engine.url), *window)
+    hit = _factory_cache.get(key)
+    if hit is not None and rows < hit[0] * 1.1 and rows - hit[0] < 50:
+        return hit[1]
+    series = c.trials.window_series(window, sc.trial_series_max)
+    est = effective_trials(align(series), sc.trial_cluster_correlation, sc.trial_series_max)
+    _factory_cache[key] = (rows, est)
+    return est
+
+
+def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int = 0,
+             factory: EffectiveTrials | None = None) -> GateVerdict:
     """:func:`~sixbtc.scorer.gate.multiple_testing_gate` of ``outcome.best`` (see that module):
     track = IS+OOS pooled daily returns of the choice, N = max(``ledger_configs``, sets ×
-    timeframes searched), V from every searched timeframe's screening matrix, PBO on the
-    assigned timeframe's matrix; thresholds and the on/off switch from ``scoring``."""
+    timeframes searched) with V of every searched timeframe's screening matrix, or, when the
+    factory's effective number of trials ``factory.n_eff`` is larger, N = ``n_eff`` with
+    V = the clusters' ``sr_variance`` (the larger of the two searches behind the selection);
+    PBO on the assigned timeframe's matrix; thresholds and the on/off switch from ``scoring``."""
     best = outcome.best
     n_trials = max(1, ledger_configs, sum(r.n_sets for r in outcome.runs))
     grids = [r.screen_returns.returns for r in outcome.runs if r.screen_returns is not None]
+    v = trial_sharpe_variance(grids)
+    if factory is not None and factory.n_eff > n_trials:
+        n_trials, v = factory.n_eff, factory.sr_variance
     track, _, _ = outcome.track if outcome.track is not None else track_record(best)
     return multiple_testing_gate(track, None if best.screen_returns is None else best.screen_returns.returns,
-                                 n_trials, trial_sharpe_variance(grids), dsr_min_prob=sc.dsr_min_prob,
+                                 n_trials, v, dsr_min_prob=sc.dsr_min_prob,
                                  pbo_max=sc.pbo_max, pbo_splits=sc.pbo_splits, enforce=sc.multiple_testing_gate)
 
 

@@ -77,7 +77,7 @@ def _store_and_pool(c: Container, sandbox: StrategySandbox, rec: StrategyRecord,
         c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason="backtest:duplicate_behaviour",
                             detail=f"trades exactly like {twin} out of sample")
         return
-    gate = gate_verdict(c, rec, outcome)
+    gate = gate_verdict(c, rec, outcome, (window.is_start, window.oos_start))
     if gate.reason is not None:
         c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason, detail=gate.detail)
         return
@@ -90,13 +90,16 @@ def _store_and_pool(c: Container, sandbox: StrategySandbox, rec: StrategyRecord,
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue", "dsr", "pbo",
                                   "dsr_trials")}
     flat.update({k: proto.get(k) for k in ("excess_return", "excess_sharpe", "benchmark_return")})
-    flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
+    daily, days = oos_daily_returns(best)
+    flat.update(daily_returns=[float(x) for x in daily],
                 trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
     c.results.add_many(rec.id, "first", result_rows(outcome, value, window, flat))
     ap = c.settings.active_pool
     confirmation = confirm_entrant(c, sandbox, rec, best, window, direction.sign) if value >= ap.min_score else None
     metrics = dict(oos, is_sharpe=outcome.is_sharpe, is_sharpe_search=best.is_sharpe, direction=str(direction),
-                   confirm=confirmation, fingerprint=fingerprint, **proto)
+                   confirm=confirmation, fingerprint=fingerprint, daily_returns=flat["daily_returns"],
+                   daily_last_day=int(days[-1]), **proto)
     c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
+                     correlation=((int(days[-1]), daily), ap.max_correlation, ap.min_overlap_days),
                      params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,
                      last_backtested_at=c.clock.now())

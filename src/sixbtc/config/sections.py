@@ -113,6 +113,9 @@ class ScoringSection(Section):
     dsr_min_prob: float = Field(0.95, ge=0, le=1, description="Smallest deflated Sharpe probability (fraction) to enter the pool")
     pbo_max: float = Field(0.5, ge=0, le=1, description="Largest probability of backtest overfitting (fraction) to enter the pool")
     pbo_splits: int = Field(16, ge=4, description="CSCV blocks of the PBO (even; fewer when days are few)")
+    factory_trials: bool = Field(True, description="DSR: N and V also count the factory's whole search in the cycle's window (effective number of independent trials: trial-ledger return series clustered by correlation)")
+    trial_cluster_correlation: float = Field(0.5, gt=-1, le=1, description="Effective number of trials: smallest correlation with a cluster's leader to join its cluster")
+    trial_series_max: int = Field(500, ge=2, le=100_000, description="Effective number of trials: most trial return series clustered (newest first; bounds the cost)")
     penalty_min_trades: int = Field(50, ge=0, le=1_000_000, description="Score penalty: the backtest score is multiplied by min(1, sqrt(pooled OOS trades / this)); 0 = off")
     pbo_penalty_start: float = Field(0.2, ge=0, le=1, description="Score penalty: above this PBO the score is multiplied by (1 - PBO) / (1 - this); 1 = off")
     top_trade_share_start: float = Field(0.7, ge=0, le=1, description="Score penalty: above this share of the gross profit made by the best 10 % of trades, the score is multiplied by (1 - share) / (1 - this); 1 = off")
@@ -131,6 +134,8 @@ class ScoringSection(Section):
 class ActivePoolSection(Section):
     max_size: int = Field(300, ge=1, description="Most strategies in the ACTIVE pool")
     min_score: float = Field(40.0, ge=0, le=100, description="Score needed to enter the pool")
+    max_correlation: float = Field(0.9, gt=0, le=1, description="Pool entry: a newcomer whose OOS daily returns correlate above this with an ACTIVE member competes with it, the better score stays (pool:correlated / pool:correlated_evicted; 1 = off)")
+    min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Pool entry correlation cap: fewest common OOS days for a correlation to count")
 
 
 class RetestSection(Section):
