@@ -46,6 +46,7 @@ active_pool:
   min_score: 0
 rotator:
   min_score_live: 0
+  require_confirmation: false
   max_live_strategies: 3
 executor:
   replay_days: 20
@@ -116,6 +117,19 @@ def test_pool_and_live_respect_limits(cycle) -> None:
         with c.engine.connect() as conn:
             n = conn.execute(select(func.count()).where(BacktestResultRow.strategy_id == rec.id)).scalar_one()
         assert n >= 2  # per-coin rows + the aggregate row
+        conf = m["confirm"]  # confirmed on the days between the backtest and the replay (not required here)
+        assert isinstance(conf["total_return"], float) and conf["n_twins"] > 0
+        assert 0 <= conf["twin_percentile"] <= 100 and conf["n_trades"] >= 0
+        with c.engine.connect() as conn:
+            row = conn.execute(select(BacktestResultRow).where(BacktestResultRow.strategy_id == rec.id,
+                                                               BacktestResultRow.kind == "confirm")).one()
+        assert _naive(row.data_start) == _naive(cycle[1].window.confirm_start)
+        assert _naive(row.data_end) == _naive(cycle[1].window.replay_start)
+
+
+def _naive(ts: object) -> pd.Timestamp:
+    t = pd.Timestamp(ts)
+    return t.tz_convert(None) if t.tzinfo else t
 
 
 def test_paper_trades_are_on_unseen_days_and_consistent(cycle) -> None:

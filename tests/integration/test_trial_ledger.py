@@ -227,3 +227,18 @@ def test_no_closest_candidates_while_the_pool_holds_a_strategy(tmp_path: Path) -
     _validated(c, 1)
     assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1") and c.pool.stats().count == 1
     assert status_report(c)["closest_candidates"] == []
+
+
+def test_the_ledger_keeps_trial_series_and_the_factory_s_effective_trials_collapse_duplicates(tmp_path: Path) -> None:
+    from sixbtc.app.backtest_records import factory_trials
+    c = _container(tmp_path)
+    for i in (1, 2):  # the same rules twice: the factory searched no more independent trials
+        _validated(c, i)
+        assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1")
+    window = (WINDOW.is_start, WINDOW.oos_start)
+    series = c.trials.window_series(window, 10)
+    assert c.trials.window_rows(window) == len(series) == 2
+    assert all(daily.shape == (len(days), 4) for days, daily in series)  # 4 of the 12 sets per timeframe
+    est = factory_trials(c, window)
+    assert est.n_series == 8 and 1 <= est.n_eff <= 4  # the second strategy's series join the first's clusters
+    assert c.trials.window_series((WINDOW.oos_start, WINDOW.replay_start), 10) == []

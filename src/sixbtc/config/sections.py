@@ -94,6 +94,8 @@ class BacktestSection(Section):
     max_coins: int = Field(30, ge=1, description="Coins per backtest at most")
     is_days: int = Field(120, ge=1, le=MAX_DAYS, description="In-sample window (days)")
     oos_days: int = Field(60, ge=1, le=MAX_DAYS, description="Out-of-sample window (days)")
+    confirm_days: int = Field(30, ge=0, le=MAX_DAYS, description="Confirmation window: the last days before the replay window, never used for any choice, score or gate; each pool entrant's chosen parameters are traded on it afterwards (0 = none)")
+    confirm_twins: int = Field(100, ge=0, le=10_000, description="Confirmation window: twins (the strategy's own signals shifted in time by >= 3 days) its return is ranked against; 0 = no twin percentile")
     warmup_bars: int = Field(250, ge=0, le=MAX_BARS, description="Bars before the in-sample window fed to indicators only")
     max_param_sets: int = Field(1000, ge=1, description="Parameter sets searched per strategy (larger grids are sampled; generated grids are also capped by generator.max_grid)")
     fee_rate: float = Field(0.00045, ge=0, lt=0.01, description="Fee per side as a fraction of notional (Hyperliquid taker 0.045 %)")
@@ -116,6 +118,7 @@ class BacktestSection(Section):
     plausible_max_win_rate: float = Field(0.97, gt=0, le=1, description="Plausibility gate: OOS win rate counted as near-certain (fraction; with plausible_min_count trades)")
     plausible_max_bar_share: float = Field(0.8, gt=0, le=1, description="Plausibility gate: share of in-position OOS bars profitable counted as near-certain (fraction; with plausible_min_count bars)")
     plausible_min_count: int = Field(100, ge=1, description="Plausibility gate: OOS trades (or in-position bars) the win-rate (bar-share) rule needs")
+    min_excess_return: float = Field(0.0, ge=-100, le=100, description="Smallest OOS excess return over holding the strategy's direction (buy-and-hold long, short-and-hold short) on the same coins, exposure-matched (fraction; at or below: backtest:excess; -100 = off)")
     workers: int = Field(4, ge=1, le=MAX_WORKERS, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
     elastic_workers: int = Field(1, ge=0, le=MAX_WORKERS, description="Workers doing due re-tests first, else VALIDATED")
 
@@ -134,6 +137,13 @@ class ScoringSection(Section):
     dsr_min_prob: float = Field(0.95, ge=0, le=1, description="Smallest deflated Sharpe probability (fraction) to enter the pool")
     pbo_max: float = Field(0.5, ge=0, le=1, description="Largest probability of backtest overfitting (fraction) to enter the pool")
     pbo_splits: int = Field(16, ge=4, description="CSCV blocks of the PBO (even; fewer when days are few)")
+    factory_trials: bool = Field(True, description="DSR: N and V also count the factory's whole search in the cycle's window (effective number of independent trials: trial-ledger return series clustered by correlation)")
+    trial_cluster_correlation: float = Field(0.5, gt=-1, le=1, description="Effective number of trials: smallest correlation with a cluster's leader to join its cluster")
+    trial_series_max: int = Field(500, ge=2, le=100_000, description="Effective number of trials: most trial return series clustered (newest first; bounds the cost)")
+    penalty_min_trades: int = Field(50, ge=0, le=1_000_000, description="Score penalty: the backtest score is multiplied by min(1, sqrt(pooled OOS trades / this)); 0 = off")
+    pbo_penalty_start: float = Field(0.2, ge=0, le=1, description="Score penalty: above this PBO the score is multiplied by (1 - PBO) / (1 - this); 1 = off")
+    top_trade_share_start: float = Field(0.7, ge=0, le=1, description="Score penalty: above this share of the gross profit made by the best 10 % of trades, the score is multiplied by (1 - share) / (1 - this); 1 = off")
+    best_day_share_start: float = Field(0.25, ge=0, le=1, description="Score penalty: above this share of the profit made on the best day, the score is multiplied by (1 - share) / (1 - this); 1 = off")
 
     @model_validator(mode="after")
     def _some_weight(self) -> ScoringSection:
@@ -148,6 +158,8 @@ class ScoringSection(Section):
 class ActivePoolSection(Section):
     max_size: int = Field(300, ge=1, description="Most strategies in the ACTIVE pool")
     min_score: float = Field(40.0, ge=0, le=100, description="Score needed to enter the pool")
+    max_correlation: float = Field(0.9, gt=0, le=1, description="Pool entry: a newcomer whose OOS daily returns correlate above this with an ACTIVE member competes with it, the better score stays (pool:correlated / pool:correlated_evicted; 1 = off)")
+    min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Pool entry correlation cap: fewest common OOS days for a correlation to count")
 
 
 class RetestSection(Section):
@@ -163,6 +175,8 @@ class RotatorSection(Section):
     min_paper_days: float = Field(0.0, ge=0, le=MAX_DAYS, description="Paper track record required before real LIVE (days); paper-only version: reported as `incubated` by the monitor")
     max_correlation: float = Field(0.7, gt=0, le=1, description="Skip a candidate whose OOS daily returns correlate above this with a LIVE or chosen strategy (Pearson; 1 = off)")
     min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Fewest common OOS days for the correlation cap to apply (fewer: treated as uncorrelated)")
+    require_confirmation: bool = Field(True, description="Skip a candidate without a confirmation result (backtest.confirm_days), with a confirmation return <= 0, or with a twin percentile below min_confirm_percentile")
+    min_confirm_percentile: float = Field(50.0, ge=0, le=100, description="With require_confirmation: lowest twin percentile of the confirmation return (percent; a candidate confirmed without twins is judged on its return alone)")
 
 
 class ExecutorSection(Section):

@@ -32,6 +32,28 @@ class Promotion:
     subaccount: str
 
 
+def confirmation_gap(metrics: Mapping[str, object] | None, cfg: RotatorSection) -> str | None:
+    """Why a candidate's confirmation result (``metrics["confirm"]``, see
+    :mod:`sixbtc.backtester.confirmation`) keeps it out of LIVE, or None.
+
+    Always None when ``cfg.require_confirmation`` is off. Otherwise: no result (no
+    confirmation window, or a strategy admitted before it existed), a return that is
+    missing or <= 0, or a twin percentile below ``cfg.min_confirm_percentile`` (a result
+    without twins is judged on its return alone).
+    """
+    if not cfg.require_confirmation:
+        return None
+    conf = (metrics or {}).get("confirm")
+    if not isinstance(conf, Mapping):
+        return "no confirmation result"
+    ret, pct = conf.get("total_return"), conf.get("twin_percentile")
+    if not isinstance(ret, int | float) or ret <= 0:
+        return f"confirmation return {ret} <= 0"
+    if isinstance(pct, int | float) and pct < cfg.min_confirm_percentile:
+        return f"confirmation twin percentile {pct:.0f} < {cfg.min_confirm_percentile:.0f}"
+    return None
+
+
 def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg: RotatorSection,
                     returns: Mapping[int, DailyReturns | None] | None = None) -> list[StrategyRecord]:
     """Pick strategies for the free LIVE slots.
@@ -41,7 +63,8 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
     ``max_per_timeframe`` per assigned timeframe, its type is executable (not in
     :data:`NOT_EXECUTABLE`), and its out-of-sample daily returns correlate
     at most ``max_correlation`` with every LIVE and already chosen strategy (see
-    :mod:`sixbtc.rotator.correlation`), until ``max_live_strategies`` are LIVE.
+    :mod:`sixbtc.rotator.correlation`), and its confirmation result passes
+    (:func:`confirmation_gap`), until ``max_live_strategies`` are LIVE.
 
     Parameters
     ----------
@@ -73,6 +96,8 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
         if cand.type in NOT_EXECUTABLE:
             continue
         if by_type[cand.type] >= cfg.max_per_type or by_tf[cand.timeframe] >= cfg.max_per_timeframe:
+            continue
+        if confirmation_gap(cand.metrics, cfg) is not None:
             continue
         if first_conflict(series.get(cand.id), ((p, series.get(p)) for p in peers),
                           cfg.max_correlation, cfg.min_overlap_days) is not None:
