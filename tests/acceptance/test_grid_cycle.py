@@ -30,6 +30,7 @@ backtest:
   max_coins: 3
   max_param_sets: 8
   max_degradation: 1.0
+  min_excess_return: -100
   min_trades: 5
   workers: 1
   wfa_min_consistency: 0.0

@@ -5,42 +5,41 @@ The same code path as a generated strategy (:mod:`sixbtc.app.validation`,
 :mod:`sixbtc.app.backtesting`) with the same windows (:func:`~sixbtc.app.window.plan_window`)
 and seeds (from the file's normalised code hash), except that nothing is written: no
 strategy row, no trial ledger, no pool entry. Two differences follow, both stated in the
-report: the DSR's N counts only this run's search (parameter sets x timeframes; the user's own
+report: the DSR's N counts this run's search (parameter sets x timeframes) or, when larger, the
+factory's effective number of trials on the same window read from the ledger (the user's own
 earlier attempts are unknown to it, so if they tried many variants the DSR is optimistic), and
 the pool rules are applied to the pool as it is now.
 
 The verdicts, in order: ``validator`` (every phase of the validator), the protocol gates of
 :mod:`sixbtc.backtester.verdicts`, ``duplicate`` (trades exactly like a pool member),
 ``multiple_testing`` (DSR and PBO), ``pool`` (SPEC §3.5 entry rules) and ``confirmation``
-(the confirmation window of issue 9: reported ``not available`` until the backtest computes
-one; :data:`CONFIRMATION_HOOK` is where it plugs in). When a gate stops the strategy, the
+(the chosen parameters traded on the confirmation window, :mod:`sixbtc.app.confirmation`,
+judged as the rotator judges it; ``off`` without a window or with
+``rotator.require_confirmation`` off). When a gate stops the strategy, the
 figures of the later ones (DSR, PBO, score) are still computed when the backtest chose
 parameters, for information, and the later gates are ``not reached``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
-from sixbtc.app.backtest_records import gate_for, score_inputs
+from sixbtc.app.backtest_records import factory_trials, gate_for, score_inputs
 from sixbtc.app.backtesting import duplicate_of
+from sixbtc.app.confirmation import confirmation_of
 from sixbtc.app.container import Container
 from sixbtc.app.validation import validation_sample
-from sixbtc.app.window import plan_window, symbols_by_timeframe
+from sixbtc.app.window import CycleWindow, plan_window, symbols_by_timeframe
 from sixbtc.backtester.protocol import METRIC_KEYS, BacktestOutcome, aggregate_oos, run_backtest
-from sixbtc.backtester.verdicts import FAIL, NOT_REACHED, PASS, GateRow, protocol_gates
+from sixbtc.backtester.verdicts import FAIL, NOT_REACHED, OFF, PASS, GateRow, protocol_gates
 from sixbtc.generator.dedupe import code_hash
 from sixbtc.pool.admission import behaviour_fingerprint
 from sixbtc.pool.rules import PoolAction, decide_entry
+from sixbtc.rotator.rotation import confirmation_gap
 from sixbtc.scorer.score import score
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.pipeline import validate
-
-#: Computes the confirmation result of a backtest that chose parameters (None: not available).
-#: The confirmation window (issue 9, ``backtest.confirm_days``) plugs in here.
-CONFIRMATION_HOOK: Callable[[Container, BacktestOutcome], dict[str, Any] | None] | None = None
 
 
 def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str, Any]:
@@ -69,7 +68,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     out: dict[str, Any] = {"passed": False, "stopped_by": None, "strategy": None, "window": window.to_json(),
                            "gates": [], "timeframes": [], "assigned": None, "coins": [], "dsr": None, "pbo": None,
                            "dsr_trials": None, "score": None, "confirmation": None,
-                           "notes": ["N of the DSR counts only this run's search, not variants you tried before"]}
+                           "notes": ["N of the DSR counts this run's search or the factory's effective trials on the window, not variants you tried before"]}
     vstate = PASS if report.passed else FAIL
     out["gates"].append(GateRow("validator", report.reason or "validated", vstate,
                                 report.detail if not report.passed else f"warm-up {report.warmup_bars} bars").to_json())
@@ -87,7 +86,9 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign, space=search_space(spec, bt))
     gates = protocol_gates(outcome, plan)
     _metrics(out, outcome)
-    gates += _later_gates(c, out, outcome)
+    confirmation = (confirmation_of(c, sandbox, digest, outcome.best, window, spec.direction.sign)
+                    if outcome.best is not None else None)
+    gates += _later_gates(c, out, outcome, confirmation)
     out["gates"] += [g.to_json() for g in gates]
     failed = next((g for g in out["gates"] if g["state"] == FAIL), None)
     out["stopped_by"] = failed["reason"] if failed else None
@@ -107,8 +108,10 @@ def _metrics(out: dict[str, Any], outcome: BacktestOutcome) -> None:
                      "oos": {k: cr.oos_metrics[k] for k in METRIC_KEYS}} for cr in best.coins]
 
 
-def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome) -> list[GateRow]:
-    """Duplicate, multiple-testing, pool and confirmation verdicts (figures also when not reached)."""
+def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome,
+                 confirm: dict[str, Any] | None) -> list[GateRow]:
+    """Duplicate, multiple-testing, pool and confirmation verdicts (figures also when not reached);
+    ``confirm`` is :func:`~sixbtc.app.confirmation.confirmation_of` the choice (None: no window)."""
     names = ("duplicate", "multiple_testing", "pool", "confirmation")
     reasons = ("backtest:duplicate_behaviour", "score:dsr|score:pbo", "pool:rejected", "confirmation")
     if outcome.best is None:
@@ -125,21 +128,28 @@ def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome) ->
     twin = duplicate_of(c, behaviour_fingerprint(best.timeframe, oos))
     add("duplicate", reasons[0], twin is None, f"trades exactly like {twin} out of sample" if twin else
         "no pool member trades the same")
-    gate = gate_for(outcome, c.settings.scoring)
+    sc, window = c.settings.scoring, CycleWindow.from_json(out["window"])
+    factory = factory_trials(c, (window.is_start, window.oos_start)) if sc.factory_trials else None
+    gate = gate_for(outcome, sc, 0, factory)
     out.update(dsr=gate.dsr, pbo=gate.pbo, dsr_trials=gate.n_trials)
     add("multiple_testing", gate.reason or "score:dsr|score:pbo", gate.reason is None, gate.detail)
     wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    value = score(score_inputs(oos, wfa, best.is_sharpe), c.settings.scoring)
+    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), sc)
     out["score"] = value
     ap, stats = c.settings.active_pool, c.pool.stats()
     decision = decide_entry(value, stats.count, stats.min_score, max_size=ap.max_size, min_score=ap.min_score)
     add("pool", f"pool:rule{decision.rule}", decision.action is not PoolAction.REJECT,
         f"score {value:.1f}: {decision.reason} (rule {decision.rule})")
-    confirm = CONFIRMATION_HOOK(c, outcome) if CONFIRMATION_HOOK is not None else None
     out["confirmation"] = confirm
     if confirm is None:
-        rows.append(GateRow("confirmation", reasons[3], "not available",
-                            "no confirmation window in this version (backtest.confirm_days)"))
+        rows.append(GateRow("confirmation", reasons[3], OFF, "no confirmation window (backtest.confirm_days = 0)"))
+        return rows
+    gap = confirmation_gap({"confirm": confirm}, c.settings.rotator)
+    pct = confirm.get("twin_percentile")
+    figures = (f"{confirm['start'][:10]}..{confirm['end'][:10]}: return {confirm.get('total_return') or 0:.2%}, "
+               f"{confirm.get('n_trades', 0)} trades, twin percentile {'-' if pct is None else f'{pct:.0f}'}")
+    if not c.settings.rotator.require_confirmation:
+        rows.append(GateRow("confirmation", reasons[3], OFF, f"{figures} (rotator.require_confirmation off)"))
     else:
-        add("confirmation", reasons[3], bool(confirm.get("passed", True)), str(confirm.get("detail", "")))
+        add("confirmation", "rotator:confirmation", gap is None, figures if gap is None else f"{gap}; {figures}")
     return rows

@@ -82,11 +82,13 @@ def _fitted_blocks(
 def _options(source: str, role: str, registry: dict[str, Any], regime: str | None,
              timeframes: tuple[str, ...]) -> Iterable[str]:
     """Block names a random genome may draw for ``role``: unger entries fit the coin's regime,
-    unger filters fit the timeframes (the daily ones need timeframes dividing 1d)."""
+    unger filters (also those of the pattern source) fit the timeframes (the daily ones
+    need timeframes dividing 1d)."""
     if source == StrategySource.UNGER and role == "entry":
         return entries_for(regime)
-    if source == StrategySource.UNGER and role == "filter":
-        return filters_for(timeframes)
+    if role == "filter":  # unger and pattern filters; "none" and other source-only filters stay
+        allowed = set(filters_for(timeframes))
+        return [name for name in registry if name not in FILTERS or name in allowed]
     return registry
 
 

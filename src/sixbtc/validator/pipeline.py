@@ -253,7 +253,8 @@ def validate(
         full = sandbox.signals(view.full(), params_list)
     except StrategyRejected as exc:
         return _reject("execution", exc.reason, exc.detail)
-    counts = entry_counts(full, np.asarray(sample["low"]), np.asarray(sample["high"]), spec.direction.sign)
+    bars = view.full()
+    counts = entry_counts(full, np.asarray(bars["low"]), np.asarray(bars["high"]), spec.direction.sign)
     if counts.max() < min_signals:
         return _reject(
             "execution",

@@ -101,7 +101,7 @@ def market() -> Candles:
 
 def test_a_grid_strategy_runs_the_whole_first_backtest(market: Candles) -> None:
     p = plan(["C0", "C1", "C2"], plausibility=OPEN, wfa_windows=3, shuffle_permutations=5, min_trades=5,
-             wfa_min_consistency=0.0, shuffle_max_pvalue=1.0, max_degradation=1e9)  # every gate runs, none stops
+             wfa_min_consistency=0.0, shuffle_max_pvalue=1.0, max_degradation=1e9, min_excess_return=-100.0)  # every gate runs, none stops
     for direction in (1, -1):
         out = run_backtest(HonestGrid(), market, p, GRID, direction=direction)
         assert out.reason is None, out.detail

@@ -26,7 +26,7 @@ backtest:
   max_param_sets: 8
   shuffle_permutations: 5
 """
-GATES = ["validator", "data", "search", "plausibility", "oos_trades", "degradation", "walkforward", "causality",
+GATES = ["validator", "data", "search", "plausibility", "oos_trades", "degradation", "excess", "walkforward", "causality",
          "shuffle", "duplicate", "multiple_testing", "pool", "confirmation"]
 
 
@@ -62,11 +62,11 @@ def test_json_lists_every_gate_in_order_with_one_verdict_that_stops_or_passes(sm
     assert states[0] == "pass" and out["gates"][0]["detail"].startswith("warm-up")
     if out["passed"]:
         assert code == 0 and out["stopped_by"] is None and "FAIL" not in states
-    else:  # the first FAIL is the reason; every later gate was not reached (or is off / not available)
+    else:  # the first FAIL is the reason; every later gate was not reached (or is off)
         assert code == 1
         first = states.index("FAIL")
         assert out["stopped_by"] == out["gates"][first]["reason"]
-        assert set(states[first + 1:]) <= {"not reached", "off", "not available"}
+        assert set(states[first + 1:]) <= {"not reached", "off"}
         assert all(s in ("pass", "off") for s in states[:first])
     assert out["gates"][1]["detail"] == "4h: 3 coins"
     assert all(g["detail"] for g in out["gates"] if g["state"] == "pass")  # every pass shows its figures
@@ -82,7 +82,10 @@ def test_json_has_per_timeframe_and_per_coin_metrics_dsr_pbo_and_score(sma_json)
     assert {"sharpe", "n_trades"} <= set(out["coins"][0]["is"]) and "profit_factor" in out["coins"][0]["oos"]
     assert 0.0 <= out["dsr"] <= 1.0 and out["dsr_trials"] == tf["sets"]
     assert 0.0 <= out["score"] <= 100.0
-    assert out["confirmation"] is None and out["gates"][-1]["state"] == "not available"
+    confirm = out["confirmation"]  # the chosen set on the confirmation window, shown even when a gate stopped it
+    assert {"total_return", "sharpe", "n_trades", "twin_percentile", "start", "end"} <= set(confirm)
+    assert confirm["start"] == out["window"]["confirm_start"] and confirm["end"] == out["window"]["replay_start"]
+    assert out["gates"][-1]["gate"] == "confirmation" and out["gates"][-1]["state"] in ("pass", "FAIL", "not reached")
 
 
 def test_text_report_prints_the_gates_the_metrics_and_the_verdict(home: Path, sma_json) -> None:
