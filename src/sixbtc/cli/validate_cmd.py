@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
 import typer
 from rich.markup import escape
 
@@ -25,7 +24,6 @@ from sixbtc.app.home import Home
 from sixbtc.cli.context import console, err_console, friendly_errors, report_error
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.errors import ConfigError, DataError
-from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
 from sixbtc.validator import ValidationReport, validate
 from sixbtc.validator.pipeline import static_phases  # syntax + AST gate only
@@ -39,7 +37,7 @@ PHASES = ("syntax", "ast", "execution", "lookahead")
 MIN_REAL_BARS = 1500
 
 
-def _samples(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], list[NamedSample], str]:
+def _samples(home: Home, settings: Settings) -> tuple[Any, list[NamedSample], str]:
     """The primary validation sample, the extra samples and a one-line description of the data.
 
     The extras are those of the factory (:func:`sixbtc.validator.samples.extra_samples`): other
@@ -50,6 +48,7 @@ def _samples(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], lis
     from sixbtc.validator.samples import (  # pandas: past the static phases only
         backtest_span,
         extra_samples,
+        named_sample,
     )
 
     bars = settings.validator.sample_bars
@@ -59,7 +58,7 @@ def _samples(home: Home, settings: Settings) -> tuple[dict[str, np.ndarray], lis
             if store.has("BTC", "1h"):
                 df = store.read_candles("BTC", "1h").tail(bars)
                 if len(df) >= MIN_REAL_BARS:
-                    sample = {k: df[k].to_numpy(np.float64) for k in OHLCV_KEYS}
+                    sample = named_sample(df, "BTC 1h", store, "BTC", "1h").market  # real clock, funding, BTC
                     bt = settings.backtest
                     shortest, span = backtest_span(bt.warmup_bars, bt.is_days + bt.oos_days, bt.timeframes)
                     extras = extra_samples(store, end=None, primary="BTC", long_timeframe=shortest,

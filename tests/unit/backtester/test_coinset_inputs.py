@@ -3,16 +3,20 @@ alignment, the same arrays for the same bars."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sixbtc.app.paper import ArrayHistory
+from sixbtc.backtester.causality import check_causality
 from sixbtc.backtester.coinset import load_series
 from sixbtc.backtester.shuffle import shuffle_test
 from sixbtc.strategy.inputs import data_keys
+from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
 
 T0 = pd.Timestamp("2025-03-01", tz="UTC")
 HOUR = pd.Timedelta(hours=1)
@@ -99,3 +103,21 @@ def test_prefix_signals_realign_from_the_cut_sources_and_shuffles_keep_inputs():
     assert not np.array_equal(shuffled["funding"][s.i_oos:], s.data["funding"][s.i_oos:])
     np.testing.assert_array_equal(np.sort(shuffled["funding"][s.i_oos:]), np.sort(s.data["funding"][s.i_oos:]))
     assert 0 < result.pvalue <= 1
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "validator" / "corpus"
+
+
+@pytest.mark.parametrize(("path", "biased"), [("clean/funding_extreme_short.py", False),
+                                              ("clean/htf_trend_filter.py", False),
+                                              ("biased/funding_next_settlement.py", True),
+                                              ("biased/btc_future_close.py", True)])
+def test_sandboxed_strategy_gets_its_inputs_and_the_causality_check_covers_them(path, biased):
+    code = (CORPUS / path).read_text().replace('timeframes = ("15m", "1h")', 'timeframes = ("1h",)')
+    with StrategySandbox(SandboxLimits(wall_s=10.0)) as box:
+        spec = box.load(code)
+        s = load_series(Store(), box, "ETH", "1h", WINDOW, WARMUP, spec.grid()[:1], spec.direction.sign, (0.0, 0.0))
+        assert s is not None and s.inputs == spec.inputs and set(data_keys(spec.inputs)) <= set(s.data)
+        assert s.signals_of(0)[0].any()
+        check = check_causality([s], 0, "1h", cuts_per_coin=4, seed=0)
+    assert (check.finding is not None) is biased, check.finding

@@ -675,3 +675,37 @@ def test_a_candle_that_arrives_after_later_ones_fills_stops_but_never_moves_the_
     assert trade.symbol == "BTC" and trade.exit_reason is ExitReason.STOP_LOSS and trade.exit_ts == ts(3)
     assert store.cursors[1] == BarCursor(ts(4), "ETH", "1h"), "before the fix: moved back to BTC bar 3"
     assert ex.book(1).cursor == BarCursor(ts(4), "ETH", "1h")
+
+
+class InputHistory(MemoryHistory):
+    """MemoryHistory that records the declared inputs it is asked for and adds them."""
+
+    def __init__(self, bars: list[Bar]) -> None:
+        super().__init__(bars)
+        self.asked: list[tuple[str, ...]] = []
+
+    def recent(self, symbol: str, timeframe: str, upto_ts: datetime, bars: int,
+               inputs: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        self.asked.append(inputs)
+        out = super().recent(symbol, timeframe, upto_ts, bars)
+        out["funding"] = np.full(len(out["close"]), 1e-4)
+        return out
+
+
+def test_a_strategy_declaring_inputs_gets_them_from_the_history_source() -> None:
+    bars = flat_bars(4)
+    history, store = InputHistory(bars), MemoryStore()
+    with_inputs = LiveStrategy(1, "Strategy_MOM_1", "1h", ("BTC",), Direction.LONG, dict(PARAMS), "paper-001",
+                               1000.0, inputs=("funding",))
+    seen: list[dict[str, np.ndarray]] = []
+
+    class Recording(ScriptedSignals):
+        def last_signal(self, strategy_id, data, params):
+            seen.append(data)
+            return super().last_signal(strategy_id, data, params)
+
+    ex = Executor([with_inputs], SilentBroker(), Recording({}), history, store, RiskSection(), history_bars=3)
+    for bar in bars:
+        ex.on_bar(bar)
+    assert history.asked and set(history.asked) == {("funding",)}
+    assert seen and all("funding" in d for d in seen)

@@ -80,3 +80,22 @@ def test_missing_declared_input_is_a_data_error_naming_it(box):
     bad = dict(build_data(_market(), box.inputs), funding=np.zeros(3))
     with pytest.raises(DataError, match="differ in length"):
         box.signals(bad, [{"n": 5, "sl_pct": 0.02, "tp_pct": 0.04}])
+
+
+def test_indicator_cache_keys_name_the_input_array():
+    from sixbtc.strategy import indicator_cache
+
+    cache = indicator_cache.IndicatorCache(1 << 20)
+    same = np.linspace(1.0, 2.0, 50)
+    data = {"close": np.frombuffer(same.tobytes()), "btc_close": np.frombuffer((same * 3).tobytes()),
+            "htf_4h_close": np.frombuffer(same.tobytes())}
+    cache.set_dataset(data)
+    assert cache.identity(data["close"]) != cache.identity(data["htf_4h_close"])  # equal values, other input
+    indicator_cache.activate(cache)
+    try:
+        a, b = ind.sma(data["close"], 5), ind.sma(data["btc_close"], 5)
+        c = ind.sma(data["htf_4h_close"], 5)
+    finally:
+        indicator_cache.deactivate()
+    np.testing.assert_allclose(b[4:], 3 * a[4:])
+    assert cache.misses == 3 and cache.hits == 0 and len(cache) == 3 and c is not a
