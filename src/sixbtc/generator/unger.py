@@ -98,8 +98,8 @@ ENTRIES: dict[str, BlockSpec] = {
                                       "pullback_ema_n": (10, 20, 30)}, _pullback),
         BlockSpec("run_reversal", T.REV, {"run_n": (3, 4, 5, 6)},
                   lambda d, tag: _run(d, tag, against=True)),
-        BlockSpec("band_fade", T.REV, {"fade_n": (14, 20, 50), "fade_k": (1.5, 2.0, 2.5, 3.0)}, _band_fade),
-        BlockSpec("failed_break", T.REV, {"failed_n": (10, 20, 40, 55)}, _failed_break),
+        BlockSpec("band_fade", T.REV, {"fade_n": (10, 20, 30), "fade_k": (1.0, 1.5, 2.0)}, _band_fade),
+        BlockSpec("failed_break", T.REV, {"failed_n": (5, 10, 20)}, _failed_break),
     )
 }
 
