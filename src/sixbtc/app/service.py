@@ -44,6 +44,7 @@ from sixbtc.rotator.rotation import Promotion
 
 __all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
+REGIME_HOUR, REGIME_MINUTE = 1, 5  # refresh_market_regimes, UTC (SPEC §3.9)
 
 
 class Service:
@@ -69,13 +70,15 @@ class Service:
         sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
         if s.regime.enabled:
             sched.add_job(lambda: self._job("refresh_market_regimes", self._refresh_regimes), "cron",
-                          hour=1, minute=5, id="refresh_market_regimes")
+                          hour=REGIME_HOUR, minute=REGIME_MINUTE, id="refresh_market_regimes")
         return sched
 
-    def _refresh_regimes(self) -> None:
-        """Scheduled (01:05 UTC) regime refresh of the active coins (SPEC §3.1)."""
-        readings = refresh_market_regimes(self.c)
-        self.log(f"market regimes: {len(readings)} coins classified")
+    def _refresh_regimes(self, only_if_due: bool = False) -> None:
+        """Regime refresh of the active coins (SPEC §3.1): scheduled at 01:05 UTC, and at the
+        start when the newest reading is a day old or missing (``only_if_due``)."""
+        readings = refresh_if_due(self.c) if only_if_due else refresh_market_regimes(self.c)
+        if readings is not None:
+            self.log(f"market regimes: {len(readings)} coins classified")
 
     def _rotate(self) -> list[Promotion]:
         with self._rotating:  # two rotations at once would both fill the same free LIVE slots
@@ -109,7 +112,7 @@ class Service:
             online = self._online()
             trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings, self.c.clock), online, self.log, lease,
                                 self.client)
-            self._job("refresh_market_regimes", lambda: refresh_if_due(self.c))  # a fresh home has none yet
+            self._job("refresh_market_regimes", lambda: self._refresh_regimes(only_if_due=True))
             sched = self._scheduler()
             sched.start()
             self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); "

@@ -1,7 +1,8 @@
 """Entry pattern x filter x exit blocks in the style of Andrea Unger (source ``unger``).
 
 Unger's method (A. Unger, *The Unger Method*, 2018) builds a system from three independent
-parts: an *entry* pattern (breakouts, bar thrusts, runs of closes, pullbacks), a *filter*
+parts: an *entry* pattern (breakouts, bar thrusts, runs of closes, pullbacks; and for
+reversal markets faded runs, stretches beyond an ATR band, failed breaks), a *filter*
 that restricts entries to a market regime (trend strength, volatility band, long-term
 trend, momentum regime) and an *exit*. A strategy's type is its entry's type.
 Entries are the pattern AND the filter; exits are independent of the filter. Some filters
@@ -71,6 +72,25 @@ def _pullback(d: Direction, tag: str) -> BlockCode:
         f"ind.cross_{pick(d, 'below', 'above')}(close, pullback_ema{tag})", C)
 
 
+def _band_fade(d: Direction, tag: str) -> BlockCode:
+    sign = pick(d, "-", "+")
+    return BlockCode(
+        f"the close stretches {pick(d, 'below', 'above')} SMA(`fade_n`) {sign} `fade_k` times "
+        "ATR(`fade_n`) (fading the move)",
+        (f'fade_mid{tag} = ind.sma(close, {p("fade_n")})',
+         f'fade_atr{tag} = ind.atr(high, low, close, {p("fade_n")})'),
+        f"close {pick(d, '<', '>')} fade_mid{tag} {sign} {p('fade_k')} * fade_atr{tag}", HLC)
+
+
+def _failed_break(d: Direction, tag: str) -> BlockCode:
+    level, side, src = pick(d, "failed_low", "failed_high"), pick(d, "lowest", "highest"), pick(d, "low", "high")
+    return BlockCode(
+        f"the bar's {src} breaks {pick(d, 'below the lowest low', 'above the highest high')} of the "
+        f"previous `failed_n` bars but the close ends back {pick(d, 'above', 'below')} it (a failed break)",
+        (f'{level}{tag} = ind.shift(ind.{side}({src}, {p("failed_n")}), 1)',),
+        f"({src} {pick(d, '<', '>')} {level}{tag}) & (close {pick(d, '>', '<')} {level}{tag})", HLC)
+
+
 ENTRIES: dict[str, BlockSpec] = {
     spec.name: spec
     for spec in (
@@ -83,6 +103,8 @@ ENTRIES: dict[str, BlockSpec] = {
                                       "pullback_ema_n": (10, 20, 30)}, _pullback),
         BlockSpec("run_reversal", T.REV, {"run_n": (3, 4, 5, 6)},
                   lambda d, tag: _run(d, tag, against=True)),
+        BlockSpec("band_fade", T.REV, {"fade_n": (10, 20, 30), "fade_k": (1.0, 1.5, 2.0)}, _band_fade),
+        BlockSpec("failed_break", T.REV, {"failed_n": (5, 10, 20)}, _failed_break),
     )
 }
 

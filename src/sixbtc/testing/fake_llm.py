@@ -25,11 +25,13 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Reply:
-    """One canned answer: HTTP ``status``, raw ``body`` bytes, and ``delay_s`` before it."""
+    """One canned answer: HTTP ``status``, raw ``body`` bytes, ``delay_s`` before it, and
+    ``drip_s`` between each of its 10 parts (a server trickling bytes)."""
 
     status: int = 200
     body: bytes = b""
     delay_s: float = 0.0
+    drip_s: float = 0.0
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
 
     @classmethod
@@ -100,7 +102,11 @@ class FakeLLMServer:
                         self.send_header(key, value)
                     self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    step = max(1, len(reply.body) // 10) if reply.drip_s else max(1, len(reply.body))
+                    for at in range(0, len(reply.body), step):
+                        self.wfile.write(reply.body[at:at + step])
+                        self.wfile.flush()
+                        time.sleep(reply.drip_s)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout tests)
 

@@ -71,3 +71,5 @@ def test_the_service_releases_dead_claims_holds_the_lease_and_survives_a_failing
     assert "another executor is trading this database" in once.stderr and f"pid {os.getpid()} on host" in once.stderr
     assert c.leases.current().holder is None, "released when the service stopped"
     assert any("service stopped" in m for m in logs)
+    assert any(m.startswith("market regimes: ") for m in logs), "a fresh home gets its regimes at the start"
+    assert c.regimes.last_computed_at() is not None

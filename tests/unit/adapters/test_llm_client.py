@@ -76,6 +76,23 @@ def test_timeout(server):
     assert info.value.reason == "llm:timeout" and "llm.timeout_s" in str(info.value)
 
 
+def test_a_server_trickling_bytes_times_out_on_the_whole_answer(server):
+    slow = Reply.chat("x" * 200)
+    server.reply(Reply(slow.status, slow.body, drip_s=0.1))  # each read is quick, the answer takes 1 s
+    with pytest.raises(SourceUnavailable) as info:
+        _client(server, timeout_s=0.4).complete("s", "u")
+    assert info.value.reason == "llm:timeout"
+
+
+def test_an_oversized_answer_is_refused(server):
+    from sixbtc.adapters.llm.openai_chat import MAX_RESPONSE_BYTES
+
+    server.reply(Reply.chat("x" * (MAX_RESPONSE_BYTES + 10)))
+    with pytest.raises(SourceUnavailable) as info:
+        _client(server).complete("s", "u")
+    assert info.value.reason == "llm:response_too_large"
+
+
 def test_unreachable_server():
     with FakeLLMServer() as gone:
         url = gone.base_url

@@ -79,3 +79,15 @@ def test_a_reading_younger_than_a_day_is_not_recomputed(tmp_path, now_shift):
     assert refresh_if_due(c) is None
     assert c.regimes.last_computed_at() == c.clock.now() - now_shift
     assert isinstance(c.regimes.last_computed_at(), datetime) and c.regimes.last_computed_at().tzinfo == UTC
+
+
+def test_the_service_schedules_the_daily_refresh_at_0105_utc(tmp_path):
+    from sixbtc.app.service import Service
+
+    c = home_with(tmp_path, {"TRND": 0.3})
+    job = Service(c, print)._scheduler().get_job("refresh_market_regimes")
+    assert job is not None
+    fields = {f.name: str(f) for f in job.trigger.fields}
+    assert (fields["hour"], fields["minute"], str(job.trigger.timezone)) == ("1", "5", "UTC")
+    c.settings.regime.enabled = False
+    assert Service(c, print)._scheduler().get_job("refresh_market_regimes") is None

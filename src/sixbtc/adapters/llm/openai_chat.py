@@ -7,12 +7,13 @@ llama.cpp's server, Ollama (``/v1``), LM Studio and most hosted gateways.
 
 Every failure leaves as :class:`~sixbtc.core.errors.SourceUnavailable` with a short reason
 (``llm:timeout``, ``llm:unreachable``, ``llm:auth``, ``llm:rate_limited``, ``llm:http_<code>``,
-``llm:malformed_response``) and a detail that never contains the API key.
+``llm:malformed_response``, ``llm:response_too_large``); ``timeout_s`` bounds the whole answer) and a detail that never contains the API key.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -22,6 +23,8 @@ from sixbtc.core.errors import ConfigError, SourceUnavailable
 
 #: Characters of a failing response body quoted in an error detail.
 BODY_EXCERPT = 200
+#: Largest answer read (bytes); ``max_tokens`` of text is far smaller.
+MAX_RESPONSE_BYTES = 2_000_000
 
 
 class OpenAIChatClient:
@@ -36,7 +39,7 @@ class OpenAIChatClient:
     api_key : SecretStr or None
         Bearer token; None sends no ``Authorization`` header (local servers).
     timeout_s : float
-        Seconds for connect, read and write of one request.
+        Seconds for one whole request, connect to last byte.
     max_tokens : int
         Upper bound of the answer's tokens.
     temperature : float
@@ -58,7 +61,7 @@ class OpenAIChatClient:
         headers = {"Content-Type": "application/json"}
         if api_key is not None and api_key.get_secret_value():
             headers["Authorization"] = f"Bearer {api_key.get_secret_value()}"
-        self.model, self.max_tokens, self.temperature = model, max_tokens, temperature
+        self.model, self.max_tokens, self.temperature, self.timeout_s = model, max_tokens, temperature, timeout_s
         self._url = base_url.rstrip("/") + "/chat/completions"
         self._http = httpx.Client(headers=headers, timeout=timeout_s, transport=transport)
 
@@ -81,21 +84,40 @@ class OpenAIChatClient:
         body = {"model": self.model, "max_tokens": self.max_tokens, "temperature": self.temperature,
                 "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
         try:
-            response = self._http.post(self._url, json=body)
+            code, raw = self._post(body)
         except httpx.TimeoutException as exc:
-            raise SourceUnavailable("llm:timeout", f"no answer from {self._url} within the timeout "
-                                    "(llm.timeout_s)") from exc
+            raise self._timeout() from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable("llm:unreachable", f"{self._url}: {type(exc).__name__}") from exc
-        _check_status(response, self._url)
-        return _content(response)
+        _check_status(code, raw, self._url)
+        return _content(raw)
+
+    def _timeout(self) -> SourceUnavailable:
+        return SourceUnavailable("llm:timeout", f"no complete answer from {self._url} within "
+                                 f"{self.timeout_s:g} s (llm.timeout_s)")
+
+    def _post(self, body: dict[str, Any]) -> tuple[int, bytes]:
+        """POST ``body``; return the status and at most ``MAX_RESPONSE_BYTES`` of the answer,
+        read within ``timeout_s`` in total (httpx's timeout is per read: a server dripping
+        bytes would never time out)."""
+        deadline = time.monotonic() + self.timeout_s
+        with self._http.stream("POST", self._url, json=body) as response:
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    raise SourceUnavailable("llm:response_too_large",
+                                            f"the answer from {self._url} exceeds {MAX_RESPONSE_BYTES:,} bytes")
+                if time.monotonic() > deadline:
+                    raise self._timeout()
+                chunks.append(chunk)
+            return response.status_code, b"".join(chunks)
 
 
-def _check_status(response: httpx.Response, url: str) -> None:
-    code = response.status_code
+def _check_status(code: int, raw: bytes, url: str) -> None:
     if code < 400:
         return
-    excerpt = response.text[:BODY_EXCERPT].replace("\n", " ")
+    excerpt = raw[:BODY_EXCERPT].decode("utf-8", errors="replace").replace("\n", " ")
     if code in (401, 403):
         raise SourceUnavailable("llm:auth", f"HTTP {code} from {url}: the API key is missing or refused "
                                 f"(set SIXBTC__LLM__API_KEY); server said: {excerpt}")
@@ -104,12 +126,12 @@ def _check_status(response: httpx.Response, url: str) -> None:
     raise SourceUnavailable(f"llm:http_{code}", f"HTTP {code} from {url}; server said: {excerpt}")
 
 
-def _content(response: httpx.Response) -> str:
+def _content(raw: bytes) -> str:
     try:
-        payload: Any = response.json()
+        payload: Any = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SourceUnavailable("llm:malformed_response",
-                                f"the answer is not JSON: {response.text[:BODY_EXCERPT]!r}") from exc
+                                f"the answer is not JSON: {raw[:BODY_EXCERPT]!r}") from exc
     try:
         content = payload["choices"][0]["message"]["content"]
     except (KeyError, IndexError, TypeError) as exc:
