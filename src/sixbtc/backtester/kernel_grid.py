@@ -152,8 +152,10 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
                 closed = True
         if not closed and i > start and (carried or cash > 0.0):
             if not carried:
-                stop = _set_grid(prices, center[i - 1, ccol], step[i - 1, scol], n_levels,
-                                 direction, sl)
+                c, s = center[i - 1, ccol], step[i - 1, scol]
+                first = c - direction * s  # NaN when there is no grid: never touched
+                reached = lo <= first if direction > 0 else h >= first
+                stop = _set_grid(prices, c, s, n_levels, direction, sl) if reached else np.nan
                 if np.isfinite(stop):
                     g[G_STOP] = stop
                     cash = _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction,
