@@ -1,7 +1,8 @@
-# expect: lookahead lookahead:truncation|lookahead:shuffle
+# expect: lookahead lookahead:truncation|lookahead:shuffle|warmup:unbounded
 # ruff: noqa: I001 - strategy source kept as written (test data)
 """A grid (GRD) that widens its levels before volatile bars (the next bar's range, read by
-concatenation): no level is filled ahead of a crash."""
+concatenation, wrapping round to the first bar on the last one, so the warm-up test may be the
+one that sees it): no level is filled ahead of a crash."""
 import numpy as np
 from sixbtc.strategy import indicators as ind
 
