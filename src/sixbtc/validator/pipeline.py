@@ -30,7 +30,7 @@ sample (:attr:`ValidationReport.sample` and the detail's ``on sample …``).
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -171,6 +171,19 @@ def _warmup_phase(
     return ValidationReport(True, "passed", None, detail, spec, (), result.bars)
 
 
+def _low_high(sample: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` of the sample's visible bars, float64 ``(n_bars,)``: a dict of arrays,
+    a view with ``full()`` or a market sample with ``candles.ohlcv`` and ``first`` (grid entry
+    counts need the prices, :func:`~sixbtc.strategy.signal_pairs.entry_counts`)."""
+    if isinstance(sample, Mapping):
+        data = sample
+    elif callable(getattr(sample, "full", None)):
+        data = sample.full()
+    else:
+        data = {k: sample.candles.ohlcv[k][sample.first:] for k in ("low", "high")}
+    return np.asarray(data["low"], dtype=np.float64), np.asarray(data["high"], dtype=np.float64)
+
+
 def validate(
     code: str,
     sandbox: StrategySandbox,
@@ -236,7 +249,7 @@ def validate(
         full = sandbox.signals(sample, params_list)
     except StrategyRejected as exc:
         return _reject("execution", exc.reason, exc.detail)
-    counts = entry_counts(full, np.asarray(sample["low"]), np.asarray(sample["high"]), spec.direction.sign)
+    counts = entry_counts(full, *_low_high(sample), spec.direction.sign)
     if counts.max() < min_signals:
         return _reject(
             "execution",
