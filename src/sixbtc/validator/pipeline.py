@@ -171,19 +171,6 @@ def _warmup_phase(
     return ValidationReport(True, "passed", None, detail, spec, (), result.bars)
 
 
-def _low_high(sample: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` of the sample's visible bars, float64 ``(n_bars,)``: a dict of arrays,
-    a view with ``full()`` or a market sample with ``candles.ohlcv`` and ``first`` (grid entry
-    counts need the prices, :func:`~sixbtc.strategy.signal_pairs.entry_counts`)."""
-    if isinstance(sample, Mapping):
-        data = sample
-    elif callable(getattr(sample, "full", None)):
-        data = sample.full()
-    else:
-        data = {k: sample.candles.ohlcv[k][sample.first:] for k in ("low", "high")}
-    return np.asarray(data["low"], dtype=np.float64), np.asarray(data["high"], dtype=np.float64)
-
-
 def validate(
     code: str,
     sandbox: StrategySandbox,
@@ -272,3 +259,16 @@ def validate(
         return report
     return replace(_reject("lookahead", found.reason, found.detail, spec, warmup_bars=report.warmup_bars),
                    sample=found.sample)
+
+
+def _low_high(sample: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` of the sample's visible bars, float64 ``(n_bars,)``: a dict of arrays,
+    a view with ``full()`` or a market sample with ``candles.ohlcv`` and ``first`` (grid entry
+    counts need the prices, :func:`~sixbtc.strategy.signal_pairs.entry_counts`)."""
+    if isinstance(sample, Mapping):
+        data = sample
+    elif callable(getattr(sample, "full", None)):
+        data = sample.full()
+    else:
+        data = {k: sample.candles.ohlcv[k][sample.first:] for k in ("low", "high")}
+    return np.asarray(data["low"], dtype=np.float64), np.asarray(data["high"], dtype=np.float64)
