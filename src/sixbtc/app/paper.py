@@ -97,6 +97,8 @@ class SandboxSignals:
         if strategy_id in self._errors:
             raise self._errors[strategy_id]
         entries, exits = self._boxes[strategy_id].signals(data, [params])
+        if entries.dtype != np.bool_:  # a GRD strategy: the rotator never promotes one (rotator/rotation.py)
+            raise ValueError("GRD strategies are not supported by the executor yet (no grid orders)")
         return bool(entries[0, -1]), bool(exits[0, -1])
 
     def close(self) -> None:

@@ -184,6 +184,37 @@ def _check_risk_stops(sizing: int, sl: np.ndarray) -> None:
                          f"risk_per_trade / sl_pct), got sl_pct={sl}")
 
 
+def _funding(funding_rate: Any, n: int, start: int, end: int) -> np.ndarray:
+    """The checked ``funding_rate`` array, or an empty one for none."""
+    if funding_rate is None:
+        return np.empty(0)
+    funding = _price_array("funding_rate", funding_rate, n)
+    if not np.all(np.isfinite(funding[start:end])):
+        raise ValueError("funding_rate has NaN/inf inside the window (use 0 for no settlement)")
+    return funding
+
+
+def _day_codes(day_of_bar: Any, n: int, start: int, end: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """``(code, n_days, window)``: day index in ``[0, n_days)`` of each window bar, and the
+    window's ``day_of_bar`` values (int64)."""
+    day = np.asarray(day_of_bar)
+    if day.ndim != 1 or day.shape[0] != n or not np.issubdtype(day.dtype, np.integer):
+        raise ValueError(f"day_of_bar must be an int array of shape ({n},), got {day.dtype} {day.shape}")
+    window = day[start:end].astype(np.int64)
+    if np.any(np.diff(window) < 0):
+        raise ValueError("day_of_bar must be non-decreasing inside the window")
+    code = np.concatenate(([0], np.cumsum(np.diff(window) != 0))).astype(np.int64)
+    return code, int(code[-1]) + 1 if len(code) else 0, window
+
+
+def _daily_returns(day_eq: np.ndarray, init_cash: float, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Daily returns ``(n_days, n_params)`` from end-of-day equity, and each row's day."""
+    prev = np.vstack([np.full((1, day_eq.shape[1]), init_cash), day_eq[:-1]])
+    returns = np.where(prev > 0, day_eq / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
+    days = window[np.concatenate(([0], np.flatnonzero(np.diff(window)) + 1))] if len(window) else window
+    return returns, days
+
+
 def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, slippage_bps,
              funding_rate, max_bars_held, position_frac, leverage, init_cash, start, end,
              bars_per_year, sizing, notional_usd, risk_per_trade) -> dict[str, Any]:
@@ -194,12 +225,7 @@ def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, sl
                                                       ("close", close)))
     start, end = _window(start, end, n)
     _check_prices(o, h, lo, c, start, end)
-    if funding_rate is None:
-        funding = np.empty(0)
-    else:
-        funding = _price_array("funding_rate", funding_rate, n)
-        if not np.all(np.isfinite(funding[start:end])):
-            raise ValueError("funding_rate has NaN/inf inside the window (use 0 for no settlement)")
+    funding = _funding(funding_rate, n, start, end)
     if isinstance(max_bars_held, bool) or not isinstance(max_bars_held, int | np.integer) \
             or max_bars_held < 0:
         raise ValueError(f"max_bars_held must be an int >= 0 (0 = off), got {max_bars_held!r}")
@@ -379,22 +405,12 @@ def run_grid_daily(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, d
                   slippage_bps=slippage_bps, funding_rate=funding_rate, max_bars_held=0, position_frac=1.0,
                   leverage=1.0, init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
                   sizing="equity_frac", notional_usd=None, risk_per_trade=None)
-    day = np.asarray(day_of_bar)
-    if day.ndim != 1 or day.shape[0] != kw["open_"].shape[0] or not np.issubdtype(day.dtype, np.integer):
-        raise ValueError(f"day_of_bar must be an int array of shape ({kw['open_'].shape[0]},), got "
-                         f"{day.dtype} {day.shape}")
-    window = day[kw["start"]:kw["end"]].astype(np.int64)
-    if np.any(np.diff(window) < 0):
-        raise ValueError("day_of_bar must be non-decreasing inside the window")
-    code = np.concatenate(([0], np.cumsum(np.diff(window) != 0))).astype(np.int64)
-    n_days = int(code[-1]) + 1 if len(code) else 0
+    code, n_days, window = _day_codes(day_of_bar, kw["open_"].shape[0], kw["start"], kw["end"])
     sl = _fraction_array("sl_pct", sl_pct)
     tp = _fraction_array("tp_pct", tp_pct)
     if sl.shape != tp.shape or kw["entries"].shape[1] not in (1, sl.shape[0]):
         raise ValueError(f"n_params mismatch: sl_pct {sl.shape[0]}, tp_pct {tp.shape[0]}, entries "
                          f"{kw['entries'].shape[1]} columns")
     out, day_eq = kernel.grid_daily_kernel(sl_pct=sl, tp_pct=tp, day_of_bar=code, n_days=n_days, **kw)
-    prev = np.vstack([np.full((1, sl.shape[0]), kw["init_cash"]), day_eq[:-1]])
-    returns = np.where(prev > 0, day_eq / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
-    days = window[np.concatenate(([0], np.flatnonzero(np.diff(window)) + 1))] if n_days else window
+    returns, days = _daily_returns(day_eq, kw["init_cash"], window)
     return GridResult.from_kernel(out), returns, days

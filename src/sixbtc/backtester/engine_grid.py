@@ -56,7 +56,10 @@ import numpy as np
 from sixbtc.backtester import kernel_grid
 from sixbtc.backtester.engine import (
     _check_prices,
+    _daily_returns,
+    _day_codes,
     _direction,
+    _funding,
     _kernel_ready,
     _number,
     _price_array,
@@ -108,12 +111,7 @@ def _prepare(open_, high, low, close, center, step, levels, sl_pct, *, direction
     h, lo, c = (_price_array(nm, v, n) for nm, v in (("high", high), ("low", low), ("close", close)))
     start, end = _window(start, end, n)
     _check_prices(o, h, lo, c, start, end)
-    if funding_rate is None:
-        funding = np.empty(0)
-    else:
-        funding = _price_array("funding_rate", funding_rate, n)
-        if not np.all(np.isfinite(funding[start:end])):
-            raise ValueError("funding_rate has NaN/inf inside the window (use 0 for no settlement)")
+    funding = _funding(funding_rate, n, start, end)
     ctr, stp = _grid_array("center", center, n), _grid_array("step", step, n)
     lv, sl = _levels_array(levels), _stop_array(sl_pct)
     sizes = {ctr.shape[1], stp.shape[1], lv.shape[0], sl.shape[0]} - {1}
@@ -200,19 +198,9 @@ def run_grid_levels_daily(open_, high, low, close, center, step, levels, sl_pct,
     kw = _prepare(open_, high, low, close, center, step, levels, sl_pct, direction=direction, fee_rate=fee_rate,
                   slippage_bps=slippage_bps, funding_rate=funding_rate, position_frac=1.0,
                   init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year)
-    day = np.asarray(day_of_bar)
-    if day.ndim != 1 or day.shape[0] != kw["open_"].shape[0] or not np.issubdtype(day.dtype, np.integer):
-        raise ValueError(f"day_of_bar must be an int array of shape ({kw['open_'].shape[0]},), got "
-                         f"{day.dtype} {day.shape}")
-    window = day[kw["start"]:kw["end"]].astype(np.int64)
-    if np.any(np.diff(window) < 0):
-        raise ValueError("day_of_bar must be non-decreasing inside the window")
-    code = np.concatenate(([0], np.cumsum(np.diff(window) != 0))).astype(np.int64)
-    n_days = int(code[-1]) + 1
+    code, n_days, window = _day_codes(day_of_bar, kw["open_"].shape[0], kw["start"], kw["end"])
     out, day_eq = kernel_grid.grid_levels_daily_kernel(day_of_bar=code, n_days=n_days, **kw)
-    prev = np.vstack([np.full((1, day_eq.shape[1]), kw["init_cash"]), day_eq[:-1]])
-    returns = np.where(prev > 0, day_eq / np.where(prev > 0, prev, 1.0) - 1.0, 0.0)
-    days = window[np.concatenate(([0], np.flatnonzero(np.diff(window)) + 1))]
+    returns, days = _daily_returns(day_eq, kw["init_cash"], window)
     return GridResult.from_kernel(out), returns, days
 
 

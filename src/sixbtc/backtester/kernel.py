@@ -168,16 +168,26 @@ def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_r
     pnl = gross - fees - pos[P_FUNDING]
     ret = pnl / pos[P_NOTIONAL]
     bars = i - pos[P_ENTRY_IDX] + (0.0 if at_open else 1.0)
+    book_trade(acc, record, trades, pos[P_ENTRY_IDX], i, pos[P_ENTRY_FILL], exit_fill, qty, pos[P_NOTIONAL],
+               fees, pos[P_FUNDING], pnl, ret, bars, reason)
+    return cash + gross - exit_fee
+
+
+@njit(cache=True)
+def book_trade(acc, record, trades, entry_idx, exit_idx, entry_price, exit_price, qty, notional, fees, funding,
+               pnl, ret, bars, reason):
+    """Add one closed trade to the accumulators ``acc`` (and, when ``record``, row ``acc[A_N]``
+    of ``trades``)."""
     k = int(acc[A_N])
     if record:
-        trades[k, T_ENTRY_IDX] = pos[P_ENTRY_IDX]
-        trades[k, T_EXIT_IDX] = i
-        trades[k, T_ENTRY_PRICE] = pos[P_ENTRY_FILL]
-        trades[k, T_EXIT_PRICE] = exit_fill
+        trades[k, T_ENTRY_IDX] = entry_idx
+        trades[k, T_EXIT_IDX] = exit_idx
+        trades[k, T_ENTRY_PRICE] = entry_price
+        trades[k, T_EXIT_PRICE] = exit_price
         trades[k, T_QTY] = qty
-        trades[k, T_NOTIONAL] = pos[P_NOTIONAL]
+        trades[k, T_NOTIONAL] = notional
         trades[k, T_FEES] = fees
-        trades[k, T_FUNDING] = pos[P_FUNDING]
+        trades[k, T_FUNDING] = funding
         trades[k, T_PNL] = pnl
         trades[k, T_RETURN] = ret
         trades[k, T_BARS_HELD] = bars
@@ -190,7 +200,6 @@ def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_r
         acc[A_GROSS_LOSS] -= pnl
     acc[A_SUM_RETURN] += ret
     acc[A_SUM_BARS] += bars
-    return cash + gross - exit_fee
 
 
 @njit(cache=True)

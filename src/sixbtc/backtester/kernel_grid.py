@@ -22,12 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from sixbtc.backtester.kernel import (
-    A_GROSS_LOSS,
-    A_GROSS_PROFIT,
     A_N,
-    A_SUM_BARS,
-    A_SUM_RETURN,
-    A_WINS,
     E_PEAK,
     E_PREV,
     END_OF_DATA,
@@ -36,20 +31,9 @@ from sixbtc.backtester.kernel import (
     N_METRICS,
     N_TRADE_COLS,
     STOP_LOSS,
-    T_BARS_HELD,
-    T_ENTRY_IDX,
-    T_ENTRY_PRICE,
-    T_EXIT_IDX,
-    T_EXIT_PRICE,
-    T_FEES,
-    T_FUNDING,
-    T_NOTIONAL,
-    T_PNL,
-    T_QTY,
-    T_REASON,
-    T_RETURN,
     _finish,
     _mark_equity,
+    book_trade,
     fill_price,
     intrabar_exit,
 )
@@ -80,29 +64,8 @@ def _close_cycle(g, acc, i, raw_price, reason, cash, direction, fee_rate, slip, 
     fees = g[G_FEES] + exit_fee
     pnl = gross - fees - g[G_FUNDING]
     ret = pnl / g[G_NOTIONAL]
-    bars = i - g[G_FIRST] + 1.0
-    k = int(acc[A_N])
-    if record:
-        trades[k, T_ENTRY_IDX] = g[G_FIRST]
-        trades[k, T_EXIT_IDX] = i
-        trades[k, T_ENTRY_PRICE] = g[G_COST] / qty
-        trades[k, T_EXIT_PRICE] = exit_fill
-        trades[k, T_QTY] = qty
-        trades[k, T_NOTIONAL] = g[G_NOTIONAL]
-        trades[k, T_FEES] = fees
-        trades[k, T_FUNDING] = g[G_FUNDING]
-        trades[k, T_PNL] = pnl
-        trades[k, T_RETURN] = ret
-        trades[k, T_BARS_HELD] = bars
-        trades[k, T_REASON] = reason
-    acc[A_N] += 1.0
-    if pnl > 0.0:
-        acc[A_WINS] += 1.0
-        acc[A_GROSS_PROFIT] += pnl
-    else:
-        acc[A_GROSS_LOSS] -= pnl
-    acc[A_SUM_RETURN] += ret
-    acc[A_SUM_BARS] += bars
+    book_trade(acc, record, trades, g[G_FIRST], i, g[G_COST] / qty, exit_fill, qty, g[G_NOTIONAL], fees,
+               g[G_FUNDING], pnl, ret, i - g[G_FIRST] + 1.0, reason)
     g[:] = 0.0
     return cash + gross - exit_fee
 
@@ -189,8 +152,10 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
                 closed = True
         if not closed and i > start and (carried or cash > 0.0):
             if not carried:
-                stop = _set_grid(prices, center[i - 1, ccol], step[i - 1, scol], n_levels,
-                                 direction, sl)
+                c, s = center[i - 1, ccol], step[i - 1, scol]
+                first = c - direction * s  # NaN when there is no grid: never touched
+                reached = lo <= first if direction > 0 else h >= first
+                stop = _set_grid(prices, c, s, n_levels, direction, sl) if reached else np.nan
                 if np.isfinite(stop):
                     g[G_STOP] = stop
                     cash = _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction,

@@ -22,5 +22,6 @@ class SignalSource(Protocol):
     """Signals of the strategy under test for many parameter sets (runs strategy code)."""
 
     def signals(self, data: dict[str, np.ndarray], params_list: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        """(entries, exits), bool arrays of shape (n_params, n_bars)."""
+        """(entries, exits), bool arrays of shape (n_params, n_bars); for a grid strategy (GRD)
+        (center, step), float64 of that shape (:mod:`sixbtc.strategy.signal_pairs`)."""
         ...

@@ -75,3 +75,15 @@ def test_generated_grid_strategies_validate(sandbox, sample):
     recent = {k: v[-1500:] for k, v in sample.items()}
     reports = [validate(code, sandbox, recent, allowed_warmup=250) for code in codes]
     assert all(r.passed for r in reports), [(r.reason, r.detail) for r in reports]
+
+
+def test_the_contract_example_with_wilder_atr_settles_within_the_default_warmup(sandbox, sample):
+    """Wilder's ATR never forgets its start exactly; its levels settle within 1e-6 of the price
+    (one tick) after about 12 periods, inside ``backtest.warmup_bars`` = 250."""
+    code = GRID_SRC.replace("{tail}", HONEST).replace(
+        "ind.sma(ind.true_range(data[\"high\"], data[\"low\"], close), 14)",
+        "ind.atr(data[\"high\"], data[\"low\"], close, 14)")
+    assert "ind.atr(" in code
+    report = validate(code, sandbox, sample, allowed_warmup=250)
+    assert report.passed, (report.reason, report.detail)
+    assert 100 < report.warmup_bars <= 250
