@@ -84,6 +84,7 @@ class BacktestSection(Section):
     search_eta: int = Field(3, ge=2, description="Successive halving: keep the best 1/eta parameter sets per rung, use eta x more coins")
     screen_coins: int = Field(3, ge=1, description="Successive halving: coins (most liquid first) of the first, cheapest rung")
     wfa_windows: int = Field(4, ge=0, description="Walk-forward folds (rolling) over the IS+OOS span; 0 = off")
+    wfa_span: Literal["window", "history"] = Field("window", description="Walk-forward span: window = wfa_windows rolling folds over IS+OOS; history = rolling folds of is_days training + oos_days test over the coins' whole stored history before the confirmation window (several market regimes; wfa_windows 0 still switches it off)")
     wfa_min_consistency: float = Field(0.5, ge=0, le=1, description="Fewest walk-forward folds with a positive test return (fraction of folds)")
     shuffle_permutations: int = Field(50, ge=0, description="Shuffle test: permuted price paths per coin; 0 = off")
     shuffle_max_pvalue: float = Field(0.1, gt=0, le=1, description="Shuffle test: largest permutation p-value accepted")
