@@ -110,7 +110,7 @@ def _plan(plausibility: PlausibilityBounds | None = None) -> BacktestPlan:
     return BacktestPlan({"1h": COINS}, IS_START, OOS_START, OOS_END, 50, bt.fee_rate, bt.slippage_bps,
                         bt.min_trades, bt.max_degradation, search=SearchConfig(bt.search_rungs, bt.search_eta,
                                                                                bt.screen_coins),
-                        wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
+                        wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency, wfa_span=bt.wfa_span,
                         shuffle_permutations=20, shuffle_max_pvalue=bt.shuffle_max_pvalue, shuffle_coins=3,
                         plausibility=plausibility or PlausibilityBounds.from_section(bt))
 

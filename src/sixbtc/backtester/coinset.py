@@ -97,6 +97,16 @@ class CoinSeries:
         self._entries: dict[int, np.ndarray] = {}
         self._exits: dict[int, np.ndarray] = {}
 
+    @property
+    def source(self) -> SignalSource:
+        """The signal source the signals are computed with."""
+        return self._source
+
+    @property
+    def params_list(self) -> list[dict[str, Any]]:
+        """The sampled parameter list (indices of every method refer to it)."""
+        return self._params
+
     def params(self, j: int) -> dict[str, Any]:
         """Parameter set ``j`` of the sampled list."""
         return self._params[j]

@@ -51,6 +51,7 @@ import pandas as pd
 from sixbtc.backtester.benchmark import excess_over_hold, hold_daily
 from sixbtc.backtester.causality import CausalityCheck, check_causality
 from sixbtc.backtester.coinset import CoinSeries, load_series
+from sixbtc.backtester.history import history_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
 from sixbtc.backtester.pooled import annualised_sharpe, pooled_metrics
@@ -58,7 +59,7 @@ from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
 from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
-from sixbtc.backtester.walkforward import WalkForward, walk_forward
+from sixbtc.backtester.walkforward import WalkForward, walk_forward, walk_forward_history
 
 METRIC_KEYS = ("total_return", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor",
                "expectancy", "n_trades", "exposure", "avg_holding_bars")
@@ -76,7 +77,9 @@ class BacktestPlan:
     the rung-0 IS+OOS daily returns (PBO matrix); ``causality_cuts`` (>= 1) cuts per coin of
     the causality check; ``plausibility`` the bounds of the plausibility gate;
     ``min_excess_return`` (fraction) the OOS excess over the exposure-matched directional
-    hold a strategy must exceed (:mod:`~sixbtc.backtester.benchmark`).
+    hold a strategy must exceed (:mod:`~sixbtc.backtester.benchmark`); ``wfa_span``
+    ``"window"`` (``wfa_windows`` folds over IS+OOS) or ``"history"`` (folds of IS + OOS
+    days over the coins' whole stored history before ``oos_end``, any ``wfa_windows`` > 0).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -99,6 +102,7 @@ class BacktestPlan:
     causality_cuts: int = 2
     plausibility: PlausibilityBounds = PlausibilityBounds()
     min_excess_return: float = 0.0
+    wfa_span: str = "window"
 
 
 @dataclass(frozen=True)
@@ -272,11 +276,11 @@ def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPla
     if best is None:
         return BacktestOutcome("backtest:too_few_trades", f"no parameter set reached {plan.min_trades} IS trades",
                                None, trials)
-    return _verdict(plan, best, runs, trials, signals)
+    return _verdict(plan, best, runs, trials, signals, candles)
 
 
 def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], trials: int,
-             signals: SignalSource | None) -> BacktestOutcome:
+             signals: SignalSource | None, candles: CandleSource | None = None) -> BacktestOutcome:
     """Apply the gates to ``best``; ``signals`` None skips the shuffle test (re-test)."""
     oos = aggregate_oos(best)
     seen = assess(oos["sharpe_coin_mean"], [c.trade_returns for c in best.coins], [c.equity for c in best.coins],
@@ -306,10 +310,10 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
                     f"{excess['excess_return']:.2%} <= {plan.min_excess_return:.2%}")
     wfa = None
     if plan.wfa_windows > 0:
-        wfa = walk_forward(best.series, best.survivors, plan.wfa_windows, plan.min_trades)
+        wfa = _walk_forward(plan, best, candles)
         trials += wfa.trials
         if wfa.consistency < plan.wfa_min_consistency:
-            return stop("backtest:walkforward", f"{wfa.consistency:.0%} of {plan.wfa_windows} walk-forward "
+            return stop("backtest:walkforward", f"{wfa.consistency:.0%} of {len(wfa.folds)} walk-forward "
                         f"folds profitable < {plan.wfa_min_consistency:.0%}", trials=trials, wfa=wfa)
     causal = check_causality(best.series, best.param_index, best.timeframe, plan.causality_cuts, plan.seed)
     if causal.finding is not None:
@@ -323,6 +327,21 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
                         trials=trials, wfa=wfa, shuffle=shuffled, causality=causal)
     return stop(None, f"{best.timeframe}: OOS Sharpe {oos['sharpe']:.2f}", trials=trials, wfa=wfa, shuffle=shuffled,
                 causality=causal)
+
+
+def _walk_forward(plan: BacktestPlan, best: TimeframeRun, candles: CandleSource | None) -> WalkForward:
+    """The walk-forward of ``plan.wfa_span`` (history: whole stored history, see
+    :mod:`~sixbtc.backtester.history`; falls back to the window when it holds no more)."""
+    if plan.wfa_span == "history" and candles is not None:
+        hist = history_series(candles, best.series, best.timeframe, plan.is_start, plan.oos_start, plan.oos_end,
+                              plan.warmup_bars)
+        train, test = (plan.oos_start - plan.is_start).days, (plan.oos_end - plan.oos_start).days
+        try:
+            if hist and train > 0 and test > 0:
+                return walk_forward_history(hist, best.survivors, train, test, plan.min_trades)
+        except ValueError:  # the coins' common history holds no fold: the window's folds
+            pass
+    return walk_forward(best.series, best.survivors, plan.wfa_windows, plan.min_trades)
 
 
 def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan, timeframe: str,
@@ -348,7 +367,7 @@ def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
         return BacktestOutcome("backtest:too_few_trades", f"{is_trades} IS trades < {plan.min_trades}", None,
                                len(series))
     run = _finish(timeframe, series, 0, is_results, 0, len(series), [0])
-    return _verdict(plan, run, [run], run.trials, None)
+    return _verdict(plan, run, [run], run.trials, None, candles)
 
 
 def aggregate_oos(run: TimeframeRun) -> dict[str, float]:

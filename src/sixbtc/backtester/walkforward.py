@@ -17,6 +17,15 @@ return, **WFA efficiency** = mean test Sharpe / mean training Sharpe of the chos
 insensitive to compounding; 0 when the training Sharpe is not positive) and
 **consistency** = share of folds with a positive mean test return.
 
+**Whole history** (``backtest.wfa_span: history``, :func:`walk_forward_history`): the
+assigned timeframe's coins are loaded from the start of their stored history up to
+``oos_end`` (the confirmation and replay days excluded), and rolling folds of the protocol's
+own proportions — training ``is_days``, test ``oos_days`` — cover that span, the last test
+segment ending at ``oos_end``; each fold's bar bounds are found per coin from its UTC days,
+so the coins' folds share calendar days and a fold's test return is the equal-weight mean
+over the coins (the pooled portfolio). The folds then span several market regimes, not one
+window: a rule that only rode one regime fails its consistency.
+
 Note: the candidates are the survivors of the in-sample search, so the first folds' test
 segments lie inside the window that pruned them; WFA here measures the stability of the
 choice over time, while the untouched OOS window and the shuffle test guard against luck.
@@ -80,11 +89,17 @@ def fold_bounds(start: int, end: int, k: int) -> list[tuple[int, int, int]]:
     return [(start + f * test, start + f * test + train, start + f * test + train + test) for f in range(k)]
 
 
-def _fold(coins: list[CoinSeries], f: int, k: int, candidates: list[int], min_trades: int) -> FoldResult:
-    bounds = [fold_bounds(c.i_is, c.n_bars, k)[f] for c in coins]
-    train = [c.grid(candidates, b[0], b[1]) for c, b in zip(coins, bounds, strict=True)]
+def _fold(coins: list[CoinSeries], f: int, k: int, candidates: list[int], min_trades: int,
+          bounds: list[tuple[int, int, int]] | None = None) -> FoldResult:
+    """One fold; ``bounds`` (per coin) given = history folds, whose training is as long as
+    the protocol's IS window, so the trade floor is ``min_trades`` itself."""
     c0 = coins[0]
-    floor = math.ceil(min_trades * (bounds[0][1] - bounds[0][0]) / max(1, c0.i_oos - c0.i_is))
+    if bounds is None:
+        bounds = [fold_bounds(c.i_is, c.n_bars, k)[f] for c in coins]
+        floor = math.ceil(min_trades * (bounds[0][1] - bounds[0][0]) / max(1, c0.i_oos - c0.i_is))
+    else:
+        floor = min_trades
+    train = [c.grid(candidates, b[0], b[1]) for c, b in zip(coins, bounds, strict=True)]
     sharpe, _, order = rank_sets(train, floor)
     pos = int(order[0])
     test = [c.grid([candidates[pos]], b[1], b[2]) for c, b in zip(coins, bounds, strict=True)]
@@ -120,9 +135,69 @@ def walk_forward(coins: list[CoinSeries], candidates: list[int], k: int, min_tra
     """
     if not coins or not candidates:
         raise ValueError("walk-forward needs at least one coin and one candidate parameter set")
-    folds = [_fold(coins, f, k, candidates, min_trades) for f in range(k)]
+    return _summary([_fold(coins, f, k, candidates, min_trades) for f in range(k)], len(candidates), len(coins))
+
+
+def history_day_bounds(first_day: int, end_day: int, train_days: int, test_days: int) -> list[tuple[int, int, int]]:
+    """Rolling folds ``(train_start, test_start, test_end)`` in UTC days over ``[first_day, end_day)``,
+    the last test ending at ``end_day``, as many as fit.
+
+    Raises
+    ------
+    ValueError
+        If a length is not positive or not one fold fits.
+    """
+    if train_days < 1 or test_days < 1:
+        raise ValueError(f"walk-forward folds need positive lengths, got train {train_days}, test {test_days} days")
+    n = (end_day - first_day - train_days) // test_days
+    if n < 1:
+        raise ValueError(f"walk-forward: {end_day - first_day} days hold no fold of {train_days} + {test_days} days")
+    return [(end_day - (n - f) * test_days - train_days, end_day - (n - f) * test_days,
+             end_day - (n - f - 1) * test_days) for f in range(n)]
+
+
+def walk_forward_history(coins: list[CoinSeries], candidates: list[int], train_days: int, test_days: int,
+                         min_trades: int) -> WalkForward:
+    """Rolling folds over the coins' whole loaded span (see the module notes).
+
+    Parameters
+    ----------
+    coins : list of CoinSeries
+        Coins of one timeframe whose ``i_is`` is the start of the common history and
+        ``i_oos`` the start of the protocol's OOS window (for the trade floor's scale).
+    candidates : list of int
+        Parameter-set indices to choose from in each fold.
+    train_days, test_days : int
+        Fold lengths (the protocol's IS and OOS days).
+    min_trades : int
+        Trade floor (all coins) of each fold's training part, as long as the IS window.
+
+    Returns
+    -------
+    WalkForward
+        ``trials`` = (candidates + 1) × coins × folds simulations.
+
+    Raises
+    ------
+    ValueError
+        If ``coins`` or ``candidates`` is empty, or the span holds no fold.
+    """
+    if not coins or not candidates:
+        raise ValueError("walk-forward needs at least one coin and one candidate parameter set")
+    first = max(int(c.days[c.i_is]) for c in coins)
+    end = min(int(c.days[c.n_bars - 1]) for c in coins) + 1
+    days = history_day_bounds(first, end, train_days, test_days)
+    folds = []
+    for f, d in enumerate(days):
+        bounds = [tuple(int(np.searchsorted(c.days, x)) for x in d) for c in coins]
+        bounds = [(max(b[0], c.i_is), b[1], min(b[2], c.n_bars)) for b, c in zip(bounds, coins, strict=True)]
+        folds.append(_fold(coins, f, len(days), candidates, min_trades, bounds))
+    return _summary(folds, len(candidates), len(coins))
+
+
+def _summary(folds: list[FoldResult], n_candidates: int, n_coins: int) -> WalkForward:
     train = float(np.mean([fr.train_sharpe for fr in folds]))
     test = float(np.mean([fr.test_sharpe for fr in folds]))
     efficiency = test / train if np.isfinite(train) and train > 0 else 0.0
     consistency = float(np.mean([fr.test_return > 0 for fr in folds]))
-    return WalkForward(folds, efficiency, consistency, (len(candidates) + 1) * len(coins) * k)
+    return WalkForward(folds, efficiency, consistency, (n_candidates + 1) * n_coins * len(folds))

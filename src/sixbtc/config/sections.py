@@ -108,6 +108,7 @@ class BacktestSection(Section):
     search_method: Literal["halving", "optuna"] = Field("halving", description="Parameter search of a grid larger than max_param_sets: halving = successive halving over a seeded uniform sample of max_param_sets sets; optuna = successive halving whose first rung is optuna_trials TPE proposals of the whole grid (seeded by the code hash)")
     optuna_trials: int = Field(64, ge=1, le=100_000, description="search_method optuna: distinct parameter sets TPE proposes per timeframe (each one a trial of the ledger)")
     wfa_windows: int = Field(4, ge=0, description="Walk-forward folds (rolling) over the IS+OOS span; 0 = off")
+    wfa_span: Literal["window", "history"] = Field("window", description="Walk-forward span: window = wfa_windows rolling folds over IS+OOS; history = rolling folds of is_days training + oos_days test over the coins' whole stored history before the confirmation window (several market regimes; wfa_windows 0 still switches it off)")
     wfa_min_consistency: float = Field(0.5, ge=0, le=1, description="Fewest walk-forward folds with a positive test return (fraction of folds)")
     shuffle_permutations: int = Field(50, ge=0, description="Shuffle test: permuted price paths per coin; 0 = off")
     shuffle_max_pvalue: float = Field(0.1, gt=0, le=1, description="Shuffle test: largest permutation p-value accepted")

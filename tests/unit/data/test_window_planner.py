@@ -90,3 +90,12 @@ def test_the_confirmation_window_sits_between_oos_and_replay_and_travels_to_work
     with pytest.raises(ValueError, match="confirm_start"):
         CycleWindow(window.is_start, window.oos_start, window.replay_start, window.replay_end,
                     confirm_start=window.replay_end)
+
+
+def test_the_in_sample_window_may_be_longer_than_120_days() -> None:
+    long = Settings.model_validate({"backtest": {"is_days": 720, "oos_days": 90}})
+    window = plan_window(InventoryStore([entry("ETH", REAL_LAST)]), long, SimClock(NOW))
+    assert window.oos_start - window.is_start == pd.Timedelta(days=720)
+    assert window.confirm_start - window.oos_start == pd.Timedelta(days=90)
+    with pytest.raises(ValueError, match="is_days"):
+        Settings.model_validate({"backtest": {"is_days": 10_001}})
