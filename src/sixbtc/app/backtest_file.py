@@ -74,7 +74,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     out["gates"].append(GateRow("validator", report.reason or "validated", vstate,
                                 report.detail if not report.passed else f"warm-up {report.warmup_bars} bars").to_json())
     if not report.passed:
-        out["stopped_by"] = f"validator:{report.phase}:{report.reason}"
+        out["stopped_by"] = report.reason  # as the factory records it (``ast:negative_shift``, ...)
         return out
     spec = sandbox.load(code)
     out["strategy"] = spec.class_name

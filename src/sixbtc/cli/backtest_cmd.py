@@ -55,7 +55,8 @@ def render(r: dict[str, Any]) -> None:
     w = r["window"]
     console.print(f"IS {w['is_start'][:10]} .. OOS {w['oos_start'][:10]} .. {w['replay_start'][:10]} "
                   f"(replay days after it are never used)", highlight=False)
-    g = table("gates, in order", ("gate", "verdict", "reason", "figures"))
+    g = table("gates, in order (figures of gates not reached: for information)",
+              ("gate", "verdict", "rejects as", "figures"))
     for row in r["gates"]:
         colour = _COLOURS.get(row["state"], "dim")
         g.add_row(row["gate"], f"[{colour}]{row['state']}[/]", escape(row["reason"]), escape(row["detail"]))

@@ -13,7 +13,7 @@ from sixbtc.cli.context import console, friendly_errors, open_container, table
 
 
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """Strategies per status, rejections, pool, LIVE strategies and trades."""
+    """Strategies per status, rejections, pool (or, while it is empty, the closest candidates), LIVE strategies and trades."""
     from sixbtc.app.status import status_report
 
     c = open_container(ctx)

@@ -100,7 +100,7 @@ def test_invalid_strategy_is_stopped_by_the_validator_with_its_reason(home: Path
     res = _run(home, str(CORPUS / "biased" / "negative_shift.py"), "--json")
     assert res.exit_code == 1, res.output
     out = json.loads(res.output)
-    assert out["stopped_by"] == "validator:ast:ast:negative_shift" and out["passed"] is False
+    assert out["stopped_by"] == "ast:negative_shift" and out["passed"] is False
     assert out["gates"][0]["state"] == "FAIL" and "shift" in out["gates"][0]["detail"]
     assert out["timeframes"] == [] and out["dsr"] is None
 
