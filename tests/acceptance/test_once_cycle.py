@@ -38,6 +38,7 @@ backtest:
   workers: 2
 generator:
   workers: 2
+  sources: [template, unger]  # the seeded draw below puts strategies in the pool with this mix
 scoring:
   multiple_testing_gate: false
 active_pool:
@@ -45,6 +46,7 @@ active_pool:
   min_score: 0
 rotator:
   min_score_live: 0
+  require_confirmation: false
   max_live_strategies: 3
 executor:
   replay_days: 20
@@ -87,6 +89,16 @@ def test_every_strategy_is_accounted_for(cycle) -> None:
     assert claims_left == 0, "workers must release or consume every claim"
 
 
+def test_regimes_are_computed_before_generation(cycle) -> None:
+    c, report = cycle
+    n_coins = min(len(SYMBOLS), c.settings.backtest.max_coins)  # the coins the backtests use
+    assert "regimes" not in report.errors and report.counts["regimes"] == n_coins
+    assert list(report.seconds).index("regimes") < list(report.seconds).index("generate")
+    latest = c.regimes.latest("1h")
+    assert len(latest) == n_coins and {sym for sym, _ in latest} <= set(SYMBOLS)
+    assert all(r.window_end == report.window.replay_start for r in latest.values())
+
+
 def test_pool_and_live_respect_limits(cycle) -> None:
     c, _ = cycle
     counts = c.strategies.counts_by_status()
@@ -105,6 +117,19 @@ def test_pool_and_live_respect_limits(cycle) -> None:
         with c.engine.connect() as conn:
             n = conn.execute(select(func.count()).where(BacktestResultRow.strategy_id == rec.id)).scalar_one()
         assert n >= 2  # per-coin rows + the aggregate row
+        conf = m["confirm"]  # confirmed on the days between the backtest and the replay (not required here)
+        assert isinstance(conf["total_return"], float) and conf["n_twins"] > 0
+        assert 0 <= conf["twin_percentile"] <= 100 and conf["n_trades"] >= 0
+        with c.engine.connect() as conn:
+            row = conn.execute(select(BacktestResultRow).where(BacktestResultRow.strategy_id == rec.id,
+                                                               BacktestResultRow.kind == "confirm")).one()
+        assert _naive(row.data_start) == _naive(cycle[1].window.confirm_start)
+        assert _naive(row.data_end) == _naive(cycle[1].window.replay_start)
+
+
+def _naive(ts: object) -> pd.Timestamp:
+    t = pd.Timestamp(ts)
+    return t.tz_convert(None) if t.tzinfo else t
 
 
 def test_paper_trades_are_on_unseen_days_and_consistent(cycle) -> None:

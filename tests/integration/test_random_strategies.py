@@ -24,11 +24,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sixbtc.app.backtest_records import trial_series
 from sixbtc.app.factory_roles import gate_for, score_inputs
 from sixbtc.backtester.plausibility import PlausibilityBounds
 from sixbtc.backtester.protocol import BacktestPlan, aggregate_oos, run_backtest
 from sixbtc.backtester.search import SearchConfig
 from sixbtc.config.sections import ActivePoolSection, BacktestSection, ScoringSection
+from sixbtc.scorer.effective_trials import align, effective_trials
 from sixbtc.scorer.score import score
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance_usdm"
@@ -114,13 +116,16 @@ def _plan(plausibility: PlausibilityBounds | None = None) -> BacktestPlan:
 
 
 def _verdict(signals: Any, candles: CachedCandles, direction: int, sc: ScoringSection,
-             plausibility: PlausibilityBounds | None = None) -> tuple[str, Any]:
-    """Where the strategy stops: a protocol reason, ``score:min_score``, a gate reason or ``pool``."""
+             plausibility: PlausibilityBounds | None = None, series: list | None = None) -> tuple[str, Any]:
+    """Where the strategy stops: a protocol reason, ``score:min_score``, a gate reason or ``pool``.
+    ``series`` collects the trial return series the ledger would keep."""
     outcome = run_backtest(signals, candles, _plan(plausibility), GRID, direction)
+    if series is not None:
+        series += [s for r in outcome.runs if (s := trial_series(r)) is not None]
     if outcome.reason is not None:
         return outcome.reason, None
     gate = gate_for(outcome, sc)
-    value = score(score_inputs(aggregate_oos(outcome.best), outcome.wfa.consistency, outcome.best.is_sharpe), sc)
+    value = score(score_inputs(aggregate_oos(outcome.best), outcome.wfa.consistency, outcome.is_sharpe, gate.pbo), sc)
     if value < ActivePoolSection().min_score:
         return "score:min_score", gate
     return (gate.reason or "pool"), gate
@@ -132,13 +137,16 @@ def test_random_entry_strategies_essentially_never_reach_the_pool() -> None:
     rng = np.random.default_rng(2026)
     reasons: dict[str, int] = {}
     ungated = 0
+    series: list = []
     for k in range(N_RANDOM):
-        reason, gate = _verdict(RandomSignals(k), candles, int(rng.choice([-1, 1])), sc)
+        reason, gate = _verdict(RandomSignals(k), candles, int(rng.choice([-1, 1])), sc, series=series)
         reasons[reason] = reasons.get(reason, 0) + 1
         ungated += reason in ("pool", "score:dsr", "score:pbo")
     passed = reasons.get("pool", 0)
+    factory = effective_trials(align(series), sc.trial_cluster_correlation, sc.trial_series_max)
     print(f"\n{N_RANDOM} random strategies: {passed} pass the gate ({passed / N_RANDOM:.1%}), "
-          f"{ungated} would pass without it; outcomes {dict(sorted(reasons.items()))}")
+          f"{ungated} would pass without it; outcomes {dict(sorted(reasons.items()))}; the factory's "
+          f"effective trials: {factory.n_eff} clusters of the newest {factory.n_series} trial series")
     assert sum(reasons.values()) == N_RANDOM
     assert not {"suspect:lookahead", "backtest:lookahead"} & set(reasons)  # honest code, plausible results
     assert passed <= 0.01 * N_RANDOM

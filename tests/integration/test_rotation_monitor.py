@@ -48,7 +48,8 @@ def _active(c: Container, i: int, type_: StrategyType, score: float, daily: np.n
     c.strategies.transition(sid, rec.claim_token, StrategyStatus.VALIDATED, phase="validator", reason="test")
     rec = c.strategies.claim(StrategyStatus.VALIDATED, "setup")
     c.pool.try_enter(sid, rec.claim_token, score, max_size=10, min_score=0, params={"p": i}, timeframe="1h",
-                     symbols=["BTC"], metrics={"direction": "long"}, last_backtested_at=NOW)
+                     symbols=["BTC"], last_backtested_at=NOW,
+                     metrics={"direction": "long", "confirm": {"total_return": 0.01, "twin_percentile": 80.0}})
     oos: dict[str, Any] = {"daily_returns": daily.tolist(), "n_trades": 200.0}
     if trades is not None:
         oos["trade_returns"] = trades.tolist()

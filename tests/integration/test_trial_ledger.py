@@ -138,6 +138,8 @@ def test_the_gate_rejects_with_its_reason_and_can_be_switched_off(tmp_path: Path
     assert c.strategies.get(sid) is None
     assert c.strategies.rejections_by_reason() == {"score:dsr": 1}
     assert c.trials.count() > 0  # the trials of a rejected strategy stay in the ledger
+    kept = c.parents.evolution_parents()  # its genome stays too, as a near-miss for evolution
+    assert [(p.name, p.origin, p.genome) for p in kept] == [("Strategy_MOM_000001", "near_miss", {"i": 1})]
 
     off = _container(tmp_path / "off", "scoring:\n  dsr_min_prob: 0.999\n  multiple_testing_gate: false\n",
                      noise=0.02)
@@ -145,6 +147,7 @@ def test_the_gate_rejects_with_its_reason_and_can_be_switched_off(tmp_path: Path
     assert backtest_one(off, FakeSandbox(), WINDOW, SYMBOLS, "w1")
     assert off.strategies.get(sid).status is StrategyStatus.ACTIVE
     assert 0.9 < off.strategies.get(sid).metrics["dsr"] < 0.999
+    assert [p.origin for p in off.parents.evolution_parents()] == ["pool"]
 
 
 def test_ledger_arrays_pack_compactly_and_round_trip() -> None:
@@ -224,3 +227,18 @@ def test_no_closest_candidates_while_the_pool_holds_a_strategy(tmp_path: Path) -
     _validated(c, 1)
     assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1") and c.pool.stats().count == 1
     assert status_report(c)["closest_candidates"] == []
+
+
+def test_the_ledger_keeps_trial_series_and_the_factory_s_effective_trials_collapse_duplicates(tmp_path: Path) -> None:
+    from sixbtc.app.backtest_records import factory_trials
+    c = _container(tmp_path)
+    for i in (1, 2):  # the same rules twice: the factory searched no more independent trials
+        _validated(c, i)
+        assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1")
+    window = (WINDOW.is_start, WINDOW.oos_start)
+    series = c.trials.window_series(window, 10)
+    assert c.trials.window_rows(window) == len(series) == 2
+    assert all(daily.shape == (len(days), 4) for days, daily in series)  # 4 of the 12 sets per timeframe
+    est = factory_trials(c, window)
+    assert est.n_series == 8 and 1 <= est.n_eff <= 4  # the second strategy's series join the first's clusters
+    assert c.trials.window_series((WINDOW.oos_start, WINDOW.replay_start), 10) == []

@@ -42,12 +42,14 @@ def search_space(spec: StrategySpec, bt: BacktestSection) -> dict[str, list[Any]
 def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[str, list[str]],
                   code_hash: str) -> BacktestPlan:
     """The protocol plan from the ``backtest`` settings: IS ``[is_start, oos_start)``, OOS
-    ``[oos_start, replay_start)``; the shuffle seed comes from the code hash (31 bits)."""
-    return BacktestPlan(symbols_by_tf, window.is_start, window.oos_start, window.replay_start, bt.warmup_bars,
+    ``[oos_start, confirm_start)`` (the confirmation and replay days stay unseen, also by
+    re-tests); the shuffle seed comes from the code hash (31 bits)."""
+    return BacktestPlan(symbols_by_tf, window.is_start, window.oos_start, window.confirm_start, bt.warmup_bars,
                         bt.fee_rate, bt.slippage_bps, bt.min_trades, bt.max_degradation,
                         search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins, bt.search_method,
                                             bt.optuna_trials),
                         wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency,
                         shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
                         shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,
-                        causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt))
+                        causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt),
+                        min_excess_return=bt.min_excess_return)

@@ -1,4 +1,8 @@
-"""Backtester role: one claimed VALIDATED strategy backtested, scored and offered to the pool."""
+"""Backtester role: one claimed VALIDATED strategy backtested, scored and offered to the pool.
+
+A strategy that passed every gate is confirmed (:mod:`sixbtc.app.confirmation`) after its
+score is fixed and before it is offered to the pool; the confirmation changes neither.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from sixbtc.app.backtest_records import (
 )
 from sixbtc.app.candidates import refused_figures, with_figures
 from sixbtc.app.claim_guard import claim_guard
+from sixbtc.app.confirmation import confirm_entrant
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow
 from sixbtc.backtester.protocol import (
@@ -22,8 +27,10 @@ from sixbtc.backtester.protocol import (
 )
 from sixbtc.core.errors import StrategyRejected
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
+from sixbtc.domain.trading import Direction
+from sixbtc.generator.evolution import is_near_miss
 from sixbtc.pool.admission import behaviour_fingerprint, live_symbols
-from sixbtc.scorer.score import score
+from sixbtc.scorer.score import penalty_factors, score
 from sixbtc.strategy.sandbox import StrategySandbox
 
 
@@ -51,7 +58,7 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
                 c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=outcome.reason,
                                     detail=with_figures(outcome.detail, refused_figures(c, rec, outcome)))
                 return True
-            _store_and_pool(c, rec, outcome, window, str(spec.direction))
+            _store_and_pool(c, sandbox, rec, outcome, window, spec.direction)
         except StrategyRejected as exc:
             c.strategies.reject(rec.id, rec.claim_token, phase="backtest", reason=exc.reason, detail=exc.detail)
     return True
@@ -66,8 +73,8 @@ def duplicate_of(c: Container, fingerprint: str) -> str | None:
     return None
 
 
-def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, window: CycleWindow,
-                    direction: str) -> None:
+def _store_and_pool(c: Container, sandbox: StrategySandbox, rec: StrategyRecord, outcome: BacktestOutcome,
+                    window: CycleWindow, direction: Direction) -> None:
     best = outcome.best
     oos = aggregate_oos(best)
     fingerprint = behaviour_fingerprint(best.timeframe, oos)
@@ -77,22 +84,32 @@ def _store_and_pool(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
                             detail=with_figures(f"trades exactly like {twin} out of sample",
                                                 refused_figures(c, rec, outcome)))
         return
-    gate = gate_verdict(c, rec, outcome)
+    gate = gate_verdict(c, rec, outcome, (window.is_start, window.oos_start))
     if gate.reason is not None:
+        if is_near_miss(gate.reason):
+            c.parents.keep_near_miss(rec.id, gate.reason, gate.dsr)
         c.strategies.reject(rec.id, rec.claim_token, phase="score", reason=gate.reason,
                             detail=with_figures(gate.detail, refused_figures(c, rec, outcome, gate)))
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
-    value = score(score_inputs(oos, proto["wfa_consistency"], best.is_sharpe), c.settings.scoring)
+    inputs = score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe, gate.pbo)
+    value = score(inputs, c.settings.scoring)
+    proto["score_penalties"] = {k: round(v, 4) for k, v in penalty_factors(inputs, c.settings.scoring).items()}
     live = live_symbols([(cr.symbol, cr.oos_metrics["sharpe"], cr.oos_metrics["total_return"], cr.is_metrics["sharpe"])
                          for cr in best.coins])
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency", "shuffle_pvalue", "dsr", "pbo",
                                   "dsr_trials")}
-    flat.update(daily_returns=[float(x) for x in oos_daily_returns(best)[0]],
+    flat.update({k: proto.get(k) for k in ("excess_return", "excess_sharpe", "benchmark_return")})
+    daily, days = oos_daily_returns(best)
+    flat.update(daily_returns=[float(x) for x in daily],
                 trade_returns=[float(x) for cr in best.coins for x in cr.trade_returns])
     c.results.add_many(rec.id, "first", result_rows(outcome, value, window, flat))
-    metrics = dict(oos, is_sharpe=best.is_sharpe, direction=direction, fingerprint=fingerprint, **proto)
     ap = c.settings.active_pool
+    confirmation = confirm_entrant(c, sandbox, rec, best, window, direction.sign) if value >= ap.min_score else None
+    metrics = dict(oos, is_sharpe=outcome.is_sharpe, is_sharpe_search=best.is_sharpe, direction=str(direction),
+                   confirm=confirmation, fingerprint=fingerprint, daily_returns=flat["daily_returns"],
+                   daily_last_day=int(days[-1]), **proto)
     c.pool.try_enter(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,
+                     correlation=((int(days[-1]), daily), ap.max_correlation, ap.min_overlap_days),
                      params=best.params, timeframe=best.timeframe, symbols=live, metrics=metrics,
                      last_backtested_at=c.clock.now())

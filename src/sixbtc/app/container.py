@@ -7,11 +7,14 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
+from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
+from sixbtc.adapters.storage.regime_repo import RegimeRepository
 from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
@@ -53,6 +56,11 @@ class Container:
         return StrategyRepository(self.engine, self.clock)
 
     @cached_property
+    def parents(self) -> ParentRepository:
+        """Evolution parents: pool genomes and near-misses."""
+        return ParentRepository(self.engine, self.clock)
+
+    @cached_property
     def pool(self) -> PoolRepository:
         return PoolRepository(self.strategies)
 
@@ -67,6 +75,10 @@ class Container:
     @cached_property
     def coins(self) -> CoinRepository:
         return CoinRepository(self.engine, self.clock)
+
+    @cached_property
+    def regimes(self) -> RegimeRepository:
+        return RegimeRepository(self.engine, self.clock)
 
     @cached_property
     def trading(self) -> TradingRepository:
@@ -86,6 +98,13 @@ class Container:
     @cached_property
     def store(self) -> ParquetCandleStore:
         return ParquetCandleStore(self.home.store_dir, clock=self.clock)
+
+    @cached_property
+    def llm(self) -> OpenAIChatClient:
+        """The ``llm`` source's chat client from the ``llm`` section (built only when used)."""
+        cfg = self.settings.llm
+        return OpenAIChatClient(cfg.base_url, cfg.model, cfg.api_key, timeout_s=cfg.timeout_s,
+                                max_tokens=cfg.max_tokens, temperature=cfg.temperature)
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""

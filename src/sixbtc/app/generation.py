@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 
 import numpy as np
 
 from sixbtc.app.container import Container
-from sixbtc.generator.factory import generate
+from sixbtc.app.regimes import coin_regimes
+from sixbtc.generator.evolution import generate_mixed
+from sixbtc.generator.llm_source import llm_generate
+
+log = logging.getLogger(__name__)
+LLM = "llm"
 
 
-def generate_batch(c: Container, n: int, rng: np.random.Generator) -> tuple[int, int]:
+def generate_batch(c: Container, n: int, rng: np.random.Generator,
+                   on_error: Callable[[str], None] | None = None) -> tuple[int, int]:
     """Generate up to ``n`` strategies within the daily limit and back-pressure.
 
     Room = ``min(n, generator.daily_limit - created since UTC midnight,
-    generator.max_generated_queue - GENERATED waiting)``.
+    generator.max_generated_queue - GENERATED waiting)``. With ``llm`` in
+    ``generator.sources`` the LLM is asked first for ``min(room, llm.per_batch)``
+    strategies; the other sources fill the rest of the room (also what a failing LLM left),
+    ``generator.evolution_share`` of it children of the stored parents (pool members and
+    near-misses) when there are any. The unger source draws entries fitting the coins'
+    newest regimes (:func:`coin_regimes`). Each LLM failure is logged and passed to
+    ``on_error`` (it never stops the other sources).
 
     Returns
     -------
@@ -27,7 +41,24 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator) -> tuple[int,
                cfg.max_generated_queue - c.strategies.counts_by_status()["GENERATED"])
     if room <= 0:
         return 0, 0
-    result = generate(room, rng, existing_hashes=c.strategies.existing_hashes(), sources=tuple(cfg.sources),
-                      max_grid=cfg.max_grid, timeframes=tuple(c.settings.backtest.timeframes))
-    created = sum(1 for cand in result.candidates if c.strategies.add(cand) is not None)
-    return created, result.duplicates + len(result.candidates) - created
+    timeframes = tuple(c.settings.backtest.timeframes)
+    created = dropped = 0
+    if LLM in cfg.sources and c.settings.llm.per_batch:
+        batch = llm_generate(c.llm, min(room, c.settings.llm.per_batch), rng,
+                             existing_hashes=c.strategies.existing_hashes(), timeframes=timeframes,
+                             max_grid=cfg.max_grid)
+        for message in batch.errors:
+            log.warning("llm source: %s", message)
+            if on_error:
+                on_error(message)
+        created = sum(1 for cand in batch.candidates if c.strategies.add(cand) is not None)
+        dropped = batch.duplicates + len(batch.candidates) - created
+    others = tuple(s for s in cfg.sources if s != LLM)
+    if not others or room - created <= 0:
+        return created, dropped
+    parents = c.parents.evolution_parents() if cfg.evolution_share > 0 else []
+    result = generate_mixed(room - created, rng, parents=parents, evolution_share=cfg.evolution_share,
+                            existing_hashes=c.strategies.existing_hashes(), sources=others,
+                            max_grid=cfg.max_grid, timeframes=timeframes, regimes=coin_regimes(c))
+    made = sum(1 for cand in result.candidates if c.strategies.add(cand) is not None)
+    return created + made, dropped + result.duplicates + len(result.candidates) - made

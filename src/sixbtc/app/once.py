@@ -16,6 +16,7 @@ from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.paper import paper_replay
 from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.regimes import refresh_if_due
 from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
@@ -65,7 +66,8 @@ def _timed(report: CycleReport, stage: str, progress: StageProgress, total: int 
 
 def run_once(c: Container, n_generate: int, progress: StageProgress | None = None,
              seed: int | None = None) -> CycleReport:
-    """Generate, validate, backtest, re-test, pool, rotate, paper-trade the replay, monitor.
+    """Refresh due market regimes, generate, validate, backtest, re-test, pool, rotate,
+    paper-trade the replay, monitor.
 
     First the executor lease is taken for the whole cycle and the claims of dead workers of
     this host, and claims older than ``scheduler.stale_claim_minutes``, are released
@@ -102,8 +104,11 @@ def _factory_stages(c: Container, report: CycleReport, n_generate: int, p: Stage
     rng = np.random.default_rng(seed if seed is not None else c.settings.generator.seed)
     bt = c.settings.backtest
     backtest_workers = len(backtest_roles(bt.workers, bt.elastic_workers))
+    with _timed(report, "regimes", p):  # daily (SPEC §3.1); before generation, which uses them
+        readings = refresh_if_due(c, report.window)
+        report.counts["regimes"] = len(readings) if readings is not None else 0
     with _timed(report, "generate", p, n_generate):
-        created, dupes = generate_batch(c, n_generate, rng)
+        created, dupes = generate_batch(c, n_generate, rng, on_error=lambda m: report.errors.setdefault("generate:llm", m))
         report.counts.update(generated=created, duplicates=dupes)
     for stage, key, role, workers, status in (
             ("validate", "validator_processed", "validator", c.settings.generator.workers, "GENERATED"),

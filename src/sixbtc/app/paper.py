@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,29 +26,42 @@ from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 from sixbtc.executor.engine import FAULT_REASON, Executor, LiveStrategy
 from sixbtc.executor.ports import Bar
+from sixbtc.strategy.input_loader import load_market
+from sixbtc.strategy.inputs import MarketSample, build_data, lookback_ms
 from sixbtc.strategy.sandbox import StrategySandbox
 
 
 class ArrayHistory:
     """:class:`~sixbtc.executor.ports.HistorySource` over the store's candles opened before
-    ``end``, each stream read once, on first use."""
+    ``end``, each stream read once, on first use; a strategy's extra inputs come from the
+    same loader and alignment as in the backtest (:func:`sixbtc.strategy.input_loader.load_market`,
+    :func:`sixbtc.strategy.inputs.build_data`), each (stream, inputs) loaded once."""
 
     def __init__(self, c: Container, end: pd.Timestamp) -> None:
         self.c, self.end = c, end
-        self._data: dict[tuple[str, str], tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+        self._data: dict[tuple[str, str], tuple[np.ndarray, dict[str, np.ndarray], pd.DataFrame]] = {}
+        self._markets: dict[tuple[str, str, tuple[str, ...]], MarketSample] = {}
 
-    def _load(self, sym: str, tf: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _load(self, sym: str, tf: str) -> tuple[np.ndarray, dict[str, np.ndarray], pd.DataFrame]:
         if (sym, tf) not in self._data:
             df = self.c.store.read_candles(sym, tf, None, self.end)
             ts = df["timestamp"].to_numpy("datetime64[ms]").astype(np.int64)
-            self._data[(sym, tf)] = (ts, {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")})
+            self._data[(sym, tf)] = (ts, {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")},
+                                     df)
         return self._data[(sym, tf)]
 
-    def recent(self, symbol: str, timeframe: str, upto_ts: Any, bars: int) -> dict[str, np.ndarray]:
-        ts, arrays = self._load(symbol, timeframe)
+    def recent(self, symbol: str, timeframe: str, upto_ts: Any, bars: int,
+               inputs: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        ts, arrays, df = self._load(symbol, timeframe)
         hi = int(np.searchsorted(ts, int(upto_ts.timestamp() * 1000), side="right"))
         lo = max(0, hi - bars)
-        return {k: v[lo:hi] for k, v in arrays.items()}
+        if not inputs or hi == 0:
+            return {k: v[lo:hi] for k, v in arrays.items()}
+        key = (symbol, timeframe, inputs)
+        if key not in self._markets:
+            start = pd.Timestamp(df["timestamp"].iloc[0])
+            self._markets[key] = load_market(self.c.store, symbol, timeframe, start, self.end, inputs, frame=df)
+        return build_data(self._markets[key].window(lo, hi, lookback_ms(inputs)), inputs)
 
 
 class SandboxSignals:
@@ -74,6 +87,11 @@ class SandboxSignals:
         except BaseException:
             self.close()
             raise
+
+    def inputs(self, strategy_id: int) -> tuple[str, ...]:
+        """The declared extra inputs of a loaded strategy (``()`` when it did not load)."""
+        box = self._boxes.get(strategy_id)
+        return box.inputs if box is not None and strategy_id not in self._errors else ()
 
     def last_signal(self, strategy_id: int, data: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[bool, bool]:
         if strategy_id in self._errors:
@@ -157,6 +175,7 @@ def build_executor(c: Container, strategies: list[LiveStrategy], history_end: pd
     bt = c.settings.backtest
     records = [r for s in strategies if s.active and (r := c.strategies.get(s.id)) is not None]
     signals = SandboxSignals(c, records)
+    strategies = [replace(s, inputs=signals.inputs(s.id)) for s in strategies]
     try:
         executor = Executor(strategies, PaperBroker(bt.fee_rate, bt.slippage_bps), signals,
                             ArrayHistory(c, history_end), c.execution_store(lease.token if lease else None),

@@ -11,7 +11,7 @@ from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 
 #: Keys of one row of :func:`pool_view`, in display order.
 ROW_KEYS = ("name", "type", "timeframe", "score", "dsr", "pbo", "trials", "oos_sharpe", "retest_oos_sharpe",
-            "last_backtested_at", "last_retest_at")
+            "excess_return", "confirm_return", "confirm_percentile", "last_backtested_at", "last_retest_at")
 
 
 def _iso(ts: datetime | str | None) -> str | None:
@@ -37,14 +37,20 @@ def pool_row(rec: StrategyRecord) -> dict[str, Any]:
         ``oos_sharpe`` (annualised OOS Sharpe of the selecting backtest, ``metrics["sharpe"]``),
         ``retest_oos_sharpe`` (OOS Sharpe of the last scored re-test), ``last_backtested_at``
         (ISO-8601 UTC, the last backtest or re-test attempt) and ``last_retest_at`` (ISO-8601
-        UTC of the last scored re-test, ``metrics["retest"]["at"]``; None if never re-tested).
+        UTC of the last scored re-test, ``metrics["retest"]["at"]``; None if never re-tested),
+        ``excess_return`` (OOS excess over holding its direction, fraction), ``confirm_return``
+        and ``confirm_percentile`` (return, fraction, and twin percentile, 0-100, on the
+        confirmation window, ``metrics["confirm"]``; None when not confirmed).
     """
     m = rec.metrics or {}
     retest = m.get("retest") if isinstance(m.get("retest"), dict) else {}
+    conf = m.get("confirm") if isinstance(m.get("confirm"), dict) else {}
     return {
         "name": rec.name, "type": str(rec.type), "timeframe": rec.timeframe, "score": rec.score,
         "dsr": m.get("dsr"), "pbo": m.get("pbo"), "trials": m.get("trials"), "oos_sharpe": m.get("sharpe"),
-        "retest_oos_sharpe": retest.get("sharpe"), "last_backtested_at": _iso(rec.last_backtested_at),
+        "retest_oos_sharpe": retest.get("sharpe"), "excess_return": m.get("excess_return"),
+        "confirm_return": conf.get("total_return"), "confirm_percentile": conf.get("twin_percentile"),
+        "last_backtested_at": _iso(rec.last_backtested_at),
         "last_retest_at": _iso(retest.get("at")),
     }
 

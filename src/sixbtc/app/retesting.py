@@ -82,10 +82,11 @@ def _retest_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         return
     oos = aggregate_oos(outcome.best)
     proto = protocol_metrics(outcome)
-    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.best.is_sharpe), c.settings.scoring)
+    value = score(score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe,
+                                (rec.metrics or {}).get("pbo")), c.settings.scoring)
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency")}
     c.results.add_many(rec.id, "retest", result_rows(outcome, value, window, flat))
-    retest = dict(oos, is_sharpe=outcome.best.is_sharpe, score=value, at=now.isoformat(), **proto)
+    retest = dict(oos, is_sharpe=outcome.is_sharpe, score=value, at=now.isoformat(), **proto)
     metrics = dict(rec.metrics or {}, retest=retest)
     ap = c.settings.active_pool
     c.pool.revalidate_after_retest(rec.id, rec.claim_token, value, max_size=ap.max_size, min_score=ap.min_score,

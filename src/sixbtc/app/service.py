@@ -34,6 +34,7 @@ from sixbtc.app.live_trader import LiveTrader
 from sixbtc.app.market import market_client
 from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.processes import release_dead_claims
+from sixbtc.app.regimes import refresh_if_due, refresh_market_regimes
 from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
@@ -66,7 +67,15 @@ class Service:
                       minutes=s.rotator.check_interval_minutes, id="rotator")
         sched.add_job(self._monitor, "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
         sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
+        if s.regime.enabled:
+            sched.add_job(lambda: self._job("refresh_market_regimes", self._refresh_regimes), "cron",
+                          hour=1, minute=5, id="refresh_market_regimes")
         return sched
+
+    def _refresh_regimes(self) -> None:
+        """Scheduled (01:05 UTC) regime refresh of the active coins (SPEC §3.1)."""
+        readings = refresh_market_regimes(self.c)
+        self.log(f"market regimes: {len(readings)} coins classified")
 
     def _rotate(self) -> list[Promotion]:
         with self._rotating:  # two rotations at once would both fill the same free LIVE slots
@@ -100,6 +109,7 @@ class Service:
             online = self._online()
             trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings, self.c.clock), online, self.log, lease,
                                 self.client)
+            self._job("refresh_market_regimes", lambda: refresh_if_due(self.c))  # a fresh home has none yet
             sched = self._scheduler()
             sched.start()
             self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); "
@@ -150,7 +160,7 @@ class Service:
                 raise
 
     def _factory_batch(self, rng: np.random.Generator, window: CycleWindow) -> None:
-        created, _ = generate_batch(self.c, GENERATE_BATCH, rng)
+        created, _ = generate_batch(self.c, GENERATE_BATCH, rng, on_error=lambda m: self.log(f"llm source: {m}"))
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
             run_role_pool(self.c, "validator", self.c.settings.generator.workers, window)

@@ -28,7 +28,8 @@ def status_report(c: Container, top: int = 10) -> dict[str, Any]:
     pool_top = [{"name": r.name, "type": str(r.type), "timeframe": r.timeframe, "score": r.score,
                  "oos_sharpe": (r.metrics or {}).get("sharpe"), "oos_trades": (r.metrics or {}).get("n_trades"),
                  "oos_win_rate": (r.metrics or {}).get("win_rate"),
-                 "oos_expectancy": (r.metrics or {}).get("expectancy")} for r in c.pool.top(top)]
+                 "oos_expectancy": (r.metrics or {}).get("expectancy"),
+                 "confirm": (r.metrics or {}).get("confirm")} for r in c.pool.top(top)]
     by_mode = c.trading.count_by_mode()
     return {
         "strategies_by_status": c.strategies.counts_by_status(),

@@ -24,7 +24,8 @@ def validation_sample(c: Container, window: CycleWindow) -> list[NamedSample]:
     preferred coin before the replay window. Extras (:func:`sixbtc.validator.samples.extra_samples`):
     other coins, price scales, start dates and lengths from the store (before the replay
     window; the long one as long as the backtest's span on the shortest backtest timeframe),
-    then the synthetic ones.
+    then the synthetic ones. Store samples carry the raw sources of the extra strategy inputs
+    (real clock, funding, BTC; :attr:`NamedSample.market`).
 
     Raises
     ------
@@ -38,7 +39,7 @@ def validation_sample(c: Container, window: CycleWindow) -> list[NamedSample]:
                 df = c.store.read_candles(sym, tf, None, window.replay_start).tail(c.settings.validator.sample_bars)
                 if len(df) >= 200:
                     shortest, span = backtest_span(bt.warmup_bars, bt.is_days + bt.oos_days, bt.timeframes)
-                    return [named_sample(df, f"{sym} {tf}"), *extra_samples(
+                    return [named_sample(df, f"{sym} {tf}", c.store, sym, tf), *extra_samples(
                         c.store, end=window.replay_start, primary=sym, long_timeframe=shortest, long_bars=span)]
     raise DataError("no candle series with at least 200 bars for the validation sample")
 
@@ -57,7 +58,8 @@ def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.nd
     rec = c.strategies.claim(StrategyStatus.GENERATED, worker)
     if rec is None:
         return False
-    primary, extras = (sample, None) if isinstance(sample, dict) else (sample[0].data, sample[1:])
+    primary, extras = (sample, None) if isinstance(sample, dict) else (
+        sample[0].market if sample[0].market is not None else sample[0].data, sample[1:])
     with claim_guard(c, rec, "validator"):
         v = c.settings.validator
         report = validate(rec.code, sandbox, primary, cut_points=v.cut_points, allowed_warmup=c.settings.backtest.warmup_bars,

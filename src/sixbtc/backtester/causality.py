@@ -41,6 +41,7 @@ import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries
 from sixbtc.strategy.permutation import reflect_bars
+from sixbtc.strategy.signal_pairs import active_bars, pair_differs
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, lo: int, count: int,
     n = len(entries)
     if count < 1 or not 1 <= lo <= n - 1:
         raise ValueError(f"need count >= 1 and 1 <= lo <= {n - 1}, got count={count}, lo={lo}")
-    fired = np.flatnonzero(entries[lo - 1 : n - 1] | exits[lo - 1 : n - 1]) + lo
+    fired = np.flatnonzero(active_bars((entries[lo - 1 : n - 1], exits[lo - 1 : n - 1]))) + lo
     cuts: dict[int, bool] = {int(rng.choice(fired)): True} if len(fired) else {}
     room = n - lo
     while len(cuts) < min(count, room):
@@ -135,7 +136,7 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, lo: int, count: int,
 
 def _first_difference(full: tuple[np.ndarray, np.ndarray], probe: tuple[np.ndarray, np.ndarray],
                       cut: int) -> int | None:
-    diff = (full[0][:cut] != probe[0][:cut]) | (full[1][:cut] != probe[1][:cut])
+    diff = pair_differs((full[0][:cut], full[1][:cut]), (probe[0][:cut], probe[1][:cut]))
     return int(diff.argmax()) if diff.any() else None
 
 

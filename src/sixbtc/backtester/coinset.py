@@ -6,6 +6,11 @@ Signals are computed once per (coin, parameter set) over the whole loaded span
 OOS) re-uses them through :func:`~sixbtc.backtester.run_grid` windows, so no window ever
 recomputes indicators. Indicator warm-up bars before ``is_start`` feed the signals but are
 never traded.
+
+Grid strategies (``GRD``) yield ``(center, step)`` float arrays in place of
+``(entries, exits)`` (:mod:`sixbtc.strategy.signal_pairs`); the same cache holds them and every
+simulation goes to the grid engine (:mod:`sixbtc.backtester.engine_grid`, ``levels`` and
+``sl_pct`` from the parameter set), chosen by the arrays' dtype.
 """
 
 from __future__ import annotations
@@ -16,9 +21,13 @@ import numpy as np
 import pandas as pd
 
 from sixbtc.backtester.engine import run_grid, run_grid_daily, run_single
+from sixbtc.backtester.engine_grid import run_grid_levels, run_grid_levels_daily, run_single_grid
 from sixbtc.backtester.metrics import GridResult, SingleResult, bars_per_year
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.domain.timeframe import Timeframe
+from sixbtc.strategy.input_loader import load_market
+from sixbtc.strategy.inputs import MarketSample, build_data
+from sixbtc.strategy.permutation import keep_extras
 
 OHLCV = ("open", "high", "low", "close", "volume")
 
@@ -64,12 +73,19 @@ class CoinSeries:
     days : numpy.ndarray
         int64 ``(n_bars,)``: UTC day of each bar's open (days since 1970-01-01); when not
         given, consecutive blocks of ``round(bars_per_year / 365)`` bars stand for days.
+    market : MarketSample or None
+        The raw sources of the strategy's declared extra inputs (``inputs``), whose
+        :func:`~sixbtc.strategy.inputs.build_data` is ``data``; None without extra inputs.
+    inputs : tuple of str
+        The declared extra inputs (:mod:`sixbtc.strategy.inputs`).
     """
 
     def __init__(self, symbol: str, data: dict[str, np.ndarray], funding: np.ndarray, i_is: int, i_oos: int,
                  bpy: float, signals: SignalSource, params_list: list[dict[str, Any]], direction: int,
-                 costs: tuple[float, float], days: np.ndarray | None = None) -> None:
+                 costs: tuple[float, float], days: np.ndarray | None = None, market: MarketSample | None = None,
+                 inputs: tuple[str, ...] = ()) -> None:
         self.symbol, self.data, self.funding = symbol, data, funding
+        self.market, self.inputs = market, inputs
         per_day = max(1, round(bpy / 365.0))
         self.days = np.asarray(days, dtype=np.int64) if days is not None else \
             np.arange(len(data["close"]), dtype=np.int64) // per_day
@@ -109,7 +125,9 @@ class CoinSeries:
 
     def prefix_signals(self, j: int, cut: int) -> tuple[np.ndarray, np.ndarray]:
         """Signals of parameter set ``j`` computed on the first ``cut`` bars only (one signal
-        call, never cached), bool ``(cut,)`` each.
+        call, never cached), bool ``(cut,)`` each. The extra inputs are re-aligned from the
+        raw sources as they stood at the close of bar ``cut - 1``
+        (:meth:`~sixbtc.strategy.inputs.MarketSample.window`), not sliced.
 
         Raises
         ------
@@ -118,12 +136,15 @@ class CoinSeries:
         """
         if not 1 <= cut < self.n_bars:
             raise ValueError(f"cut must be in [1, {self.n_bars}), got {cut}")
+        if self.market is not None:
+            return self.signals_on(j, build_data(self.market.window(0, cut), self.inputs))
         return self.signals_on(j, {k: v[:cut] for k, v in self.data.items()})
 
     def signals_on(self, j: int, data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Signals of parameter set ``j`` on other OHLCV arrays (one signal call, never
-        cached), bool ``(len(data["close"]),)`` each."""
-        entries, exits = self._source.signals(data, [self._params[j]])
+        cached), bool ``(len(data["close"]),)`` each; extra inputs missing from ``data``
+        are taken from :attr:`data` (e.g. with reflected or permuted prices)."""
+        entries, exits = self._source.signals(keep_extras(data, self.data), [self._params[j]])
         self.signal_calls += 1
         return np.asarray(entries)[0], np.asarray(exits)[0]
 
@@ -142,8 +163,12 @@ class CoinSeries:
         ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
         ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
         sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
-        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         d = self.data
+        if ent.dtype == np.float64:
+            return run_grid_levels(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices), sl,
+                                   direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
+                                   funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         return run_grid(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, direction=self.direction,
                         fee_rate=self.costs[0], slippage_bps=self.costs[1], funding_rate=self.funding,
                         start=start, end=end, bars_per_year=self.bars_per_year)
@@ -158,11 +183,20 @@ class CoinSeries:
         ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
         ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
         sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
-        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         d = self.data
+        if ent.dtype == np.float64:
+            return run_grid_levels_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices),
+                                         sl, day_of_bar=self.days, direction=self.direction, fee_rate=self.costs[0],
+                                         slippage_bps=self.costs[1], funding_rate=self.funding, start=start, end=end,
+                                         bars_per_year=self.bars_per_year)
+        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         return run_grid_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, day_of_bar=self.days,
                               direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
                               funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+
+    def _levels(self, indices: list[int]) -> np.ndarray:
+        """``levels`` of grid parameter sets ``indices``, int64."""
+        return np.array([self._params[j]["levels"] for j in indices], dtype=np.int64)
 
     def single(self, j: int, start: int, end: int) -> SingleResult:
         """Trades, equity and metrics of parameter set ``j`` on bars ``[start, end)``."""
@@ -174,7 +208,14 @@ class CoinSeries:
 def simulate_one(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.ndarray, params: dict[str, Any],
                  funding: np.ndarray, start: int, end: int, direction: int, costs: tuple[float, float],
                  bpy: float) -> SingleResult:
-    """:func:`~sixbtc.backtester.run_single` of one parameter set (``sl_pct``/``tp_pct`` from ``params``)."""
+    """:func:`~sixbtc.backtester.run_single` of one parameter set (``sl_pct``/``tp_pct`` from ``params``), or
+    :func:`~sixbtc.backtester.engine_grid.run_single_grid` when ``entries, exits`` are a grid's float
+    ``center, step`` (``levels``/``sl_pct`` from ``params``)."""
+    if entries.dtype == np.float64:
+        return run_single_grid(data["open"], data["high"], data["low"], data["close"], np.ascontiguousarray(entries),
+                               np.ascontiguousarray(exits), levels=int(params["levels"]),
+                               sl_pct=float(params["sl_pct"]), direction=direction, fee_rate=costs[0],
+                               slippage_bps=costs[1], funding_rate=funding, start=start, end=end, bars_per_year=bpy)
     return run_single(data["open"], data["high"], data["low"], data["close"], entries, exits,
                       sl_pct=float(params["sl_pct"]), tp_pct=float(params["tp_pct"]), direction=direction,
                       fee_rate=costs[0], slippage_bps=costs[1], funding_rate=funding, start=start, end=end,
@@ -183,9 +224,14 @@ def simulate_one(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.nda
 
 def load_series(candles: CandleSource, signals: SignalSource, symbol: str, timeframe: str,
                 window: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp], warmup_bars: int,
-                params_list: list[dict[str, Any]], direction: int, costs: tuple[float, float]) -> CoinSeries | None:
+                params_list: list[dict[str, Any]], direction: int, costs: tuple[float, float],
+                inputs: tuple[str, ...] | None = None) -> CoinSeries | None:
     """Load ``symbol``/``timeframe`` over warm-up + ``window`` = (is_start, oos_start, oos_end).
 
+    ``inputs`` are the strategy's declared extra inputs (None: ``signals.inputs`` when the
+    source has that attribute, as a loaded :class:`~sixbtc.strategy.sandbox.StrategySandbox`
+    does, else none); their raw sources are read by
+    :func:`sixbtc.strategy.input_loader.load_market` and aligned into ``data``.
     Returns None when the candles do not cover ``[is_start - warm-up, oos_end)``.
 
     Raises
@@ -201,6 +247,11 @@ def load_series(candles: CandleSource, signals: SignalSource, symbol: str, timef
     if len(df) == 0 or ts[0] > start or ts[-1] < oos_end - pd.Timedelta(milliseconds=tf.ms):
         return None
     data = {k: df[k].to_numpy(np.float64) for k in OHLCV}
+    inputs = tuple(getattr(signals, "inputs", ()) if inputs is None else inputs)
+    market = load_market(candles, symbol, tf.value, start, oos_end, inputs, frame=df) if inputs else None
+    if market is not None:
+        data = build_data(market, inputs)
     return CoinSeries(symbol, data, funding_on_bars(candles, symbol, ts), int(ts.searchsorted(is_start)),
                       int(ts.searchsorted(oos_start)), bars_per_year(tf.ms), signals, params_list, direction, costs,
-                      days=np.asarray((ts - pd.Timestamp(0, tz=ts.tz)) // pd.Timedelta(days=1), dtype=np.int64))
+                      days=np.asarray((ts - pd.Timestamp(0, tz=ts.tz)) // pd.Timedelta(days=1), dtype=np.int64),
+                      market=market, inputs=inputs)

@@ -13,8 +13,11 @@ The timeframe whose choice has the best mean IS Sharpe becomes the assigned time
 then are out-of-sample results looked at. Gates, in order (rejection reasons):
 ``backtest:no_data``, ``suspect:lookahead`` (results no real strategy produces, whatever the
 other gates would say, :mod:`~sixbtc.backtester.plausibility`), ``backtest:too_few_trades``
-(IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``),
-``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
+(IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``,
+both Sharpe ratios of the equal-weight portfolio of the coins' daily returns,
+:mod:`~sixbtc.backtester.pooled`), ``backtest:excess`` (OOS excess over the
+exposure-matched hold of the strategy's direction at most ``min_excess_return``,
+:mod:`~sixbtc.backtester.benchmark`), ``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
 :mod:`~sixbtc.backtester.walkforward`), ``backtest:lookahead`` (the chosen set's signals on
 each coin's series cut at ``causality_cuts`` points differ from the full series' before the
 cut, :mod:`~sixbtc.backtester.causality`) and ``backtest:shuffle`` (permutation p-value above
@@ -45,10 +48,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sixbtc.backtester.benchmark import excess_over_hold, hold_daily
 from sixbtc.backtester.causality import CausalityCheck, check_causality
 from sixbtc.backtester.coinset import CoinSeries, load_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
+from sixbtc.backtester.pooled import annualised_sharpe, pooled_metrics
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
@@ -69,7 +74,9 @@ class BacktestPlan:
     ``wfa_windows = 0`` or ``shuffle_permutations = 0`` switch those tests off;
     ``seed`` seeds the shuffle test and the causality check's cuts; ``screen_returns`` keeps
     the rung-0 IS+OOS daily returns (PBO matrix); ``causality_cuts`` (>= 1) cuts per coin of
-    the causality check; ``plausibility`` the bounds of the plausibility gate.
+    the causality check; ``plausibility`` the bounds of the plausibility gate;
+    ``min_excess_return`` (fraction) the OOS excess over the exposure-matched directional
+    hold a strategy must exceed (:mod:`~sixbtc.backtester.benchmark`).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -91,18 +98,24 @@ class BacktestPlan:
     screen_returns: bool = True
     causality_cuts: int = 2
     plausibility: PlausibilityBounds = PlausibilityBounds()
+    min_excess_return: float = 0.0
 
 
 @dataclass(frozen=True)
 class CoinRun:
     """Metrics of the chosen parameter set on one coin (dicts keyed by :data:`METRIC_KEYS`),
-    its normalised OOS equity per bar and its OOS trades' net returns (fractions of notional)."""
+    its normalised OOS equity per bar, its OOS trades' net returns (fractions of notional),
+    ``bar_days`` int64 ``(len(equity),)`` the UTC day of each OOS bar, ``trade_pnl`` the OOS
+    trades' net USD results and ``trade_days`` int64 the UTC day of each OOS trade's exit."""
 
     symbol: str
     is_metrics: dict[str, float]
     oos_metrics: dict[str, float]
     equity: np.ndarray = field(repr=False)
     trade_returns: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    bar_days: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
+    trade_pnl: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    trade_days: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64), repr=False)
 
 
 @dataclass(frozen=True)
@@ -134,7 +147,11 @@ class BacktestOutcome:
 
     ``runs`` holds every timeframe's choice (``best`` is one of them); ``wfa``, ``shuffle``,
     ``causality`` (its cost: signal calls, seconds) and ``plausibility`` (the figures) are None
-    when the test was off or not reached.
+    when the test was off or not reached. ``track`` is :func:`track_record` of ``best``
+    (computed once, for the degradation gate and the multiple-testing gate) and
+    ``is_sharpe_pooled`` the annualised Sharpe of its in-sample days (the equal-weight
+    portfolio's, like the OOS Sharpe it is compared with), ``excess`` the OOS figures of
+    :func:`excess_oos`; None when not reached.
     """
 
     reason: str | None
@@ -146,6 +163,16 @@ class BacktestOutcome:
     shuffle: ShuffleResult | None = None
     causality: CausalityCheck | None = None
     plausibility: Plausibility | None = None
+    track: tuple[np.ndarray, np.ndarray, int] | None = field(default=None, repr=False)
+    is_sharpe_pooled: float | None = None
+    excess: dict[str, float] | None = None
+
+    @property
+    def is_sharpe(self) -> float:
+        """Pooled IS Sharpe when measured, else the search's mean IS Sharpe (0 without a choice)."""
+        if self.is_sharpe_pooled is not None:
+            return self.is_sharpe_pooled
+        return self.best.is_sharpe if self.best is not None else 0.0
 
 
 def metrics_row(g: GridResult, j: int) -> dict[str, float]:
@@ -167,8 +194,11 @@ def _finish(timeframe: str, series: list[CoinSeries], j: int, is_results: list[G
     coins = []
     for s, g in zip(series, is_results, strict=True):
         oos = s.single(j, s.i_oos, s.n_bars)
+        tr = oos.trades
         coins.append(CoinRun(s.symbol, metrics_row(g, pos), {k: float(getattr(oos.metrics, k)) for k in METRIC_KEYS},
-                             oos.equity / oos.equity[0], np.asarray(oos.trades["return_frac"], dtype=np.float64)))
+                             oos.equity / oos.equity[0], np.asarray(tr["return_frac"], dtype=np.float64),
+                             s.days[s.i_oos:s.n_bars].copy(), np.asarray(tr["pnl_usd"], dtype=np.float64),
+                             s.days[np.minimum(np.asarray(tr["exit_idx"], dtype=np.int64), s.n_bars - 1)]))
     is_sharpe = float(np.nan_to_num(np.mean([g.sharpe[pos] for g in is_results])))
     return TimeframeRun(timeframe, series[0].params(j), is_sharpe, coins, trials + len(series), j, survivors, series)
 
@@ -249,19 +279,31 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
              signals: SignalSource | None) -> BacktestOutcome:
     """Apply the gates to ``best``; ``signals`` None skips the shuffle test (re-test)."""
     oos = aggregate_oos(best)
-    seen = assess(oos["sharpe"], [c.trade_returns for c in best.coins], [c.equity for c in best.coins],
+    seen = assess(oos["sharpe_coin_mean"], [c.trade_returns for c in best.coins], [c.equity for c in best.coins],
                   plan.plausibility)
 
+    measured: dict[str, Any] = {}
+
     def stop(reason: str | None, detail: str, **kw: Any) -> BacktestOutcome:
-        return BacktestOutcome(reason, detail, best, kw.pop("trials", trials), runs, plausibility=seen, **kw)
+        return BacktestOutcome(reason, detail, best, kw.pop("trials", trials), runs, plausibility=seen,
+                               **measured, **kw)
     if seen.suspect is not None:
         return stop("suspect:lookahead", f"{best.timeframe}: {seen.suspect}")
     if oos["n_trades"] < plan.min_trades:
         return stop("backtest:too_few_trades", f"{oos['n_trades']:.0f} OOS trades < {plan.min_trades}")
-    degradation = ((best.is_sharpe - oos["sharpe"]) / abs(best.is_sharpe)) if best.is_sharpe > 0 else 1.0
+    track = track_record(best)
+    is_sharpe = annualised_sharpe(track[0][: track[2]])[0]
+    measured.update(track=track, is_sharpe_pooled=is_sharpe)
+    degradation = ((is_sharpe - oos["sharpe"]) / abs(is_sharpe)) if is_sharpe > 0 else 1.0
     if degradation > plan.max_degradation:
-        return stop("backtest:degradation", f"IS Sharpe {best.is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
+        return stop("backtest:degradation", f"IS Sharpe {is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
                     f"({degradation:.0%} > {plan.max_degradation:.0%})")
+    excess = excess_oos(best, oos["exposure"])
+    measured["excess"] = excess
+    if excess["excess_return"] <= plan.min_excess_return:
+        return stop("backtest:excess", f"OOS return {oos['total_return']:.2%} vs holding its direction "
+                    f"{excess['benchmark_return']:.2%} at exposure {excess['exposure']:.0%}: excess "
+                    f"{excess['excess_return']:.2%} <= {plan.min_excess_return:.2%}")
     wfa = None
     if plan.wfa_windows > 0:
         wfa = walk_forward(best.series, best.survivors, plan.wfa_windows, plan.min_trades)
@@ -310,23 +352,30 @@ def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
 
 
 def aggregate_oos(run: TimeframeRun) -> dict[str, float]:
-    """Pool the OOS metrics of the chosen parameter set across coins.
+    """The OOS metrics of the chosen parameter set pooled across coins
+    (:func:`~sixbtc.backtester.pooled.pooled_metrics`: pooled trades, equal-weight portfolio
+    of daily returns; no per-coin means of ratios)."""
+    c = run.coins
+    return pooled_metrics([x.equity for x in c], [x.bar_days for x in c], [x.trade_pnl for x in c],
+                          [x.trade_returns for x in c], [x.oos_metrics for x in c], [x.trade_days for x in c])
 
-    Sharpe, Sortino, drawdown, total return and exposure are coin means; win rate and
-    expectancy are trade-weighted; profit factor is the trade-weighted mean (capped per coin by
-    the engine); ``consistency`` is the share of coins with a positive OOS return among coins
-    that traded.
+
+def excess_oos(run: TimeframeRun, exposure: float) -> dict[str, float]:
+    """OOS excess of the chosen set over holding its direction on the run's coins
+    (:func:`~sixbtc.backtester.benchmark.excess_over_hold`, exposure-matched).
+
+    Raises
+    ------
+    ValueError
+        If the run has no coin series.
     """
-    m = [c.oos_metrics for c in run.coins]
-    n = np.array([x["n_trades"] for x in m], dtype=np.float64)
-    traded = n > 0
-    w = n / n.sum() if n.sum() > 0 else np.zeros_like(n)
-    out = {k: float(np.mean([x[k] for x in m])) for k in ("sharpe", "sortino", "max_drawdown", "total_return", "exposure")}
-    for k in ("win_rate", "expectancy", "profit_factor"):
-        out[k] = float(np.sum(w * np.array([x[k] for x in m])))
-    out["n_trades"] = float(n.sum())
-    out["consistency"] = float(np.mean([x["total_return"] > 0 for x, t in zip(m, traded, strict=True) if t])) if traded.any() else 0.0
-    return out
+    if not run.series:
+        raise ValueError(f"excess_oos: timeframe {run.timeframe} has no coin series left")
+    ss = run.series
+    hold, hold_days = hold_daily([s.data["open"][s.i_oos] for s in ss], [s.data["close"][s.i_oos:s.n_bars] for s in ss],
+                                 [s.days[s.i_oos:s.n_bars] for s in ss], ss[0].direction)
+    r, days = oos_daily_returns(run)
+    return excess_over_hold(r, days, hold, hold_days, min(1.0, max(0.0, exposure)))
 
 
 def track_record(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray, int]:

@@ -3,7 +3,7 @@
 Monte Carlo permutation test (Aronson, "Evidence-Based Technical Analysis", 2006, ch. 5;
 Masters, "Permutation and Randomization Tests for Trading System Development", 2020): the
 out-of-sample bars ``[oos_start, oos_end)`` of a few coins are permuted as whole bar shapes
-(:func:`sixbtc.strategy.permutation.permute_bars`; warm-up and in-sample bars are left as
+(:func:`sixbtc.strategy.permutation.permute_data`; warm-up and in-sample bars are left as
 they are, funding stays on its timestamps), the strategy's signals are recomputed on each
 permuted path with the chosen parameters, and the same window is backtested. The pooled
 metric is the mean OOS Sharpe over the coins (NaN, e.g. no trades, counts as 0), and
@@ -23,7 +23,7 @@ import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries, simulate_one
 from sixbtc.backtester.ports import SignalSource
-from sixbtc.strategy.permutation import permute_bars
+from sixbtc.strategy.permutation import permute_data
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def shuffle_test(coins: list[CoinSeries], signals: SignalSource, j: int, n_permu
     rng = np.random.default_rng(seed)
     beaten = 0
     for _ in range(n_permutations):
-        pooled = np.mean([_oos_sharpe(c, permute_bars(c.data, c.i_oos, rng), signals, j) for c in coins])
+        pooled = np.mean([_oos_sharpe(c, permute_data(c.data, c.i_oos, rng), signals, j) for c in coins])
         beaten += int(pooled >= actual)
     return ShuffleResult(actual, (1 + beaten) / (1 + n_permutations), n_permutations, seed,
                          [c.symbol for c in coins], (1 + n_permutations) * len(coins))

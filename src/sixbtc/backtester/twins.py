@@ -47,6 +47,7 @@ import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries
 from sixbtc.backtester.engine import run_grid
+from sixbtc.backtester.engine_grid import run_grid_levels
 from sixbtc.backtester.metrics import DAYS_PER_YEAR
 from sixbtc.backtester.trials import pool_daily
 
@@ -237,10 +238,35 @@ def _coin_twins(c: CoinSeries, j: int, shifts: np.ndarray) -> tuple[np.ndarray, 
     """Total returns and trades ``(n_twins,)`` of the shifted signals of set ``j`` on ``c``."""
     entries, exits = c.signals_of(j)
     p, d = c.params(j), c.data
+    if entries.dtype == np.float64:
+        return _grid_twins(c, j, shifts)
     g = run_grid(d["open"], d["high"], d["low"], d["close"], shift_signals(entries, c.i_oos, shifts),
                  shift_signals(exits, c.i_oos, shifts), float(p["sl_pct"]), float(p["tp_pct"]),
                  direction=c.direction, fee_rate=c.costs[0], slippage_bps=c.costs[1], funding_rate=c.funding,
                  start=c.i_oos, end=c.n_bars, bars_per_year=c.bars_per_year)
+    return g.total_return, g.n_trades
+
+
+def _grid_twins(c: CoinSeries, j: int, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Twins of a grid strategy (GRD): its center and step *relative to the close* shifted in
+    time (twin ``center[i] = close[i] * (center / close)[i - k]``), so a twin places the same
+    grid shapes at other times around the price it then meets."""
+    center, step = c.signals_of(j)
+    d, n, start = c.data, c.n_bars, c.i_oos
+    span = n - start
+    k = np.asarray(shifts, dtype=np.int64).reshape(-1)
+    src = start + (np.arange(span)[:, None] - k[None, :]) % span
+    close = d["close"]
+    twin = []
+    for arr in (center, step):
+        out = np.empty((n, len(k)))
+        out[:start] = arr[:start, None]
+        out[start:] = close[start:, None] * (arr / close)[src]
+        twin.append(out)
+    p = c.params(j)
+    g = run_grid_levels(d["open"], d["high"], d["low"], d["close"], twin[0], twin[1], int(p["levels"]),
+                        float(p["sl_pct"]), direction=c.direction, fee_rate=c.costs[0], slippage_bps=c.costs[1],
+                        funding_rate=c.funding, start=start, end=n, bars_per_year=c.bars_per_year)
     return g.total_return, g.n_trades
 
 

@@ -40,12 +40,12 @@ def render_pool(view: dict[str, Any]) -> None:
     """Print a pool view (from :func:`sixbtc.app.pool_view.pool_view`) as a Rich table."""
     rows = view["strategies"]
     shown = f", top {len(rows)}" if len(rows) < view["count"] else ""
-    cols = ("name", "type", "tf", "score", "DSR", "PBO", "trials", "OOS Sharpe", "re-test Sharpe", "backtested",
-            "re-tested")
+    cols = ("name", "type", "tf", "score", "DSR", "PBO", "trials", "OOS Sharpe", "re-test Sharpe", "excess",
+            "confirm ret", "confirm pct", "backtested", "re-tested")
     t = table(f"pool: {view['count']}/{view['max_size']} ACTIVE, min_score {_fmt(view['min_score'], 1)}{shown}",
               cols, right=cols[3:])
     for s in rows:
         t.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["dsr"], 3),
                   _fmt(s["pbo"], 3), _fmt(s["trials"], 0), _fmt(s["oos_sharpe"]), _fmt(s["retest_oos_sharpe"]),
-                  _ts(s["last_backtested_at"]), _ts(s["last_retest_at"]))
+                  _fmt(s["excess_return"], 3), _fmt(s["confirm_return"], 3), _fmt(s["confirm_percentile"], 0), _ts(s["last_backtested_at"]), _ts(s["last_retest_at"]))
     console.print(t)

@@ -43,10 +43,11 @@ def render_status(report: dict[str, Any]) -> None:
     console.print(r)
     pool = report["pool"]
     p = table(f"pool: {pool['count']} ACTIVE, score {_fmt(pool['min_score'])}–{_fmt(pool['max_score'])} (top 10)",
-              ("name", "type", "tf", "score", "OOS Sharpe", "OOS trades", "win rate", "expectancy"))
+              ("name", "type", "tf", "score", "OOS Sharpe", "OOS trades", "win rate", "expectancy", "confirm"))
     for s in report["pool_top"]:
         p.add_row(s["name"], s["type"], s["timeframe"] or "-", _fmt(s["score"], 1), _fmt(s["oos_sharpe"]),
-                  _fmt(s["oos_trades"], 0), _fmt(s["oos_win_rate"]), _fmt(s["oos_expectancy"], 4))
+                  _fmt(s["oos_trades"], 0), _fmt(s["oos_win_rate"]), _fmt(s["oos_expectancy"], 4),
+                  _confirm(s.get("confirm")))
     console.print(p)
     if report.get("closest_candidates"):
         console.print(_candidates_table(report["closest_candidates"]))
@@ -57,6 +58,14 @@ def render_status(report: dict[str, Any]) -> None:
                    ",".join(s["symbols"]), str(s["trades"]), _fmt(s["pnl_usd"]))
     console.print(lv)
     console.print(_transitions_table(report["last_events"]))
+
+
+def _confirm(conf: dict[str, Any] | None) -> str:
+    """Confirmation return and twin percentile, e.g. ``+1.2% p74`` (``-`` when not confirmed)."""
+    if not isinstance(conf, dict) or not isinstance(conf.get("total_return"), int | float):
+        return "-"
+    pct = conf.get("twin_percentile")
+    return f"{conf['total_return']:+.1%}" + (f" p{pct:.0f}" if isinstance(pct, int | float) else "")
 
 
 def _transitions_table(events: list[dict[str, Any]]) -> Table:

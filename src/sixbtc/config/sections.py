@@ -22,10 +22,12 @@ from sixbtc.config.fields import (
     MAX_WORKERS,
     CoinList,
     DatabaseUrl,
+    HttpUrl,
     LogLevel,
     Section,
     SourceList,
     TimeframeList,
+    TimeframeName,
     WalletAddress,
     WebhookUrl,
 )
@@ -51,10 +53,30 @@ class DataSection(Section):
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
     workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers")
-    sources: SourceList = Field(default_factory=lambda: ["template", "unger"], description="Enabled sources: template, unger (pattern, grid, llm: later)")
+    sources: SourceList = Field(default_factory=lambda: ["template", "unger", "pattern"], description="Enabled sources, drawn uniformly: template (indicator templates), unger (entry x filter x exit), pattern (price patterns x filter x exit), llm (an OpenAI-compatible model, off by default; see the llm section), grid (GRD: SMA ± k·ATR levels, off by default)")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
+    evolution_share: float = Field(0.2, ge=0, le=1, description="Fraction of each batch bred by mutation/crossover of the genomes of pool members and near-misses (rejected at the DSR/PBO gate); 0 while there are none")
     max_generated_queue: int = Field(500, ge=1, description="Back-pressure: pause while GENERATED >= this")
     seed: int | None = Field(None, ge=0, description="Random seed for reproducible generation; empty = random")
+
+
+class LLMSection(Section):
+    base_url: HttpUrl = Field("https://api.openai.com/v1", description="OpenAI-compatible API root; POST {base_url}/chat/completions")
+    model: str = Field("gpt-4o-mini", min_length=1, max_length=200, description="Model name sent in each request")
+    api_key: SecretStr | None = Field(None, description="API key (env SIXBTC__LLM__API_KEY); never logged")
+    timeout_s: float = Field(60.0, gt=0, le=600, description="Seconds to wait for one completion")
+    max_tokens: int = Field(2000, ge=64, le=32_000, description="Upper bound of tokens in one answer")
+    temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature")
+    per_batch: int = Field(1, ge=0, le=50, description="Strategies asked from the LLM per generation batch (the other sources fill the rest)")
+
+
+class RegimeSection(Section):
+    enabled: bool = Field(True, description="Classify active coins TREND / REVERSAL / MIXED daily (01:05 UTC) for the unger source")
+    timeframe: TimeframeName = Field("1h", description="Candles the breakout and reversal tests run on")
+    window_days: int = Field(90, ge=7, le=MAX_DAYS, description="Days of history (ending where the replay window starts) the tests cover")
+    breakout_bars: int = Field(20, ge=2, le=MAX_BARS, description="N of the N-bar high/low break")
+    hold_bars: int = Field(10, ge=1, le=MAX_BARS, description="Fixed exit: bars a test position is held")
+    min_edge: float = Field(0.0, ge=0, le=10, description="A test counts as profitable above this net return (fraction of the notional over the window)")
 
 
 class ValidatorSection(Section):
@@ -72,6 +94,8 @@ class BacktestSection(Section):
     max_coins: int = Field(30, ge=1, description="Coins per backtest at most")
     is_days: int = Field(120, ge=1, le=MAX_DAYS, description="In-sample window (days)")
     oos_days: int = Field(60, ge=1, le=MAX_DAYS, description="Out-of-sample window (days)")
+    confirm_days: int = Field(30, ge=0, le=MAX_DAYS, description="Confirmation window: the last days before the replay window, never used for any choice, score or gate; each pool entrant's chosen parameters are traded on it afterwards (0 = none)")
+    confirm_twins: int = Field(100, ge=0, le=10_000, description="Confirmation window: twins (the strategy's own signals shifted in time by >= 3 days) its return is ranked against; 0 = no twin percentile")
     warmup_bars: int = Field(250, ge=0, le=MAX_BARS, description="Bars before the in-sample window fed to indicators only")
     max_param_sets: int = Field(1000, ge=1, description="Parameter sets searched per strategy (larger grids are sampled; generated grids are also capped by generator.max_grid)")
     fee_rate: float = Field(0.00045, ge=0, lt=0.01, description="Fee per side as a fraction of notional (Hyperliquid taker 0.045 %)")
@@ -94,6 +118,7 @@ class BacktestSection(Section):
     plausible_max_win_rate: float = Field(0.97, gt=0, le=1, description="Plausibility gate: OOS win rate counted as near-certain (fraction; with plausible_min_count trades)")
     plausible_max_bar_share: float = Field(0.8, gt=0, le=1, description="Plausibility gate: share of in-position OOS bars profitable counted as near-certain (fraction; with plausible_min_count bars)")
     plausible_min_count: int = Field(100, ge=1, description="Plausibility gate: OOS trades (or in-position bars) the win-rate (bar-share) rule needs")
+    min_excess_return: float = Field(0.0, ge=-100, le=100, description="Smallest OOS excess return over holding the strategy's direction (buy-and-hold long, short-and-hold short) on the same coins, exposure-matched (fraction; at or below: backtest:excess; -100 = off)")
     workers: int = Field(4, ge=1, le=MAX_WORKERS, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
     elastic_workers: int = Field(1, ge=0, le=MAX_WORKERS, description="Workers doing due re-tests first, else VALIDATED")
 
@@ -112,6 +137,13 @@ class ScoringSection(Section):
     dsr_min_prob: float = Field(0.95, ge=0, le=1, description="Smallest deflated Sharpe probability (fraction) to enter the pool")
     pbo_max: float = Field(0.5, ge=0, le=1, description="Largest probability of backtest overfitting (fraction) to enter the pool")
     pbo_splits: int = Field(16, ge=4, description="CSCV blocks of the PBO (even; fewer when days are few)")
+    factory_trials: bool = Field(True, description="DSR: N and V also count the factory's whole search in the cycle's window (effective number of independent trials: trial-ledger return series clustered by correlation)")
+    trial_cluster_correlation: float = Field(0.5, gt=-1, le=1, description="Effective number of trials: smallest correlation with a cluster's leader to join its cluster")
+    trial_series_max: int = Field(500, ge=2, le=100_000, description="Effective number of trials: most trial return series clustered (newest first; bounds the cost)")
+    penalty_min_trades: int = Field(50, ge=0, le=1_000_000, description="Score penalty: the backtest score is multiplied by min(1, sqrt(pooled OOS trades / this)); 0 = off")
+    pbo_penalty_start: float = Field(0.2, ge=0, le=1, description="Score penalty: above this PBO the score is multiplied by (1 - PBO) / (1 - this); 1 = off")
+    top_trade_share_start: float = Field(0.7, ge=0, le=1, description="Score penalty: above this share of the gross profit made by the best 10 % of trades, the score is multiplied by (1 - share) / (1 - this); 1 = off")
+    best_day_share_start: float = Field(0.25, ge=0, le=1, description="Score penalty: above this share of the profit made on the best day, the score is multiplied by (1 - share) / (1 - this); 1 = off")
 
     @model_validator(mode="after")
     def _some_weight(self) -> ScoringSection:
@@ -126,6 +158,8 @@ class ScoringSection(Section):
 class ActivePoolSection(Section):
     max_size: int = Field(300, ge=1, description="Most strategies in the ACTIVE pool")
     min_score: float = Field(40.0, ge=0, le=100, description="Score needed to enter the pool")
+    max_correlation: float = Field(0.9, gt=0, le=1, description="Pool entry: a newcomer whose OOS daily returns correlate above this with an ACTIVE member competes with it, the better score stays (pool:correlated / pool:correlated_evicted; 1 = off)")
+    min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Pool entry correlation cap: fewest common OOS days for a correlation to count")
 
 
 class RetestSection(Section):
@@ -141,6 +175,8 @@ class RotatorSection(Section):
     min_paper_days: float = Field(0.0, ge=0, le=MAX_DAYS, description="Paper track record required before real LIVE (days); paper-only version: reported as `incubated` by the monitor")
     max_correlation: float = Field(0.7, gt=0, le=1, description="Skip a candidate whose OOS daily returns correlate above this with a LIVE or chosen strategy (Pearson; 1 = off)")
     min_overlap_days: int = Field(20, ge=2, le=MAX_DAYS, description="Fewest common OOS days for the correlation cap to apply (fewer: treated as uncorrelated)")
+    require_confirmation: bool = Field(True, description="Skip a candidate without a confirmation result (backtest.confirm_days), with a confirmation return <= 0, or with a twin percentile below min_confirm_percentile")
+    min_confirm_percentile: float = Field(50.0, ge=0, le=100, description="With require_confirmation: lowest twin percentile of the confirmation return (percent; a candidate confirmed without twins is judged on its return alone)")
 
 
 class ExecutorSection(Section):

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     database: s.DatabaseSection = Field(default_factory=s.DatabaseSection)
     data: s.DataSection = Field(default_factory=s.DataSection)
     generator: s.GeneratorSection = Field(default_factory=s.GeneratorSection)
+    llm: s.LLMSection = Field(default_factory=s.LLMSection)
+    regime: s.RegimeSection = Field(default_factory=s.RegimeSection)
     validator: s.ValidatorSection = Field(default_factory=s.ValidatorSection)
     backtest: s.BacktestSection = Field(default_factory=s.BacktestSection)
     scoring: s.ScoringSection = Field(default_factory=s.ScoringSection)

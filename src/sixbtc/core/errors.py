@@ -35,6 +35,24 @@ class StrategyRejected(SixbtcError):
         self.detail = detail
 
 
+class SourceUnavailable(SixbtcError):
+    """A strategy source (the LLM API) failed or answered unusably: skip it, the other
+    sources go on.
+
+    Parameters
+    ----------
+    reason : str
+        Short machine-friendly reason, e.g. ``"llm:timeout"``, ``"llm:http_500"``.
+    detail : str
+        Human-readable detail (never a credential).
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
 class NetworkUnavailable(SixbtcError):
     """The network (or the venue) cannot be reached at all: tell the user the offline path."""
 

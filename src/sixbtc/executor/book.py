@@ -20,7 +20,8 @@ class LiveStrategy:
     balance for it. ``active`` False = the strategy no longer trades (retired or failed while
     holding positions): the executor only closes what it still holds (wind-down), from its
     positions and orders alone (``timeframe``, ``symbols``, ``direction`` and ``params`` are
-    not used then).
+    not used then). ``inputs`` are the strategy's declared extra inputs
+    (:mod:`sixbtc.strategy.inputs`), asked of the history source with its candles.
     """
 
     id: int
@@ -32,6 +33,7 @@ class LiveStrategy:
     subaccount: str
     capital_usd: float
     active: bool = True
+    inputs: tuple[str, ...] = ()
 
 
 def entry_notional(equity_usd: float, sl_pct: float, risk: RiskSection) -> float:

@@ -216,7 +216,9 @@ class Executor:
         """
         if (bar.symbol, bar.timeframe) in book.pending:
             return None
-        data = self.history.recent(bar.symbol, bar.timeframe, bar.ts, self.history_bars)
+        inputs = book.strategy.inputs
+        data = (self.history.recent(bar.symbol, bar.timeframe, bar.ts, self.history_bars, inputs=inputs) if inputs
+                else self.history.recent(bar.symbol, bar.timeframe, bar.ts, self.history_bars))
         if len(data["close"]) < self.history_bars:
             return None
         try:

@@ -195,8 +195,10 @@ class SignalEngine(Protocol):
 class HistorySource(Protocol):
     """The last ``bars`` closed candles of a stream as OHLCV arrays (oldest first)."""
 
-    def recent(self, symbol: str, timeframe: str, upto_ts: datetime, bars: int) -> dict[str, np.ndarray]:
-        """Candles opened at or before ``upto_ts``."""
+    def recent(self, symbol: str, timeframe: str, upto_ts: datetime, bars: int,
+               inputs: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        """Candles opened at or before ``upto_ts``, with the declared extra ``inputs``
+        aligned on them (:func:`sixbtc.strategy.inputs.build_data`, as in the backtest)."""
         ...
 
 

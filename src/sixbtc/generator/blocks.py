@@ -6,7 +6,10 @@ Blocks are built for one trading direction; the short version mirrors the long o
 (highs <-> lows, above <-> below, ``level`` <-> ``100 - level`` for 0..100 oscillators).
 
 Generated code reads parameters as ``params["name"]`` and OHLCV arrays through the local
-names in :data:`OHLCV_LOCALS`; a block lists the OHLCV keys it reads in ``uses``.
+names in :data:`OHLCV_LOCALS`; a block lists the OHLCV keys it reads in ``uses``. Blocks
+may also read the extra strategy inputs (:mod:`sixbtc.strategy.inputs`: ``open_time``,
+``funding``, ``btc_close``, ``htf_1d_close`` …), bound to locals of the same name; the
+rendered class then declares them (:func:`declared_inputs`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy as np
 
 from sixbtc.domain.strategy import StrategyType
 from sixbtc.domain.trading import Direction
+from sixbtc.strategy.inputs import is_extra_key
 
 #: Local variable name used in generated code for each OHLCV key (``open`` is a builtin).
 OHLCV_LOCALS: dict[str, str] = {
@@ -50,7 +54,8 @@ class BlockCode:
     result : str
         Expression (usually a local name) of the block's bool array of shape ``(n_bars,)``.
     uses : frozenset of str
-        OHLCV keys the statements read (``"open" "high" "low" "close" "volume"``).
+        ``data`` keys the statements read: OHLCV (``"open" "high" "low" "close" "volume"``)
+        and extra inputs (``"funding"``, ``"btc_close"``, ``"htf_1d_close"`` …).
     """
 
     description: str
@@ -186,3 +191,24 @@ def fit_grid(
 def ohlcv_lines(uses: frozenset[str]) -> list[str]:
     """Statements binding the OHLCV arrays in ``uses`` to their local names, in OHLCV order."""
     return [f'{OHLCV_LOCALS[key]} = data["{key}"]' for key in OHLCV_LOCALS if key in uses]
+
+
+def input_lines(uses: frozenset[str]) -> list[str]:
+    """Statements binding the extra input arrays in ``uses`` to locals of the same name."""
+    return [f'{key} = data["{key}"]' for key in sorted(uses) if is_extra_key(key)]
+
+
+def declared_inputs(uses: frozenset[str]) -> tuple[str, ...]:
+    """The ``inputs`` declaration reading the extra keys in ``uses`` (``()`` when none):
+    ``btc_*`` -> ``"btc"``, ``htf_<tf>_*`` -> ``"htf:<tf>"``, others by name."""
+    out: set[str] = set()
+    for key in uses:
+        if not is_extra_key(key):
+            continue
+        if key.startswith("btc_"):
+            out.add("btc")
+        elif key.startswith("htf_"):
+            out.add("htf:" + key.split("_")[1])
+        else:
+            out.add(key)
+    return tuple(sorted(out))

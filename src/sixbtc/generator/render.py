@@ -4,11 +4,11 @@ Genome layout (version 1)::
 
     {
       "version": 1,
-      "source": "template" | "unger",
+      "source": "template" | "unger" | "pattern",
       "strategy_type": "TRN",              # StrategyType value
       "direction": "long" | "short",
       "timeframes": ["15m", "1h"],
-      "blocks": [                          # template: one block; unger: entry, filter, exit
+      "blocks": [                          # template: one block; unger/pattern: entry, filter, exit
         {"role": "template", "name": "sma_cross", "grid": {"fast_n": [5, 10], ...}},
       ],
       "risk": {"sl_pct": [0.01, 0.015], "tp_pct": [0.02, 0.03]},
@@ -25,7 +25,8 @@ from typing import Any
 
 from sixbtc.domain.strategy import StrategySource, StrategyType
 from sixbtc.domain.trading import Direction
-from sixbtc.generator.blocks import BlockCode, ohlcv_lines
+from sixbtc.generator.blocks import BlockCode, declared_inputs, input_lines, ohlcv_lines
+from sixbtc.generator.patterns import PATTERN_EXITS, PATTERN_FILTERS, PATTERNS
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
 
@@ -70,6 +71,13 @@ def _lookup(registry: dict[str, Any], name: object, what: str) -> Any:
     return registry[name]
 
 
+#: Sources built of an entry, a filter and an exit block: their (entry, filter, exit) registries.
+THREE_PART = {
+    StrategySource.UNGER: (ENTRIES, FILTERS, EXITS),
+    StrategySource.PATTERN: (PATTERNS, PATTERN_FILTERS, PATTERN_EXITS),
+}
+
+
 def _parts(genome: dict[str, Any], d: Direction) -> tuple[list[tuple[str, BlockCode]], str]:
     """The labelled blocks of the genome (in render order) and a title."""
     source = StrategySource(genome.get("source"))
@@ -77,13 +85,17 @@ def _parts(genome: dict[str, Any], d: Direction) -> tuple[list[tuple[str, BlockC
         spec = _lookup(TEMPLATES, _block(genome, "template").get("name"), "template")
         entry, exit_ = spec.build(d)
         return [("Entry", entry), ("Exit", exit_)], spec.title
-    if source is StrategySource.UNGER:
-        entry_spec = _lookup(ENTRIES, _block(genome, "entry").get("name"), "entry")
-        filter_spec = _lookup(FILTERS, _block(genome, "filter").get("name"), "filter")
-        exit_spec = _lookup(EXITS, _block(genome, "exit").get("name"), "exit")
+    if source in THREE_PART:
+        entries, filters, exits = THREE_PART[source]
+        entry_spec = _lookup(entries, _block(genome, "entry").get("name"), "entry")
+        filter_spec = _lookup(filters, _block(genome, "filter").get("name"), "filter")
+        exit_spec = _lookup(exits, _block(genome, "exit").get("name"), "exit")
         parts = [("Entry", entry_spec.build(d, "")), ("Filter", filter_spec.build(d, "")),
                  ("Exit", exit_spec.build(d, entry_spec))]
-        return parts, f"Unger-style {entry_spec.name.replace('_', ' ')} system"
+        words = entry_spec.name.replace("_", " ")
+        title = f"Unger-style {words} system" if source is StrategySource.UNGER else \
+            f"{words} price-pattern system"
+        return parts, title
     raise ValueError(f"genome['source'] {source.value!r} cannot be rendered by this generator")
 
 
@@ -128,8 +140,12 @@ def _docstring(title: str, genome: dict[str, Any], parts: list[tuple[str, BlockC
     stype = StrategyType(genome["strategy_type"])
     head = f"{d.value.capitalize()} {title} ({genome['source']}, {_TYPE_WORDS[stype]})."
     paras = [head]
+    lineage = genome.get("lineage")
+    if lineage:
+        paras.append(f"Evolved by {lineage['operation']} of {', '.join(lineage['parents'])} "
+                     f"(generation {lineage['generation']}).")
     for label, code in parts:
-        prefix = "only while " if label == "Filter" else ""
+        prefix = "only while " if label == "Filter" and code.lines else ""
         paras.append(f"{label}: {prefix}{code.description}.")
     paras.append("Stop-loss `sl_pct` and take-profit `tp_pct` are fractions of the entry price, "
                  "checked intrabar by the engine. Signals act at the next bar's open.")
@@ -144,19 +160,22 @@ _RESULT_NAMES = {
     (StrategySource.UNGER, "Entry"): "pattern",
     (StrategySource.UNGER, "Filter"): "regime_ok",
     (StrategySource.UNGER, "Exit"): "exits",
+    (StrategySource.PATTERN, "Entry"): "pattern",
+    (StrategySource.PATTERN, "Filter"): "regime_ok",
+    (StrategySource.PATTERN, "Exit"): "exits",
 }
 
 
 def _body(parts: list[tuple[str, BlockCode]], source: StrategySource) -> list[str]:
     """Statements of ``signals``: OHLCV locals, then each block and its named result.
 
-    Unger systems AND the entry pattern with the filter before the exit block, so a time
-    exit can refer to ``entries``.
+    Unger and pattern systems AND the entry pattern with the filter before the exit block,
+    so a time exit can refer to ``entries``.
     """
     uses = frozenset().union(*(code.uses for _, code in parts))
-    lines = ohlcv_lines(uses | {"close"})
+    lines = ohlcv_lines(uses | {"close"}) + input_lines(uses)
     for label, code in parts:
-        if label == "Exit" and source is StrategySource.UNGER:
+        if label == "Exit" and source in THREE_PART:
             lines.append("entries = pattern & regime_ok")
         lines.append(f"# {label}")
         lines.extend(code.lines)
@@ -194,6 +213,7 @@ def render(genome: dict[str, Any], class_name: str) -> str:
     d = Direction(genome.get("direction"))
     stype = StrategyType(genome.get("strategy_type"))
     parts, title = _parts(genome, d)
+    inputs = declared_inputs(frozenset().union(*(code.uses for _, code in parts)))
     space = param_space_of(genome)
     space_lines = [f"        {_literal(k)}: {_literal(values)}," for k, values in space.items()]
     timeframes = tuple(str(tf) for tf in genome.get("timeframes", ()))
@@ -211,6 +231,7 @@ def render(genome: dict[str, Any], class_name: str) -> str:
         f"    strategy_type = {_literal(stype.value)}",
         f"    direction = {_literal(d.value)}",
         f"    timeframes = {_literal(timeframes)}",
+        *([f"    inputs = {_literal(inputs)}"] if inputs else []),
         "    param_space = {",
         *space_lines,
         "    }",

@@ -4,7 +4,10 @@ Unger's method (A. Unger, *The Unger Method*, 2018) builds a system from three i
 parts: an *entry* pattern (breakouts, bar thrusts, runs of closes, pullbacks), a *filter*
 that restricts entries to a market regime (trend strength, volatility band, long-term
 trend, momentum regime) and an *exit*. A strategy's type is its entry's type.
-Entries are the pattern AND the filter; exits are independent of the filter.
+Entries are the pattern AND the filter; exits are independent of the filter. Some filters
+read the extra strategy inputs: the last closed daily candle (daily trend, daily candle),
+BTC's candles (market regime, momentum), the funding rate (lean against the crowded side)
+and the bar's UTC open time (session, weekdays).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sixbtc.domain.strategy import StrategyType
+from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import BlockCode, BlockSpec, p, pick
 
 T = StrategyType
 HLC = frozenset({"high", "low", "close"})
 C = frozenset({"close"})
+DAY_MS = 86_400_000
 
 
 # --------------------------------------------------------------------------- entries
@@ -109,6 +114,62 @@ def _rsi_regime(d: Direction, tag: str) -> BlockCode:
                      (f'regime_rsi = ind.rsi(close, {p("regime_n")})',), cond, C)
 
 
+# Filters on the extra strategy inputs (sixbtc.strategy.inputs): the same coin's last closed
+# daily candle, BTC's candles on the same bars, the last settled funding rate, the bar's UTC
+# open time. All causal by construction of the inputs.
+DAILY = {k: f"htf_1d_{k}" for k in ("open", "high", "low", "close")}
+
+
+def _daily_trend(d: Direction, tag: str) -> BlockCode:
+    return BlockCode(f"the close is {pick(d, 'above', 'below')} SMA(`htf_n`) of the last closed daily "
+                     "close (the daily trend, as known on each bar)",
+                     (f'daily_trend = ind.sma({DAILY["close"]}, {p("htf_n")})',),
+                     f"close {pick(d, '>', '<')} daily_trend", C | {DAILY["close"]})
+
+
+def _daily_candle(d: Direction, tag: str) -> BlockCode:
+    return BlockCode(f"the last closed daily candle closed {pick(d, 'up', 'down')} by more than `htf_body` "
+                     f"(fraction of its open) and the close is {pick(d, 'above', 'below')} its midpoint",
+                     (f'daily_body = ({DAILY["close"]} - {DAILY["open"]}) / {DAILY["open"]}',
+                      f'daily_mid = ({DAILY["high"]} + {DAILY["low"]}) / 2'),
+                     pick(d, f'(daily_body > {p("htf_body")}) & (close > daily_mid)',
+                          f'(daily_body < -{p("htf_body")}) & (close < daily_mid)'),
+                     C | set(DAILY.values()))
+
+
+def _btc_regime(d: Direction, tag: str) -> BlockCode:
+    return BlockCode(f"BTC's close is {pick(d, 'above', 'below')} its SMA(`btc_n`) (market regime)",
+                     (f'btc_trend = ind.sma(btc_close, {p("btc_n")})',),
+                     f"btc_close {pick(d, '>', '<')} btc_trend", frozenset({"btc_close"}))
+
+
+def _btc_momentum(d: Direction, tag: str) -> BlockCode:
+    return BlockCode(f"BTC {pick(d, 'rose', 'fell')} over the last `btc_roc_n` bars (market momentum)",
+                     (f'btc_change = ind.roc(btc_close, {p("btc_roc_n")})',),
+                     f"btc_change {pick(d, '>', '<')} 0", frozenset({"btc_close"}))
+
+
+def _funding_filter(d: Direction, tag: str) -> BlockCode:
+    return BlockCode(f"the last settled funding rate is {pick(d, 'at most', 'at least')} 0.005 % "
+                     f"{pick(d, '-', '+')} `funding_k` per interval (crowded "
+                     f"{pick(d, 'shorts', 'longs')} pay: lean against them)",
+                     (), pick(d, f'funding <= 0.00005 - {p("funding_k")}', f'funding >= 0.00005 + {p("funding_k")}'),
+                     frozenset({"funding"}))
+
+
+def _session_filter(d: Direction, tag: str) -> BlockCode:
+    return BlockCode("the bar opens in the 8 UTC hours from `session_start` (time of day)",
+                     ("hour_utc = (open_time // 3_600_000) % 24",),
+                     f'(hour_utc >= {p("session_start")}) & (hour_utc < {p("session_start")} + 8)',
+                     frozenset({"open_time"}))
+
+
+def _weekday_filter(d: Direction, tag: str) -> BlockCode:
+    return BlockCode("the bar opens on a weekday, Monday to Friday UTC",
+                     ("weekday_utc = (open_time // 86_400_000 + 3) % 7  # 0 = Monday; 1970-01-01 was a Thursday",),
+                     "weekday_utc < 5", frozenset({"open_time"}))
+
+
 FILTERS: dict[str, BlockSpec] = {
     spec.name: spec
     for spec in (
@@ -118,8 +179,24 @@ FILTERS: dict[str, BlockSpec] = {
         BlockSpec("trend_sma", None, {"trend_n": (100, 150, 200)}, _trend_filter),
         BlockSpec("rsi_regime", None, {"regime_n": (14, 21), "regime_level": (40, 45, 50)},
                   _rsi_regime),
+        BlockSpec("daily_trend", None, {"htf_n": (48, 96, 192)}, _daily_trend),
+        BlockSpec("daily_candle", None, {"htf_body": (0.0, 0.005, 0.01)}, _daily_candle),
+        BlockSpec("btc_regime", None, {"btc_n": (50, 100, 200)}, _btc_regime),
+        BlockSpec("btc_momentum", None, {"btc_roc_n": (6, 12, 24, 48)}, _btc_momentum),
+        BlockSpec("funding", None, {"funding_k": (0.0, 0.00002, 0.00005)}, _funding_filter),
+        BlockSpec("session", None, {"session_start": (0, 8, 16)}, _session_filter),
+        BlockSpec("weekdays", None, {}, _weekday_filter),
     )
 }
+#: Filters reading the daily candle (``htf:1d``): usable only on timeframes shorter than 1d.
+DAILY_FILTERS = frozenset({"daily_trend", "daily_candle"})
+
+
+def filters_for(timeframes: tuple[str, ...]) -> list[str]:
+    """Names of the :data:`FILTERS` valid for strategies on ``timeframes`` (the daily ones
+    need every timeframe to divide 1d and be shorter)."""
+    daily_ok = all(Timeframe.parse(tf).ms < DAY_MS and DAY_MS % Timeframe.parse(tf).ms == 0 for tf in timeframes)
+    return [name for name in FILTERS if daily_ok or name not in DAILY_FILTERS]
 
 
 # --------------------------------------------------------------------------- exits

@@ -1,4 +1,10 @@
-"""Selection of strategies for free LIVE slots, with diversification caps (SPEC §3.6)."""
+"""Selection of strategies for free LIVE slots, with diversification caps (SPEC §3.6).
+
+Grid strategies (type ``GRD``) are never promoted: the executor places one entry with one
+stop and target per signal, not a grid of limit levels, so a GRD strategy would not trade as
+it was backtested. They stay ACTIVE (scored, in the pool); each rotation that would otherwise
+consider one records the event ``rotator: GRD not supported by the executor yet`` on it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,12 @@ from dataclasses import dataclass
 
 from sixbtc.config.sections import RotatorSection
 from sixbtc.core.errors import StaleClaim
-from sixbtc.domain.strategy import StrategyRecord
+from sixbtc.domain.strategy import StrategyRecord, StrategyType
 from sixbtc.rotator.correlation import DailyReturns, first_conflict
 from sixbtc.rotator.ports import RotationStore
+
+#: Types the executor cannot trade yet, with the reason recorded when the rotator skips one.
+NOT_EXECUTABLE: dict[StrategyType, str] = {StrategyType.GRD: "rotator: GRD not supported by the executor yet"}
 
 
 @dataclass(frozen=True)
@@ -23,15 +32,39 @@ class Promotion:
     subaccount: str
 
 
+def confirmation_gap(metrics: Mapping[str, object] | None, cfg: RotatorSection) -> str | None:
+    """Why a candidate's confirmation result (``metrics["confirm"]``, see
+    :mod:`sixbtc.backtester.confirmation`) keeps it out of LIVE, or None.
+
+    Always None when ``cfg.require_confirmation`` is off. Otherwise: no result (no
+    confirmation window, or a strategy admitted before it existed), a return that is
+    missing or <= 0, or a twin percentile below ``cfg.min_confirm_percentile`` (a result
+    without twins is judged on its return alone).
+    """
+    if not cfg.require_confirmation:
+        return None
+    conf = (metrics or {}).get("confirm")
+    if not isinstance(conf, Mapping):
+        return "no confirmation result"
+    ret, pct = conf.get("total_return"), conf.get("twin_percentile")
+    if not isinstance(ret, int | float) or ret <= 0:
+        return f"confirmation return {ret} <= 0"
+    if isinstance(pct, int | float) and pct < cfg.min_confirm_percentile:
+        return f"confirmation twin percentile {pct:.0f} < {cfg.min_confirm_percentile:.0f}"
+    return None
+
+
 def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg: RotatorSection,
                     returns: Mapping[int, DailyReturns | None] | None = None) -> list[StrategyRecord]:
     """Pick strategies for the free LIVE slots.
 
     Walks ``pool`` best score first and takes a strategy when its score is at least
     ``min_score_live``, adding it keeps at most ``max_per_type`` LIVE strategies per type and
-    ``max_per_timeframe`` per assigned timeframe, and its out-of-sample daily returns correlate
+    ``max_per_timeframe`` per assigned timeframe, its type is executable (not in
+    :data:`NOT_EXECUTABLE`), and its out-of-sample daily returns correlate
     at most ``max_correlation`` with every LIVE and already chosen strategy (see
-    :mod:`sixbtc.rotator.correlation`), until ``max_live_strategies`` are LIVE.
+    :mod:`sixbtc.rotator.correlation`), and its confirmation result passes
+    (:func:`confirmation_gap`), until ``max_live_strategies`` are LIVE.
 
     Parameters
     ----------
@@ -60,7 +93,11 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
             break
         if cand.score is None or cand.score < cfg.min_score_live:
             break
+        if cand.type in NOT_EXECUTABLE:
+            continue
         if by_type[cand.type] >= cfg.max_per_type or by_tf[cand.timeframe] >= cfg.max_per_timeframe:
+            continue
+        if confirmation_gap(cand.metrics, cfg) is not None:
             continue
         if first_conflict(series.get(cand.id), ((p, series.get(p)) for p in peers),
                           cfg.max_correlation, cfg.min_overlap_days) is not None:
@@ -84,6 +121,10 @@ def rotate(store: RotationStore, cfg: RotatorSection) -> list[Promotion]:
     if cfg.max_correlation < 1.0 and len(live) < cfg.max_live_strategies and pool:
         eligible = [s.id for s in pool if s.score is not None and s.score >= cfg.min_score_live]
         returns = store.daily_returns([s.id for s in live] + eligible) if eligible else {}
+    if len(live) < cfg.max_live_strategies:
+        for cand in pool:
+            if cand.type in NOT_EXECUTABLE and cand.score is not None and cand.score >= cfg.min_score_live:
+                store.failed(cand, NOT_EXECUTABLE[cand.type])
     promotions = []
     for cand in select_for_live(pool, live, cfg, returns):
         try:

@@ -20,6 +20,15 @@ the expected maximum Sharpe of ``N`` skill-less trials?
   :func:`~sixbtc.scorer.psr.deflated_sharpe_ratio`), which the variance ``V`` offsets: it is
   the variance of the per-day Sharpe ratios of the configurations on the screening coins
   over IS+OOS (the PBO matrix), and similar configurations have similar Sharpe ratios.
+* **The factory's whole search** (``scoring.factory_trials``, on by default): a passer is also
+  the best of every strategy the factory tried in the cycle's window. The trial ledger keeps
+  a few IS+OOS daily return series per searched strategy and timeframe; they are clustered
+  by correlation (López de Prado 2019, :mod:`sixbtc.scorer.effective_trials`) into
+  ``N_eff`` effective independent trials, with ``V`` the variance of the clusters' per-day
+  Sharpe ratios. When ``N_eff`` exceeds the strategy's own ``N``, the gate uses ``N_eff``
+  and that ``V`` (the caller, ``sixbtc.app.backtest_records.gate_for``, picks the pair).
+  Series from other windows (earlier cycles) cannot be correlated with this window's and
+  are not counted.
 * Rejected (``score:dsr``) when ``DSR < dsr_min_prob``.
 
 **PBO** (Bailey, Borwein, López de Prado & Zhu 2017). Does picking the best parameter set

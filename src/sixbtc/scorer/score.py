@@ -24,6 +24,22 @@ run, or a live track record); their weights are then left out and the others ren
 A strategy with negative expectancy or Sharpe gets 0 on those components, so losing
 strategies cannot reach the pool's ``min_score`` on the other components alone unless they
 are unusually consistent; the multiple-testing gate of a later issue tightens this further.
+
+**Penalties** (backtest scores only, :func:`score` with ``penalise=True``; the live score
+of the monitor has none). The weighted score is multiplied by four factors in [0, 1]
+(``scoring`` keys; each factor is reported by :func:`penalty_factors`):
+
+* few trades: ``min(1, sqrt(trades / penalty_min_trades))`` (default 50 pooled OOS trades;
+  19 trades keep 62 % of the score). The ``trades`` component above only adds a little;
+  this shrink stops a high Sharpe over a handful of trades from topping the pool.
+* overfitting: ``clip((1 - PBO) / (1 - pbo_penalty_start), 0, 1)`` (default start 0.2: a PBO
+  of 0.5 keeps 62.5 %, 0.89 keeps 14 %); 1 when the PBO was not measured.
+* profit in a few trades: ``clip((1 - s) / (1 - top_trade_share_start), 0, 1)`` with ``s``
+  the share of the gross profit made by the best 10 % of the trades (default start 0.7);
+* profit on one day: the same with ``s`` the best day's share of the positive days' profit
+  (default start 0.25; :func:`~sixbtc.backtester.pooled.profit_concentration`).
+
+A start of 1.0 switches that factor off; ``None`` inputs (not measured) leave it at 1.
 """
 
 from __future__ import annotations
@@ -53,7 +69,8 @@ class ScoreInputs:
     coins (or windows) that were profitable; ``trades`` the number of trades;
     ``wfa_consistency`` the share of walk-forward folds profitable; ``degradation`` the
     IS->OOS Sharpe degradation ``(SR_is - SR_oos) / |SR_is|`` (fraction; 1.0 when the IS
-    Sharpe is not positive). ``None`` = not measured (left out of the score).
+    Sharpe is not positive). ``pbo``, ``top_trade_share`` and ``best_day_share`` (fractions)
+    feed the penalties of the module notes. ``None`` = not measured (left out of the score).
     """
 
     sharpe: float
@@ -65,6 +82,9 @@ class ScoreInputs:
     trades: float
     wfa_consistency: float | None = None
     degradation: float | None = None
+    pbo: float | None = None
+    top_trade_share: float | None = None
+    best_day_share: float | None = None
 
 
 def _unit(value: float, lo: float, hi: float) -> float:
@@ -74,8 +94,30 @@ def _unit(value: float, lo: float, hi: float) -> float:
     return min(1.0, max(0.0, frac))
 
 
-def score(inputs: ScoreInputs, weights: ScoringSection) -> float:
-    """Weighted 0–100 score of ``inputs`` (components that are ``None`` are left out).
+def _falling(value: float | None, start: float) -> float:
+    """1 up to ``start``, then linear to 0 at 1.0 (1 when ``value`` is None or ``start >= 1``)."""
+    if value is None or start >= 1.0:
+        return 1.0
+    if value != value:  # NaN: not measurable, no credit
+        return 0.0
+    return min(1.0, max(0.0, (1.0 - value) / (1.0 - start)))
+
+
+def penalty_factors(inputs: ScoreInputs, weights: ScoringSection) -> dict[str, float]:
+    """The four multiplicative penalties of the module notes, each in [0, 1]."""
+    floor = float(weights.penalty_min_trades)
+    trades = max(0.0, float(inputs.trades)) if inputs.trades == inputs.trades else 0.0
+    return {
+        "trades": 1.0 if floor <= 0 else min(1.0, (trades / floor) ** 0.5),
+        "pbo": _falling(inputs.pbo, weights.pbo_penalty_start),
+        "top_trades": _falling(inputs.top_trade_share, weights.top_trade_share_start),
+        "best_day": _falling(inputs.best_day_share, weights.best_day_share_start),
+    }
+
+
+def score(inputs: ScoreInputs, weights: ScoringSection, *, penalise: bool = True) -> float:
+    """Weighted 0–100 score of ``inputs`` (components that are ``None`` are left out), times
+    the penalties of :func:`penalty_factors` unless ``penalise`` is False.
 
     Raises
     ------
@@ -86,8 +128,11 @@ def score(inputs: ScoreInputs, weights: ScoringSection) -> float:
     total = sum(w.values())
     if total <= 0:
         raise ValueError("scoring: at least one weight of a measured component must be > 0")
-    acc = sum(w[k] * _unit(getattr(inputs, k), *_ANCHORS[k]) for k in w)
-    return round(100.0 * acc / total, 4)
+    acc = sum(w[k] * _unit(getattr(inputs, k), *_ANCHORS[k]) for k in w) / total
+    if penalise:
+        for factor in penalty_factors(inputs, weights).values():
+            acc *= factor
+    return round(100.0 * acc, 4)
 
 
 def live_score(*, sharpe: float, expectancy: float, profit_factor: float, win_rate: float,
@@ -100,4 +145,4 @@ def live_score(*, sharpe: float, expectancy: float, profit_factor: float, win_ra
     inputs = ScoreInputs(sharpe=sharpe, expectancy=expectancy, profit_factor=profit_factor,
                          win_rate=win_rate, drawdown=max_drawdown, consistency=win_rate,
                          trades=float(n_trades))
-    return score(inputs, weights)
+    return score(inputs, weights, penalise=False)

@@ -81,9 +81,14 @@ def permute_bars(sample: dict[str, np.ndarray], start: int, rng: np.random.Gener
         If ``start`` is out of range or a key is missing.
     """
     close = _checked(sample, start)
+    return _permuted(sample, start, rng.permutation(len(close) - start))
+
+
+def _permuted(sample: dict[str, np.ndarray], start: int, order: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`permute_bars` with the permutation ``order`` of bars ``[start, n)`` given."""
+    close = np.asarray(sample["close"], dtype=np.float64)
     n = len(close)
     prev = close[start - 1 : n - 1]
-    order = rng.permutation(n - start)
     rel = {k: (np.asarray(sample[k], dtype=np.float64)[start:] / prev)[order] for k in ("open", "high", "low", "close")}
     new_close = close[start - 1] * np.cumprod(rel["close"])
     new_prev = np.concatenate(([close[start - 1]], new_close[:-1]))
@@ -92,6 +97,38 @@ def permute_bars(sample: dict[str, np.ndarray], start: int, rng: np.random.Gener
         out[key][start:] = rel[key] * new_prev
     out["volume"][start:] = np.asarray(sample["volume"], dtype=np.float64)[start:][order]
     return _on_tick(out, sample, start)
+
+
+def keep_extras(data: dict[str, np.ndarray], base: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``data`` plus every array of ``base`` it lacks (e.g. the extra inputs of a strategy,
+    :mod:`sixbtc.strategy.inputs`, next to prices rebuilt by :func:`permute_bars` or
+    :func:`reflect_bars`, which return OHLCV only)."""
+    return {**{k: v for k, v in base.items() if k not in data}, **data}
+
+
+def permute_data(data: dict[str, np.ndarray], start: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """:func:`permute_bars` of the OHLCV of ``data``, and the same permutation of bars
+    ``[start, n)`` applied to every extra input array but ``open_time`` (the clock stays:
+    bar contents move, time does not), so prices, BTC, funding and higher-timeframe values
+    stay together. Draws one permutation from ``rng``, like :func:`permute_bars` (the OHLCV
+    result is the same for the same generator state).
+
+    Raises
+    ------
+    ValueError
+        As :func:`permute_bars`.
+    """
+    close = _checked(data, start)
+    order = rng.permutation(len(close) - start)
+    out = _permuted(data, start, order)
+    for key, arr in data.items():
+        if key in out:
+            continue
+        arr = np.array(arr, copy=True)
+        if key != "open_time":
+            arr[start:] = arr[start:][order]
+        out[key] = arr
+    return out
 
 
 def reflect_bars(sample: dict[str, np.ndarray], start: int) -> dict[str, np.ndarray]:

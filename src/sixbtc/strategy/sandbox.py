@@ -66,6 +66,7 @@ import numpy as np
 from sixbtc.core.errors import ConfigError, DataError, StrategyRejected
 from sixbtc.strategy import wire
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
+from sixbtc.strategy.inputs import data_keys, is_extra_key
 from sixbtc.strategy.sandbox_process import (
     CallFailed,
     SandboxLimits,
@@ -81,25 +82,43 @@ _STARTUP_S = 30.0
 MAX_SOURCE_CHARS = 200_000
 
 
-def _check_data(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Return contiguous float64 OHLCV arrays of one length, or raise ``DataError``."""
+def _grid_reply(out: dict[str, np.ndarray], shape: tuple[int, int], expected: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(center, step)`` of a grid reply, checked (float64, ``shape``, no inf)."""
+    arrays = [out.get(name) for name in ("center", "step")]
+    if not expected or any(a is None or a.dtype != np.float64 or a.shape != shape or np.isinf(a).any()
+                           for a in arrays):
+        raise StrategyRejected("sandbox:crashed", "grid signals reply has missing or mis-shaped arrays")
+    return arrays[0], arrays[1]
+
+
+def _array(key: str, value: object, dtype: type) -> np.ndarray:
+    try:
+        arr = np.ascontiguousarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise DataError(f"data[{key!r}] is not numeric: {exc}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise DataError(f"data[{key!r}] must have shape (n_bars,) with n_bars >= 1, got {arr.shape}")
+    return arr
+
+
+def _check_data(data: dict[str, np.ndarray], needed: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Return contiguous arrays of one length: float64 OHLCV, the extra inputs present
+    (:func:`sixbtc.strategy.inputs.is_extra_key`; ``open_time`` int64, the rest float64),
+    or raise ``DataError``. ``needed`` are extra keys that must be present."""
     if not isinstance(data, dict):
         raise DataError(f"data must be a dict of OHLCV arrays, got {type(data).__name__}")
     out: dict[str, np.ndarray] = {}
-    for key in OHLCV_KEYS:
+    for key in (*OHLCV_KEYS, *needed):
         if key not in data:
-            raise DataError(f"data is missing the {key!r} array")
-        try:
-            arr = np.ascontiguousarray(data[key], dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"data[{key!r}] is not numeric: {exc}") from None
-        if arr.ndim != 1 or arr.size == 0:
-            raise DataError(
-                f"data[{key!r}] must have shape (n_bars,) with n_bars >= 1, got {arr.shape}"
-            )
-        out[key] = arr
+            what = "the declared input" if key in needed else "the"
+            raise DataError(f"data is missing {what} {key!r} array")
+    for key in OHLCV_KEYS:
+        out[key] = _array(key, data[key], np.float64)
+    for key in data:
+        if key not in out and isinstance(key, str) and is_extra_key(key):
+            out[key] = _array(key, data[key], np.int64 if key == "open_time" else np.float64)
     if len({a.shape for a in out.values()}) != 1:
-        raise DataError(f"OHLCV arrays differ in length: { {k: len(a) for k, a in out.items()} }")
+        raise DataError(f"data arrays differ in length: { {k: len(a) for k, a in out.items()} }")
     return out
 
 
@@ -154,6 +173,8 @@ class StrategySandbox:
         self._zygotes: dict[bool, ZygoteProcess] = {}  # by "preloads pandas"
         self._pandas = True  # the loaded strategy's source mentions pandas
         self._code: str | None = None
+        self.inputs: tuple[str, ...] = ()  # the loaded strategy's declared inputs
+        self._grid = False
 
     @property
     def worker_pid(self) -> int | None:
@@ -312,19 +333,22 @@ class StrategySandbox:
             raise StrategyRejected(
                 "contract:source", f"source longer than {MAX_SOURCE_CHARS} chars"
             )
-        self._code = None
+        self._code, self.inputs = None, ()
         self._pandas = "pandas" in code
         reply, _ = self._request({"op": "load", "code": code})
-        self._code = code
+        self._code, self._grid = code, False
         name, declared = reply.get("class_name"), reply.get("declared")
         if not (
             isinstance(name, str) and name.startswith("Strategy_") and isinstance(declared, dict)
         ):
             raise StrategyRejected("sandbox:crashed", "malformed load reply")
         try:
-            return StrategySpec.from_declared(name, declared)
+            spec = StrategySpec.from_declared(name, declared)
         except ValueError as exc:
             raise StrategyRejected("contract:invalid_spec", str(exc)) from None
+        self.inputs = spec.inputs
+        self._grid = spec.is_grid
+        return spec
 
     def signals(
         self, data: dict[str, np.ndarray], params_list: list[dict]
@@ -334,8 +358,9 @@ class StrategySandbox:
         Parameters
         ----------
         data : dict of str -> numpy.ndarray
-            ``open high low close volume``, float64, shape ``(n_bars,)`` each (other keys
-            are ignored). Sent with every call (the call's process starts from the
+            ``open high low close volume``, float64, shape ``(n_bars,)`` each, plus the
+            extra inputs (:mod:`sixbtc.strategy.inputs`; ``open_time`` int64); the loaded
+            strategy's declared inputs must be present, other keys are ignored. Sent with every call (the call's process starts from the
             zygote, which never holds data).
         params_list : list of dict
             ``n_params >= 1`` JSON-serialisable parameter sets.
@@ -343,19 +368,20 @@ class StrategySandbox:
         Returns
         -------
         entries, exits : numpy.ndarray
-            bool, shape ``(n_params, n_bars)``.
+            bool, shape ``(n_params, n_bars)``; for a grid strategy (``GRD``) ``center, step``,
+            float64 of that shape (:mod:`sixbtc.strategy.signal_pairs`).
 
         Raises
         ------
         DataError
-            Missing/ragged/non-numeric OHLCV arrays.
+            Missing/ragged/non-numeric OHLCV or declared input arrays.
         ValueError
             ``params_list`` empty or not a list of dicts; no strategy loaded.
         StrategyRejected
             ``execution:error``, ``execution:bad_output``, ``sandbox:timeout``,
             ``sandbox:crashed``, ``sandbox:memory``.
         """
-        ohlcv = _check_data(data)
+        ohlcv = _check_data(data, data_keys(self.inputs))
         if (
             not isinstance(params_list, list)
             or not params_list
@@ -369,9 +395,11 @@ class StrategySandbox:
         if self._code is None:
             raise ValueError("no strategy loaded: call load(code) first")
         n_params, n_bars = len(params_list), len(ohlcv["close"])
-        budget = 2 * n_params * ((n_bars + 7) // 8) + 4096
+        budget = 2 * n_params * (8 * n_bars if self._grid else (n_bars + 7) // 8) + 4096
         header = {"op": "signals", "code": self._code, "params_list": params_list}
-        _, out = self._request(header, ohlcv, budget)
+        reply, out = self._request(header, ohlcv, budget)
+        if self._grid or reply.get("grid") is True:
+            return _grid_reply(out, (n_params, n_bars), self._grid)
         packed_shape = (n_params, (n_bars + 7) // 8)
         signals = []
         for name in ("entries", "exits"):

@@ -8,11 +8,14 @@ It reads one request from its request pipe to the end, answers it on its reply p
 
 Requests (JSON header ``op``) and replies:
 
-* ``load`` ``{code}`` → ``{ok, class_name, declared}`` (the four contract attributes,
-  JSON-sanitised) or an error.
-* ``signals`` ``{code, params_list}`` + arrays ``open high low close volume`` →
+* ``load`` ``{code}`` → ``{ok, class_name, declared}`` (the contract attributes,
+  JSON-sanitised; ``inputs`` is ``null`` when not declared) or an error.
+* ``signals`` ``{code, params_list}`` + arrays ``open high low close volume`` (and the
+  extra inputs, :mod:`sixbtc.strategy.inputs`; ``open_time`` int64) →
   ``{ok}`` + arrays ``entries`` and ``exits``: bool ``(n_params, n_bars)`` packed along
-  bars with ``np.packbits(axis=1)`` (uint8 ``(n_params, ceil(n_bars / 8))``).
+  bars with ``np.packbits(axis=1)`` (uint8 ``(n_params, ceil(n_bars / 8))``); for a grid
+  strategy (``strategy_type = "GRD"``) ``{ok, grid: true}`` + float64 arrays ``center`` and
+  ``step`` ``(n_params, n_bars)``.
 * ``probe`` → what the process sees: ``uid``, hard ``rlimits``, network ``interfaces``,
   ``host_paths_visible`` (of :data:`HOST_PROBES`), ``filesystem_readonly``, the isolation
   ``mode`` and whether a nested user namespace was entered (trusted code only; checked by
@@ -48,14 +51,15 @@ from typing import Any
 import numpy as np
 
 from sixbtc.strategy import indicator_cache, wire
-from sixbtc.strategy.contract import ALLOWED_IMPORTS, OHLCV_KEYS
+from sixbtc.strategy.contract import ALLOWED_IMPORTS, GRID_OUTPUT_KEYS, OHLCV_KEYS
+from sixbtc.strategy.inputs import is_extra_key
 
 STRATEGY_FILENAME = "<strategy>"
 #: Default bound of a call's indicator cache (bytes).
 INDICATOR_CACHE_BYTES = 256 * 1024 * 1024
 #: Address space assumed taken by the booted worker and a strategy's temporaries (bytes).
 _RESERVED_AS_BYTES = 400 * 1024 * 1024
-DECLARED_ATTRS: tuple[str, ...] = ("strategy_type", "direction", "timeframes", "param_space")
+DECLARED_ATTRS: tuple[str, ...] = ("strategy_type", "direction", "timeframes", "param_space", "inputs")
 #: Host paths a call's process must not see (reported by :func:`probe`).
 HOST_PROBES = ("/etc/passwd", "/etc/hostname", "/home", "/proc/self", "/sys/kernel", "/var",
                "/dev/shm", "/run")  # fmt: skip
@@ -243,15 +247,42 @@ class Worker:
     def signals(
         self, data: dict[str, np.ndarray], params_list: list[dict[str, Any]]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Run ``signals`` once per parameter set; returns bool ``(n_params, n_bars)`` twice."""
+        """Run ``signals`` once per parameter set; returns bool ``(n_params, n_bars)`` twice
+        (a grid strategy: float64 ``center`` and ``step``)."""
         n = len(data["close"])
-        entries = np.zeros((len(params_list), n), dtype=bool)
-        exits = np.zeros((len(params_list), n), dtype=bool)
-        instance = self.fresh_class()()
+        cls = self.fresh_class()
+        grid = getattr(cls, "strategy_type", None) == "GRD"
+        dtype, check = (np.float64, _check_grid_output) if grid else (bool, _check_output)
+        first = np.zeros((len(params_list), n), dtype=dtype)
+        second = np.zeros((len(params_list), n), dtype=dtype)
+        instance = cls()
         for k, params in enumerate(params_list):
             result = instance.signals(dict(data), dict(params))
-            entries[k], exits[k] = _check_output(result, n, params)
-        return entries, exits
+            first[k], second[k] = check(result, n, params)
+        return first, second
+
+
+def _check_grid_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(result, dict) or set(result) != set(GRID_OUTPUT_KEYS):
+        raise StrategyFailure(
+            "execution:bad_output",
+            f"a GRD strategy's signals must return {{'center': ..., 'step': ...}}; params={params}",
+        )
+    out = []
+    for label in GRID_OUTPUT_KEYS:
+        arr = np.asarray(result[label])
+        if arr.dtype.kind != "f" or arr.shape != (n,):
+            raise StrategyFailure(
+                "execution:bad_output",
+                f"{label} must be a float array of shape ({n},), got dtype {arr.dtype} "
+                f"shape {arr.shape}; params={params}",
+            )
+        if np.isinf(arr).any():
+            raise StrategyFailure(
+                "execution:bad_output", f"{label} has an infinite value (NaN = no grid); params={params}"
+            )
+        out.append(arr.astype(np.float64))
+    return out[0], out[1]
 
 
 def _check_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -272,17 +303,23 @@ def _check_output(result: Any, n: int, params: dict[str, Any]) -> tuple[np.ndarr
     return out[0], out[1]
 
 
-def _immutable(arr: np.ndarray) -> np.ndarray:
-    """A float64 array whose memory is an immutable ``bytes`` object (copied if needed)."""
-    if arr.dtype == np.float64 and arr.ndim == 1 and isinstance(arr.base, bytes):
+def _immutable(arr: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """A ``dtype`` array whose memory is an immutable ``bytes`` object (copied if needed)."""
+    if arr.dtype == dtype and arr.ndim == 1 and isinstance(arr.base, bytes):
         return arr  # a read-only view over the request's bytes (wire.decode_array)
-    return np.frombuffer(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+    return np.frombuffer(np.ascontiguousarray(arr, dtype=dtype).tobytes(), dtype=dtype)
 
 
 def read_only_data(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """OHLCV arrays as read-only float64 views over immutable bytes, registered as the
-    data set of this call's fresh indicator cache."""
+    """OHLCV and extra input arrays (:func:`sixbtc.strategy.inputs.is_extra_key`; other
+    names are dropped) as read-only views over immutable bytes (``open_time`` int64, the
+    rest float64), registered as the data set of this call's fresh indicator cache (its
+    token covers every array, and a cache identity names the array: ``close`` and
+    ``btc_close`` are different inputs)."""
     data = {k: _immutable(arrays[k]) for k in OHLCV_KEYS}
+    for key in arrays:
+        if key not in data and is_extra_key(key):
+            data[key] = _immutable(arrays[key], np.int64 if key == "open_time" else np.float64)
     as_limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     cache = indicator_cache.IndicatorCache(indicator_cache_bytes(as_limit))
     indicator_cache.activate(cache)
@@ -330,8 +367,10 @@ def _handle(header: dict[str, Any], arrays: dict[str, np.ndarray], isolation: di
     if any(k not in arrays for k in OHLCV_KEYS):
         raise StrategyFailure("execution:error", "no OHLCV data sent with the signals request")
     data = read_only_data(arrays)
-    entries, exits = worker.signals(data, list(header.get("params_list", [])))
-    packed = {"entries": np.packbits(entries, axis=1), "exits": np.packbits(exits, axis=1)}
+    first, second = worker.signals(data, list(header.get("params_list", [])))
+    if first.dtype == np.float64:
+        return {"ok": True, "grid": True}, {"center": first, "step": second}
+    packed = {"entries": np.packbits(first, axis=1), "exits": np.packbits(second, axis=1)}
     return {"ok": True}, packed
 
 

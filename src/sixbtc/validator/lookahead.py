@@ -27,8 +27,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sixbtc.strategy.contract import OHLCV_KEYS
 from sixbtc.strategy.permutation import permute_bars
+from sixbtc.strategy.signal_pairs import active_bars, pair_differs
+from sixbtc.validator.views import SampleView
 
 #: Smallest extra "short history" cut of the truncation test (bars).
 MIN_SHORT_CUT = 50
@@ -70,7 +71,8 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, count: int) -> list[int]
     Parameters
     ----------
     entries, exits : numpy.ndarray
-        bool, shape ``(n_params, n_bars)``.
+        bool, shape ``(n_params, n_bars)`` (a grid strategy's float ``center, step``: the
+        bars with a grid count as firing, :func:`~sixbtc.strategy.signal_pairs.active_bars`).
     count : int
         Number of cut points, >= 1.
 
@@ -91,7 +93,7 @@ def choose_cuts(entries: np.ndarray, exits: np.ndarray, count: int) -> list[int]
     if n < 8:
         raise ValueError(f"need at least 8 bars for the look-ahead tests, got {n}")
     lo, hi = n // 4, n - 1
-    fired = np.flatnonzero((entries | exits).any(axis=0)) + 1
+    fired = np.flatnonzero(active_bars((entries, exits)).any(axis=0)) + 1
     fired = fired[(fired >= lo) & (fired <= hi)]
     n_signal = min(len(fired), max(1, (2 * count + 2) // 3))
     cuts = (
@@ -142,7 +144,7 @@ def shuffle_after(sample: dict[str, np.ndarray], cut: int, seed: int) -> dict[st
 
 def _first_difference(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], cut: int):
     """``(param_index, bar)`` of the first difference on bars ``[0, cut)``, or ``None``."""
-    diff = (a[0][:, :cut] != b[0][:, :cut]) | (a[1][:, :cut] != b[1][:, :cut])
+    diff = pair_differs((a[0][:, :cut], a[1][:, :cut]), (b[0][:, :cut], b[1][:, :cut]))
     if not diff.any():
         return None
     bars = np.where(diff.any(axis=1), diff.argmax(axis=1), cut)
@@ -152,7 +154,7 @@ def _first_difference(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.
 
 def run_lookahead_tests(
     source: SignalSource,
-    sample: dict[str, np.ndarray],
+    sample: dict[str, np.ndarray] | SampleView,
     params_list: list[dict[str, Any]],
     full: tuple[np.ndarray, np.ndarray],
     cut_points: int,
@@ -163,8 +165,10 @@ def run_lookahead_tests(
     ----------
     source : SignalSource
         Usually a loaded :class:`sixbtc.strategy.sandbox.StrategySandbox`.
-    sample : dict of str -> numpy.ndarray
-        OHLCV arrays, shape ``(n_bars,)``.
+    sample : dict of str -> numpy.ndarray or SampleView
+        OHLCV arrays, shape ``(n_bars,)``, or a view carrying the strategy's extra inputs
+        (:class:`sixbtc.validator.views.SampleView`: truncated samples are re-aligned from
+        the raw sources cut at the last kept bar's close; the shuffle permutes every input).
     params_list : list of dict
         Parameter sets to check.
     full : (entries, exits)
@@ -182,16 +186,19 @@ def run_lookahead_tests(
     StrategyRejected
         From the sandbox (timeout, crash, execution error on a truncated sample).
     """
+    view = sample if isinstance(sample, SampleView) else SampleView(sample)
     cuts = choose_cuts(full[0], full[1], cut_points)
     n = full[0].shape[1]
     short = max(MIN_SHORT_CUT, n // 10)
     for cut in ([short] if short < cuts[0] else []) + cuts:
-        truncated = {k: np.asarray(sample[k])[:cut] for k in OHLCV_KEYS}
+        truncated = view.window(0, cut)
         hit = _first_difference(source.signals(truncated, params_list), full, cut)
         if hit is not None:
             return LookaheadFinding("truncation", cut, hit[1], params_list[hit[0]])
     for cut in cuts:
-        shuffled = shuffle_after(sample, cut, seed=cut)
+        if not 1 <= cut < view.n_bars:
+            raise ValueError(f"cut must be in [1, {view.n_bars}), got {cut}")
+        shuffled = view.shuffled(cut, seed=cut)
         hit = _first_difference(source.signals(shuffled, params_list), full, cut)
         if hit is not None:
             return LookaheadFinding("shuffle", cut, hit[1], params_list[hit[0]])

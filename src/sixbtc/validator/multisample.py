@@ -26,6 +26,7 @@ from typing import Any
 from sixbtc.core.errors import StrategyRejected
 from sixbtc.validator.lookahead import SignalSource, run_lookahead_tests
 from sixbtc.validator.sample import NamedSample
+from sixbtc.validator.views import HOUR_MS, view_for
 from sixbtc.validator.warmup import EVAL_BARS, mismatch_at_warmup
 
 
@@ -51,14 +52,15 @@ class ExtraFinding:
 
 
 def _one(source: SignalSource, extra: NamedSample, params_list: list[dict[str, Any]], cut_points: int,
-         max_warmup: int) -> ExtraFinding | None:
-    data, where = extra.data, f"on sample {extra.name}"
-    full = source.signals(data, params_list)
+         max_warmup: int, inputs: tuple[str, ...], bar_ms: int) -> ExtraFinding | None:
+    where = f"on sample {extra.name}"
+    data = view_for(extra.market if extra.market is not None else extra.data, inputs, bar_ms)
+    full = source.signals(data.full(), params_list)
     hit = run_lookahead_tests(source, data, params_list, full, cut_points)
     if hit is not None:
         detail = f"signals differ at bar {hit.bar} (cut at {hit.cut} bars, params {hit.params}) {where}"
         return ExtraFinding(extra.name, f"lookahead:{hit.test}", detail)
-    if extra.n_bars > max_warmup + EVAL_BARS:
+    if data.n_bars > max_warmup + EVAL_BARS:
         miss = mismatch_at_warmup(source, data, params_list, full, max_warmup)
         if miss is not None:
             detail = (f"signals do not settle within {max_warmup} bars of warm-up: they still differ from the "
@@ -75,6 +77,8 @@ def check_extra_samples(
     *,
     cut_points: int,
     max_warmup: int,
+    inputs: tuple[str, ...] = (),
+    bar_ms: int = HOUR_MS,
 ) -> ExtraFinding | None:
     """Run the look-ahead tests on every extra sample; stop at the first finding.
 
@@ -90,6 +94,12 @@ def check_extra_samples(
         Cuts of the truncation and shuffle tests per sample (>= 1).
     max_warmup : int
         Warm-up rung checked on samples longer than ``max_warmup + EVAL_BARS``.
+    inputs : tuple of str
+        The strategy's declared extra inputs (every test covers them,
+        :mod:`sixbtc.validator.views`).
+    bar_ms : int
+        Bar length (ms) of the synthetic clock given to a sample whose timeframe does not
+        fit a declared higher timeframe.
 
     Returns
     -------
@@ -98,7 +108,7 @@ def check_extra_samples(
     """
     for extra in extras:
         try:
-            found = _one(source, extra, params_list, cut_points, max_warmup)
+            found = _one(source, extra, params_list, cut_points, max_warmup, inputs, bar_ms)
         except StrategyRejected as exc:
             found = ExtraFinding(extra.name, exc.reason, f"{exc.detail} on sample {extra.name}")
         if found is not None:

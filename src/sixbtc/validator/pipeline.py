@@ -37,12 +37,16 @@ from typing import Any
 import numpy as np
 
 from sixbtc.core.errors import StrategyRejected
+from sixbtc.domain.timeframe import Timeframe
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
+from sixbtc.strategy.inputs import MarketSample
 from sixbtc.strategy.sandbox import StrategySandbox
+from sixbtc.strategy.signal_pairs import entry_counts
 from sixbtc.validator.ast_gate import Finding, check_ast, check_structure
 from sixbtc.validator.lookahead import run_lookahead_tests
 from sixbtc.validator.multisample import check_extra_samples
 from sixbtc.validator.sample import NamedSample, synthetic_extras
+from sixbtc.validator.views import view_for
 from sixbtc.validator.warmup import EVAL_BARS, MAX_WARMUP_BARS, required_warmup
 
 MIN_SAMPLE_BARS = 100
@@ -108,10 +112,14 @@ def _check_args(code: str, sample: dict[str, np.ndarray], **ints: int | None) ->
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-    if not isinstance(sample, dict) or any(k not in sample for k in OHLCV_KEYS):
-        raise ValueError(f"sample must be a dict with the OHLCV arrays {OHLCV_KEYS}")
-    if len(sample["close"]) < MIN_SAMPLE_BARS:
-        raise ValueError(f"sample needs >= {MIN_SAMPLE_BARS} bars, got {len(sample['close'])}")
+    if isinstance(sample, MarketSample):
+        n = sample.n_bars
+    elif not isinstance(sample, dict) or any(k not in sample for k in OHLCV_KEYS):
+        raise ValueError(f"sample must be a dict with the OHLCV arrays {OHLCV_KEYS} or a MarketSample")
+    else:
+        n = len(sample["close"])
+    if n < MIN_SAMPLE_BARS:
+        raise ValueError(f"sample needs >= {MIN_SAMPLE_BARS} bars, got {n}")
 
 
 def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[NamedSample]:
@@ -121,7 +129,7 @@ def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[Name
         if not isinstance(extra, NamedSample):
             raise ValueError(f"extra_samples must hold NamedSample items, got {type(extra).__name__}")
         try:
-            _check_args(code, extra.data)
+            _check_args(code, extra.market if extra.market is not None else extra.data)
         except ValueError as exc:
             raise ValueError(f"extra sample {extra.name!r}: {exc}") from None
     return extras
@@ -152,7 +160,7 @@ def static_phases(code: str) -> ValidationReport | None:
 def _warmup_phase(
     sandbox, sample, params_list, full, spec, max_warmup: int, allowed: int | None
 ) -> ValidationReport:
-    n = len(sample["close"])
+    n = sample.n_bars
     result = required_warmup(
         sandbox, sample, params_list, full, eval_bars=min(EVAL_BARS, n // 2), max_warmup=max_warmup
     )
@@ -170,10 +178,15 @@ def _warmup_phase(
     return ValidationReport(True, "passed", None, detail, spec, (), result.bars)
 
 
+def smallest_bar_ms(spec: StrategySpec) -> int:
+    """Bar length (ms) of the shortest declared timeframe."""
+    return min(Timeframe.parse(t).ms for t in spec.timeframes)
+
+
 def validate(
     code: str,
     sandbox: StrategySandbox,
-    sample: dict[str, np.ndarray],
+    sample: dict[str, np.ndarray] | MarketSample,
     *,
     cut_points: int = 5,
     max_param_sets: int = 3,
@@ -191,10 +204,14 @@ def validate(
         Strategy source.
     sandbox : StrategySandbox
         Worker used for execution and the empirical tests (a new strategy is loaded).
-    sample : dict of str -> numpy.ndarray
+    sample : dict of str -> numpy.ndarray or MarketSample
         OHLCV float64 arrays of shape ``(n_bars,)``, ``n_bars >= 100`` (e.g. the last
         2,000 1h candles of BTC; the warm-up test needs ``n_bars >= 1,500`` to tell
-        "unbounded" from "needs up to 1,000 bars").
+        "unbounded" from "needs up to 1,000 bars"), or the raw sources of the extra
+        inputs (:class:`sixbtc.strategy.inputs.MarketSample`; a dict given for a strategy
+        that declares extra inputs gets a synthetic clock, funding and BTC,
+        :func:`sixbtc.validator.views.synthetic_market`). Every test covers every declared
+        input (:mod:`sixbtc.validator.views`).
     cut_points : int
         Cut points of the truncation and shuffle tests (>= 1).
     max_param_sets : int
@@ -232,10 +249,11 @@ def validate(
     try:
         spec = sandbox.load(code)
         params_list = spread_param_sets(spec, max_param_sets)
-        full = sandbox.signals(sample, params_list)
+        view = view_for(sample, spec.inputs, smallest_bar_ms(spec))
+        full = sandbox.signals(view.full(), params_list)
     except StrategyRejected as exc:
         return _reject("execution", exc.reason, exc.detail)
-    counts = full[0].sum(axis=1)
+    counts = entry_counts(full, np.asarray(sample["low"]), np.asarray(sample["high"]), spec.direction.sign)
     if counts.max() < min_signals:
         return _reject(
             "execution",
@@ -244,16 +262,17 @@ def validate(
             spec,
         )
     try:
-        hit = run_lookahead_tests(sandbox, sample, params_list, full, cut_points)
+        hit = run_lookahead_tests(sandbox, view, params_list, full, cut_points)
         if hit is not None:
             detail = f"signals differ at bar {hit.bar} (cut at {hit.cut} bars, params {hit.params})"
             return _reject("lookahead", f"lookahead:{hit.test}", detail, spec)
-        report = _warmup_phase(sandbox, sample, params_list, full, spec, max_warmup, allowed_warmup)
+        report = _warmup_phase(sandbox, view, params_list, full, spec, max_warmup, allowed_warmup)
     except StrategyRejected as exc:
         return _reject("lookahead", exc.reason, exc.detail, spec)
     if not report.passed:
         return report
-    found = check_extra_samples(sandbox, extras, params_list, cut_points=extra_cut_points, max_warmup=max_warmup)
+    found = check_extra_samples(sandbox, extras, params_list, cut_points=extra_cut_points, max_warmup=max_warmup,
+                                inputs=spec.inputs, bar_ms=smallest_bar_ms(spec))
     if found is None:
         return report
     return replace(_reject("lookahead", found.reason, found.detail, spec, warmup_bars=report.warmup_bars),

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sixbtc.strategy.inputs import MarketSample
+
 #: Seed of the bundled synthetic sample (fixed: every run validates on the same data).
 SYNTHETIC_SEED = 7
 #: Bars of the long synthetic extra: more than the longest default backtest span
@@ -37,10 +39,15 @@ class NamedSample:
         E.g. ``"BTC 1h first 2000"`` or ``"synthetic micro-price"``; shown in rejections.
     data : dict of str -> numpy.ndarray
         ``open high low close volume`` float64 arrays of equal shape ``(n_bars,)``.
+    market : MarketSample or None
+        The raw sources of the extra strategy inputs on the same bars (real clock,
+        funding, BTC; :mod:`sixbtc.strategy.inputs`); None: a synthetic market is used for
+        strategies that declare extra inputs.
     """
 
     name: str
     data: dict[str, np.ndarray]
+    market: MarketSample | None = None
 
     @property
     def n_bars(self) -> int:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.strategy.contract import OHLCV_KEYS
+from sixbtc.strategy.input_loader import load_market
 from sixbtc.validator.ports import CandleReader
 from sixbtc.validator.sample import NamedSample, synthetic_extras
 
@@ -52,12 +53,23 @@ def _first(reader: CandleReader, coins: tuple[str, ...], tf: str, end: pd.Timest
     return None
 
 
-def named_sample(df: pd.DataFrame, what: str) -> NamedSample:
+def named_sample(df: pd.DataFrame, what: str, reader: CandleReader | None = None, symbol: str = "",
+                 timeframe: str = "") -> NamedSample:
     """A candle frame (``timestamp`` + OHLCV, oldest first, non-empty) as a sample named
-    ``"<what> (<n> bars from <first day>)"``, float64 arrays."""
-    first = pd.Timestamp(df["timestamp"].iloc[0]).strftime("%Y-%m-%d")
+    ``"<what> (<n> bars from <first day>)"``, float64 arrays.
+
+    With a ``reader`` that also reads funding (the candle store), the sample carries the
+    raw sources of the extra strategy inputs on its bars (real clock, funding, BTC;
+    :func:`sixbtc.strategy.input_loader.load_market`) for ``symbol``/``timeframe``.
+    """
+    first = pd.Timestamp(df["timestamp"].iloc[0])
     data = {k: df[k].to_numpy("float64") for k in OHLCV_KEYS}
-    return NamedSample(f"{what} ({len(df)} bars from {first})", data)
+    market = None
+    if reader is not None and callable(getattr(reader, "read_funding", None)):
+        end = pd.Timestamp(df["timestamp"].iloc[-1]) + pd.Timedelta(milliseconds=Timeframe.parse(timeframe).ms)
+        market = load_market(reader, symbol, timeframe, first, end, ("funding", "open_interest", "btc"),  # type: ignore[arg-type]
+                             frame=df.reset_index(drop=True))
+    return NamedSample(f"{what} ({len(df)} bars from {first.strftime('%Y-%m-%d')})", data, market)
 
 
 def backtest_span(warmup_bars: int, days: float, timeframes: list[str]) -> tuple[str, int]:
@@ -108,15 +120,16 @@ def store_extras(
     """
     out: list[NamedSample] = []
     if (low := _first(reader, LOW_PRICE_COINS, "1h", end, skip=primary)) is not None:
-        out.append(named_sample(low[1].tail(3000), f"{low[0]} 1h low price"))
+        out.append(named_sample(low[1].tail(3000), f"{low[0]} 1h low price", reader, low[0], "1h"))
     if (early := _frame(reader, primary, "1h", end)) is not None:
-        out.append(named_sample(early.head(2000), f"{primary} 1h early start"))
+        out.append(named_sample(early.head(2000), f"{primary} 1h early start", reader, primary, "1h"))
     if (vol := _first(reader, HIGH_VOL_COINS, "4h", end)) is not None:
-        out.append(named_sample(vol[1].tail(2000), f"{vol[0]} 4h high volatility"))
+        out.append(named_sample(vol[1].tail(2000), f"{vol[0]} 4h high volatility", reader, vol[0], "4h"))
     if long_bars >= MIN_LONG_BARS:
         long = _first(reader, ("BTC", "ETH"), long_timeframe, end)
         if long is not None and len(long[1]) >= MIN_LONG_BARS:
-            out.append(named_sample(long[1].tail(long_bars), f"{long[0]} {long_timeframe} long"))
+            out.append(named_sample(long[1].tail(long_bars), f"{long[0]} {long_timeframe} long", reader, long[0],
+                                    long_timeframe))
     return out
 
 

@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from sixbtc.strategy.contract import OHLCV_KEYS
+from sixbtc.strategy.signal_pairs import pair_differs
 from sixbtc.validator.lookahead import SignalSource
+from sixbtc.validator.views import SampleView
 
 LADDER = (0, 23, 47, 97, 199, 401, 797)
 #: Evaluated ranges end this many bars before the sample's end (those that keep more than
@@ -76,7 +77,7 @@ class WarmupResult:
 
 def _first_mismatch(got, ref) -> tuple[int, int] | None:
     """``(param_index, bar)`` of the first difference between two signal pairs, or None."""
-    diff = (got[0] != ref[0]) | (got[1] != ref[1])
+    diff = pair_differs(got, ref)
     if not diff.any():
         return None
     bars = np.where(diff.any(axis=1), diff.argmax(axis=1), diff.shape[1])
@@ -103,7 +104,7 @@ class _Probe:
         if start == 0:
             return None  # this *is* the full history: equal by definition
         self.calls += 1
-        window = {k: v[start : self.end] for k, v in self.sample.items()}
+        window = self.sample.window(start, self.end)
         entries, exits = self.source.signals(window, self.params_list)
         return _first_mismatch((entries[:, warmup:], exits[:, warmup:]), self.ref)
 
@@ -141,11 +142,11 @@ def mismatch_at_warmup(
     StrategyRejected
         From the sandbox.
     """
-    n = len(sample["close"])
+    view = sample if isinstance(sample, SampleView) else SampleView(sample)
+    n = view.n_bars
     if not 0 <= warmup <= n - eval_bars:
         raise ValueError(f"warmup {warmup} + eval_bars {eval_bars} must fit in {n} bars")
-    arrays = {k: np.asarray(sample[k], dtype=np.float64) for k in OHLCV_KEYS}
-    return _Probe(source, arrays, params_list, full, eval_bars, n).mismatch(warmup)
+    return _Probe(source, view, params_list, full, eval_bars, n).mismatch(warmup)
 
 
 def _settle(probe: _Probe, lo: int, rung: int, rounds: int = 3) -> int:
@@ -196,8 +197,9 @@ def required_warmup(
     ----------
     source : SignalSource
         Usually a loaded :class:`sixbtc.strategy.sandbox.StrategySandbox`.
-    sample : dict of str -> numpy.ndarray
-        OHLCV float64 arrays, shape ``(n_bars,)`` with ``n_bars > eval_bars``.
+    sample : dict of str -> numpy.ndarray or SampleView
+        OHLCV float64 arrays, shape ``(n_bars,)`` with ``n_bars > eval_bars``, or a view
+        carrying the extra inputs (each window re-aligned from the raw sources).
     params_list : list of dict
         Parameter sets checked (e.g. spread across the grid).
     full : (entries, exits)
@@ -220,14 +222,14 @@ def required_warmup(
     StrategyRejected
         From the sandbox (timeout, crash, execution error on a shorter window).
     """
-    n = len(sample["close"])
+    view = sample if isinstance(sample, SampleView) else SampleView(sample)
+    n = view.n_bars
     _check_args(n, eval_bars, max_warmup)
     top = min(max_warmup, n - eval_bars)
-    arrays = {k: np.asarray(sample[k], dtype=np.float64) for k in OHLCV_KEYS}
     ends = [n - o for o in END_OFFSETS if o == 0 or n - o - eval_bars > top]
     results = []
     for end in ends:
-        probe = _Probe(source, arrays, params_list, full, eval_bars, end)
+        probe = _Probe(source, view, params_list, full, eval_bars, end)
         results.append(_search(probe, top))
         if results[-1].bars is None:
             break

@@ -145,3 +145,27 @@ def test_revalidate_with_stale_token_changes_nothing(strategies: StrategyReposit
         pool.revalidate_after_retest(mid, stale, 10.0, max_size=3, min_score=MIN_SCORE)
     rec = strategies.get(mid)
     assert (rec.status, rec.score) == (ACTIVE, 60.0)
+
+
+def test_correlation_cap_refuses_a_worse_near_duplicate_and_a_better_one_replaces_it(
+        strategies: StrategyRepository, pool: PoolRepository) -> None:
+    import numpy as np
+    daily = list(np.random.default_rng(0).normal(0, 0.01, 40))
+    series = (20_100, np.asarray(daily))
+    [member] = _fill(strategies, pool, [60.0], max_size=3)
+    strategies_metrics = {"daily_returns": daily, "daily_last_day": 20_100}
+    sid, token = _newcomer(strategies)
+    # give the member its series (as the backtester stores it), then offer a worse duplicate
+    other, other_token = _newcomer(strategies)
+    pool.try_enter(other, other_token, 70.0, max_size=3, min_score=MIN_SCORE, metrics=strategies_metrics,
+                   correlation=(series, 0.9, 20))
+    d = pool.try_enter(sid, token, 65.0, max_size=3, min_score=MIN_SCORE, correlation=(series, 0.9, 20))
+    assert d.action is PoolAction.REJECT and "correlate 1.00" in d.reason
+    rec = strategies.get(sid)
+    assert rec.status is RETIRED
+    better, better_token = _newcomer(strategies)
+    d = pool.try_enter(better, better_token, 75.0, max_size=3, min_score=MIN_SCORE, metrics=strategies_metrics,
+                       correlation=(series, 0.9, 20))
+    assert d.action is PoolAction.ENTER
+    assert _active_scores(strategies) == {member: 60.0, better: 75.0}  # the 70.0 duplicate was replaced
+    assert strategies.get(other).status is RETIRED

@@ -178,8 +178,8 @@ def test_run_backtest_passes_a_planted_edge_and_records_trials(market: FakeCandl
 
 
 def test_walkforward_gate_rejects_a_losing_strategy(market: FakeCandles) -> None:
-    # short the planted up-moves: every fold loses; degradation and trade gates opened up
-    p = plan([f"C{k}" for k in range(3)], max_degradation=1.0, wfa_min_consistency=0.5)
+    # short the planted up-moves: every fold loses; degradation, excess and trade gates opened up
+    p = plan([f"C{k}" for k in range(3)], max_degradation=1.0, wfa_min_consistency=0.5, min_excess_return=-100.0)
     out = run_backtest(PeriodicSignals(), market, p, [{"period": 10, "offset": 3, "sl_pct": 0.0, "tp_pct": 0.0}],
                        direction=-1)
     assert out.reason == "backtest:walkforward"

@@ -137,7 +137,7 @@ def plan(symbols: list[str], n_bars: int = 1500, **kw: Any) -> BacktestPlan:
     """Warm-up 100 bars, IS 2/3 and OOS 1/3 of the rest (1h)."""
     oos_start = 100 + (n_bars - 100) * 2 // 3
     base: dict[str, Any] = dict(search=SearchConfig(rungs=1), shuffle_permutations=0, min_trades=10,
-                                max_degradation=1.0, wfa_windows=0, seed=5)
+                                max_degradation=1.0, wfa_windows=0, seed=5, min_excess_return=-100.0)
     base.update(kw)
     return BacktestPlan({"1h": symbols}, T0 + 100 * HOUR, T0 + oos_start * HOUR, T0 + n_bars * HOUR, 100,
                         0.00045, 2.0, **base)

@@ -44,7 +44,8 @@ def _home(tmp_path: Path) -> Container:
            metrics={"sharpe": 1.25, "dsr": 0.97, "pbo": 0.12, "trials": 240})
     _enter(c, 2, 70.0, timeframe="4h", last_backtested_at=T_RT,
            metrics={"sharpe": 2.0, "dsr": 0.5, "pbo": 0.3, "trials": 12,
-                    "retest": {"sharpe": 1.5, "at": T_RT.isoformat()}})
+                    "retest": {"sharpe": 1.5, "at": T_RT.isoformat()}, "excess_return": 0.04,
+                    "confirm": {"total_return": 0.031, "twin_percentile": 87.5}})
     _enter(c, 3, 45.0)  # no timeframe, metrics or backtest time: every value missing
     _enter(c, 4, 30.0)  # rule 1: RETIRED, not listed
     _enter(c, 5, 60.0)  # rule 3: evicts the 45.0 one
@@ -63,12 +64,14 @@ def test_pool_json_lists_active_strategies_best_first_with_nulls(tmp_path: Path)
     top, bare, first = rows
     assert (top["type"], top["timeframe"], top["dsr"], top["pbo"], top["trials"]) == ("TRN", "4h", 0.5, 0.3, 12)
     assert (top["oos_sharpe"], top["retest_oos_sharpe"]) == (2.0, 1.5)
+    assert (top["excess_return"], top["confirm_return"], top["confirm_percentile"]) == (0.04, 0.031, 87.5)
     assert datetime.fromisoformat(top["last_retest_at"]) == T_RT
     assert datetime.fromisoformat(first["last_backtested_at"]) == T_BT
     assert first["last_retest_at"] is None and first["trials"] == 240 and first["oos_sharpe"] == 1.25
     assert {k for k, v in bare.items() if v is None} == {"timeframe", "dsr", "pbo", "trials", "oos_sharpe",
                                                          "retest_oos_sharpe", "last_backtested_at",
-                                                         "last_retest_at"}
+                                                         "last_retest_at", "excess_return", "confirm_return",
+                                                         "confirm_percentile"}
 
 
 def test_pool_limit_keeps_the_best_and_the_total_count(tmp_path: Path) -> None:
@@ -90,6 +93,7 @@ def test_pool_table_and_empty_pool(tmp_path: Path, wide_console: None) -> None:
     assert "pool: 3/3 ACTIVE, min_score 40.0" in res.output
     row = next(line for line in lines if "Strategy_TRN_00000001" in line)
     assert "0.970" in row and "240" in row and "2026-03-01 12:00" in row
+    assert "0.031" in next(line for line in lines if "Strategy_TRN_00000002" in line)  # confirmation return
     bare = next(line for line in lines if "Strategy_TRN_00000005" in line)
     assert bare.count(" - ") >= 6  # missing values print as "-"
     assert "Strategy_TRN_00000003" not in res.output and "Strategy_TRN_00000004" not in res.output

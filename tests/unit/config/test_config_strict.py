@@ -127,7 +127,7 @@ def test_empty_section_means_its_defaults(tmp_path: Path) -> None:
     ("backtest:\n  fee_rate: false\n", "backtest.fee_rate: expected a number, not the boolean false"),
     ("generator:\n  seed: true\n", "generator.seed: expected a number, not the boolean true"),
     ("generator:\n  seed: -1\n", "generator.seed: Input should be greater than or equal to 0"),
-    ("generator:\n  sources: [template, llm]\n", "generator.sources.1: Input should be 'template' or 'unger'"),
+    ("generator:\n  sources: [template, gpt]\n", "generator.sources.1: Input should be 'template', 'unger', 'pattern', 'llm' or 'grid'"),
     ("database:\n  url: mysql://u@h/db\n", "database.url: unsupported database URL (scheme 'mysql')"),
     ("database:\n  url: postgres://u@h/db\n", "database.url: unsupported database URL (scheme 'postgres')"),
     ("database:\n  url: just-a-name\n", "database.url: unsupported database URL"),

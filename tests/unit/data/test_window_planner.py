@@ -71,5 +71,22 @@ def test_an_in_sample_window_of_a_year_reaches_back_and_keeps_only_coins_that_co
     store = InventoryStore([old, young])
     window = plan_window(store, settings, SimClock(NOW))
     end = REAL_LAST + pd.Timedelta(hours=1)
-    assert window.is_start == end - pd.Timedelta(days=30 + 60 + 365)
+    assert window.is_start == end - pd.Timedelta(days=30 + 30 + 60 + 365)
     assert symbols_by_timeframe(store, settings, window, []) == {"1h": ["BTC"]}
+
+
+def test_the_confirmation_window_sits_between_oos_and_replay_and_travels_to_workers() -> None:
+    window = plan_window(InventoryStore([entry("ETH", REAL_LAST)]), Settings(), SimClock(NOW))
+    day = pd.Timedelta(days=1)
+    assert window.replay_start - window.confirm_start == 30 * day == window.confirm_days * day
+    assert window.confirm_start - window.oos_start == 60 * day and window.oos_start - window.is_start == 120 * day
+    assert CycleWindow.from_json(window.to_json()) == window
+    old = {k: v for k, v in window.to_json().items() if k != "confirm_start"}  # written before confirm_days
+    legacy = CycleWindow.from_json(old)
+    assert legacy.confirm_start == legacy.replay_start and legacy.confirm_days == 0
+    none = plan_window(InventoryStore([entry("ETH", REAL_LAST)]),
+                       Settings.model_validate({"backtest": {"confirm_days": 0}}), SimClock(NOW))
+    assert none.confirm_days == 0 and none.oos_start == window.oos_start + 30 * day
+    with pytest.raises(ValueError, match="confirm_start"):
+        CycleWindow(window.is_start, window.oos_start, window.replay_start, window.replay_end,
+                    confirm_start=window.replay_end)

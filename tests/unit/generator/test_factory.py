@@ -12,6 +12,7 @@ import pytest
 
 from sixbtc.domain.strategy import StrategySource
 from sixbtc.generator import code_hash, generate, make_genome, random_genome, render
+from sixbtc.generator.factory import SUPPORTED_SOURCES
 from sixbtc.generator.templates import TEMPLATES
 from sixbtc.generator.unger import ENTRIES, EXITS, FILTERS
 from sixbtc.strategy.contract import StrategySpec
@@ -40,7 +41,8 @@ def test_batch_is_diverse_and_free_of_duplicates(batch):
     cands = batch.candidates
     assert len(cands) == 200
     assert len({c.type for c in cands}) >= 4
-    assert {c.source for c in cands} == {StrategySource.TEMPLATE, StrategySource.UNGER}
+    assert {c.source for c in cands} == {StrategySource(s) for s in SUPPORTED_SOURCES}
+    assert StrategySource.PATTERN in {c.source for c in cands}
     assert {c.genome["direction"] for c in cands} == {"long", "short"}
     assert len({c.code_hash for c in cands}) == 200
     assert len({c.name for c in cands}) == 200

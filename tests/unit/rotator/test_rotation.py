@@ -15,10 +15,15 @@ from sixbtc.rotator.rotation import Promotion, rotate, select_for_live
 T = StrategyType
 
 
+CONFIRMED = {"confirm": {"total_return": 0.01, "twin_percentile": 80.0}}
+
+
 def _rec(sid: int, score: float | None, type_: StrategyType = T.MOM, tf: str = "1h",
-         status: StrategyStatus = StrategyStatus.ACTIVE) -> StrategyRecord:
+         status: StrategyStatus = StrategyStatus.ACTIVE, metrics: dict | None = None) -> StrategyRecord:
+    """A pool member whose confirmation passed unless ``metrics`` says otherwise."""
     return StrategyRecord(id=sid, name=f"Strategy_{type_}_{sid:04d}", type=type_, source=StrategySource.TEMPLATE,
-                          status=status, code="", code_hash=f"h{sid}", timeframe=tf, score=score)
+                          status=status, code="", code_hash=f"h{sid}", timeframe=tf, score=score,
+                          metrics=CONFIRMED if metrics is None else metrics)
 
 
 def _live(sid: int, type_: StrategyType = T.MOM, tf: str = "1h") -> StrategyRecord:
@@ -35,6 +40,17 @@ def _ids(recs: list[StrategyRecord]) -> list[int]:
 
 
 # -- select_for_live -------------------------------------------------------------------------
+def test_confirmation_is_required_by_default() -> None:
+    pool = [_rec(1, 90.0, metrics={}), _rec(2, 85.0, metrics={"confirm": {"total_return": -0.02,
+                                                                         "twin_percentile": 90.0}}),
+            _rec(3, 80.0, metrics={"confirm": {"total_return": 0.05, "twin_percentile": 30.0}}),
+            _rec(4, 75.0, metrics={"confirm": {"total_return": 0.05, "twin_percentile": None}}),
+            _rec(5, 70.0)]
+    assert _ids(select_for_live(pool, [], _cfg())) == [4, 5]
+    assert _ids(select_for_live(pool, [], _cfg(min_confirm_percentile=20.0))) == [3, 4, 5]
+    assert _ids(select_for_live(pool, [], _cfg(require_confirmation=False))) == [1, 2, 3, 4, 5]
+
+
 def test_orders_by_score_best_first_whatever_the_input_order() -> None:
     pool = [_rec(1, 60.0, T.MOM), _rec(2, 90.0, T.REV), _rec(3, 75.0, T.TRN)]
     assert _ids(select_for_live(pool, [], _cfg())) == [2, 3, 1]
@@ -207,3 +223,24 @@ def test_rotate_fetches_series_of_live_and_eligible_only() -> None:
                               returns={100: _series(BASE), 1: _series(BASE * 3.0), 2: _series(np.roll(BASE, 5))})
     assert [p.strategy_id for p in rotate(store, _cfg())] == [2]
     assert store.asked == [[100, 1, 2]]
+
+
+class RecordingStore(FakeRotationStore):
+    """Records :meth:`failed` events."""
+
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.events: list[tuple[int, str]] = []
+
+    def failed(self, strategy: StrategyRecord, detail: str) -> None:
+        self.events.append((strategy.id, detail))
+
+
+def test_grid_strategies_are_never_promoted_and_the_reason_is_recorded() -> None:
+    pool = [_rec(1, 95.0, T.GRD), _rec(2, 70.0, T.MOM), _rec(3, 30.0, T.GRD)]
+    assert _ids(select_for_live(pool, [], _cfg())) == [2]
+    store = RecordingStore(pool, [])
+    assert [p.strategy_id for p in rotate(store, _cfg())] == [2]
+    assert store.events == [(1, "rotator: GRD not supported by the executor yet")]  # 3 is below min_score_live
+    full = RecordingStore([_rec(1, 95.0, T.GRD)], [_live(100)])
+    assert rotate(full, _cfg(max_live_strategies=1)) == [] and full.events == []  # no free slot: nothing to say

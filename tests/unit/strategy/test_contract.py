@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pytest
@@ -73,3 +74,26 @@ def test_a_grid_too_large_to_build_is_refused_before_it_is_built() -> None:
         StrategySpec.from_declared("Strategy_MOM_1a2b3c4d", huge)
     at_cap = _space(a=list(range(MAX_PARAM_SETS // 20)), b=list(range(10)))  # x 2 values of n
     assert StrategySpec.from_declared("Strategy_MOM_1a2b3c4d", at_cap).param_space["b"] == list(range(10))
+
+
+GRD = {"strategy_type": "GRD", "direction": "short", "timeframes": ["1h"],
+       "param_space": {"n": [20], "k": [1.0], "levels": [1, 4, 20], "sl_pct": [0.02]}}
+
+
+def test_a_grid_declaration_needs_levels_and_sl_and_refuses_tp() -> None:
+    spec = StrategySpec.from_declared("Strategy_GRD_1", GRD)
+    assert spec.is_grid and spec.strategy_type is StrategyType.GRD and len(spec.grid()) == 3
+    assert not StrategySpec.from_declared("Strategy_MOM_1", {**GRD, "strategy_type": "MOM", "param_space": {
+        "sl_pct": [0.01], "tp_pct": [0.02]}}).is_grid
+    for space, expected in [
+        ({"levels": [2]}, "param_space['sl_pct'] is required"),
+        ({"sl_pct": [0.02]}, "param_space['levels'] is required"),
+        ({"levels": [2], "sl_pct": [0.02], "tp_pct": [0.05]}, "takes profit at its center"),
+        ({"levels": [0], "sl_pct": [0.02]}, "'levels']: 0 is not an int in 1..20"),
+        ({"levels": [21], "sl_pct": [0.02]}, "is not an int in 1..20"),
+        ({"levels": [2.5], "sl_pct": [0.02]}, "is not an int"),
+        ({"levels": [True], "sl_pct": [0.02]}, "is not an int"),
+        ({"levels": [2], "sl_pct": [0.9]}, "outside"),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(expected)):
+            StrategySpec.from_declared("Strategy_GRD_1", {**GRD, "param_space": space})

@@ -263,17 +263,6 @@ def test_bad_inputs_raise_named_errors(sandbox):
         StrategySandbox(SandboxLimits(cpu_s=1.5))
 
 
-def test_per_call_overhead_is_small(sandbox):
-    spec = sandbox.load(SMA_CROSS)
-    data, grid = _walk(5000), (spec.grid() * 13)[:50]
-    sandbox.signals(data, grid)
-    t0 = time.perf_counter()
-    for _ in range(10):
-        sandbox.signals(data, grid[:1])
-    per_call = (time.perf_counter() - t0) / 10
-    assert per_call < 0.05, f"per-call overhead {per_call * 1e3:.1f} ms"
-
-
 def test_cpu_limit_kills_a_busy_worker_before_the_wall_clock_limit():
     with StrategySandbox(SandboxLimits(wall_s=30.0, cpu_s=1)) as sb:
         sb.load(MODAL)

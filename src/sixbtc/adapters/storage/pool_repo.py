@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, func, select, text
 
 from sixbtc.adapters.storage.db import is_sqlite
@@ -18,10 +19,23 @@ from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.tables import StrategyRow
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.pool.rules import PoolAction, PoolDecision, decide_entry, decide_retest
+from sixbtc.pool.similarity import Series, decide_correlated
 
 T = StrategyRow.__table__
 _POOL_LOCK_KEY = 6_142_000_001
 ACTIVE = StrategyStatus.ACTIVE
+
+
+def member_series(metrics: dict[str, Any] | None) -> Series | None:
+    """A member's OOS daily series from its ``metrics`` (None when absent or malformed)."""
+    m = metrics or {}
+    values, last = m.get("daily_returns"), m.get("daily_last_day")
+    if not isinstance(values, list) or len(values) < 2 or not isinstance(last, int):
+        return None
+    try:
+        return last, np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -55,11 +69,16 @@ class PoolRepository:
         return conn.execute(select(func.count()).where(T.c.status == str(ACTIVE))).scalar_one()
 
     def try_enter(self, strategy_id: int, token: int, score: float, *, max_size: int, min_score: float,
-                  **fields: Any) -> PoolDecision:
+                  correlation: tuple[Series | None, float, int] | None = None, **fields: Any) -> PoolDecision:
         """Apply the entry rules to a claimed, freshly backtested strategy, atomically.
 
         ``fields`` (params, timeframe, metrics, ``last_backtested_at`` ...) are stored with the
         verdict. A rejected strategy becomes RETIRED (rules 1 and 4); rule 3 retires the worst.
+        ``correlation`` = (the newcomer's OOS daily series, ``max_correlation``,
+        ``min_overlap_days``) applies the pool's correlation cap first when the score reaches
+        ``min_score`` (:mod:`sixbtc.pool.similarity`; members' series are read from their
+        ``metrics`` ``daily_returns``/``daily_last_day``): refused as ``pool:correlated``, or
+        the worse correlated members retired as ``pool:correlated_evicted``.
 
         Raises
         ------
@@ -69,6 +88,10 @@ class PoolRepository:
         repo = self.strategies
         with self.engine.begin() as conn:
             self._lock(conn)
+            if correlation is not None and score >= min_score:
+                refused = self._correlation_cap(conn, strategy_id, token, score, correlation, fields)
+                if refused is not None:
+                    return refused
             worst = self._worst(conn)
             decision = decide_entry(score, self._count(conn), worst.score if worst else None,
                                     max_size=max_size, min_score=min_score)
@@ -84,6 +107,24 @@ class PoolRepository:
             repo.transition_in(conn, strategy_id, token, ACTIVE, phase="pool", reason=f"pool:rule{decision.rule}",
                                detail=decision.reason, score=score, **fields)
             return decision
+
+    def _correlation_cap(self, conn: Connection, strategy_id: int, token: int, score: float,
+                         correlation: tuple[Series | None, float, int], fields: dict[str, Any]) -> PoolDecision | None:
+        series, max_corr, min_overlap = correlation
+        rows = conn.execute(select(T.c.id, T.c.name, T.c.score, T.c.metrics).where(
+            T.c.status == str(ACTIVE), T.c.id != strategy_id)).all()
+        members = [(r.id, r.name, float(r.score or 0.0), member_series(r.metrics)) for r in rows]
+        cd = decide_correlated(score, series, members, max_correlation=max_corr, min_overlap=min_overlap)
+        if cd.blocker is not None:
+            self.strategies.transition_in(conn, strategy_id, token, StrategyStatus.RETIRED, phase="pool",
+                                          reason="pool:correlated", detail=cd.describe(), score=score, **fields)
+            return PoolDecision(PoolAction.REJECT, 0, cd.describe())
+        for mid in cd.evict:
+            self.strategies.transition_in(conn, mid, None, StrategyStatus.RETIRED, phase="pool",
+                                          reason="pool:correlated_evicted",
+                                          detail=f"replaced by the better-scored, correlated {strategy_id} "
+                                                 f"(score {score:.1f})", claim_token=T.c.claim_token + 1)
+        return None
 
     def revalidate_after_retest(self, strategy_id: int, token: int, new_score: float, *, max_size: int,
                                 min_score: float, **fields: Any) -> PoolDecision:

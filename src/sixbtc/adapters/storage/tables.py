@@ -226,3 +226,34 @@ class CoinRow(Base):
     max_leverage: Mapped[float | None] = mapped_column(Float, nullable=True)
     timeframes: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NearMissRow(Base):
+    """A strategy rejected at the multiple-testing gate, kept as a parent for evolution
+    (its ``strategies`` row is deleted; its trials stay in the ledger)."""
+
+    __tablename__ = "near_misses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    strategy_name: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    genome: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(64))
+    dsr: Mapped[float] = mapped_column(Float, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MarketRegimeRow(Base):
+    """One regime reading per (symbol, timeframe) and computation (SPEC §3.1); newest wins."""
+
+    __tablename__ = "market_regimes"
+    __table_args__ = (Index("ix_market_regimes_symbol_tf_time", "symbol", "timeframe", "computed_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    timeframe: Mapped[str] = mapped_column(String(8))
+    regime: Mapped[str] = mapped_column(String(16))
+    breakout_metric: Mapped[float] = mapped_column(Float)
+    reversal_metric: Mapped[float] = mapped_column(Float)
+    n_trades: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

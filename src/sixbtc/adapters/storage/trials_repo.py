@@ -5,7 +5,10 @@ Compact by design: one row per (strategy, timeframe, search rung) — not per si
 sets in the strategy's sampled list, and float32 ``(n_sets, n_coins)`` arrays of the IS
 Sharpe (annualised), total return (fraction) and trade count, packed with
 :func:`numpy.savez_compressed` in ``data``. The sampled parameter list itself is stored
-once per strategy and timeframe, on its rung-0 row (``params``).
+once per strategy and timeframe, on its rung-0 row (``params``). A rung-0 row may also hold,
+in the same blob, a few of the searched sets' IS+OOS daily returns on the screening coins
+(``daily`` float32 ``(n_days, k)``, ``days`` int32 ``(n_days,)``): the trial return series
+of the factory's effective number of trials (:mod:`sixbtc.scorer.effective_trials`).
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ T = TrialRow.__table__
 ARRAYS = ("sharpe", "total_return", "n_trades")
 
 
-def pack(set_indices: np.ndarray, arrays: dict[str, np.ndarray]) -> bytes:
-    """``npz`` bytes of the set positions (int32) and the metric arrays (float32).
+def pack(set_indices: np.ndarray, arrays: dict[str, np.ndarray],
+         series: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """``npz`` bytes of the set positions (int32) and the metric arrays (float32), and
+    optionally ``series`` = (days, daily returns ``(n_days, k)``) as ``days``/``daily``.
 
     Raises
     ------
@@ -41,6 +46,11 @@ def pack(set_indices: np.ndarray, arrays: dict[str, np.ndarray]) -> bytes:
         if a.ndim != 2 or a.shape[0] != idx.shape[0]:
             raise ValueError(f"trial ledger: {name} must be (n_sets={idx.shape[0]}, n_coins), got {a.shape}")
         out[name] = a
+    if series is not None:
+        days, daily = np.asarray(series[0], dtype=np.int32), np.asarray(series[1], dtype=np.float32)
+        if daily.ndim != 2 or daily.shape[0] != days.shape[0]:
+            raise ValueError(f"trial ledger: daily returns must be (n_days={days.shape[0]}, k), got {daily.shape}")
+        out.update(days=days, daily=daily)
     buf = io.BytesIO()
     np.savez_compressed(buf, **out)
     return buf.getvalue()
@@ -62,7 +72,8 @@ class TrialRepository:
     def add_rung(self, strategy_id: int, code_hash: str, timeframe: str, rung: int,
                  window: tuple[datetime, datetime], symbols: list[str], set_indices: np.ndarray,
                  arrays: dict[str, np.ndarray], *, kind: str = "search",
-                 params: list[dict[str, Any]] | None = None) -> int:
+                 params: list[dict[str, Any]] | None = None,
+                 series: tuple[np.ndarray, np.ndarray] | None = None) -> int:
         """Record one rung: ``len(set_indices)`` sets × ``len(symbols)`` coins on ``window``
         (IS start, IS end). Returns the number of simulations recorded.
 
@@ -71,7 +82,7 @@ class TrialRepository:
         ValueError
             As :func:`pack`, or when the arrays' second axis is not ``len(symbols)``.
         """
-        blob = pack(set_indices, arrays)
+        blob = pack(set_indices, arrays, series)
         n_sets, n_coins = len(set_indices), len(symbols)
         if any(np.shape(arrays[k])[1] != n_coins for k in ARRAYS):
             raise ValueError(f"trial ledger: arrays must have {n_coins} coin columns ({symbols})")
@@ -98,6 +109,27 @@ class TrialRepository:
             d = dict(r._mapping)
             d.update(unpack(d.pop("data")))
             out.append(d)
+        return out
+
+    def _window_rows(self, window: tuple[datetime, datetime]) -> Any:
+        return (T.c.rung == 0, T.c.kind == "search", T.c.window_start == window[0], T.c.window_end == window[1])
+
+    def window_rows(self, window: tuple[datetime, datetime]) -> int:
+        """Rung-0 search rows recorded on ``window`` (IS start, IS end)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).where(*self._window_rows(window))).scalar_one())
+
+    def window_series(self, window: tuple[datetime, datetime], limit: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(days, daily returns ``(n_days, k)``) of the newest ``limit`` rung-0 search rows on
+        ``window`` that hold trial return series, newest first."""
+        q = select(T.c.data).where(*self._window_rows(window)).order_by(T.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            blobs = [r[0] for r in conn.execute(q)]
+        out = []
+        for b in blobs:
+            z = unpack(b)
+            if "daily" in z:
+                out.append((z["days"].astype(np.int64), z["daily"].astype(np.float64)))
         return out
 
     def configs_for(self, strategy_id: int) -> int:

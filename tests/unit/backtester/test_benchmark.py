@@ -1,0 +1,123 @@
+"""Excess over the directional benchmark: an always-short strategy in a falling market makes
+money but nothing over short-and-hold; a short that times planted drops has a real excess."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sixbtc.backtester.benchmark import excess_over_hold, hold_daily
+from sixbtc.backtester.plausibility import PlausibilityBounds
+from sixbtc.backtester.protocol import BacktestPlan, run_backtest
+
+T0 = pd.Timestamp("2025-01-01", tz="UTC")
+N = 24 * 90
+
+
+def falling(seed: int, drop_every: int = 0) -> pd.DataFrame:
+    """1h candles drifting down ~-0.05 %/bar (a crash regime); ``drop_every`` plants a -1 % bar."""
+    rng = np.random.default_rng(seed)
+    ret = rng.normal(-0.0005, 0.003, N)
+    if drop_every:
+        ret[np.arange(N) % drop_every == 5] -= 0.01
+    close = 100.0 * np.cumprod(1.0 + ret)
+    open_ = np.concatenate(([100.0], close[:-1]))
+    return pd.DataFrame({"timestamp": T0 + pd.Timedelta(hours=1) * np.arange(N), "open": open_,
+                         "high": np.maximum(open_, close) * 1.0005, "low": np.minimum(open_, close) / 1.0005,
+                         "close": close, "volume": np.full(N, 1e6)})
+
+
+class Candles:
+    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
+        self.frames = frames
+
+    def read_candles(self, symbol: str, timeframe: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+        df = self.frames[symbol]
+        return df[(df["timestamp"] >= start) & (df["timestamp"] < end)].reset_index(drop=True)
+
+    def read_funding(self, symbol: str, start: Any = None, end: Any = None) -> pd.DataFrame:
+        return pd.DataFrame({"timestamp": pd.DatetimeIndex([], tz="UTC"), "rate": np.zeros(0)})
+
+
+class AlwaysShort:
+    """Enters on every bar and never exits on a signal: short and hold."""
+
+    def signals(self, data: dict[str, np.ndarray], params_list: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        n = len(data["close"])
+        return np.ones((len(params_list), n), dtype=bool), np.zeros((len(params_list), n), dtype=bool)
+
+
+class TimedShort:
+    """Shorts the bar before every planted drop and covers after it."""
+
+    def signals(self, data: dict[str, np.ndarray], params_list: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        i = np.arange(len(data["close"])) + 14  # the loaded span starts at 14:00 UTC (day 5 - 10 warm-up bars)
+        return np.stack([i % 24 == 4] * len(params_list)), np.stack([i % 24 == 5] * len(params_list))
+
+
+def _plan(min_excess: float = 0.0) -> BacktestPlan:
+    return BacktestPlan({"1h": ["AAA", "BBB"]}, T0 + pd.Timedelta(days=5), T0 + pd.Timedelta(days=50),
+                        T0 + pd.Timedelta(days=90), 10, 0.00045, 2.0, 1, 1.0, wfa_windows=0,
+                        shuffle_permutations=0, min_excess_return=min_excess,
+                        plausibility=PlausibilityBounds(max_sharpe=1e9, rate_sharpe=1e9))  # synthetic: too clean
+
+
+GRID = [{"sl_pct": 0.9, "tp_pct": 9.0}]
+
+
+def test_always_short_in_a_falling_market_earns_but_has_no_excess() -> None:
+    candles = Candles({"AAA": falling(1), "BBB": falling(2)})
+    out = run_backtest(AlwaysShort(), candles, _plan(), GRID, -1)
+    assert out.excess is not None
+    assert out.excess["benchmark_return"] > 0.2  # short-and-hold made money: a crash
+    assert out.excess["exposure"] > 0.95
+    assert abs(out.excess["excess_return"]) < 0.01  # the strategy is the hold (minus costs)
+    assert out.reason == "backtest:excess"
+    assert "holding its direction" in out.detail
+    opened = run_backtest(AlwaysShort(), candles, _plan(min_excess=-100.0), GRID, -1)
+    assert opened.reason is None
+
+
+def test_a_short_that_times_the_drops_has_a_positive_excess() -> None:
+    candles = Candles({"AAA": falling(1, 24), "BBB": falling(2, 24)})
+    out = run_backtest(TimedShort(), candles, _plan(), GRID, -1)
+    assert out.reason is None, out.detail
+    assert out.excess["excess_return"] > 0.1
+    assert out.excess["excess_sharpe"] > 1.0
+
+
+def test_hold_daily_long_and_short_and_exposure_matching() -> None:
+    closes = np.array([101.0, 102.0, 99.0, 100.0])
+    days = np.array([0, 0, 1, 1])
+    long_r, d = hold_daily([100.0], [closes], [days], 1)
+    assert d.tolist() == [0, 1]
+    assert long_r == pytest.approx([0.02, 100.0 / 102.0 - 1.0])
+    short_r, _ = hold_daily([100.0], [closes], [days], -1)
+    assert short_r[0] == pytest.approx(-0.02)
+    assert short_r[1] == pytest.approx((2.0 - 1.0) / (2.0 - 1.02) - 1.0)  # one short held: 0.98 -> 1.00 of capital
+    assert np.prod(1 + short_r) - 1 == pytest.approx(0.0)  # back at the start price: flat
+    half = excess_over_hold(0.5 * long_r, d, long_r, d, 0.5)
+    assert half["excess_return"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="direction"):
+        hold_daily([100.0], [closes], [days], 0)
+    with pytest.raises(ValueError, match="exposure"):
+        excess_over_hold(long_r, d, long_r, d, 1.5)
+
+
+def test_confirmation_ranks_timing_among_twins() -> None:
+    from sixbtc.backtester.confirmation import confirm
+    window = (T0 + pd.Timedelta(days=60), T0 + pd.Timedelta(days=90))
+    kw = dict(warmup_bars=10, costs=(0.00045, 2.0), n_twins=40, seed=3)
+    timed = confirm(TimedShort(), Candles({"AAA": falling(1, 24), "BBB": falling(2, 24)}), ["AAA", "BBB"], "1h",
+                    GRID[0], -1, window, **kw)
+    assert timed is not None and timed.total_return > 0 and len(timed.shifts) == 40
+    assert timed.percentile > 90  # shifted off the drops, the twins lose
+    # hold-like signals shifted in time are the same signals: no timing, mid-rank
+    held = confirm(AlwaysShort(), Candles({"AAA": falling(1), "BBB": falling(2)}), ["AAA", "BBB"], "1h",
+                   GRID[0], -1, window, **kw)
+    assert held.total_return > 0 and held.percentile == 50.0
+    assert confirm(AlwaysShort(), Candles({"AAA": falling(1)}), ["AAA"], "1h", GRID[0], -1, window,
+                   **dict(kw, n_twins=0)).to_json()["twin_percentile"] is None
