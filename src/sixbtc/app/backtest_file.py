@@ -12,35 +12,34 @@ the pool rules are applied to the pool as it is now.
 The verdicts, in order: ``validator`` (every phase of the validator), the protocol gates of
 :mod:`sixbtc.backtester.verdicts`, ``duplicate`` (trades exactly like a pool member),
 ``multiple_testing`` (DSR and PBO), ``pool`` (SPEC §3.5 entry rules) and ``confirmation``
-(the confirmation window of issue 9: reported ``not available`` until the backtest computes
-one; :data:`CONFIRMATION_HOOK` is where it plugs in). When a gate stops the strategy, the
-figures of the later ones (DSR, PBO, score) are still computed when the backtest chose
-parameters, for information, and the later gates are ``not reached``.
+(the chosen parameters on the confirmation window, :func:`~sixbtc.app.confirmation.confirmation_result`,
+judged as the rotator judges it for LIVE, :func:`~sixbtc.rotator.rotation.confirmation_gap`;
+``off`` with ``rotator.require_confirmation: false``, ``not available`` with
+``backtest.confirm_days: 0``). When a gate stops the strategy, the figures of the later ones
+(DSR, PBO, score, confirmation) are still computed when the backtest chose parameters, for
+information, and the later gates are ``not reached``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
 from sixbtc.app.backtest_records import gate_for, score_inputs
 from sixbtc.app.backtesting import duplicate_of
+from sixbtc.app.confirmation import confirmation_result
 from sixbtc.app.container import Container
 from sixbtc.app.validation import validation_sample
-from sixbtc.app.window import plan_window, symbols_by_timeframe
+from sixbtc.app.window import CycleWindow, plan_window, symbols_by_timeframe
 from sixbtc.backtester.protocol import METRIC_KEYS, BacktestOutcome, aggregate_oos, run_backtest
 from sixbtc.backtester.verdicts import FAIL, NOT_REACHED, PASS, GateRow, protocol_gates
 from sixbtc.generator.dedupe import code_hash
 from sixbtc.pool.admission import behaviour_fingerprint
 from sixbtc.pool.rules import PoolAction, decide_entry
+from sixbtc.rotator.rotation import confirmation_gap
 from sixbtc.scorer.score import score
 from sixbtc.strategy.sandbox import StrategySandbox
 from sixbtc.validator.pipeline import validate
-
-#: Computes the confirmation result of a backtest that chose parameters (None: not available).
-#: The confirmation window (issue 9, ``backtest.confirm_days``) plugs in here.
-CONFIRMATION_HOOK: Callable[[Container, BacktestOutcome], dict[str, Any] | None] | None = None
 
 
 def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str, Any]:
@@ -49,7 +48,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     Returns
     -------
     dict
-        ``passed`` (would enter the pool), ``stopped_by`` (the first failing gate's reason or
+        ``passed`` (would enter the pool and pass the rotator's confirmation rule), ``stopped_by`` (the first failing gate's reason or
         None), ``strategy`` (class name), ``window`` (ISO bounds), ``gates`` (list of
         :meth:`GateRow.to_json` in order), ``timeframes`` (per searched timeframe: params,
         IS Sharpe, pooled OOS metrics, sets searched, trials), ``assigned`` (the chosen
@@ -87,7 +86,9 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign, space=search_space(spec, bt))
     gates = protocol_gates(outcome, plan)
     _metrics(out, outcome)
-    gates += _later_gates(c, out, outcome)
+    confirmed = confirmation_result(c, sandbox, digest, outcome.best, window, spec.direction.sign) \
+        if outcome.best is not None else None
+    gates += _later_gates(c, out, outcome, confirmed, window)
     out["gates"] += [g.to_json() for g in gates]
     failed = next((g for g in out["gates"] if g["state"] == FAIL), None)
     out["stopped_by"] = failed["reason"] if failed else None
@@ -107,10 +108,11 @@ def _metrics(out: dict[str, Any], outcome: BacktestOutcome) -> None:
                      "oos": {k: cr.oos_metrics[k] for k in METRIC_KEYS}} for cr in best.coins]
 
 
-def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome) -> list[GateRow]:
+def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome, confirmed: dict[str, Any] | None,
+                 window: CycleWindow) -> list[GateRow]:
     """Duplicate, multiple-testing, pool and confirmation verdicts (figures also when not reached)."""
     names = ("duplicate", "multiple_testing", "pool", "confirmation")
-    reasons = ("backtest:duplicate_behaviour", "score:dsr|score:pbo", "pool:rejected", "confirmation")
+    reasons = ("backtest:duplicate_behaviour", "score:dsr|score:pbo", "pool:rejected", "rotator:confirmation")
     if outcome.best is None:
         return [GateRow(n, r, NOT_REACHED, "") for n, r in zip(names, reasons, strict=True)]
     reached = outcome.reason is None
@@ -135,11 +137,22 @@ def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome) ->
     decision = decide_entry(value, stats.count, stats.min_score, max_size=ap.max_size, min_score=ap.min_score)
     add("pool", f"pool:rule{decision.rule}", decision.action is not PoolAction.REJECT,
         f"score {value:.1f}: {decision.reason} (rule {decision.rule})")
-    confirm = CONFIRMATION_HOOK(c, outcome) if CONFIRMATION_HOOK is not None else None
-    out["confirmation"] = confirm
-    if confirm is None:
+    out["confirmation"] = confirmed
+    if confirmed is None:
         rows.append(GateRow("confirmation", reasons[3], "not available",
-                            "no confirmation window in this version (backtest.confirm_days)"))
+                            f"no confirmation window (backtest.confirm_days = {window.confirm_days:g})"))
     else:
-        add("confirmation", reasons[3], bool(confirm.get("passed", True)), str(confirm.get("detail", "")))
+        gap = confirmation_gap({"confirm": confirmed}, c.settings.rotator)
+        pct = confirmed.get("twin_percentile")
+        detail = (f"{confirmed['start'][:10]}..{confirmed['end'][:10]}: return {_pct(confirmed['total_return'])}, "
+                  f"{confirmed['n_trades']} trades, twin percentile {'-' if pct is None else f'{pct:.0f}'}"
+                  + (f" ({gap})" if gap else ""))
+        if c.settings.rotator.require_confirmation:
+            add("confirmation", reasons[3], gap is None, detail)
+        else:
+            rows.append(GateRow("confirmation", reasons[3], "off", detail + " (rotator.require_confirmation off)"))
     return rows
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2%}"

@@ -26,7 +26,7 @@ backtest:
   max_param_sets: 8
   shuffle_permutations: 5
 """
-GATES = ["validator", "data", "search", "plausibility", "oos_trades", "degradation", "walkforward", "causality",
+GATES = ["validator", "data", "search", "plausibility", "oos_trades", "degradation", "excess", "walkforward", "causality",
          "shuffle", "duplicate", "multiple_testing", "pool", "confirmation"]
 
 
@@ -82,7 +82,12 @@ def test_json_has_per_timeframe_and_per_coin_metrics_dsr_pbo_and_score(sma_json)
     assert {"sharpe", "n_trades"} <= set(out["coins"][0]["is"]) and "profit_factor" in out["coins"][0]["oos"]
     assert 0.0 <= out["dsr"] <= 1.0 and out["dsr_trials"] == tf["sets"]
     assert 0.0 <= out["score"] <= 100.0
-    assert out["confirmation"] is None and out["gates"][-1]["state"] == "not available"
+    conf, row = out["confirmation"], out["gates"][-1]
+    assert conf["end"] == out["window"]["replay_start"] and conf["start"] == out["window"]["confirm_start"]
+    assert pd.Timestamp(conf["end"]) - pd.Timestamp(conf["start"]) == pd.Timedelta(days=30)
+    assert conf["n_trades"] >= 0 and conf["symbols"] == ["BTC", "ETH", "SOL"]
+    assert row["gate"] == "confirmation" and row["reason"] == "rotator:confirmation"
+    assert row["state"] in ("pass", "FAIL", "not reached") and "twin percentile" in row["detail"]
 
 
 def test_text_report_prints_the_gates_the_metrics_and_the_verdict(home: Path, sma_json) -> None:
@@ -94,6 +99,7 @@ def test_text_report_prints_the_gates_the_metrics_and_the_verdict(home: Path, sm
         assert gate in text
     assert "coins of 4h" in text and "DSR " in text and "score " in text
     assert ("WOULD ENTER THE POOL" in text) if out["passed"] else (f"STOPPED by {out['stopped_by']}" in text)
+    assert "confirmation " in text and "twin percentile" in text
 
 
 def test_invalid_strategy_is_stopped_by_the_validator_with_its_reason(home: Path) -> None:
