@@ -131,7 +131,7 @@ def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome, co
     out.update(dsr=gate.dsr, pbo=gate.pbo, dsr_trials=gate.n_trials)
     add("multiple_testing", gate.reason or "score:dsr|score:pbo", gate.reason is None, gate.detail)
     wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    value = score(score_inputs(oos, wfa, best.is_sharpe), c.settings.scoring)
+    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), c.settings.scoring)
     out["score"] = value
     ap, stats = c.settings.active_pool, c.pool.stats()
     decision = decide_entry(value, stats.count, stats.min_score, max_size=ap.max_size, min_score=ap.min_score)

@@ -79,7 +79,7 @@ def _transitions_table(events: list[dict[str, Any]]) -> Table:
 
 def _candidates_table(rows: list[dict[str, Any]]) -> Table:
     """The refused strategies with the best DSR (shown while the pool is empty)."""
-    t = table("pool empty — closest candidates (best DSR among refused strategies) and the gate that stopped each",
+    t = table("closest candidates (pool empty): best DSR among refused strategies, and what stopped each",
               ("strategy", "tf", "DSR", "PBO", "N", "OOS Sharpe", "OOS trades", "score", "stopped by", "detail"),
               right=("DSR", "PBO", "N", "OOS Sharpe", "OOS trades", "score"))
     for r in rows:

@@ -90,7 +90,11 @@ def test_json_has_per_timeframe_and_per_coin_metrics_dsr_pbo_and_score(sma_json)
     assert row["state"] in ("pass", "FAIL", "not reached") and "twin percentile" in row["detail"]
 
 
-def test_text_report_prints_the_gates_the_metrics_and_the_verdict(home: Path, sma_json) -> None:
+def test_text_report_prints_the_gates_the_metrics_and_the_verdict(home: Path, sma_json,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from sixbtc.cli.context import console
+
+    monkeypatch.setattr(console, "_width", 250)  # one line per row, whatever $COLUMNS the tests run with
     code, out = sma_json
     res = _run(home, str(CORPUS / "clean" / "sma_cross.py"))
     assert res.exit_code == code
