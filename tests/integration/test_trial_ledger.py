@@ -200,13 +200,14 @@ class NoEdgeSandbox(FakeSandbox):
         return SimpleNamespace(direction=SimpleNamespace(sign=1), timeframes=("1h",), grid=lambda: grid)
 
 
-def test_status_shows_the_closest_candidates_and_the_gate_that_stopped_each(tmp_path: Path, monkeypatch) -> None:
+def test_status_shows_the_closest_candidates_and_the_gate_that_stopped_each(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
     from sixbtc.cli.context import console
     from sixbtc.cli.main import app
 
-    monkeypatch.setattr(console, "width", 200)  # the shared console may have been built on an 80-column terminal
+    monkeypatch.setattr(console, "_width", 250)  # one line per row, whatever $COLUMNS the tests run with
 
     c = _container(tmp_path, "scoring:\n  dsr_min_prob: 0.999\n", noise=0.02)
     first, second = _validated(c, 1), _validated(c, 2)

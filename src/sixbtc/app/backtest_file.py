@@ -5,19 +5,19 @@ The same code path as a generated strategy (:mod:`sixbtc.app.validation`,
 :mod:`sixbtc.app.backtesting`) with the same windows (:func:`~sixbtc.app.window.plan_window`)
 and seeds (from the file's normalised code hash), except that nothing is written: no
 strategy row, no trial ledger, no pool entry. Two differences follow, both stated in the
-report: the DSR's N counts this run's search (parameter sets x timeframes) or, when larger, the
-factory's effective number of trials on the same window read from the ledger (the user's own
+report: the DSR's N counts only this run's search (parameter sets x timeframes; the user's own
 earlier attempts are unknown to it, so if they tried many variants the DSR is optimistic), and
 the pool rules are applied to the pool as it is now.
 
 The verdicts, in order: ``validator`` (every phase of the validator), the protocol gates of
 :mod:`sixbtc.backtester.verdicts`, ``duplicate`` (trades exactly like a pool member),
 ``multiple_testing`` (DSR and PBO), ``pool`` (SPEC §3.5 entry rules) and ``confirmation``
-(the chosen parameters traded on the confirmation window, :mod:`sixbtc.app.confirmation`,
-judged as the rotator judges it; ``off`` without a window or with
-``rotator.require_confirmation`` off). When a gate stops the strategy, the
-figures of the later ones (DSR, PBO, score) are still computed when the backtest chose
-parameters, for information, and the later gates are ``not reached``.
+(the chosen parameters on the confirmation window, :func:`~sixbtc.app.confirmation.confirmation_result`,
+judged as the rotator judges it for LIVE, :func:`~sixbtc.rotator.rotation.confirmation_gap`;
+``off`` with ``rotator.require_confirmation: false``, ``not available`` with
+``backtest.confirm_days: 0``). When a gate stops the strategy, the figures of the later ones
+(DSR, PBO, score, confirmation) are still computed when the backtest chose parameters, for
+information, and the later gates are ``not reached``.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from typing import Any
 from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
 from sixbtc.app.backtest_records import factory_trials, gate_for, score_inputs
 from sixbtc.app.backtesting import duplicate_of
-from sixbtc.app.confirmation import confirmation_of
+from sixbtc.app.confirmation import confirmation_result
 from sixbtc.app.container import Container
 from sixbtc.app.validation import validation_sample
 from sixbtc.app.window import CycleWindow, plan_window, symbols_by_timeframe
 from sixbtc.backtester.protocol import METRIC_KEYS, BacktestOutcome, aggregate_oos, run_backtest
-from sixbtc.backtester.verdicts import FAIL, NOT_REACHED, OFF, PASS, GateRow, protocol_gates
+from sixbtc.backtester.verdicts import FAIL, NOT_REACHED, PASS, GateRow, protocol_gates
 from sixbtc.generator.dedupe import code_hash
 from sixbtc.pool.admission import behaviour_fingerprint
 from sixbtc.pool.rules import PoolAction, decide_entry
@@ -48,7 +48,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     Returns
     -------
     dict
-        ``passed`` (would enter the pool), ``stopped_by`` (the first failing gate's reason or
+        ``passed`` (would enter the pool and pass the rotator's confirmation rule), ``stopped_by`` (the first failing gate's reason or
         None), ``strategy`` (class name), ``window`` (ISO bounds), ``gates`` (list of
         :meth:`GateRow.to_json` in order), ``timeframes`` (per searched timeframe: params,
         IS Sharpe, pooled OOS metrics, sets searched, trials), ``assigned`` (the chosen
@@ -73,7 +73,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     out["gates"].append(GateRow("validator", report.reason or "validated", vstate,
                                 report.detail if not report.passed else f"warm-up {report.warmup_bars} bars").to_json())
     if not report.passed:
-        out["stopped_by"] = f"validator:{report.phase}:{report.reason}"
+        out["stopped_by"] = report.reason  # as the factory records it (``ast:negative_shift``, ...)
         return out
     spec = sandbox.load(code)
     out["strategy"] = spec.class_name
@@ -86,9 +86,9 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign, space=search_space(spec, bt))
     gates = protocol_gates(outcome, plan)
     _metrics(out, outcome)
-    confirmation = (confirmation_of(c, sandbox, digest, outcome.best, window, spec.direction.sign)
-                    if outcome.best is not None else None)
-    gates += _later_gates(c, out, outcome, confirmation)
+    confirmed = confirmation_result(c, sandbox, digest, outcome.best, window, spec.direction.sign) \
+        if outcome.best is not None else None
+    gates += _later_gates(c, out, outcome, confirmed, window)
     out["gates"] += [g.to_json() for g in gates]
     failed = next((g for g in out["gates"] if g["state"] == FAIL), None)
     out["stopped_by"] = failed["reason"] if failed else None
@@ -108,12 +108,11 @@ def _metrics(out: dict[str, Any], outcome: BacktestOutcome) -> None:
                      "oos": {k: cr.oos_metrics[k] for k in METRIC_KEYS}} for cr in best.coins]
 
 
-def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome,
-                 confirm: dict[str, Any] | None) -> list[GateRow]:
-    """Duplicate, multiple-testing, pool and confirmation verdicts (figures also when not reached);
-    ``confirm`` is :func:`~sixbtc.app.confirmation.confirmation_of` the choice (None: no window)."""
+def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome, confirmed: dict[str, Any] | None,
+                 window: CycleWindow) -> list[GateRow]:
+    """Duplicate, multiple-testing, pool and confirmation verdicts (figures also when not reached)."""
     names = ("duplicate", "multiple_testing", "pool", "confirmation")
-    reasons = ("backtest:duplicate_behaviour", "score:dsr|score:pbo", "pool:rejected", "confirmation")
+    reasons = ("backtest:duplicate_behaviour", "score:dsr|score:pbo", "pool:rejected", "rotator:confirmation")
     if outcome.best is None:
         return [GateRow(n, r, NOT_REACHED, "") for n, r in zip(names, reasons, strict=True)]
     reached = outcome.reason is None
@@ -134,22 +133,28 @@ def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome,
     out.update(dsr=gate.dsr, pbo=gate.pbo, dsr_trials=gate.n_trials)
     add("multiple_testing", gate.reason or "score:dsr|score:pbo", gate.reason is None, gate.detail)
     wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), sc)
+    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), c.settings.scoring)
     out["score"] = value
     ap, stats = c.settings.active_pool, c.pool.stats()
     decision = decide_entry(value, stats.count, stats.min_score, max_size=ap.max_size, min_score=ap.min_score)
     add("pool", f"pool:rule{decision.rule}", decision.action is not PoolAction.REJECT,
         f"score {value:.1f}: {decision.reason} (rule {decision.rule})")
-    out["confirmation"] = confirm
-    if confirm is None:
-        rows.append(GateRow("confirmation", reasons[3], OFF, "no confirmation window (backtest.confirm_days = 0)"))
-        return rows
-    gap = confirmation_gap({"confirm": confirm}, c.settings.rotator)
-    pct = confirm.get("twin_percentile")
-    figures = (f"{confirm['start'][:10]}..{confirm['end'][:10]}: return {confirm.get('total_return') or 0:.2%}, "
-               f"{confirm.get('n_trades', 0)} trades, twin percentile {'-' if pct is None else f'{pct:.0f}'}")
-    if not c.settings.rotator.require_confirmation:
-        rows.append(GateRow("confirmation", reasons[3], OFF, f"{figures} (rotator.require_confirmation off)"))
+    out["confirmation"] = confirmed
+    if confirmed is None:
+        rows.append(GateRow("confirmation", reasons[3], "not available",
+                            f"no confirmation window (backtest.confirm_days = {window.confirm_days:g})"))
     else:
-        add("confirmation", "rotator:confirmation", gap is None, figures if gap is None else f"{gap}; {figures}")
+        gap = confirmation_gap({"confirm": confirmed}, c.settings.rotator)
+        pct = confirmed.get("twin_percentile")
+        detail = (f"{confirmed['start'][:10]}..{confirmed['end'][:10]}: return {_pct(confirmed['total_return'])}, "
+                  f"{confirmed['n_trades']} trades, twin percentile {'-' if pct is None else f'{pct:.0f}'}"
+                  + (f" ({gap})" if gap else ""))
+        if c.settings.rotator.require_confirmation:
+            add("confirmation", reasons[3], gap is None, detail)
+        else:
+            rows.append(GateRow("confirmation", reasons[3], "off", detail + " (rotator.require_confirmation off)"))
     return rows
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2%}"

@@ -9,9 +9,11 @@ detail, :func:`parse_figures` reads it back. A strategy refused by the pool rule
 instead.
 
 The DSR of a strategy stopped by a protocol gate (degradation, walk-forward, shuffle, ...) is
-computed on the same track record and N as the multiple-testing gate would use
-(:func:`~sixbtc.app.backtest_records.gate_for`), without its PBO (the dear part; ``pbo`` is
-then None). It is a figure, never a verdict: the strategy stays refused.
+computed on the same track record as the multiple-testing gate's, with N = the strategy's own
+search (its trial-ledger configurations; the factory's effective N of ``scoring.factory_trials``
+is computed only for strategies that reach the gate) and without the PBO (the dear part;
+``pbo`` is then None): :func:`~sixbtc.app.backtest_records.gate_for`. It is a figure, never a
+verdict: the strategy stays refused.
 """
 
 from __future__ import annotations
@@ -66,10 +68,10 @@ def refused_figures(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
                         c.trials.configs_for(rec.id))
     oos = aggregate_oos(best)
     wfa = outcome.wfa.consistency if outcome.wfa is not None else None
+    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), c.settings.scoring)
     return {"timeframe": best.timeframe, "dsr": round(gate.dsr, 6),
             "pbo": None if gate.pbo is None else round(gate.pbo, 6), "dsr_trials": gate.n_trials,
-            "oos_sharpe": round(oos["sharpe"], 4), "oos_trades": int(oos["n_trades"]),
-            "score": round(score(score_inputs(oos, wfa, best.is_sharpe), c.settings.scoring), 2)}
+            "oos_sharpe": round(oos["sharpe"], 4), "oos_trades": int(oos["n_trades"]), "score": round(value, 2)}
 
 
 def _from_event(c: Container, e: dict[str, Any]) -> dict[str, Any] | None:

@@ -72,13 +72,13 @@ def _passed_detail(gate: str, outcome: BacktestOutcome, plan: BacktestPlan) -> s
     if gate == "oos_trades":
         return f"{oos['n_trades']:.0f} OOS trades >= {plan.min_trades}"
     if gate == "degradation":
-        is_sr = outcome.is_sharpe
-        d = (is_sr - oos["sharpe"]) / abs(is_sr) if is_sr > 0 else 1.0
-        return f"IS Sharpe {is_sr:.2f} -> OOS {oos['sharpe']:.2f} ({d:.0%} <= {plan.max_degradation:.0%})"
+        is_sharpe = outcome.is_sharpe
+        d = (is_sharpe - oos["sharpe"]) / abs(is_sharpe) if is_sharpe > 0 else 1.0
+        return f"IS Sharpe {is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} ({d:.0%} <= {plan.max_degradation:.0%})"
     if gate == "excess":
-        e = outcome.excess
-        return (f"OOS return {oos['total_return']:.2%} vs holding its direction {e['benchmark_return']:.2%} at "
-                f"exposure {e['exposure']:.0%}: excess {e['excess_return']:.2%} > {plan.min_excess_return:.2%}")
+        x = outcome.excess
+        return (f"OOS return {oos['total_return']:.2%} vs holding its direction {x['benchmark_return']:.2%} at "
+                f"exposure {x['exposure']:.0%}: excess {x['excess_return']:.2%} > {plan.min_excess_return:.2%}")
     if gate == "walkforward":
         w = outcome.wfa
         return (f"{w.consistency:.0%} of {len(w.folds)} folds profitable >= {plan.wfa_min_consistency:.0%} "

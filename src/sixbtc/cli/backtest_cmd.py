@@ -3,7 +3,7 @@
 The use case is :func:`sixbtc.app.backtest_file.backtest_file` (validator, protocol gates,
 multiple-testing gate, score, pool rules, on the home's store; nothing is written). This
 module reads the file, prints the report and sets the exit code: 0 when the strategy would
-enter the pool, 1 when a gate (or the validator) stops it, 2 on a usage or configuration
+enter the pool and pass the rotator's confirmation rule, 1 when a gate (or the validator) stops it, 2 on a usage or configuration
 error, 3 when the store has no data for ``backtest.timeframes``. With ``--json`` the report
 (or the error) is one JSON object.
 """
@@ -55,7 +55,8 @@ def render(r: dict[str, Any]) -> None:
     w = r["window"]
     console.print(f"IS {w['is_start'][:10]} .. OOS {w['oos_start'][:10]} .. {w['replay_start'][:10]} "
                   f"(replay days after it are never used)", highlight=False)
-    g = table("gates, in order", ("gate", "verdict", "reason", "figures"))
+    g = table("gates, in order (figures of gates not reached: for information)",
+              ("gate", "verdict", "rejects as", "figures"))
     for row in r["gates"]:
         colour = _COLOURS.get(row["state"], "dim")
         g.add_row(row["gate"], f"[{colour}]{row['state']}[/]", escape(row["reason"]), escape(row["detail"]))
@@ -84,10 +85,15 @@ def render(r: dict[str, Any]) -> None:
     console.print(f"DSR {_f(r['dsr'], '.3f')} (N = {r['dsr_trials'] or '-'}), PBO {_f(r['pbo'])}, "
                   f"score {_f(r['score'], '.1f')}", highlight=False)
     conf = r["confirmation"]
-    console.print("confirmation: " + ("not available in this version" if conf is None else escape(json.dumps(conf))),
-                  highlight=False)
+    if conf is None:
+        console.print("confirmation: not available (no confirmation window)", highlight=False)
+    else:
+        pct = conf.get("twin_percentile")
+        console.print(f"confirmation {conf['start'][:10]}..{conf['end'][:10]}: return {_f(conf['total_return'], '.2%')}, "
+                      f"Sharpe {_f(conf['sharpe'])}, {conf['n_trades']} trades, twin percentile "
+                      f"{_f(pct, '.0f')} of {conf.get('n_twins', 0)} twins", highlight=False)
     for note in r["notes"]:
         console.print(f"[dim]note: {escape(note)}[/]")
-    verdict = "[bold green]WOULD ENTER THE POOL[/]" if r["passed"] else \
+    verdict = "[bold green]WOULD ENTER THE POOL (and pass the confirmation rule)[/]" if r["passed"] else \
         f"[bold red]STOPPED[/] by {escape(str(r['stopped_by']))}"
     console.print(f"verdict: {verdict}")

@@ -13,7 +13,7 @@ from sixbtc.cli.context import console, friendly_errors, open_container, table
 
 
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """Strategies per status, rejections, pool, LIVE strategies and trades."""
+    """Strategies per status, rejections, pool (or, while it is empty, the closest candidates), LIVE strategies and trades."""
     from sixbtc.app.status import status_report
 
     c = open_container(ctx)
@@ -79,7 +79,7 @@ def _transitions_table(events: list[dict[str, Any]]) -> Table:
 
 def _candidates_table(rows: list[dict[str, Any]]) -> Table:
     """The refused strategies with the best DSR (shown while the pool is empty)."""
-    t = table("pool empty — closest candidates (best DSR among refused strategies) and the gate that stopped each",
+    t = table("closest candidates (pool empty): best DSR among refused strategies, and what stopped each",
               ("strategy", "tf", "DSR", "PBO", "N", "OOS Sharpe", "OOS trades", "score", "stopped by", "detail"),
               right=("DSR", "PBO", "N", "OOS Sharpe", "OOS trades", "score"))
     for r in rows:

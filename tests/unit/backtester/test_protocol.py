@@ -210,18 +210,17 @@ def test_protocol_gates_of_a_passing_backtest_all_pass_with_their_figures(market
     assert [r.gate for r in rows] == [g for g, _ in PROTOCOL_GATES]
     assert [r.state for r in rows] == ["pass"] * 8 + ["off"]  # shuffle_permutations=0 in plan()
     assert rows[1].detail.startswith("1h: mean IS Sharpe") and "of 21 sets searched" in rows[1].detail
-    assert rows[6].detail.startswith("100% of 4 folds profitable")
+    assert rows[6].detail.startswith("100% of 4 folds profitable") and "excess" in rows[5].detail
 
 
 def test_protocol_gates_name_the_stopping_gate_and_leave_the_later_ones_unreached(market: FakeCandles) -> None:
     from sixbtc.backtester.verdicts import protocol_gates
 
-    p = plan([f"C{k}" for k in range(3)], max_degradation=1.0, wfa_min_consistency=0.5,
-             min_excess_return=-1.0)  # reach the walk-forward: the excess gate is tested on its own
+    p = plan([f"C{k}" for k in range(3)], max_degradation=1.0, wfa_min_consistency=0.5, min_excess_return=-10.0)
     out = run_backtest(PeriodicSignals(), market, p, [{"period": 10, "offset": 3, "sl_pct": 0.0, "tp_pct": 0.0}],
                        direction=-1)
     states = {r.gate: r.state for r in protocol_gates(out, p)}
     assert states["walkforward"] == "FAIL" and states["causality"] == "not reached"
-    assert states["degradation"] == "pass" and states["shuffle"] == "off"
+    assert states["degradation"] == states["excess"] == "pass" and states["shuffle"] == "off"
     none = protocol_gates(run_backtest(PeriodicSignals(), market, plan([]), grid(), 1), plan([]))
     assert none[0].state == "FAIL" and {r.state for r in none[1:]} <= {"not reached", "off"}

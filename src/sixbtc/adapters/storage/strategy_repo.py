@@ -123,9 +123,10 @@ class StrategyRepository:
     def refusals(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The newest ``limit`` refusal events, newest first: rejections (strategy deleted,
         ``to_status`` NULL) of the backtest and score phases, and pool refusals (to RETIRED,
-        reason ``pool:rule*``)."""
+        reason ``pool:rule*`` or ``pool:correlated``)."""
         deleted = E.c.to_status.is_(None) & E.c.phase.in_(("backtest", "score"))
-        pool = (E.c.to_status == str(StrategyStatus.RETIRED)) & E.c.reason.startswith("pool:rule")
+        pool = (E.c.to_status == str(StrategyStatus.RETIRED)) & (E.c.reason.startswith("pool:rule")
+                                                                 | (E.c.reason == "pool:correlated"))
         q = select(E).where(deleted | pool).order_by(E.c.id.desc()).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
