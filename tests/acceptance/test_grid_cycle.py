@@ -19,7 +19,6 @@ from sixbtc.app.container import Container
 from sixbtc.app.home import Home
 from sixbtc.app.once import run_once
 from sixbtc.cli.main import app
-from sixbtc.config.sections import BacktestSection
 from sixbtc.domain.strategy import StrategyStatus
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance_usdm"
@@ -51,10 +50,6 @@ executor:
   replay_days: 5
 """
 
-#: Further backtest gates opened when this version of the config has them.
-OPTIONAL_OPEN = {"min_excess_return": -100}
-
-
 @pytest.fixture(scope="module")
 def cycle(tmp_path_factory: pytest.TempPathFactory):
     if not DATA.is_dir():
@@ -65,9 +60,7 @@ def cycle(tmp_path_factory: pytest.TempPathFactory):
             if (DATA / f"{sym}_{suffix}.parquet").exists():
                 shutil.copy(DATA / f"{sym}_{suffix}.parquet", src / f"{sym}_{suffix}.parquet")
     home = Home(tmp_path_factory.mktemp("home"))
-    opened = "".join(f"  {key}: {value}\n" for key, value in OPTIONAL_OPEN.items()
-                     if key in BacktestSection.model_fields)
-    home.ensure().config_path.write_text(CONFIG.replace("backtest:\n", "backtest:\n" + opened))
+    home.ensure().config_path.write_text(CONFIG)
     res = CliRunner().invoke(app, ["--home", str(home.root), "data", "import", str(src), "--timeframes", "1h"])
     assert res.exit_code == 0, res.output
     c = Container.open(home)
