@@ -31,7 +31,7 @@ import numpy as np
 
 from sixbtc.domain.strategy import StrategyType
 from sixbtc.generator.blocks import choose_grid, choose_risk, fit_grid
-from sixbtc.generator.factory import REGISTRIES, GenerationResult, collect, generate
+from sixbtc.generator.factory import REGISTRIES, GenerationResult, _options, collect, generate
 from sixbtc.generator.render import GENOME_VERSION, param_space_of
 
 #: Attempts allowed per requested child (duplicates of stored code use attempts).
@@ -98,15 +98,25 @@ def _operations(genome: dict[str, Any]) -> list[str]:
     ops = [f"mutate:grid:{b['role']}" for b in genome["blocks"]
            if any(len(v) > 1 for v in _choices(genome["source"], b["role"], b["name"]).values())]
     ops.append("mutate:risk")
-    roles = dict(REGISTRIES[genome["source"]])
-    ops += [f"mutate:{role}" for role in ("filter", "exit") if len(roles.get(role, ())) > 1]
+    ops += [f"mutate:{role}" for role in ("filter", "exit") if _others(genome, role)]
     return ops
+
+
+def _others(genome: dict[str, Any], role: str) -> list[str]:
+    """Block names ``role`` may swap to: those a random genome on the parent's timeframes
+    may draw (:func:`~sixbtc.generator.factory._options`), but the current one."""
+    registry = dict(REGISTRIES[genome["source"]]).get(role)
+    block = next((b for b in genome["blocks"] if b["role"] == role), None)
+    if registry is None or block is None:
+        return []
+    allowed = _options(genome["source"], role, registry, None, tuple(genome["timeframes"]))
+    return sorted(name for name in allowed if name != block["name"])
 
 
 def _swap(genome: dict[str, Any], role: str, rng: np.random.Generator) -> None:
     registry = dict(REGISTRIES[genome["source"]])[role]
     block = next(b for b in genome["blocks"] if b["role"] == role)
-    others = sorted(name for name in registry if name != block["name"])
+    others = _others(genome, role)
     block["name"] = others[int(rng.integers(0, len(others)))]
     block["grid"] = choose_grid(registry[block["name"]].choices, rng)
 

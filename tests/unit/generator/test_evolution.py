@@ -150,3 +150,16 @@ def test_mixed_batches_take_the_configured_share_of_children():
     assert not any("lineage" in c.genome for c in off.candidates)
     with pytest.raises(ValueError, match="evolution_share must be a fraction"):
         generate_mixed(10, rng, parents=PARENTS, evolution_share=1.5)
+
+
+def test_a_filter_swap_keeps_to_the_filters_of_the_parents_timeframes():
+    genome = make_genome("unger", ("breakout", "adx", "time"), "long", np.random.default_rng(0),
+                         max_grid=16, timeframes=("1d",))
+    parent = Parent("Strategy_BRK_00000009", json.loads(json.dumps(genome)), "pool")
+    rng = np.random.default_rng(5)
+    swapped = set()
+    for _ in range(200):
+        child = mutate(parent, rng, max_grid=16)
+        if child["lineage"]["operation"] == "mutate:filter":
+            swapped.add(child["blocks"][1]["name"])
+    assert swapped and not swapped & {"daily_trend", "daily_candle"}
