@@ -29,6 +29,7 @@ import numpy as np
 from sixbtc.domain.strategy import StrategySource, StrategyType
 from sixbtc.domain.trading import Direction
 from sixbtc.generator.blocks import choose_values, fit_grid
+from sixbtc.generator.render import _literal
 
 GENOME_VERSION = 1
 #: Candidate values of each grid parameter (ascending). Windows stay within the default
@@ -124,8 +125,6 @@ def render_grid(genome: dict[str, Any], class_name: str) -> str:
         raise ValueError(f"class_name must be a Python identifier, got {class_name!r}")
     grid = _check(genome)
     d = Direction(genome.get("direction"))
-    timeframes = ", ".join(f'"{tf}"' for tf in genome["timeframes"])
-    timeframes = f"({timeframes},)" if len(genome["timeframes"]) == 1 else f"({timeframes})"
     space = [f'        "{name}": {list(grid[name])!r},' for name in GRID_CHOICES]
     lines = [
         "import numpy as np",
@@ -138,7 +137,7 @@ def render_grid(genome: dict[str, Any], class_name: str) -> str:
         "",
         '    strategy_type = "GRD"',
         f'    direction = "{d.value}"',
-        f"    timeframes = {timeframes}",
+        f"    timeframes = {_literal(tuple(genome['timeframes']))}",
         "    param_space = {",
         *space,
         "    }",
