@@ -102,15 +102,21 @@ def _operations(genome: dict[str, Any]) -> list[str]:
     return ops
 
 
-def _others(genome: dict[str, Any], role: str) -> list[str]:
-    """Block names ``role`` may swap to: those a random genome on the parent's timeframes
-    may draw (:func:`~sixbtc.generator.factory._options`), but the current one."""
+def _allowed(genome: dict[str, Any], role: str) -> list[str]:
+    """Block names a random genome on ``genome``'s timeframes may draw for ``role``
+    (:func:`~sixbtc.generator.factory._options`); none when the source has no such role."""
     registry = dict(REGISTRIES[genome["source"]]).get(role)
-    block = next((b for b in genome["blocks"] if b["role"] == role), None)
-    if registry is None or block is None:
+    if registry is None:
         return []
-    allowed = _options(genome["source"], role, registry, None, tuple(genome["timeframes"]))
-    return sorted(name for name in allowed if name != block["name"])
+    return list(_options(genome["source"], role, registry, None, tuple(genome["timeframes"])))
+
+
+def _others(genome: dict[str, Any], role: str) -> list[str]:
+    """Block names ``role`` may swap to: the :func:`_allowed` ones but the current one."""
+    block = next((b for b in genome["blocks"] if b["role"] == role), None)
+    if block is None:
+        return []
+    return sorted(name for name in _allowed(genome, role) if name != block["name"])
 
 
 def _swap(genome: dict[str, Any], role: str, rng: np.random.Generator) -> None:
@@ -158,8 +164,9 @@ def crossover(first: Parent, second: Parent, rng: np.random.Generator, *,
     Raises
     ------
     ValueError
-        If a parent is not :func:`evolvable`, the sources differ, or the source has a
-        single block (templates: nothing to exchange).
+        If a parent is not :func:`evolvable`, the sources differ, the source has a
+        single block (templates: nothing to exchange), or a block of ``second`` is not
+        allowed on ``first``'s timeframes (a daily filter on a 1d strategy).
     """
     for parent in (first, second):
         if not evolvable(parent):
@@ -171,6 +178,10 @@ def crossover(first: Parent, second: Parent, rng: np.random.Generator, *,
     child = copy.deepcopy(a)
     child["blocks"] = [copy.deepcopy(a["blocks"][0]), *copy.deepcopy(b["blocks"][1:])]
     child["risk"] = copy.deepcopy(b["risk"])
+    for block in child["blocks"][1:]:
+        if block["name"] not in _allowed(child, block["role"]):
+            raise ValueError(f"crossover: {block['role']} {block['name']!r} of {second.name!r} is not "
+                             f"allowed on the timeframes {child['timeframes']} of {first.name!r}")
     return _finish(child, "crossover", [first, second], rng, max_grid)
 
 
@@ -224,7 +235,7 @@ def evolve(n: int, rng: np.random.Generator, parents: Sequence[Parent], *,
     def draw() -> dict[str, Any] | None:
         try:
             return child_genome(parents, rng, max_grid=max_grid)
-        except ValueError:  # two blocks of a crossover declare one parameter: no child
+        except ValueError:  # a crossover's blocks clash (one parameter, timeframes): no child
             return None
 
     return collect(n, draw, rng, seen=set(existing_hashes), names={p.name for p in parents},

@@ -163,3 +163,13 @@ def test_a_filter_swap_keeps_to_the_filters_of_the_parents_timeframes():
         if child["lineage"]["operation"] == "mutate:filter":
             swapped.add(child["blocks"][1]["name"])
     assert swapped and not swapped & {"daily_trend", "daily_candle"}
+
+
+def test_a_crossover_refuses_a_daily_filter_on_a_daily_strategy():
+    daily = make_genome("unger", ("breakout", "adx", "time"), "long", np.random.default_rng(0),
+                        max_grid=16, timeframes=("1d",))
+    first = Parent("Strategy_BRK_0000000a", json.loads(json.dumps(daily)), "pool")
+    with_daily = _parent("Strategy_BRK_0000000b", "unger", ("breakout", "daily_trend", "time"))
+    with pytest.raises(ValueError, match="daily_trend"):
+        crossover(first, with_daily, np.random.default_rng(0), max_grid=16)
+    assert crossover(with_daily, first, np.random.default_rng(0), max_grid=16)["timeframes"]
