@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, time
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,12 @@ from sixbtc.generator.llm_source import llm_generate
 
 log = logging.getLogger(__name__)
 LLM = "llm"
+
+
+def _store(c: Container, result: Any) -> tuple[int, int]:
+    """Add ``result.candidates`` to the repository: (created, dropped = duplicates + refused)."""
+    created = sum(1 for cand in result.candidates if c.strategies.add(cand) is not None)
+    return created, result.duplicates + len(result.candidates) - created
 
 
 def generate_batch(c: Container, n: int, rng: np.random.Generator,
@@ -51,8 +58,7 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator,
             log.warning("llm source: %s", message)
             if on_error:
                 on_error(message)
-        created = sum(1 for cand in batch.candidates if c.strategies.add(cand) is not None)
-        dropped = batch.duplicates + len(batch.candidates) - created
+        created, dropped = _store(c, batch)
     others = tuple(s for s in cfg.sources if s != LLM)
     if not others or room - created <= 0:
         return created, dropped
@@ -60,5 +66,5 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator,
     result = generate_mixed(room - created, rng, parents=parents, evolution_share=cfg.evolution_share,
                             existing_hashes=c.strategies.existing_hashes(), sources=others,
                             max_grid=cfg.max_grid, timeframes=timeframes, regimes=coin_regimes(c))
-    made = sum(1 for cand in result.candidates if c.strategies.add(cand) is not None)
-    return created + made, dropped + result.duplicates + len(result.candidates) - made
+    made, lost = _store(c, result)
+    return created + made, dropped + lost
