@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
-from sixbtc.app.backtest_records import factory_trials, gate_for, score_inputs
+from sixbtc.app.backtest_records import factory_trials, gate_for, outcome_inputs
 from sixbtc.app.backtesting import duplicate_of
 from sixbtc.app.confirmation import confirmation_result
 from sixbtc.app.container import Container
@@ -132,8 +132,7 @@ def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome, co
     gate = gate_for(outcome, sc, 0, factory)
     out.update(dsr=gate.dsr, pbo=gate.pbo, dsr_trials=gate.n_trials)
     add("multiple_testing", gate.reason or "score:dsr|score:pbo", gate.reason is None, gate.detail)
-    wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), c.settings.scoring)
+    value = score(outcome_inputs(outcome, gate.pbo), c.settings.scoring)
     out["score"] = value
     ap, stats = c.settings.active_pool, c.pool.stats()
     decision = decide_entry(value, stats.count, stats.min_score, max_size=ap.max_size, min_score=ap.min_score)

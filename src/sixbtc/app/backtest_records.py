@@ -139,6 +139,14 @@ def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe
                        best_day_share=oos.get("best_day_share"))
 
 
+def outcome_inputs(outcome: BacktestOutcome, pbo: float | None = None) -> ScoreInputs:
+    """:func:`score_inputs` of ``outcome.best`` (pooled OOS metrics), its walk-forward
+    consistency (None when no WFA ran) and pooled IS Sharpe: what the backtester, the
+    candidates list and ``sixbtc backtest FILE`` score."""
+    wfa = outcome.wfa.consistency if outcome.wfa is not None else None
+    return score_inputs(aggregate_oos(outcome.best), wfa, outcome.is_sharpe, pbo)
+
+
 def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
     """What the strategy's ``metrics`` JSON records about the protocol (WFA, shuffle, trials,
     the OOS excess over the directional hold: ``excess_return``, ``excess_sharpe``,
