@@ -87,13 +87,14 @@ def factory_trials(c: Container, window: tuple[Any, Any]) -> EffectiveTrials:
 
     Cached per process, database and window: recomputed when the window's ledger rows grew by 10 % or
     by 50 rows since the last estimate (a cycle's window is fixed; the estimate follows the
-    factory's growing search at a bounded cost).
+    factory's growing search at a bounded cost), or shrank (another database behind the same
+    URL, e.g. a recreated file: the cached estimate is not of these rows).
     """
     sc = c.settings.scoring
     rows = c.trials.window_rows(window)
     key = (str(c.engine.url), *window)
     hit = _factory_cache.get(key)
-    if hit is not None and rows < hit[0] * 1.1 and rows - hit[0] < 50:
+    if hit is not None and hit[0] <= rows < hit[0] * 1.1 and rows - hit[0] < 50:
         return hit[1]
     series = c.trials.window_series(window, sc.trial_series_max)
     est = effective_trials(align(series), sc.trial_cluster_correlation, sc.trial_series_max)
