@@ -67,15 +67,16 @@ def record_retest_trials(c: Container, rec: StrategyRecord, outcome: BacktestOut
                              params=[outcome.best.params])
 
 
-def gate_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
+def gate_verdict(c: Container, rec: StrategyRecord | None, outcome: BacktestOutcome,
                  window: tuple[Any, Any] | None = None) -> GateVerdict:
     """The multiple-testing gate of a backtest that passed the protocol, N read from the
-    trial ledger (configurations searched for the strategy, at least those of ``outcome``)
-    and, with ``scoring.factory_trials``, the factory's effective number of trials on the
-    ledger window ``window`` (IS start, IS end; :func:`factory_trials`)."""
+    trial ledger (configurations searched for the strategy, at least those of ``outcome``;
+    only those with ``rec`` None, a strategy not stored) and, with ``scoring.factory_trials``,
+    the factory's effective number of trials on the ledger window ``window`` (IS start,
+    IS end; :func:`factory_trials`)."""
     sc = c.settings.scoring
     factory = factory_trials(c, window) if sc.factory_trials and window is not None else None
-    return gate_for(outcome, sc, c.trials.configs_for(rec.id), factory)
+    return gate_for(outcome, sc, c.trials.configs_for(rec.id) if rec is not None else 0, factory)
 
 
 _factory_cache: dict[tuple[str, Any, Any], tuple[int, EffectiveTrials]] = {}
