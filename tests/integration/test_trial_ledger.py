@@ -246,3 +246,16 @@ def test_the_ledger_keeps_trial_series_and_the_factory_s_effective_trials_collap
     est = factory_trials(c, window)
     assert est.n_series == 8 and 1 <= est.n_eff <= 4  # the second strategy's series join the first's clusters
     assert c.trials.window_series((WINDOW.oos_start, WINDOW.replay_start), 10) == []
+
+
+def test_the_factory_s_effective_trials_are_recomputed_when_the_window_s_rows_shrank(tmp_path: Path) -> None:
+    from sixbtc.app import backtest_records
+    from sixbtc.scorer.effective_trials import EffectiveTrials
+    c = _container(tmp_path)
+    _validated(c, 1)
+    assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w1")
+    window = (WINDOW.is_start, WINDOW.oos_start)
+    stale = EffectiveTrials(n_series=999, n_eff=999, sr_variance=1.0)
+    backtest_records._factory_cache[(str(c.engine.url), *window)] = (1000, stale)  # an estimate of another ledger
+    est = backtest_records.factory_trials(c, window)
+    assert est is not stale and est.n_series == 4

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
-from sixbtc.app.backtest_records import factory_trials, gate_for, score_inputs
+from sixbtc.app.backtest_records import gate_verdict, outcome_inputs
 from sixbtc.app.backtesting import duplicate_of
 from sixbtc.app.confirmation import confirmation_result
 from sixbtc.app.container import Container
@@ -127,13 +127,11 @@ def _later_gates(c: Container, out: dict[str, Any], outcome: BacktestOutcome, co
     twin = duplicate_of(c, behaviour_fingerprint(best.timeframe, oos))
     add("duplicate", reasons[0], twin is None, f"trades exactly like {twin} out of sample" if twin else
         "no pool member trades the same")
-    sc, window = c.settings.scoring, CycleWindow.from_json(out["window"])
-    factory = factory_trials(c, (window.is_start, window.oos_start)) if sc.factory_trials else None
-    gate = gate_for(outcome, sc, 0, factory)
+    window = CycleWindow.from_json(out["window"])
+    gate = gate_verdict(c, None, outcome, (window.is_start, window.oos_start))
     out.update(dsr=gate.dsr, pbo=gate.pbo, dsr_trials=gate.n_trials)
     add("multiple_testing", gate.reason or "score:dsr|score:pbo", gate.reason is None, gate.detail)
-    wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), c.settings.scoring)
+    value = score(outcome_inputs(outcome, gate.pbo), c.settings.scoring)
     out["score"] = value
     ap, stats = c.settings.active_pool, c.pool.stats()
     decision = decide_entry(value, stats.count, stats.min_score, max_size=ap.max_size, min_score=ap.min_score)

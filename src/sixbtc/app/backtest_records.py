@@ -67,15 +67,16 @@ def record_retest_trials(c: Container, rec: StrategyRecord, outcome: BacktestOut
                              params=[outcome.best.params])
 
 
-def gate_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
+def gate_verdict(c: Container, rec: StrategyRecord | None, outcome: BacktestOutcome,
                  window: tuple[Any, Any] | None = None) -> GateVerdict:
     """The multiple-testing gate of a backtest that passed the protocol, N read from the
-    trial ledger (configurations searched for the strategy, at least those of ``outcome``)
-    and, with ``scoring.factory_trials``, the factory's effective number of trials on the
-    ledger window ``window`` (IS start, IS end; :func:`factory_trials`)."""
+    trial ledger (configurations searched for the strategy, at least those of ``outcome``;
+    only those with ``rec`` None, a strategy not stored) and, with ``scoring.factory_trials``,
+    the factory's effective number of trials on the ledger window ``window`` (IS start,
+    IS end; :func:`factory_trials`)."""
     sc = c.settings.scoring
     factory = factory_trials(c, window) if sc.factory_trials and window is not None else None
-    return gate_for(outcome, sc, c.trials.configs_for(rec.id), factory)
+    return gate_for(outcome, sc, c.trials.configs_for(rec.id) if rec is not None else 0, factory)
 
 
 _factory_cache: dict[tuple[str, Any, Any], tuple[int, EffectiveTrials]] = {}
@@ -87,13 +88,14 @@ def factory_trials(c: Container, window: tuple[Any, Any]) -> EffectiveTrials:
 
     Cached per process, database and window: recomputed when the window's ledger rows grew by 10 % or
     by 50 rows since the last estimate (a cycle's window is fixed; the estimate follows the
-    factory's growing search at a bounded cost).
+    factory's growing search at a bounded cost), or shrank (another database behind the same
+    URL, e.g. a recreated file: the cached estimate is not of these rows).
     """
     sc = c.settings.scoring
     rows = c.trials.window_rows(window)
     key = (str(c.engine.url), *window)
     hit = _factory_cache.get(key)
-    if hit is not None and rows < hit[0] * 1.1 and rows - hit[0] < 50:
+    if hit is not None and hit[0] <= rows < hit[0] * 1.1 and rows - hit[0] < 50:
         return hit[1]
     series = c.trials.window_series(window, sc.trial_series_max)
     est = effective_trials(align(series), sc.trial_cluster_correlation, sc.trial_series_max)
@@ -137,6 +139,14 @@ def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe
                        oos["max_drawdown"], oos["consistency"], oos["n_trades"], wfa_consistency=wfa_consistency,
                        degradation=degradation, pbo=pbo, top_trade_share=oos.get("top_trade_share"),
                        best_day_share=oos.get("best_day_share"))
+
+
+def outcome_inputs(outcome: BacktestOutcome, pbo: float | None = None) -> ScoreInputs:
+    """:func:`score_inputs` of ``outcome.best`` (pooled OOS metrics), its walk-forward
+    consistency (None when no WFA ran) and pooled IS Sharpe: what the backtester, the
+    candidates list and ``sixbtc backtest FILE`` score."""
+    wfa = outcome.wfa.consistency if outcome.wfa is not None else None
+    return score_inputs(aggregate_oos(outcome.best), wfa, outcome.is_sharpe, pbo)
 
 
 def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:

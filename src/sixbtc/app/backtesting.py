@@ -9,10 +9,10 @@ from __future__ import annotations
 from sixbtc.app.backtest_plan import backtest_plan, sample_params, search_space
 from sixbtc.app.backtest_records import (
     gate_verdict,
+    outcome_inputs,
     protocol_metrics,
     record_trials,
     result_rows,
-    score_inputs,
 )
 from sixbtc.app.candidates import refused_figures, with_figures
 from sixbtc.app.claim_guard import claim_guard
@@ -92,7 +92,7 @@ def _store_and_pool(c: Container, sandbox: StrategySandbox, rec: StrategyRecord,
                             detail=with_figures(gate.detail, refused_figures(c, rec, outcome, gate)))
         return
     proto = dict(protocol_metrics(outcome), **gate.to_json(), dsr_trials=gate.n_trials)
-    inputs = score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe, gate.pbo)
+    inputs = outcome_inputs(outcome, gate.pbo)
     value = score(inputs, c.settings.scoring)
     proto["score_penalties"] = {k: round(v, 4) for k, v in penalty_factors(inputs, c.settings.scoring).items()}
     live = live_symbols([(cr.symbol, cr.oos_metrics["sharpe"], cr.oos_metrics["total_return"], cr.is_metrics["sharpe"])

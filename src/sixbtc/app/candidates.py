@@ -22,7 +22,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from sixbtc.app.backtest_records import gate_for, score_inputs
+from sixbtc.app.backtest_records import gate_for, outcome_inputs
 from sixbtc.app.container import Container
 from sixbtc.backtester.protocol import BacktestOutcome, aggregate_oos
 from sixbtc.domain.strategy import StrategyRecord
@@ -67,8 +67,7 @@ def refused_figures(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
         gate = gate_for(replace(outcome, best=replace(best, screen_returns=None)), c.settings.scoring,
                         c.trials.configs_for(rec.id))
     oos = aggregate_oos(best)
-    wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    value = score(score_inputs(oos, wfa, outcome.is_sharpe, gate.pbo), c.settings.scoring)
+    value = score(outcome_inputs(outcome, gate.pbo), c.settings.scoring)
     return {"timeframe": best.timeframe, "dsr": round(gate.dsr, 6),
             "pbo": None if gate.pbo is None else round(gate.pbo, 6), "dsr_trials": gate.n_trials,
             "oos_sharpe": round(oos["sharpe"], 4), "oos_trades": int(oos["n_trades"]), "score": round(value, 2)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sixbtc.pool.similarity import correlation, decide_correlated
 
@@ -14,7 +15,7 @@ DAY = 20_000
 def test_correlation_aligns_calendar_days_and_needs_the_overlap() -> None:
     a = (DAY + 59, BASE)
     shifted = (DAY + 69, np.concatenate([BASE[10:], RNG.normal(0, 0.01, 10)]))  # same days 10..59
-    assert correlation(a, shifted, 20) == 1.0 or abs(correlation(a, shifted, 20) - 1.0) < 1e-12
+    assert correlation(a, shifted, 20) == pytest.approx(1.0, abs=1e-12)
     assert correlation(a, (DAY + 200, BASE), 20) is None  # no common day
     assert correlation(a, (DAY + 59, np.zeros(60)), 20) is None  # constant: undefined
 
