@@ -49,12 +49,14 @@ class RepoRotationStore:
         return out
 
     def failed(self, strategy: StrategyRecord, detail: str) -> None:
-        """Event ``rotator:error`` on ``strategy`` (its status is unchanged)."""
+        """Event ``rotator:error`` on ``strategy`` (its status is unchanged); the same detail
+        twice in a row is recorded once (e.g. a GRD strategy refused at every rotation)."""
         self._event(strategy.id, detail)
 
     def _event(self, strategy_id: int, detail: str) -> None:
         with self.c.engine.begin() as conn:
-            self.c.strategies.event_in(conn, strategy_id, phase="rotator", reason="rotator:error", detail=detail)
+            self.c.strategies.event_in(conn, strategy_id, phase="rotator", reason="rotator:error", detail=detail,
+                                       once=True)
 
     def promote(self, strategy: StrategyRecord, reason: str) -> str:
         """ACTIVE → LIVE with a sub-account, in one transaction (a LIVE strategy without one

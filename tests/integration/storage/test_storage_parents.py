@@ -62,3 +62,17 @@ def test_children_of_stored_parents_are_new_strategies(engine: Engine, strategie
     assert None not in ids
     stored = strategies.get(ids[0])
     assert stored.status is GENERATED and stored.code == result.candidates[0].code
+
+
+def test_an_event_recorded_once_is_not_repeated_until_its_detail_changes(engine: Engine, strategies) -> None:
+    sid = _add(strategies, 7)
+
+    def rotator_details() -> list[str]:
+        return [e["detail"] for e in strategies.events(50) if e["reason"] == "rotator:error"]
+    for detail in ("rotator: GRD not supported by the executor yet",) * 3 + ("promotion failed: X",) * 2:
+        with engine.begin() as conn:
+            strategies.event_in(conn, sid, phase="rotator", reason="rotator:error", detail=detail, once=True)
+    assert rotator_details() == ["promotion failed: X", "rotator: GRD not supported by the executor yet"]
+    with engine.begin() as conn:  # without once, every call is recorded
+        strategies.event_in(conn, sid, phase="rotator", reason="rotator:error", detail="promotion failed: X")
+    assert rotator_details()[:2] == ["promotion failed: X", "promotion failed: X"]

@@ -250,9 +250,17 @@ class StrategyRepository:
             conn.execute(delete(T).where(T.c.id == strategy_id, T.c.claim_token == token))
             self._event(conn, strategy_id, row.name, StrategyStatus(row.status), None, phase, reason, detail[:2000])
 
-    def event_in(self, conn: Connection, strategy_id: int, *, phase: str, reason: str, detail: str = "") -> None:
-        """Record an event without a status change (from = to = the current status)."""
+    def event_in(self, conn: Connection, strategy_id: int, *, phase: str, reason: str, detail: str = "",
+                 once: bool = False) -> None:
+        """Record an event without a status change (from = to = the current status); with
+        ``once``, not when the strategy's newest event of ``reason`` already says ``detail``
+        (a condition that holds at every rotation is recorded when it starts, not each time)."""
         row = conn.execute(select(T.c.status, T.c.name).where(T.c.id == strategy_id)).first()
+        if row is not None and once:
+            last = conn.execute(select(E.c.detail).where(E.c.strategy_id == strategy_id, E.c.reason == reason[:64])
+                                .order_by(E.c.id.desc()).limit(1)).scalar()
+            if last == detail[:2000]:
+                return
         if row is not None:
             status = StrategyStatus(row.status)
             self._event(conn, strategy_id, row.name, status, status, phase, reason, detail[:2000])
