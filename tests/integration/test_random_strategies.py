@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sixbtc.app.backtest_records import trial_series
-from sixbtc.app.factory_roles import gate_for, score_inputs
+from sixbtc.app.backtest_records import outcome_inputs, trial_series
+from sixbtc.app.factory_roles import gate_for
 from sixbtc.backtester.plausibility import PlausibilityBounds
-from sixbtc.backtester.protocol import BacktestPlan, aggregate_oos, run_backtest
+from sixbtc.backtester.protocol import BacktestPlan, run_backtest
 from sixbtc.backtester.search import SearchConfig
 from sixbtc.config.sections import ActivePoolSection, BacktestSection, ScoringSection
 from sixbtc.scorer.effective_trials import align, effective_trials
@@ -125,7 +125,7 @@ def _verdict(signals: Any, candles: CachedCandles, direction: int, sc: ScoringSe
     if outcome.reason is not None:
         return outcome.reason, None
     gate = gate_for(outcome, sc)
-    value = score(score_inputs(aggregate_oos(outcome.best), outcome.wfa.consistency, outcome.is_sharpe, gate.pbo), sc)
+    value = score(outcome_inputs(outcome, gate.pbo), sc)
     if value < ActivePoolSection().min_score:
         return "score:min_score", gate
     return (gate.reason or "pool"), gate
