@@ -169,10 +169,7 @@ class CoinSeries:
             m = self.single(indices[0], start, end).metrics
             return GridResult(**{k: np.array([getattr(m, k)], dtype=np.int64 if k == "n_trades" else np.float64)
                                  for k in GridResult.__dataclass_fields__})
-        self.ensure(indices)
-        ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
-        ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
-        sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
+        ent, ext, sl = self._stacked(indices)
         d = self.data
         if ent.dtype == np.float64:
             return run_grid_levels(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices), sl,
@@ -189,10 +186,7 @@ class CoinSeries:
         Returns ``(grid, daily_returns, days)`` as :func:`~sixbtc.backtester.engine.run_grid_daily`:
         ``daily_returns`` float64 ``(n_days, len(indices))`` (fractions), ``days`` int64 ``(n_days,)``.
         """
-        self.ensure(indices)
-        ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
-        ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
-        sl = np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
+        ent, ext, sl = self._stacked(indices)
         d = self.data
         if ent.dtype == np.float64:
             return run_grid_levels_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices),
@@ -203,6 +197,13 @@ class CoinSeries:
         return run_grid_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, day_of_bar=self.days,
                               direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
                               funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+
+    def _stacked(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Signals ``(n_bars, len(indices))`` (C-contiguous) and ``sl_pct`` of sets ``indices``."""
+        self.ensure(indices)
+        ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
+        ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
+        return ent, ext, np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
 
     def _levels(self, indices: list[int]) -> np.ndarray:
         """``levels`` of grid parameter sets ``indices``, int64."""

@@ -19,11 +19,10 @@ from typing import Any
 import pandas as pd
 
 from sixbtc.backtester.coinset import load_series
+from sixbtc.backtester.metrics import MS_PER_DAY
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.twins import MIN_SHIFT_DAYS, WindowResult, draw_shifts, evaluate_window
 from sixbtc.domain.timeframe import Timeframe
-
-MS_PER_DAY = 86_400_000
 
 
 def confirm(signals: SignalSource, candles: CandleSource, symbols: list[str], timeframe: str, params: dict[str, Any],

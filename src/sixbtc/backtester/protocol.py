@@ -54,7 +54,7 @@ from sixbtc.backtester.coinset import CoinSeries, load_series
 from sixbtc.backtester.history import history_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
-from sixbtc.backtester.pooled import annualised_sharpe, pooled_metrics
+from sixbtc.backtester.pooled import annualised_sharpe, equity_daily, pooled_metrics
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
@@ -429,7 +429,8 @@ def track_record(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray, int]:
 def oos_daily_returns(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray]:
     """Pooled OOS daily returns of the chosen set: per coin the day's last close of the
     normalised OOS equity (:attr:`CoinRun.equity`) over the previous day's (1.0 before the
-    first), then the equal-weight mean across coins per UTC day.
+    first, :func:`~sixbtc.backtester.pooled.equity_daily`), then the equal-weight mean across
+    coins per UTC day.
 
     Returns
     -------
@@ -443,13 +444,7 @@ def oos_daily_returns(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray]:
     """
     if not run.series:
         raise ValueError(f"oos_daily_returns: timeframe {run.timeframe} has no coin series left")
-    parts = []
-    for cr, s in zip(run.coins, run.series, strict=True):
-        days = s.days[s.i_oos:s.n_bars]
-        last = np.flatnonzero(np.append(np.diff(days) != 0, True))
-        eq = cr.equity[last]
-        parts.append(((eq / np.append(1.0, eq[:-1]) - 1.0)[:, None], days[last]))
-    pooled, days = pool_daily(parts)
+    pooled, days = pool_daily([equity_daily(cr.equity, cr.bar_days) for cr in run.coins])
     return pooled[:, 0], days
 
 

@@ -104,6 +104,12 @@ def rung_plan(n_params: int, n_coins: int, cfg: SearchConfig) -> list[tuple[int,
     return plan
 
 
+def rung_floor(min_trades: int, n_coins: int, total_coins: int) -> int:
+    """IS trade floor of a rung on ``n_coins`` of ``total_coins`` coins: ``min_trades`` scaled
+    by the rung's share of coins, rounded up (``min_trades`` itself on all coins)."""
+    return min_trades if n_coins >= total_coins else math.ceil(min_trades * n_coins / total_coins)
+
+
 def rank_sets(results: list[GridResult], floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rank parameter sets by their metrics on several coins.
 
@@ -169,8 +175,7 @@ def search(coins: list[CoinSeries], params: list[dict[str, Any]], min_trades: in
         return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns)
     want = min(cfg.optuna_trials, grid_count(space))
     n_screen = rung_plan(want, len(coins), cfg)[0][1]
-    floor = min_trades if n_screen >= len(coins) else math.ceil(min_trades * n_screen / len(coins))
-    first = tpe_screen(coins[:n_screen], space, params, want, floor, seed)
+    first = tpe_screen(coins[:n_screen], space, params, want, rung_floor(min_trades, n_screen, len(coins)), seed)
     return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns, first_rung=first)
 
 
@@ -204,8 +209,7 @@ def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
         ledger.append(_rung_trials(r, candidates, used, results))
         trials += len(candidates) * n_coins
         last = r == len(plan) - 1
-        floor = min_trades if last else math.ceil(min_trades * n_coins / len(coins))
-        sharpe, trades, order = rank_sets(results, floor)
+        sharpe, trades, order = rank_sets(results, rung_floor(min_trades, n_coins, len(coins)))
         if last:
             if trades[order[0]] < min_trades:
                 return None

@@ -57,14 +57,14 @@ def _stopped_at(outcome: BacktestOutcome) -> int | None:
     raise ValueError(f"unknown protocol reason {outcome.reason!r}")
 
 
-def _passed_detail(gate: str, outcome: BacktestOutcome, plan: BacktestPlan) -> str:
-    """Figures of a gate that passed (``outcome.best`` is set past the search)."""
+def _passed_detail(gate: str, outcome: BacktestOutcome, plan: BacktestPlan, oos: dict[str, float] | None) -> str:
+    """Figures of a gate that passed (``outcome.best`` and ``oos``, its :func:`aggregate_oos`, are set
+    past the search)."""
     best = outcome.best
     if gate == "data":
         return ", ".join(f"{tf}: {len(s)} coins" for tf, s in plan.symbols_by_tf.items() if s)
     if gate == "search":
         return f"{best.timeframe}: mean IS Sharpe {best.is_sharpe:.2f} of {best.n_sets} sets searched"
-    oos = aggregate_oos(best)
     if gate == "plausibility":
         p = outcome.plausibility
         return (f"OOS Sharpe {p.sharpe:.2f}, win rate {p.win_rate:.0%} over {p.n_trades} trades, "
@@ -99,6 +99,7 @@ def protocol_gates(outcome: BacktestOutcome, plan: BacktestPlan) -> list[GateRow
         If ``outcome.reason`` is not a protocol reason.
     """
     stop = _stopped_at(outcome)
+    oos = aggregate_oos(outcome.best) if outcome.best is not None else None  # once, not per gate
     rows = []
     for i, (gate, reason) in enumerate(PROTOCOL_GATES):
         off = (gate == "walkforward" and plan.wfa_windows == 0) or (gate == "shuffle" and plan.shuffle_permutations == 0)
@@ -109,5 +110,5 @@ def protocol_gates(outcome: BacktestOutcome, plan: BacktestPlan) -> list[GateRow
         elif off:
             rows.append(GateRow(gate, reason, OFF, f"switched off ({'wfa_windows' if gate == 'walkforward' else 'shuffle_permutations'} = 0)"))
         else:
-            rows.append(GateRow(gate, reason, PASS, _passed_detail(gate, outcome, plan)))
+            rows.append(GateRow(gate, reason, PASS, _passed_detail(gate, outcome, plan, oos)))
     return rows
