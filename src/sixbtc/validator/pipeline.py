@@ -129,7 +129,7 @@ def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[Name
         if not isinstance(extra, NamedSample):
             raise ValueError(f"extra_samples must hold NamedSample items, got {type(extra).__name__}")
         try:
-            _check_args(code, extra.market if extra.market is not None else extra.data)
+            _check_args(code, extra.source)
         except ValueError as exc:
             raise ValueError(f"extra sample {extra.name!r}: {exc}") from None
     return extras
