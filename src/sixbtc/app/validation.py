@@ -58,8 +58,7 @@ def validate_one(c: Container, sandbox: StrategySandbox, sample: dict[str, np.nd
     rec = c.strategies.claim(StrategyStatus.GENERATED, worker)
     if rec is None:
         return False
-    primary, extras = (sample, None) if isinstance(sample, dict) else (
-        sample[0].market if sample[0].market is not None else sample[0].data, sample[1:])
+    primary, extras = (sample, None) if isinstance(sample, dict) else (sample[0].source, sample[1:])
     with claim_guard(c, rec, "validator"):
         v = c.settings.validator
         report = validate(rec.code, sandbox, primary, cut_points=v.cut_points, allowed_warmup=c.settings.backtest.warmup_bars,

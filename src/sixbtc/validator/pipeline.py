@@ -30,7 +30,7 @@ sample (:attr:`ValidationReport.sample` and the detail's ``on sample …``).
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -129,7 +129,7 @@ def _extras(code: str, extra_samples: Sequence[NamedSample] | None) -> list[Name
         if not isinstance(extra, NamedSample):
             raise ValueError(f"extra_samples must hold NamedSample items, got {type(extra).__name__}")
         try:
-            _check_args(code, extra.market if extra.market is not None else extra.data)
+            _check_args(code, extra.source)
         except ValueError as exc:
             raise ValueError(f"extra sample {extra.name!r}: {exc}") from None
     return extras
@@ -250,10 +250,11 @@ def validate(
         spec = sandbox.load(code)
         params_list = spread_param_sets(spec, max_param_sets)
         view = view_for(sample, spec.inputs, smallest_bar_ms(spec))
-        full = sandbox.signals(view.full(), params_list)
+        data = view.full()
+        full = sandbox.signals(data, params_list)
     except StrategyRejected as exc:
         return _reject("execution", exc.reason, exc.detail)
-    counts = entry_counts(full, *_low_high(sample), spec.direction.sign)
+    counts = entry_counts(full, data["low"], data["high"], spec.direction.sign)
     if counts.max() < min_signals:
         return _reject(
             "execution",
@@ -278,15 +279,3 @@ def validate(
     return replace(_reject("lookahead", found.reason, found.detail, spec, warmup_bars=report.warmup_bars),
                    sample=found.sample)
 
-
-def _low_high(sample: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` of the sample's visible bars, float64 ``(n_bars,)``: a dict of arrays,
-    a view with ``full()`` or a market sample with ``candles.ohlcv`` and ``first`` (grid entry
-    counts need the prices, :func:`~sixbtc.strategy.signal_pairs.entry_counts`)."""
-    if isinstance(sample, Mapping):
-        data = sample
-    elif callable(getattr(sample, "full", None)):
-        data = sample.full()
-    else:
-        data = {k: sample.candles.ohlcv[k][sample.first:] for k in ("low", "high")}
-    return np.asarray(data["low"], dtype=np.float64), np.asarray(data["high"], dtype=np.float64)

@@ -54,6 +54,11 @@ class NamedSample:
         """Number of bars."""
         return len(self.data["close"])
 
+    @property
+    def source(self) -> dict[str, np.ndarray] | MarketSample:
+        """What the validator runs on: the raw sources when known, else the OHLCV arrays."""
+        return self.market if self.market is not None else self.data
+
 
 def synthetic_sample(
     n_bars: int = 2000,
