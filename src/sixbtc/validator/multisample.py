@@ -54,7 +54,7 @@ class ExtraFinding:
 def _one(source: SignalSource, extra: NamedSample, params_list: list[dict[str, Any]], cut_points: int,
          max_warmup: int, inputs: tuple[str, ...], bar_ms: int) -> ExtraFinding | None:
     where = f"on sample {extra.name}"
-    data = view_for(extra.market if extra.market is not None else extra.data, inputs, bar_ms)
+    data = view_for(extra.source, inputs, bar_ms)
     full = source.signals(data.full(), params_list)
     hit = run_lookahead_tests(source, data, params_list, full, cut_points)
     if hit is not None:
