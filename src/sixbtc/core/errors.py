@@ -87,3 +87,13 @@ class LeaseHeld(SixbtcError):
 
 class LeaseLost(SixbtcError):
     """This process's trading lease expired or was taken over: stop trading at once."""
+
+
+class AmbiguousOrderOutcome(TransientExchangeError):
+    """A write (place/cancel) may or may not have reached the venue: a timeout, a 5xx, a
+    connection reset after the request was sent, most 429s. Never send the order again:
+    resolve it by querying its client order id (with back-off)."""
+
+
+class OrderNotFound(SixbtcError):
+    """The venue does not know this client order id (yet): an ack may still be propagating."""
