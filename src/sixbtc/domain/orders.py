@@ -121,6 +121,11 @@ class OrderRequest:
     ``price`` is the limit price (LIMIT) or the worst acceptable price of a MARKET order (a
     venue without true market orders, as Hyperliquid, sends an aggressive IOC limit at it;
     None = the adapter picks its slippage bound). ``trigger_price`` is required for triggers.
+
+    ``notional_usd`` (MARKET entries only, optional): size the order in USD at its fill,
+    ``qty = notional_usd / fill price`` (the backtest's sizing, so paper trades equal backtest
+    trades); ``qty`` is then the caller's estimate at its reference price. The paper venue
+    honours it exactly; a venue without quote-sized orders sends ``qty``.
     """
 
     client_order_id: str
@@ -131,6 +136,7 @@ class OrderRequest:
     price: float | None = None
     trigger_price: float | None = None
     reduce_only: bool = False
+    notional_usd: float | None = None
 
 
 @dataclass(frozen=True)

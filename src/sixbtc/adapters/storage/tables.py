@@ -20,6 +20,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -257,3 +258,129 @@ class MarketRegimeRow(Base):
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# -- the paper venue (the simulated exchange; migration 0006) -----------------------------
+class PaperAccountRow(Base):
+    """A paper venue account: the master or one of its sub-accounts (``address`` = name)."""
+
+    __tablename__ = "paper_accounts"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    is_master: Mapped[bool] = mapped_column(Boolean, default=False)
+    cash_usd: Mapped[float] = mapped_column(Float)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaperOrderRow(Base):
+    """An order on the paper venue (open, filled or cancelled); cloids unique per account."""
+
+    __tablename__ = "paper_orders"
+    __table_args__ = (UniqueConstraint("account", "client_order_id", name="uq_paper_orders_account_cloid"),
+                      Index("ix_paper_orders_status", "status"))
+    venue_order_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    account: Mapped[str] = mapped_column(String(64))
+    client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    order_type: Mapped[str] = mapped_column(String(24))
+    qty: Mapped[float] = mapped_column(Float)
+    price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trigger_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    notional_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    filled_qty: Mapped[float] = mapped_column(Float, default=0.0)
+    avg_fill_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    placed_ms: Mapped[int] = mapped_column(BigInteger)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaperPositionRow(Base):
+    """A net position of a paper account (``qty`` signed, isolated at ``leverage``)."""
+
+    __tablename__ = "paper_positions"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    qty: Mapped[float] = mapped_column(Float)
+    entry_price: Mapped[float] = mapped_column(Float)
+    leverage: Mapped[float] = mapped_column(Float)
+    opened_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaperFillRow(Base):
+    """One execution on the paper venue (``trade_id`` = ``paper-<seq>``)."""
+
+    __tablename__ = "paper_fills"
+    __table_args__ = (Index("ix_paper_fills_account_ts", "account", "ts_ms"),)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    trade_id: Mapped[str] = mapped_column(String(32), unique=True)
+    venue_order_id: Mapped[int] = mapped_column(BigInteger)
+    account: Mapped[str] = mapped_column(String(64))
+    client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    qty: Mapped[float] = mapped_column(Float)
+    price: Mapped[float] = mapped_column(Float)
+    fee_usd: Mapped[float] = mapped_column(Float)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    liquidation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PaperFundingRow(Base):
+    """One funding settlement of one paper position (``amount_usd`` > 0 received)."""
+
+    __tablename__ = "paper_funding"
+    __table_args__ = (UniqueConstraint("account", "symbol", "ts_ms", name="uq_paper_funding_settlement"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    rate: Mapped[float] = mapped_column(Float)
+    price: Mapped[float] = mapped_column(Float)
+    amount_usd: Mapped[float] = mapped_column(Float)
+    position_qty: Mapped[float] = mapped_column(Float)
+
+
+class PaperLeverageRow(Base):
+    """The leverage new positions of (account, symbol) take on the paper venue."""
+
+    __tablename__ = "paper_leverage"
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    leverage: Mapped[float] = mapped_column(Float)
+
+
+class PaperAgentRow(Base):
+    """A paper agent wallet: a record with an expiry, no key."""
+
+    __tablename__ = "paper_agents"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    valid_until_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaperMarketRow(Base):
+    """Per symbol: the feed's progress on the paper venue (what makes feeding idempotent).
+
+    ``open_ms``: open time of the newest bar whose open (market fills, funding) was applied;
+    ``closed_ms``: close time of the newest bar whose range (triggers, limits, liquidations)
+    was applied; ``funding_ms``: newest settlement time; ``mark_price``: last close (USD).
+    """
+
+    __tablename__ = "paper_markets"
+    symbol: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mark_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    open_ms: Mapped[int] = mapped_column(BigInteger, default=-1)
+    closed_ms: Mapped[int] = mapped_column(BigInteger, default=-1)
+    funding_ms: Mapped[int] = mapped_column(BigInteger, default=-1)
+
+
+class PaperClockRow(Base):
+    """The paper venue's time (UTC ms): orders placed now fill on bars opened at or after it."""
+
+    __tablename__ = "paper_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    now_ms: Mapped[int] = mapped_column(BigInteger)

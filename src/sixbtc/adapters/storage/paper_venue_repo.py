@@ -1,0 +1,216 @@
+"""Storage of the paper venue: the simulated exchange's whole state lives in the database.
+
+Every venue call runs in one transaction (:meth:`PaperVenueRepository.session`): it loads
+the live state (:meth:`load`: cash, open orders, positions, leverage, marks, next ids),
+lets the venue mutate the in-memory :class:`~sixbtc.adapters.exchanges.paper_book.VenueBook`,
+and writes back what changed (:meth:`save`) before the transaction commits. A process killed
+at any point therefore leaves the venue as it was before the call or after it, never half:
+no fill is lost or written twice. Fills, funding and closed orders are history rows read by
+the query methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from sixbtc.adapters.exchanges.paper_book import FundingRecord, PaperOrder, PaperPosition, VenueBook
+from sixbtc.adapters.storage.db import transaction
+from sixbtc.adapters.storage.tables import (
+    PaperAccountRow,
+    PaperAgentRow,
+    PaperClockRow,
+    PaperFillRow,
+    PaperFundingRow,
+    PaperLeverageRow,
+    PaperMarketRow,
+    PaperOrderRow,
+    PaperPositionRow,
+)
+from sixbtc.domain.orders import FundingPayment, OrderSide, OrderStatus, OrderType, VenueFill
+
+A = PaperAccountRow.__table__
+O = PaperOrderRow.__table__  # noqa: E741
+P = PaperPositionRow.__table__
+F = PaperFillRow.__table__
+FU = PaperFundingRow.__table__
+L = PaperLeverageRow.__table__
+AG = PaperAgentRow.__table__
+M = PaperMarketRow.__table__
+CL = PaperClockRow.__table__
+_LIVE = (OrderStatus.OPEN.value, OrderStatus.PARTIALLY_FILLED.value)
+
+
+def order_from_row(m: Any) -> PaperOrder:
+    """A :class:`PaperOrder` of a ``paper_orders`` row mapping."""
+    return PaperOrder(
+        venue_order_id=m["venue_order_id"], account=m["account"], client_order_id=m["client_order_id"],
+        symbol=m["symbol"], side=OrderSide(m["side"]), order_type=OrderType(m["order_type"]), qty=m["qty"],
+        price=m["price"], trigger_price=m["trigger_price"], reduce_only=bool(m["reduce_only"]),
+        status=OrderStatus(m["status"]), placed_ms=m["placed_ms"], ts_ms=m["ts_ms"],
+        notional_usd=m["notional_usd"], filled_qty=m["filled_qty"], avg_fill_price=m["avg_fill_price"])
+
+
+def _order_values(o: PaperOrder) -> dict[str, Any]:
+    return dict(venue_order_id=o.venue_order_id, account=o.account, client_order_id=o.client_order_id,
+                symbol=o.symbol, side=o.side.value, order_type=o.order_type.value, qty=o.qty, price=o.price,
+                trigger_price=o.trigger_price, reduce_only=o.reduce_only, notional_usd=o.notional_usd,
+                status=o.status.value, filled_qty=o.filled_qty, avg_fill_price=o.avg_fill_price,
+                placed_ms=o.placed_ms, ts_ms=o.ts_ms)
+
+
+class PaperVenueRepository:
+    """Database state of one paper venue (one venue per database).
+
+    Parameters
+    ----------
+    engine : Engine
+        A migrated engine (revision 0006 or newer).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """One transaction: committed when the block returns, rolled back on any exception."""
+        with transaction(self.engine) as conn:
+            yield conn
+
+    # -- the live book ------------------------------------------------------------------
+    def load(self, conn: Connection, fee_rate: float, default_leverage: float) -> VenueBook:
+        """The venue's live state (open orders and positions, cash, leverage, marks)."""
+        cash = {r.name: r.cash_usd for r in conn.execute(select(A.c.name, A.c.cash_usd))}
+        positions = {(r.account, r.symbol): PaperPosition(r.account, r.symbol, r.qty, r.entry_price, r.leverage,
+                                                          r.opened_ms)
+                     for r in conn.execute(select(P))}
+        orders = {r.venue_order_id: order_from_row(r._mapping)
+                  for r in conn.execute(select(O).where(O.c.status.in_(_LIVE)))}
+        leverage = {(r.account, r.symbol): r.leverage for r in conn.execute(select(L))}
+        marks = {r.symbol: r.mark_price for r in conn.execute(select(M.c.symbol, M.c.mark_price))
+                 if r.mark_price is not None}
+        next_order = (conn.execute(select(func.max(O.c.venue_order_id))).scalar() or 0) + 1
+        next_trade = (conn.execute(select(func.max(F.c.seq))).scalar() or 0) + 1
+        book = VenueBook(cash=cash, positions=positions, orders=orders, leverage=leverage,
+                         next_trade_id=next_trade, next_order_id=next_order, fee_rate=fee_rate,
+                         default_leverage=default_leverage, marks=marks, loaded_orders=set(orders))
+        return book
+
+    def save(self, conn: Connection, book: VenueBook) -> None:
+        """Write back every order, position, cash balance, fill and funding the call changed."""
+        loaded = book.loaded_orders
+        for oid in sorted(book.touched_orders):
+            values = _order_values(book.orders[oid])
+            if oid in loaded:
+                conn.execute(update(O).where(O.c.venue_order_id == oid).values(**values))
+            else:
+                conn.execute(insert(O).values(**values))
+        for key in sorted(book.touched_positions):
+            conn.execute(delete(P).where(P.c.account == key[0], P.c.symbol == key[1]))
+            pos = book.positions.get(key)
+            if pos is not None:
+                conn.execute(insert(P).values(account=pos.account, symbol=pos.symbol, qty=pos.qty,
+                                              entry_price=pos.entry_price, leverage=pos.leverage,
+                                              opened_ms=pos.opened_ms))
+        for account in sorted(book.touched_cash):
+            conn.execute(update(A).where(A.c.name == account).values(cash_usd=book.cash[account]))
+        self._save_history(conn, book)
+
+    @staticmethod
+    def _save_history(conn: Connection, book: VenueBook) -> None:
+        accounts = {o.venue_order_id: o.account for o in book.orders.values()}
+        for f in book.fills:
+            seq = int(f.trade_id.removeprefix("paper-"))
+            conn.execute(insert(F).values(
+                seq=seq, trade_id=f.trade_id, venue_order_id=int(f.venue_order_id),
+                account=accounts[int(f.venue_order_id)], client_order_id=f.client_order_id, symbol=f.symbol,
+                side=f.side.value, qty=f.qty, price=f.price, fee_usd=f.fee_usd, ts_ms=f.ts_ms,
+                reduce_only=f.reduce_only, liquidation=f.liquidation))
+        for rec in book.funding:
+            conn.execute(insert(FU).values(account=rec.account, symbol=rec.symbol, ts_ms=rec.ts_ms, rate=rec.rate,
+                                           price=rec.price, amount_usd=rec.amount_usd,
+                                           position_qty=rec.position_qty))
+
+    # -- feed progress and clock ----------------------------------------------------------
+    def market(self, conn: Connection, symbol: str) -> dict[str, Any]:
+        """The feed progress row of ``symbol`` (created empty when missing)."""
+        row = conn.execute(select(M).where(M.c.symbol == symbol)).mappings().first()
+        if row is None:
+            values = dict(symbol=symbol, mark_price=None, open_ms=-1, closed_ms=-1, funding_ms=-1)
+            conn.execute(insert(M).values(**values))
+            return values
+        return dict(row)
+
+    def set_market(self, conn: Connection, symbol: str, **values: Any) -> None:
+        """Update the feed progress of ``symbol`` (``mark_price``, ``open_ms``, ``closed_ms``, ``funding_ms``)."""
+        conn.execute(update(M).where(M.c.symbol == symbol).values(**values))
+
+    def symbols(self, conn: Connection) -> list[str]:
+        """Every symbol the feed has shown the venue."""
+        return list(conn.execute(select(M.c.symbol).order_by(M.c.symbol)).scalars())
+
+    def now_ms(self, conn: Connection) -> int:
+        """The venue time (0 before any bar)."""
+        return conn.execute(select(CL.c.now_ms).where(CL.c.id == 1)).scalar() or 0
+
+    def set_now_ms(self, conn: Connection, now_ms: int) -> None:
+        """Move the venue time."""
+        if conn.execute(update(CL).where(CL.c.id == 1).values(now_ms=now_ms)).rowcount == 0:
+            conn.execute(insert(CL).values(id=1, now_ms=now_ms))
+
+    # -- accounts, leverage, agents --------------------------------------------------------
+    def accounts(self, conn: Connection) -> list[dict[str, Any]]:
+        """Every account row (master first, then sub-accounts by name)."""
+        rows = conn.execute(select(A).order_by(A.c.is_master.desc(), A.c.name)).mappings()
+        return [dict(r) for r in rows]
+
+    def add_account(self, conn: Connection, name: str, *, is_master: bool, cash_usd: float, now_ms: int) -> None:
+        """Insert an account (``address`` = its name)."""
+        conn.execute(insert(A).values(name=name, address=name, is_master=is_master, cash_usd=cash_usd,
+                                      created_ms=now_ms))
+
+    def set_leverage(self, conn: Connection, account: str, symbol: str, leverage: float) -> None:
+        """Store the leverage of new positions of (account, symbol)."""
+        conn.execute(delete(L).where(L.c.account == account, L.c.symbol == symbol))
+        conn.execute(insert(L).values(account=account, symbol=symbol, leverage=leverage))
+
+    def agents(self, conn: Connection) -> list[dict[str, Any]]:
+        """Every agent row, by name."""
+        return [dict(r) for r in conn.execute(select(AG).order_by(AG.c.name)).mappings()]
+
+    def put_agent(self, conn: Connection, name: str, valid_until_ms: int | None, now_ms: int) -> None:
+        """Create or renew the agent ``name``."""
+        conn.execute(delete(AG).where(AG.c.name == name))
+        conn.execute(insert(AG).values(name=name, address=f"paper-agent-{name}", valid_until_ms=valid_until_ms,
+                                       created_ms=now_ms))
+
+    # -- history ---------------------------------------------------------------------------
+    def order_by_cloid(self, conn: Connection, account: str, client_order_id: str) -> PaperOrder | None:
+        """The order of ``account`` with this client order id, any status."""
+        row = conn.execute(select(O).where(O.c.account == account, O.c.client_order_id == client_order_id)
+                           ).mappings().first()
+        return None if row is None else order_from_row(row)
+
+    def fills_since(self, conn: Connection, account: str, since_ms: int) -> list[VenueFill]:
+        """Fills of ``account`` at or after ``since_ms``, oldest first."""
+        rows = conn.execute(select(F).where(F.c.account == account, F.c.ts_ms >= since_ms).order_by(F.c.seq))
+        return [VenueFill(trade_id=r.trade_id, venue_order_id=str(r.venue_order_id),
+                          client_order_id=r.client_order_id, symbol=r.symbol, side=OrderSide(r.side), qty=r.qty,
+                          price=r.price, fee_usd=r.fee_usd, ts_ms=r.ts_ms, reduce_only=bool(r.reduce_only),
+                          liquidation=bool(r.liquidation)) for r in rows]
+
+    def funding_since(self, conn: Connection, account: str, since_ms: int) -> list[FundingPayment]:
+        """Funding of ``account`` at or after ``since_ms``, oldest first."""
+        rows = conn.execute(select(FU).where(FU.c.account == account, FU.c.ts_ms >= since_ms)
+                            .order_by(FU.c.ts_ms, FU.c.id))
+        return [FundingPayment(symbol=r.symbol, ts_ms=r.ts_ms, rate=r.rate, amount_usd=r.amount_usd,
+                               position_qty=r.position_qty) for r in rows]
+
+
+def funding_record(rec: FundingRecord) -> FundingPayment:
+    """The port's :class:`FundingPayment` of a book record."""
+    return FundingPayment(symbol=rec.symbol, ts_ms=rec.ts_ms, rate=rec.rate, amount_usd=rec.amount_usd,
+                          position_qty=rec.position_qty)
