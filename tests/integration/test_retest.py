@@ -44,6 +44,8 @@ active_pool:
   min_score: 0
 retest:
   interval_days: 3
+risk:
+  sizing: equity  # these strategies trade without a stop (sl_pct 0), which risk sizing (the default) cannot size
 """
 
 

@@ -53,7 +53,7 @@ def confirmation_result(c: Container, signals: SignalSource, code_hash: str, bes
     bt = c.settings.backtest
     span = (window.confirm_start, window.replay_start)
     res = confirm(signals, c.store, [cr.symbol for cr in best.coins], best.timeframe, best.params, direction, span,
-                  warmup_bars=bt.warmup_bars, costs=(bt.fee_rate, bt.slippage_bps), n_twins=bt.confirm_twins,
+                  warmup_bars=bt.warmup_bars, costs=(bt.fee_rate, bt.slippage_bps, c.settings.risk.sizing_rule()), n_twins=bt.confirm_twins,
                   seed=code_seed(code_hash) % 2**31)
     out: dict[str, Any] = res.to_json() if res is not None else {"total_return": None, "sharpe": None,
                                                                   "n_trades": 0, "twin_percentile": None}

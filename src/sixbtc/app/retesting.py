@@ -58,7 +58,8 @@ def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, work
                 symbols_by_tf = symbols_by_timeframe(c.store, c.settings, window, [r["symbol"] for r in c.coins.active()])
             spec = sandbox.load(rec.code)
             tf = rec.timeframe or ""
-            plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash)
+            plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash,
+                                 c.settings.risk.sizing_rule())
             outcome = run_retest(sandbox, c.store, plan, tf, dict(rec.params or {}), spec.direction.sign)
             if outcome.best is not None:
                 record_retest_trials(c, rec, outcome, plan)

@@ -32,6 +32,14 @@ from sixbtc.strategy.permutation import keep_extras
 OHLCV = ("open", "high", "low", "close", "volume")
 
 
+def sizing_kwargs(costs: tuple) -> dict[str, Any]:
+    """Engine sizing keywords of a ``costs`` tuple: ``(fee_rate, slippage_bps)`` (all-in 1x, the
+    engine's default) or ``(fee_rate, slippage_bps, SizingRule)`` (the configured ``risk.sizing``,
+    :meth:`sixbtc.domain.sizing.SizingRule.engine_kwargs`). Grid strategies (level engine) keep
+    the all-in allocation: the executor does not trade them."""
+    return costs[2].engine_kwargs() if len(costs) > 2 and costs[2] is not None else {}
+
+
 def funding_on_bars(candles: CandleSource, symbol: str, ts: pd.DatetimeIndex) -> np.ndarray:
     """Funding rates aligned on bar open times.
 
@@ -66,8 +74,9 @@ class CoinSeries:
         Annualisation factor of the timeframe.
     direction : int
         +1 long, -1 short.
-    costs : tuple of float
-        (fee_rate fraction per side, slippage_bps).
+    costs : tuple
+        (fee_rate fraction per side, slippage_bps) or (fee_rate, slippage_bps, SizingRule):
+        see :func:`sizing_kwargs`.
     signal_calls : int
         Calls made to the signal source (for cost accounting).
     days : numpy.ndarray
@@ -82,7 +91,7 @@ class CoinSeries:
 
     def __init__(self, symbol: str, data: dict[str, np.ndarray], funding: np.ndarray, i_is: int, i_oos: int,
                  bpy: float, signals: SignalSource, params_list: list[dict[str, Any]], direction: int,
-                 costs: tuple[float, float], days: np.ndarray | None = None, market: MarketSample | None = None,
+                 costs: tuple, days: np.ndarray | None = None, market: MarketSample | None = None,
                  inputs: tuple[str, ...] = ()) -> None:
         self.symbol, self.data, self.funding = symbol, data, funding
         self.market, self.inputs = market, inputs
@@ -178,7 +187,7 @@ class CoinSeries:
         tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         return run_grid(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, direction=self.direction,
                         fee_rate=self.costs[0], slippage_bps=self.costs[1], funding_rate=self.funding,
-                        start=start, end=end, bars_per_year=self.bars_per_year)
+                        start=start, end=end, bars_per_year=self.bars_per_year, **sizing_kwargs(self.costs))
 
     def daily(self, indices: list[int], start: int, end: int) -> tuple[GridResult, np.ndarray, np.ndarray]:
         """Metrics and daily returns of parameter sets ``indices`` traded on bars ``[start, end)``.
@@ -196,7 +205,8 @@ class CoinSeries:
         tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
         return run_grid_daily(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, day_of_bar=self.days,
                               direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
-                              funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
+                              funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year,
+                              **sizing_kwargs(self.costs))
 
     def _stacked(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Signals ``(n_bars, len(indices))`` (C-contiguous) and ``sl_pct`` of sets ``indices``."""
@@ -217,7 +227,7 @@ class CoinSeries:
 
 
 def simulate_one(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.ndarray, params: dict[str, Any],
-                 funding: np.ndarray, start: int, end: int, direction: int, costs: tuple[float, float],
+                 funding: np.ndarray, start: int, end: int, direction: int, costs: tuple,
                  bpy: float) -> SingleResult:
     """:func:`~sixbtc.backtester.run_single` of one parameter set (``sl_pct``/``tp_pct`` from ``params``), or
     :func:`~sixbtc.backtester.engine_grid.run_single_grid` when ``entries, exits`` are a grid's float
@@ -230,12 +240,12 @@ def simulate_one(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.nda
     return run_single(data["open"], data["high"], data["low"], data["close"], entries, exits,
                       sl_pct=float(params["sl_pct"]), tp_pct=float(params["tp_pct"]), direction=direction,
                       fee_rate=costs[0], slippage_bps=costs[1], funding_rate=funding, start=start, end=end,
-                      bars_per_year=bpy)
+                      bars_per_year=bpy, **sizing_kwargs(costs))
 
 
 def load_series(candles: CandleSource, signals: SignalSource, symbol: str, timeframe: str,
                 window: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp], warmup_bars: int,
-                params_list: list[dict[str, Any]], direction: int, costs: tuple[float, float],
+                params_list: list[dict[str, Any]], direction: int, costs: tuple,
                 inputs: tuple[str, ...] | None = None) -> CoinSeries | None:
     """Load ``symbol``/``timeframe`` over warm-up + ``window`` = (is_start, oos_start, oos_end).
 

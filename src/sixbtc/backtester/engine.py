@@ -29,7 +29,10 @@ Simulation semantics
   ``leverage = 1``: all-in, compounding, 1x); ``"fixed_notional"``: ``notional_usd`` per
   trade; ``"risk"``: ``E * risk_per_trade / sl_pct`` so that a stop fill at the level loses
   ``risk_per_trade`` of equity before fees and slippage (fixed-fractional sizing, Van Tharp
-  2007); ``sl_pct`` must then be > 0. The last two are capped at ``leverage * E``.
+  2007); ``sl_pct`` must then be > 0. The last two are capped at ``leverage * E``; every
+  mode at ``max_notional_usd`` when given. One implementation for backtests, paper and
+  live: :func:`sixbtc.domain.sizing.position_notional` (the executor's rule is
+  ``risk.sizing`` of the configuration, see :func:`sizing_kwargs`).
 * **Leverage and liquidation** (isolated margin):
   A long is liquidated when the price falls ``1 / leverage - 0.005`` (maintenance margin
   0.5 %) below the entry fill (short: rises). The liquidation level replaces the stop as the
@@ -217,7 +220,7 @@ def _daily_returns(day_eq: np.ndarray, init_cash: float, window: np.ndarray) -> 
 
 def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, slippage_bps,
              funding_rate, max_bars_held, position_frac, leverage, init_cash, start, end,
-             bars_per_year, sizing, notional_usd, risk_per_trade) -> dict[str, Any]:
+             bars_per_year, sizing, notional_usd, risk_per_trade, max_notional_usd=None) -> dict[str, Any]:
     """Check every argument; return the kernel keyword arguments (shared by both runs)."""
     o = _price_array("open_", open_, None)
     n = o.shape[0]
@@ -239,6 +242,8 @@ def _prepare(open_, high, low, close, entries, exits, *, direction, fee_rate, sl
         funding=funding, max_bars_held=int(max_bars_held),
         sizing=size_code, size_value=size_value,
         leverage=_number("leverage", leverage, 1.0, MAX_LEVERAGE),
+        max_notional=math.inf if max_notional_usd is None else
+        _number("max_notional_usd", max_notional_usd, 0.0, 1e15, low_open=True),
         init_cash=_number("init_cash", init_cash, 0.0, 1e15, low_open=True),
         start=start, end=end,
         bars_per_year=_number("bars_per_year", bars_per_year, 0.0, 1e9, low_open=True),
@@ -249,7 +254,7 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
              fee_rate=0.00045, slippage_bps=2.0, funding_rate=None, max_bars_held=0,
              position_frac=1.0, leverage=1.0, init_cash=10_000.0, start=0, end=None,
              bars_per_year=8760.0, sizing="equity_frac", notional_usd=None,
-             risk_per_trade=None) -> GridResult:
+             risk_per_trade=None, max_notional_usd=None) -> GridResult:
     """Backtest many parameter sets on one OHLC series; return their metrics.
 
     Parameters
@@ -290,6 +295,9 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
     risk_per_trade : float, optional
         Fraction of equity lost at the stop level (0.01 = 1 %), in (0, 1]; required by, and
         only allowed with, ``sizing="risk"``.
+    max_notional_usd : float, optional
+        Cap on every entry notional in USD (``risk.max_notional_usd`` of the executor's rule;
+        None = no cap).
 
     Returns
     -------
@@ -308,7 +316,8 @@ def run_grid(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, directi
                   fee_rate=fee_rate, slippage_bps=slippage_bps, funding_rate=funding_rate,
                   max_bars_held=max_bars_held, position_frac=position_frac, leverage=leverage,
                   init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
-                  sizing=sizing, notional_usd=notional_usd, risk_per_trade=risk_per_trade)
+                  sizing=sizing, notional_usd=notional_usd, risk_per_trade=risk_per_trade,
+                  max_notional_usd=max_notional_usd)
     sl = _fraction_array("sl_pct", sl_pct)
     tp = _fraction_array("tp_pct", tp_pct)
     sizes = {sl.shape[0], tp.shape[0], kw["entries"].shape[1], kw["exits"].shape[1]} - {1}
@@ -329,7 +338,7 @@ def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direc
                fee_rate=0.00045, slippage_bps=2.0, funding_rate=None, max_bars_held=0,
                position_frac=1.0, leverage=1.0, init_cash=10_000.0, start=0, end=None,
                bars_per_year=8760.0, sizing="equity_frac", notional_usd=None,
-               risk_per_trade=None) -> SingleResult:
+               risk_per_trade=None, max_notional_usd=None) -> SingleResult:
     """Backtest one parameter set and return its trades, equity curve and metrics.
 
     Parameters are those of :func:`run_grid`, except that ``entries`` and ``exits`` are
@@ -352,7 +361,8 @@ def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direc
                   fee_rate=fee_rate, slippage_bps=slippage_bps, funding_rate=funding_rate,
                   max_bars_held=max_bars_held, position_frac=position_frac, leverage=leverage,
                   init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
-                  sizing=sizing, notional_usd=notional_usd, risk_per_trade=risk_per_trade)
+                  sizing=sizing, notional_usd=notional_usd, risk_per_trade=risk_per_trade,
+                  max_notional_usd=max_notional_usd)
     for name in ("entries", "exits"):
         if kw[name].shape[1] != 1:
             raise ValueError(f"{name} must have one column in run_single, "
@@ -370,8 +380,9 @@ def run_single(open_, high, low, close, entries, exits, *, sl_pct, tp_pct, direc
 
 def run_grid_daily(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, day_of_bar, direction,
                    fee_rate=0.00045, slippage_bps=2.0, funding_rate=None, start=0, end=None,
-                   bars_per_year=8760.0, init_cash=10_000.0) -> tuple[GridResult, np.ndarray, np.ndarray]:
-    """:func:`run_grid` (all-in 1x sizing) that also returns every set's **daily** returns.
+                   bars_per_year=8760.0, init_cash=10_000.0, sizing="equity_frac", leverage=1.0,
+                   risk_per_trade=None, max_notional_usd=None) -> tuple[GridResult, np.ndarray, np.ndarray]:
+    """:func:`run_grid` (all-in 1x sizing by default) that also returns every set's **daily** returns.
 
     The daily aggregation happens inside the kernel (end-of-day equity per set), so memory is
     ``O(n_days * n_params)`` whatever the number of bars.
@@ -379,8 +390,8 @@ def run_grid_daily(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, d
     Parameters
     ----------
     open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate, slippage_bps,
-    funding_rate, start, end, bars_per_year, init_cash
-        As in :func:`run_grid`.
+    funding_rate, start, end, bars_per_year, init_cash, sizing, leverage, risk_per_trade, max_notional_usd
+        As in :func:`run_grid` (``sizing`` "equity_frac" with ``position_frac`` 1, or "risk").
     day_of_bar : numpy.ndarray
         int ``(n_bars,)``: the UTC day of each bar (e.g. days since 1970-01-01), non-decreasing.
 
@@ -403,14 +414,16 @@ def run_grid_daily(open_, high, low, close, entries, exits, sl_pct, tp_pct, *, d
     """
     kw = _prepare(open_, high, low, close, entries, exits, direction=direction, fee_rate=fee_rate,
                   slippage_bps=slippage_bps, funding_rate=funding_rate, max_bars_held=0, position_frac=1.0,
-                  leverage=1.0, init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
-                  sizing="equity_frac", notional_usd=None, risk_per_trade=None)
+                  leverage=leverage, init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year,
+                  sizing=sizing, notional_usd=None, risk_per_trade=risk_per_trade,
+                  max_notional_usd=max_notional_usd)
     code, n_days, window = _day_codes(day_of_bar, kw["open_"].shape[0], kw["start"], kw["end"])
     sl = _fraction_array("sl_pct", sl_pct)
     tp = _fraction_array("tp_pct", tp_pct)
     if sl.shape != tp.shape or kw["entries"].shape[1] not in (1, sl.shape[0]):
         raise ValueError(f"n_params mismatch: sl_pct {sl.shape[0]}, tp_pct {tp.shape[0]}, entries "
                          f"{kw['entries'].shape[1]} columns")
+    _check_risk_stops(kw["sizing"], sl)
     out, day_eq = kernel.grid_daily_kernel(sl_pct=sl, tp_pct=tp, day_of_bar=code, n_days=n_days, **kw)
     returns, days = _daily_returns(day_eq, kw["init_cash"], window)
     return GridResult.from_kernel(out), returns, days

@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from sixbtc.domain import sizing as sizing_rule
+
 # ExitReason integer codes (mirrors sixbtc.domain.trading.ExitReason).
 SIGNAL = 0
 STOP_LOSS = 1
@@ -33,12 +35,15 @@ TIME_LIMIT = 3
 LIQUIDATION = 4
 END_OF_DATA = 5
 
-# Position sizing modes (``sizing`` argument; ``size_value`` is the mode's parameter).
-SIZE_EQUITY_FRAC = 0  # notional = size_value (position_frac) * equity * leverage
-SIZE_FIXED_NOTIONAL = 1  # notional = min(size_value (USD), leverage * equity)
-SIZE_RISK = 2  # notional = min(equity * size_value (risk_per_trade) / sl, leverage * equity)
+# Position sizing modes (``sizing`` argument; ``size_value`` is the mode's parameter): the one
+# rule of backtests, paper and live, :func:`sixbtc.domain.sizing.position_notional`, compiled.
+SIZE_EQUITY_FRAC = sizing_rule.SIZE_EQUITY_FRAC  # notional = size_value (position_frac) * equity * leverage
+SIZE_FIXED_NOTIONAL = sizing_rule.SIZE_FIXED_NOTIONAL  # notional = min(size_value (USD), leverage * equity)
+SIZE_RISK = sizing_rule.SIZE_RISK  # notional = min(equity * size_value (risk_per_trade) / sl, leverage * equity)
 
-MAINTENANCE_MARGIN = 0.005
+MAINTENANCE_MARGIN = sizing_rule.MAINTENANCE_MARGIN
+_position_notional = njit(cache=True)(sizing_rule.position_notional)
+_liquidation_price = njit(cache=True)(sizing_rule.liquidation_price)
 PROFIT_FACTOR_CAP = 1000.0
 SORTINO_CAP = 1000.0
 ANNUAL_RETURN_CAP = 1.0e6
@@ -111,10 +116,10 @@ def fill_price(price, side, slip):
 
 
 @njit(cache=True)
-def _set_levels(pos, direction, sl, tp, liq_dist):
+def _set_levels(pos, direction, sl, tp, leverage):
     """Store the adverse level (stop or liquidation, whichever is closer) and the target."""
     e = pos[P_ENTRY_FILL]
-    liq = e * (1.0 - direction * liq_dist)
+    liq = _liquidation_price(e, direction, leverage)
     adverse = liq
     reason = LIQUIDATION
     if sl > 0.0:  # NaN compares False: disabled
@@ -203,21 +208,18 @@ def book_trade(acc, record, trades, entry_idx, exit_idx, entry_price, exit_price
 
 
 @njit(cache=True)
-def entry_notional(cash, sizing, size_value, leverage, sl):
-    """Entry notional in USD for equity ``cash`` under sizing mode ``sizing`` (``SIZE_*``)."""
-    if sizing == SIZE_FIXED_NOTIONAL:
-        return min(size_value, leverage * cash)
-    if sizing == SIZE_RISK:
-        return min(cash * size_value / sl, leverage * cash)
-    return size_value * cash * leverage  # same operation order as before sizing modes
+def entry_notional(cash, sizing, size_value, leverage, sl, max_notional):
+    """Entry notional in USD for equity ``cash`` under sizing mode ``sizing`` (``SIZE_*``),
+    capped at ``max_notional`` (:func:`sixbtc.domain.sizing.position_notional`)."""
+    return _position_notional(cash, sl, sizing, size_value, leverage, max_notional)
 
 
 @njit(cache=True)
 def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size_value,
-                leverage, liq_dist):
+                leverage, max_notional):
     """Open a position at ``o`` on bar ``i`` sized from ``cash``; return the new cash."""
     entry_fill = fill_price(o, direction, slip)
-    notional = entry_notional(cash, sizing, size_value, leverage, sl)
+    notional = entry_notional(cash, sizing, size_value, leverage, sl, max_notional)
     fee = notional * fee_rate
     pos[P_ENTRY_IDX] = i
     pos[P_ENTRY_FILL] = entry_fill
@@ -225,7 +227,7 @@ def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size
     pos[P_NOTIONAL] = notional
     pos[P_FEES] = fee
     pos[P_FUNDING] = 0.0
-    _set_levels(pos, direction, sl, tp, liq_dist)
+    _set_levels(pos, direction, sl, tp, leverage)
     return cash - fee
 
 
@@ -282,7 +284,7 @@ def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year)
 
 @njit(cache=True)
 def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
-             funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
+             funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
              bars_per_year, out_row, record, trades, equity_out, day_of_bar, day_equity):
     """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
 
@@ -296,7 +298,6 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
     ecol = col if entries.shape[1] > 1 else np.int64(0)
     xcol = col if exits.shape[1] > 1 else np.int64(0)
     has_funding = funding.shape[0] > 0
-    liq_dist = 1.0 / leverage - MAINTENANCE_MARGIN
     pos = np.zeros(N_POS)
     acc = np.zeros(N_ACC)
     eqs = np.zeros(N_EQS)
@@ -323,7 +324,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
                 cash -= pay
         elif i > start and cash > 0.0 and entries[i - 1, ecol] and not exits[i - 1, xcol]:
             cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing,
-                               size_value, leverage, liq_dist)
+                               size_value, leverage, max_notional)
             in_pos = True
         if in_pos:
             raw, reason = intrabar_exit(o, high[i], low[i], direction, pos[P_ADVERSE],
@@ -348,7 +349,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
 
 @njit(cache=True, parallel=True)
 def grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate,
-                slip, funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
+                slip, funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
                 bars_per_year):
     """Run :func:`simulate` for every parameter set in parallel; return ``(n_params, N_METRICS)``."""
     n_params = sl_pct.shape[0]
@@ -358,14 +359,14 @@ def grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, directi
     no_days = np.empty(0, dtype=np.int64)
     for p in prange(n_params):
         simulate(open_, high, low, close, entries, exits, p, sl_pct[p], tp_pct[p], direction,
-                 fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, init_cash,
+                 fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash,
                  start, end, bars_per_year, out[p], False, no_trades, no_equity, no_days, no_equity)
     return out
 
 
 @njit(cache=True, parallel=True)
 def grid_daily_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, direction, fee_rate,
-                      slip, funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
+                      slip, funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
                       bars_per_year, day_of_bar, n_days):
     """Like :func:`grid_kernel`, also returning each set's end-of-day equity.
 
@@ -380,14 +381,14 @@ def grid_daily_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, d
     no_equity = np.empty(0)
     for p in prange(n_params):
         simulate(open_, high, low, close, entries, exits, p, sl_pct[p], tp_pct[p], direction,
-                 fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, init_cash,
+                 fee_rate, slip, funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash,
                  start, end, bars_per_year, out[p], False, no_trades, no_equity, day_of_bar, day_eq[p])
     return out, day_eq.T.copy()
 
 
 @njit(cache=True)
 def single_kernel(open_, high, low, close, entries, exits, sl, tp, direction, fee_rate, slip,
-                  funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
+                  funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
                   bars_per_year):
     """Run one parameter set recording trades; return ``(metrics, trades, equity)``.
 
@@ -398,6 +399,6 @@ def single_kernel(open_, high, low, close, entries, exits, sl, tp, direction, fe
     trades = np.empty((end - start, N_TRADE_COLS))
     equity = np.empty(end - start)
     n = simulate(open_, high, low, close, entries, exits, 0, sl, tp, direction, fee_rate, slip,
-                 funding, max_bars_held, sizing, size_value, leverage, init_cash, start, end,
+                 funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
                  bars_per_year, out, True, trades, equity, np.empty(0, dtype=np.int64), np.empty(0))
     return out, trades[:n].copy(), equity

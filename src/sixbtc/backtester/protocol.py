@@ -58,8 +58,10 @@ from sixbtc.backtester.pooled import annualised_sharpe, equity_daily, pooled_met
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
+from sixbtc.backtester.sizeable import NO_STOP, sizeable, sizeable_space
 from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
 from sixbtc.backtester.walkforward import WalkForward, walk_forward, walk_forward_history
+from sixbtc.domain.sizing import SizingRule
 
 METRIC_KEYS = ("total_return", "sharpe", "sortino", "max_drawdown", "win_rate", "profit_factor",
                "expectancy", "n_trades", "exposure", "avg_holding_bars")
@@ -80,6 +82,7 @@ class BacktestPlan:
     hold a strategy must exceed (:mod:`~sixbtc.backtester.benchmark`); ``wfa_span``
     ``"window"`` (``wfa_windows`` folds over IS+OOS) or ``"history"`` (folds of IS + OOS
     days over the coins' whole stored history before ``oos_end``, any ``wfa_windows`` > 0).
+    ``sizing``: the configured ``risk.sizing`` rule (None = the engine's all-in 1x).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -103,6 +106,7 @@ class BacktestPlan:
     plausibility: PlausibilityBounds = PlausibilityBounds()
     min_excess_return: float = 0.0
     wfa_span: str = "window"
+    sizing: SizingRule | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,7 @@ def _load(signals: SignalSource, candles: CandleSource, plan: BacktestPlan, time
     window = (plan.is_start, plan.oos_start, plan.oos_end)
     return [s for sym in plan.symbols_by_tf.get(timeframe, [])
             if (s := load_series(candles, signals, sym, timeframe, window, plan.warmup_bars, params_list,
-                                 direction, (plan.fee_rate, plan.slippage_bps))) is not None]
+                                 direction, (plan.fee_rate, plan.slippage_bps, plan.sizing))) is not None]
 
 
 def _finish(timeframe: str, series: list[CoinSeries], j: int, is_results: list[GridResult], pos: int,
@@ -259,6 +263,9 @@ def run_backtest(signals: SignalSource, candles: CandleSource, plan: BacktestPla
     """
     if not any(plan.symbols_by_tf.values()):
         return BacktestOutcome("backtest:no_data", "no coin covers the backtest window", None, 0)
+    params_list, space = sizeable(plan.sizing, params_list), sizeable_space(plan.sizing, space)
+    if not params_list:
+        return BacktestOutcome("backtest:too_few_trades", NO_STOP, None, 0)
     runs: list[TimeframeRun] = []
     best: TimeframeRun | None = None
     for tf in plan.symbols_by_tf:
@@ -358,6 +365,8 @@ def run_retest(signals: SignalSource, candles: CandleSource, plan: BacktestPlan,
         ``backtest:too_few_trades`` when the IS trades fall below ``min_trades``, else the
         verdict of the gates.
     """
+    if not sizeable(plan.sizing, [params]):
+        return BacktestOutcome("backtest:too_few_trades", NO_STOP, None, 0)
     series = _load(signals, candles, plan, timeframe, [params], direction)
     if not series:
         return BacktestOutcome("backtest:no_data", f"no {timeframe} coin covers the re-test window", None, 0)

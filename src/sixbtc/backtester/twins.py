@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sixbtc.backtester.coinset import CoinSeries
+from sixbtc.backtester.coinset import CoinSeries, sizing_kwargs
 from sixbtc.backtester.engine import run_grid
 from sixbtc.backtester.engine_grid import run_grid_levels
 from sixbtc.backtester.metrics import DAYS_PER_YEAR
@@ -243,7 +243,7 @@ def _coin_twins(c: CoinSeries, j: int, shifts: np.ndarray) -> tuple[np.ndarray, 
     g = run_grid(d["open"], d["high"], d["low"], d["close"], shift_signals(entries, c.i_oos, shifts),
                  shift_signals(exits, c.i_oos, shifts), float(p["sl_pct"]), float(p["tp_pct"]),
                  direction=c.direction, fee_rate=c.costs[0], slippage_bps=c.costs[1], funding_rate=c.funding,
-                 start=c.i_oos, end=c.n_bars, bars_per_year=c.bars_per_year)
+                 start=c.i_oos, end=c.n_bars, bars_per_year=c.bars_per_year, **sizing_kwargs(c.costs))
     return g.total_return, g.n_trades
 
 

@@ -31,6 +31,7 @@ from sixbtc.config.fields import (
     WalletAddress,
     WebhookUrl,
 )
+from sixbtc.domain.sizing import SizingRule
 
 
 class DatabaseSection(Section):
@@ -188,11 +189,16 @@ class ExecutorSection(Section):
 
 
 class RiskSection(Section):
+    sizing: Literal["risk", "equity"] = Field("risk", description="Position sizing of backtests, paper and live alike: risk = notional min(equity x risk_per_trade / sl_pct, equity x max_leverage, max_notional_usd) at max_leverage isolated (SPEC 3.4 and 3.7); equity = all-in 1x (notional = equity, capped at max_notional_usd). Backtests leave out the USD cap (they start at 10 000 USD whatever the capital)")
     risk_per_trade: float = Field(0.01, gt=0, le=0.1, description="Equity risked per trade (fraction), sized by stop distance")
     max_leverage: float = Field(5.0, ge=1, description="Leverage cap (also capped by the coin's max)")
     max_notional_usd: float = Field(10_000.0, gt=0, description="Notional cap per position (USD)")
     max_open_positions: int = Field(3, ge=1, description="Open positions per strategy at most")
     max_margin_use: float = Field(0.70, gt=0, le=1, description="Margin in use / equity at most")
+
+    def sizing_rule(self) -> SizingRule:
+        """The one sizing rule of backtests, paper and live (:class:`~sixbtc.domain.sizing.SizingRule`)."""
+        return SizingRule(self.sizing, self.risk_per_trade, self.max_leverage, self.max_notional_usd)
 
 
 class KillSwitchSection(Section):

@@ -19,6 +19,8 @@ Every mode is then capped at ``max_notional`` (USD; ``inf`` = no cap).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 SIZE_EQUITY_FRAC = 0
 SIZE_FIXED_NOTIONAL = 1
@@ -90,3 +92,56 @@ def liquidation_price(entry_price, direction, leverage):  # noqa: ANN001, ANN201
     if not leverage > 0.0:
         return math.nan
     return entry_price * (1.0 - direction * (1.0 / leverage - MAINTENANCE_MARGIN))
+
+
+@dataclass(frozen=True)
+class SizingRule:
+    """The position sizing of backtests, paper and live (``risk.*`` of the configuration).
+
+    ``mode`` ``"risk"``: notional = ``min(equity × risk_per_trade / sl_pct, equity ×
+    max_leverage, max_notional_usd)``, positions at ``max_leverage`` (isolated). ``mode``
+    ``"equity"``: all-in 1× (notional = ``min(equity, max_notional_usd)``, leverage 1), the
+    factory's sizing before the rule existed.
+    """
+
+    mode: str = "risk"
+    risk_per_trade: float = 0.01
+    max_leverage: float = 5.0
+    max_notional_usd: float = math.inf
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("risk", "equity"):
+            raise ValueError(f"risk.sizing must be 'risk' or 'equity', got {self.mode!r}")
+
+    @property
+    def leverage(self) -> float:
+        """Leverage of the positions: ``max_leverage`` (risk) or 1 (equity)."""
+        return self.max_leverage if self.mode == "risk" else 1.0
+
+    def notional(self, equity_usd: float, sl_pct: float) -> float:
+        """Entry notional (USD) for equity ``equity_usd`` and stop distance ``sl_pct`` (fraction).
+
+        0 when equity is not > 0, or in risk mode when ``sl_pct`` is not > 0 (a position
+        without a stop cannot be sized by risk: no entry).
+        """
+        if not equity_usd > 0 or (self.mode == "risk" and not sl_pct > 0):  # also false for NaN
+            return 0.0
+        if self.mode == "risk":
+            return position_notional(equity_usd, sl_pct, SIZE_RISK, self.risk_per_trade, self.max_leverage,
+                                     self.max_notional_usd)
+        return position_notional(equity_usd, sl_pct, SIZE_EQUITY_FRAC, 1.0, 1.0, self.max_notional_usd)
+
+    def engine_kwargs(self, *, cap: bool = False) -> dict[str, Any]:
+        """Keyword arguments of :func:`sixbtc.backtester.engine.run_single` (and ``run_grid``,
+        ``run_grid_daily``) for this rule.
+
+        ``cap`` False leaves out ``max_notional_usd``: an absolute USD cap belongs to the live
+        account's size, while a backtest starts at its own ``init_cash`` (10 000 USD) whatever
+        the sub-account's capital; a cross-check at the live capital passes ``cap=True``.
+        """
+        kw: dict[str, Any] = {"sizing": "risk", "risk_per_trade": self.risk_per_trade,
+                              "leverage": self.max_leverage} if self.mode == "risk" else \
+            {"sizing": "equity_frac", "leverage": 1.0}
+        if cap and math.isfinite(self.max_notional_usd):
+            kw["max_notional_usd"] = self.max_notional_usd
+        return kw

@@ -37,15 +37,14 @@ class LiveStrategy:
 
 
 def entry_notional(equity_usd: float, sl_pct: float, risk: RiskSection) -> float:
-    """Notional (USD) of a new position: risk ``risk_per_trade`` of equity at the stop distance.
+    """Notional (USD) of a new position under ``risk.sizing`` (the backtests' rule too).
 
-    ``equity × risk_per_trade / sl_pct``, capped by ``max_leverage × equity`` and
-    ``max_notional_usd`` (SPEC §3.7 risk manager). Returns 0 when equity or ``sl_pct`` is not
-    a positive number.
+    :meth:`RiskSection.sizing_rule` → :meth:`sixbtc.domain.sizing.SizingRule.notional`: with
+    ``risk.sizing: risk`` (default) ``equity × risk_per_trade / sl_pct`` capped by
+    ``max_leverage × equity`` and ``max_notional_usd`` (SPEC §3.7 risk manager). Returns 0 when
+    equity is not positive, or in risk mode when ``sl_pct`` is not a positive number.
     """
-    if not (equity_usd > 0 and sl_pct > 0):  # also false for NaN
-        return 0.0
-    return min(equity_usd * risk.risk_per_trade / sl_pct, equity_usd * risk.max_leverage, risk.max_notional_usd)
+    return risk.sizing_rule().notional(equity_usd, sl_pct)
 
 
 @dataclass
