@@ -49,10 +49,10 @@ class AccountOps:
 
     def create_subaccount(self, name: str) -> SubAccount:
         """Create sub-account ``name``; an existing one of that name is returned instead."""
+        master = self._master()
         for sub in self.subaccounts():
             if sub.name == name:
                 return sub
-        master = self._master()
         answer = self._write(lambda: master.create_sub_account(name), f"createSubAccount {name}")
         return SubAccount(name=name, address=str(answer["response"]["data"]).lower())
 
@@ -63,6 +63,7 @@ class AccountOps:
         Raises ``OrderRejected`` (bad amount, not our sub-account, venue refusal),
         ``InsufficientFunds``, ``AmbiguousOrderOutcome`` (check the balances before retrying).
         """
+        master = self._master()
         if isinstance(amount_usd, bool) or not isinstance(amount_usd, int | float) or not (
                 math.isfinite(amount_usd) and amount_usd > 0):
             raise OrderRejected(f"transfer refused: amount {amount_usd!r} USD must be a finite number > 0")
@@ -71,7 +72,6 @@ class AccountOps:
         if target == self.master_address or target not in {s.address for s in self.subaccounts()}:
             raise OrderRejected(f"transfer refused: {subaccount} is not a sub-account of master {self.master_address}; "
                                 "transfers go master <-> sub only, never sub -> sub")
-        master = self._master()
         self._write(lambda: master.sub_account_transfer(target, to_subaccount, micro),
                     f"subAccountTransfer {'to' if to_subaccount else 'from'} {target}")
 
