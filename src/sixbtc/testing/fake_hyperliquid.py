@@ -46,6 +46,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
 from sixbtc.testing.fake_hyperliquid_book import new_state
 from sixbtc.testing.fake_hyperliquid_venue import FakeVenue
 
@@ -244,6 +247,18 @@ class FakeHyperliquidServer:
         """``orderStatus`` answers ``unknownOid`` for ``seconds`` after each new order's ack."""
         with self.venue.lock:
             self.venue.order_visibility_delay_s = float(seconds)
+
+    def new_master(self, usd: float = 10_000.0) -> LocalAccount:
+        """A fresh master wallet (``eth_account``) funded with ``usd`` USDC."""
+        wallet = Account.create()
+        self.fund(wallet.address, usd)
+        return wallet
+
+    def new_agent(self, master: str, name: str = "bot", valid_until_ms: int | None = None) -> LocalAccount:
+        """A fresh wallet approved as API wallet ``name`` of ``master`` (None = no expiry)."""
+        wallet = Account.create()
+        self.add_agent(master, wallet.address, name, valid_until_ms)
+        return wallet
 
     def fund(self, user: str, usd: float) -> None:
         """Credit ``usd`` USDC to ``user`` (a master account exists once funded)."""

@@ -145,8 +145,12 @@ class Book:
         order = self.state["orders"].get(str(oid_or_cloid))
         return order if order is not None and order["user"] == user.lower() else None
 
-    def check_rules(self, user: str, wire: dict[str, Any]) -> str | None:
-        """The venue's error for an order wire (``a b p s r t c``), or None when acceptable."""
+    def check_rules(self, user: str, wire: dict[str, Any], *, child: bool = False) -> str | None:
+        """The venue's error for an order wire (``a b p s r t c``), or None when acceptable.
+
+        ``child``: a TP/SL of a ``normalTpsl`` group, judged against its parent's position
+        later (no reduce-only or margin check now).
+        """
         meta = self.asset(int(wire["a"]))
         if meta is None:
             return "Invalid asset."
@@ -163,12 +167,15 @@ class Book:
             return ERR_MIN_VALUE + tag
         coin, signed = meta["name"], float(size) * (1 if wire["b"] else -1)
         pos = self.account(user)["positions"].get(coin, {"szi": 0.0})["szi"]
+        if child:
+            return None
         if wire["r"] and (pos == 0 or pos * signed > 0):
             return ERR_REDUCE_ONLY + tag
         if not wire["r"] and abs(pos + signed) > abs(pos):
             lev = self.leverage(user, coin)["value"]
-            px = self.mark(coin) or ref_px
-            needed = (abs(pos + signed) - abs(pos)) * max(px, float(price) if not trigger else px) / lev
+            px = ref_px if trigger else min(float(price), self.mark(coin) or float(price)) if wire["b"] else (
+                self.mark(coin) or float(price))
+            needed = (abs(pos + signed) - abs(pos)) * px / lev  # initial margin of the added size
             if needed > self.free_margin(user) + _EPS:
                 return ERR_MARGIN + tag
         return None

@@ -126,13 +126,13 @@ class FakeVenue(InfoViews):
         statuses: list[Any] = []
         parent: dict[str, Any] | None = None
         for i, wire in enumerate(action.get("orders", [])):
-            problem = self.book.check_rules(account, wire)
+            child = grouping == "normalTpsl" and i > 0 and parent is not None and "trigger" in wire["t"]
+            problem = self.book.check_rules(account, wire, child=bool(child))
             if problem:
                 statuses.append({"error": problem})
                 continue
             visible = now_ms() + int(self.order_visibility_delay_s * 1000)
             order = self.book.add_order(account, wire, visible)
-            child = grouping == "normalTpsl" and i > 0 and parent is not None and order["trigger"]
             if child and parent["status"] != "filled":
                 order["parent"] = parent["oid"]
                 self.book.set_status(order, "waitingForFill")

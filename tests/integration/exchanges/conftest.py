@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import eth_account
 import pytest
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
@@ -27,17 +26,13 @@ def hl() -> Iterator[FakeHyperliquidServer]:
 @pytest.fixture
 def master(hl: FakeHyperliquidServer) -> LocalAccount:
     """A funded master wallet (10 000 USDC)."""
-    account = eth_account.Account.create()
-    hl.fund(account.address, 10_000.0)
-    return account
+    return hl.new_master(10_000.0)
 
 
 @pytest.fixture
 def agent(hl: FakeHyperliquidServer, master: LocalAccount) -> LocalAccount:
     """An agent wallet the master approved (no expiry)."""
-    account = eth_account.Account.create()
-    hl.add_agent(master.address, account.address, "bot")
-    return account
+    return hl.new_agent(master.address, "bot")
 
 
 @pytest.fixture

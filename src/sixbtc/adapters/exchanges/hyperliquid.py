@@ -40,7 +40,7 @@ from sixbtc.adapters.exchanges.hyperliquid_precision import (
     to_cloid,
 )
 from sixbtc.config.sections import ExchangeSection
-from sixbtc.core.errors import ConfigError, OrderRejected
+from sixbtc.core.errors import AmbiguousOrderOutcome, ConfigError, OrderRejected
 from sixbtc.domain.orders import (
     Balance,
     FundingPayment,
@@ -225,7 +225,11 @@ class HyperliquidClient(AccountOps):
         status = statuses(answer)[0]
         if isinstance(status, dict) and "error" in status:
             raise refusal(f"hyperliquid order {request.client_order_id}: {status['error']}")
-        return self._ack(request, qty, px, order_type, status)
+        try:
+            return self._ack(request, qty, px, order_type, status)
+        except (KeyError, TypeError, ValueError) as exc:  # sent and answered, but not readable
+            raise AmbiguousOrderOutcome(f"hyperliquid order {request.client_order_id}: unreadable ack "
+                                        f"{status!r}; outcome unknown") from exc
 
     def _ack(self, request: OrderRequest, qty: float, px: float, order_type: dict[str, Any], status: Any) -> VenueOrder:
         trigger = order_type.get("trigger", {}).get("triggerPx")
@@ -259,10 +263,10 @@ class HyperliquidClient(AccountOps):
     def query_order(self, account: str, symbol: str, client_order_id: str) -> VenueOrder | None:
         """The order with this cloid (``orderStatus``), or None while the venue does not know it."""
         cloid = Cloid(to_cloid(client_order_id))
-        answer = self._read(lambda: self._info.query_order_by_cloid(account, cloid), f"orderStatus {client_order_id}")
-        if answer.get("status") != "order":
+        what = f"orderStatus {client_order_id}"
+        body = self._read(lambda: parse.order_status_body(self._info.query_order_by_cloid(account, cloid)), what)
+        if body is None:
             return None
-        body = answer["order"]
         found = parse.order(body["order"], body["status"])
         if found.filled_qty > 0:
             own = [f for f in self.fills_since(account, found.ts_ms) if f.venue_order_id == found.venue_order_id]
@@ -273,38 +277,35 @@ class HyperliquidClient(AccountOps):
 
     def open_orders(self, account: str) -> list[VenueOrder]:
         """Resting limits and triggers of ``account`` (``frontendOpenOrders``)."""
-        rows = self._read(lambda: self._info.frontend_open_orders(account), "frontendOpenOrders")
-        return [parse.order(r) for r in rows]
+        return self._read(lambda: [parse.order(r) for r in self._info.frontend_open_orders(account)],
+                          "frontendOpenOrders")
 
     # -- account state ---------------------------------------------------------------------------
-    def _state(self, account: str) -> dict[str, Any]:
-        return self._read(lambda: self._info.user_state(account), "clearinghouseState")
-
     def positions(self, account: str) -> list[VenuePosition]:
         """Open positions of ``account`` (net, one per coin)."""
-        rows = self._state(account)["assetPositions"]
-        return [parse.position(r["position"]) for r in rows if float(r["position"]["szi"]) != 0]
+        return self._read(lambda: parse.positions(self._info.user_state(account)), "clearinghouseState")
 
     def balance(self, account: str) -> Balance:
         """Equity (account value), available (withdrawable) and margin used, USD."""
-        return parse.balance(account, self._state(account))
+        return self._read(lambda: parse.balance(account, self._info.user_state(account)), "clearinghouseState")
 
     def fills_since(self, account: str, since_ms: int) -> list[VenueFill]:
         """Fills at or after ``since_ms``, oldest first, de-duplicated by trade id (pages of 2000)."""
         rows: list[dict[str, Any]] = []
         start = int(since_ms)
         for _ in range(_MAX_PAGES):
-            page = self._read(lambda s=start: self._info.user_fills_by_time(account, s), "userFillsByTime")
+            page = self._read(lambda s=start: parse.fill_page(self._info.user_fills_by_time(account, s)),
+                              "userFillsByTime")
             rows.extend(page)
             if len(page) < _PAGE:
                 break
             start = max(int(r["time"]) for r in page)
-        return [f for f in parse.fills(rows) if f.ts_ms >= since_ms]
+        return self._read(lambda: [f for f in parse.fills(rows) if f.ts_ms >= since_ms], "userFillsByTime")
 
     def funding_since(self, account: str, since_ms: int) -> list[FundingPayment]:
         """Funding settled on ``account`` at or after ``since_ms``, oldest first."""
-        rows = self._read(lambda: self._info.user_funding_history(account, int(since_ms)), "userFunding")
-        return sorted((parse.funding(r) for r in rows if int(r["time"]) >= since_ms), key=lambda f: f.ts_ms)
+        return self._read(lambda: parse.fundings(self._info.user_funding_history(account, int(since_ms)), since_ms),
+                          "userFunding")
 
     def set_leverage(self, account: str, symbol: str, leverage: int, *, isolated: bool = True) -> None:
         """Set leverage and margin mode of ``symbol`` (capped by the coin's max from ``meta``).

@@ -77,6 +77,34 @@ def fills(rows: list[dict[str, Any]]) -> list[VenueFill]:
     return sorted((fill(r) for r in unique.values()), key=lambda f: (f.ts_ms, int(f.trade_id)))
 
 
+def fill_page(rows: Any) -> list[dict[str, Any]]:
+    """One ``userFillsByTime`` answer checked to be a list of fills with ``tid`` and ``time``."""
+    if not isinstance(rows, list):
+        raise TypeError(f"userFillsByTime answered {type(rows).__name__}, not a list")
+    for row in rows:
+        int(row["tid"]), int(row["time"])
+    return rows
+
+
+def order_status_body(answer: dict[str, Any]) -> dict[str, Any] | None:
+    """``answer["order"]`` of an ``orderStatus`` answer; None for ``unknownOid``."""
+    if answer.get("status") != "order":
+        return None
+    body = answer["order"]
+    order(body["order"], body["status"])  # readable, or KeyError/ValueError now (inside the read)
+    return body
+
+
+def positions(state: dict[str, Any]) -> list[VenuePosition]:
+    """Non-zero positions of a ``clearinghouseState`` answer."""
+    return [position(r["position"]) for r in state["assetPositions"] if float(r["position"]["szi"]) != 0]
+
+
+def fundings(rows: list[dict[str, Any]], since_ms: int) -> list[FundingPayment]:
+    """``userFunding`` entries at or after ``since_ms``, oldest first."""
+    return sorted((funding(r) for r in rows if int(r["time"]) >= since_ms), key=lambda f: f.ts_ms)
+
+
 def funding(raw: dict[str, Any]) -> FundingPayment:
     """A :class:`FundingPayment` from one ``userFunding`` entry (``delta.usdc`` > 0 received)."""
     delta = raw["delta"]
