@@ -243,7 +243,16 @@ class ApiSection(Section):
 class ExchangeSection(Section):
     execution_venue: Literal["hyperliquid"] = Field("hyperliquid", description="Execution venue for live trading")
     wallet_address: WalletAddress = Field(None, description="Master wallet address (public)")
-    agent_private_key: SecretStr | None = Field(None, description="Agent wallet key (env SIXBTC__EXCHANGE__AGENT_PRIVATE_KEY)")
+    agent_private_key: SecretStr | None = Field(None, description="Agent wallet key (env SIXBTC__EXCHANGE__AGENT_PRIVATE_KEY); the only signer of orders")
+    agent_key_file: str | None = Field(None, min_length=1, description="File holding the agent key instead (must be mode 0600)")
+    master_private_key: SecretStr | None = Field(None, description="Master wallet key (env SIXBTC__EXCHANGE__MASTER_PRIVATE_KEY), only for sub-account transfers and agent approval; leave unset to forbid them")
+    master_key_file: str | None = Field(None, min_length=1, description="File holding the master key instead (must be mode 0600)")
+    key_dir: str | None = Field(None, min_length=1, description="Directory where approved agent keys are written (0600 files); needed by agent approval")
+    base_url: HttpUrl = Field("https://api.hyperliquid.xyz", description="Hyperliquid API base URL (testnet: https://api.hyperliquid-testnet.xyz)")
+    timeout_s: float = Field(10.0, gt=0, le=MAX_SECONDS, description="HTTP timeout of one venue request (s); a write that times out is an ambiguous outcome")
+    market_slippage: float = Field(0.05, gt=0, le=0.5, description="Market orders are IOC limits this far from the mark (fraction)")
+    read_retries: int = Field(3, ge=0, le=10, description="Extra attempts of a failed read (writes are never retried)")
+    retry_backoff_s: float = Field(0.5, ge=0, le=MAX_SECONDS, description="First back-off between read retries (s), doubled each attempt")
 
 
 class LoggingSection(Section):
