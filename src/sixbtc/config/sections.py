@@ -181,8 +181,7 @@ class RotatorSection(Section):
 
 
 class ExecutorSection(Section):
-    dry_run: bool = Field(True, description="Paper trading (default). Real orders need BOTH dry_run: false AND `sixbtc run --live`, plus the agent key (exchange.agent_private_key in the environment or exchange.agent_key_file, mode 0600); either signal alone refuses to start")
-    live_confirm_s: float = Field(5.0, ge=0, le=600, description="`run --live`: seconds the warning (venue, sub-accounts, strategies, capital) is shown before trading starts; Ctrl-C aborts")
+    dry_run: bool = Field(True, description="Paper trading (default). Live trading is gated: it would take both dry_run: false and `sixbtc run --live` plus the agent key (environment or a chmod-600 exchange.agent_key_file); either signal alone refuses to start, and this build has no live venue, so the gate ends in a refusal")
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
     replay_days: int = Field(30, ge=1, le=MAX_DAYS, description="Days of the store replayed by `run --once` (held out of backtests)")
     poll_interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Live candle polling period (s)")
