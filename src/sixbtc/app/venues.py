@@ -13,6 +13,9 @@ from sixbtc.app.container import Container
 from sixbtc.core.errors import ConfigError
 from sixbtc.executor.venue import ExchangeClient
 
+#: The master account's name on the paper venue (on Hyperliquid: ``exchange.wallet_address``).
+PAPER_MASTER = "master"
+
 
 def open_venue(c: Container) -> ExchangeClient:
     """The venue of ``c``'s mode.
@@ -26,3 +29,20 @@ def open_venue(c: Container) -> ExchangeClient:
     raise ConfigError(f"no {mode} execution venue is available in this build: orders on the venue cannot be "
                       "listed or cancelled from the command line yet (the trading state in the database is "
                       "still honoured by the executor)")
+
+
+def master_account(c: Container) -> str:
+    """The master's account on the venue of ``c``'s mode: ``exchange.wallet_address`` live,
+    :data:`PAPER_MASTER` on paper.
+
+    Raises
+    ------
+    ConfigError
+        Live mode without ``exchange.wallet_address``.
+    """
+    if c.settings.executor.dry_run:
+        return PAPER_MASTER
+    if not c.settings.exchange.wallet_address:
+        raise ConfigError("exchange.wallet_address: the master wallet address is needed for sub-account transfers "
+                          "and agent wallets")
+    return c.settings.exchange.wallet_address

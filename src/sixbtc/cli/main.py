@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 
 from sixbtc.app.home import resolve_home
 from sixbtc.cli import (
+    accounts_cmd,
     backtest_cmd,
     init_cmd,
     pool_cmd,
@@ -153,6 +154,7 @@ app.command("validate")(validate_cmd.validate_file)
 app.command("backtest")(backtest_cmd.backtest)
 app.command("emergency-stop")(trading_cmd.emergency_stop)
 app.command("resume")(trading_cmd.resume)
+app.command("accounts")(accounts_cmd.accounts)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

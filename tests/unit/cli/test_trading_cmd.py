@@ -32,3 +32,32 @@ def test_emergency_stop_halts_even_without_a_venue_and_resume_lifts_it(tmp_path:
     assert c.trading_states.get(GLOBAL_SCOPE).state is TradingState.ACTIVE
     res = runner.invoke(app, [*home, "resume", "--strategy", "4"])
     assert res.exit_code == 0 and "strategy:4: already ACTIVE" in res.output
+
+
+def test_accounts_without_a_venue_says_so(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["--home", str(tmp_path), "accounts", "--top-up"])
+    assert res.exit_code == 2 and "no paper execution venue is available in this build" in " ".join(res.output.split())
+
+
+def test_accounts_tables_and_operation_lines(capsys) -> None:
+    from dataclasses import asdict
+
+    from sixbtc.app.accounts import overview, renew_agents, top_up
+    from sixbtc.cli.accounts_cmd import render_accounts
+    from sixbtc.config.sections import AccountsSection
+    from sixbtc.domain.orders import AgentWallet
+    from sixbtc.testing.fake_exchange import MASTER, FakeExchange
+
+    v = FakeExchange({}, {}, master_usd=250.0, now_ms=0)
+    v.add_subaccount("s1", 20.0)
+    v.add_subaccount("s2", 10.0)
+    v.agent_wallets["bot"] = AgentWallet("bot", "0xabc", 86_400_000)
+    cfg = AccountsSection()
+    out = {"top_up": asdict(top_up(v, MASTER, cfg)), "renew_agents": asdict(renew_agents(v, cfg, 0)),
+           "overview": asdict(overview(v, MASTER))}
+    render_accounts(out)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "skipped s1 (equity 20.00 USD): needs 80.00 USD, the master has 60.00 USD above its reserve" in text
+    assert "topped up s2: +90.00 USD from the master" in text
+    assert "renewed agent bot: valid until 1970-06-30 00:00" in text
+    assert "master master: equity 160.00 USD" in text and "s1 │ s1" in text
