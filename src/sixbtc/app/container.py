@@ -16,6 +16,7 @@ from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.regime_repo import RegimeRepository
 from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
+from sixbtc.adapters.storage.risk_repo import TradingStateRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.adapters.storage.trials_repo import TrialRepository
@@ -83,6 +84,11 @@ class Container:
     @cached_property
     def trading(self) -> TradingRepository:
         return TradingRepository(self.engine, self.clock)
+
+    @cached_property
+    def trading_states(self) -> TradingStateRepository:
+        """Trading states (ACTIVE / REDUCING / HALTED) and the kill switches' equity samples."""
+        return TradingStateRepository(self.engine, self.clock)
 
     @cached_property
     def leases(self) -> LeaseRepository:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sixbtc.app.candidates import closest_candidates
 from sixbtc.app.container import Container
+from sixbtc.app.trading_status import trading_status
 from sixbtc.domain.strategy import StrategyStatus
 
 
@@ -40,6 +41,7 @@ def status_report(c: Container, top: int = 10) -> dict[str, Any]:
         "trades": {"paper": by_mode.get("paper", 0), "live": by_mode.get("live", 0)},
         "trials": c.trials.count(),
         "closest_candidates": closest_candidates(c) if stats.count == 0 else [],
+        "trading": trading_status(c),
         "last_events": [{"strategy": e["strategy_name"], "from": e["from_status"], "to": e["to_status"],
                          "reason": e["reason"], "ts": e["ts"].isoformat() if e["ts"] else None}
                         for e in c.strategies.events(10)],

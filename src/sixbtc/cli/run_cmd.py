@@ -1,13 +1,16 @@
 """``sixbtc run``: the pipeline, once (bounded cycle) or as a service.
 
-Paper trading only: ``--live`` and ``executor.dry_run: false`` both refuse to start (this
-version has no live execution venue; without the refusal the paper broker would run under
-sub-accounts marked ``live``). SIGINT and SIGTERM stop cleanly and exit with the shell's
-convention ``128 + signal``: 130 for SIGINT, 143 for SIGTERM.
+Paper trading by default. Live trading is gated (:mod:`sixbtc.app.live_mode`): ``--live`` and
+``executor.dry_run: false`` are both needed (one alone refuses, exit 2), then the agent key
+(environment or a mode-0600 file), then a warning naming what will trade and a
+:data:`~sixbtc.app.live_mode.LIVE_DELAY_S` s wait; this build has no live venue, so the gate
+then refuses with exit 2 and nothing is sent. SIGINT and SIGTERM stop cleanly and exit with the
+shell's convention ``128 + signal``: 130 for SIGINT, 143 for SIGTERM.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
@@ -21,6 +24,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sixbtc.app.live_mode import LIVE_DELAY_S
 from sixbtc.cli.context import console, err_console, friendly_errors, open_container, table
 
 if TYPE_CHECKING:
@@ -31,8 +35,9 @@ if TYPE_CHECKING:
 #: Seconds the worker processes get to stop on their own (a SIGTERM sent to the whole process
 #: group reaches them directly) before a SIGTERM sent to ``sixbtc`` alone is passed on to them.
 FORWARD_AFTER_S = 1.0
-LIVE_HELP = ("Not available in this version: live execution does not exist yet, so this flag "
-             "refuses to start. Paper trading is the default.")
+LIVE_HELP = ("Trade for real: needs executor.dry_run: false as well, and the agent key (environment or a "
+             "chmod-600 exchange.agent_key_file); prints what will trade and waits 5 s. Not available in this "
+             "version: without a live venue the gate ends in a refusal. Paper trading is the default.")
 
 
 class _Shutdown:
@@ -80,18 +85,25 @@ def _stop_on_signals() -> Iterator[_Shutdown]:
         raise typer.Exit(128 + shutdown.service.signum)
 
 
-def _refuse_unsafe_modes(c: Container, live: bool) -> None:
-    """Paper trading only: refuse ``--live`` and ``executor.dry_run: false`` (exit 2)."""
-    if live:
-        err_console.print("[bold red]--live: live trading is not available in this version: only the paper "
-                          "broker is implemented. Run without --live (paper trading is the default).[/]")
-        raise typer.Exit(2)
-    if not c.settings.executor.dry_run:
-        err_console.print("[bold red]executor.dry_run is false but --live was not given: refusing to start "
-                          "(the paper broker would trade under sub-accounts marked live). Set "
-                          "executor.dry_run: true (or SIXBTC__EXECUTOR__DRY_RUN=true); live trading "
-                          "(dry_run: false with --live) is not available in this version.[/]")
-        raise typer.Exit(2)
+def _gate(c: Container, live: bool, once: bool, delay_s: float) -> None:
+    """Paper, or the live gate: both signals, the agent key, the warning and the wait (exit 2 on a refusal)."""
+    from sixbtc.app.live_mode import live_plan, live_warning, trading_mode
+    from sixbtc.app.venues import open_venue
+
+    with friendly_errors():
+        if trading_mode(c.settings, live, once=once) == "paper":
+            return
+        plan = live_plan(c)
+    err_console.print(f"[bold red]{escape(live_warning(plan))}[/]", highlight=False)
+    remaining = delay_s
+    while remaining > 0:
+        err_console.print(f"starting in {math.ceil(remaining)} s (Ctrl-C aborts)")
+        step = min(1.0, remaining)
+        time.sleep(step)
+        remaining -= step
+    with friendly_errors():
+        open_venue(c)  # raises ConfigError in this build: no live venue, nothing was sent
+        raise typer.Exit(2)  # pragma: no cover — the lead wires the live service here
 
 
 def _ensure_data(c: Container) -> None:
@@ -138,10 +150,12 @@ def run(ctx: typer.Context,
         once: bool = typer.Option(False, "--once", help="Run one bounded cycle, print a summary and exit."),
         generate: int = typer.Option(60, "--generate", min=0, help="Strategies to generate in the cycle."),
         seed: int | None = typer.Option(None, "--seed", help="Random seed of the generator."),
-        live: bool = typer.Option(False, "--live", help=LIVE_HELP)) -> None:
+        live: bool = typer.Option(False, "--live", help=LIVE_HELP),
+        live_delay_s: float = typer.Option(LIVE_DELAY_S, "--live-delay-s", min=0, max=LIVE_DELAY_S, hidden=True,
+                                           help="Tests only: seconds --live waits after its warning.")) -> None:
     """Run the pipeline: generate → validate → backtest → pool → rotate → execute (paper) → monitor."""
     c = open_container(ctx)
-    _refuse_unsafe_modes(c, live)
+    _gate(c, live, once, live_delay_s)
     with _stop_on_signals() as shutdown, friendly_errors():
         _ = c.engine  # an unreachable database fails now, not after a download
         _ensure_data(c)

@@ -13,7 +13,8 @@ from sixbtc.cli.context import console, friendly_errors, open_container, table
 
 
 def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
-    """Strategies per status, rejections, pool (or, while it is empty, the closest candidates), LIVE strategies and trades."""
+    """Strategies per status, rejections, pool (or the closest candidates), LIVE strategies and trades; trading mode,
+    venue, kill switches, sub-accounts, open positions with stops, last reconciliation."""
     from sixbtc.app.status import status_report
 
     c = open_container(ctx)
@@ -58,6 +59,38 @@ def render_status(report: dict[str, Any]) -> None:
                    ",".join(s["symbols"]), str(s["trades"]), _fmt(s["pnl_usd"]))
     console.print(lv)
     console.print(_transitions_table(report["last_events"]))
+    if "trading" in report:
+        render_trading(report["trading"])
+
+
+def render_trading(tr: dict[str, Any]) -> None:
+    """Mode, venue, trading states, sub-accounts, open positions with stops, last reconciliation."""
+    g = tr["global_state"]
+    colour = {"ACTIVE": "green", "REDUCING": "yellow", "HALTED": "bold red"}.get(g["state"], "")
+    since = f" since {g['since'][:19].replace('T', ' ')}" if g["since"] else ""
+    why = f" ({escape(g['reason'])}: {escape(g['detail'] or '')})" if g["reason"] else ""
+    rec = tr["reconciliation"]
+    console.print(f"mode [bold]{tr['mode']}[/] on venue {tr['venue']}; trading [{colour}]{g['state']}[/]{since}{why}; "
+                  f"last reconciliation: {rec['ts'] or rec['status']}", highlight=False)
+    if tr["strategy_states"]:
+        k = table("kill switches (strategies not ACTIVE)", ("scope", "state", "reason", "since (UTC)", "detail"))
+        for st in tr["strategy_states"]:
+            k.add_row(st["scope"], st["state"], st["reason"] or "-", (st["since"] or "-")[:19].replace("T", " "),
+                      escape(st["detail"] or ""))
+        console.print(k)
+    sa = table("sub-accounts (executor records)", ("sub-account", "mode", "strategy", "capital USD", "balance USD"),
+               right=("capital USD", "balance USD"))
+    for s in tr["subaccounts"]:
+        sa.add_row(s["label"], s["mode"], s["strategy"] or "free", _fmt(s["capital_usd"]), _fmt(s["balance_usd"]))
+    console.print(sa)
+    po = table(f"open positions ({len(tr['positions'])})", ("strategy", "sub-account", "symbol", "tf", "side", "qty",
+                                                             "entry", "stop", "target", "since (UTC)"),
+               right=("qty", "entry", "stop", "target"))
+    for p in tr["positions"]:
+        po.add_row(p["strategy"] or "-", p["subaccount"], p["symbol"], p["timeframe"], p["direction"],
+                   _fmt(p["qty"], 6), _fmt(p["entry_price"], 4), _fmt(p["stop_price"], 4) if p["stop_price"] else
+                   "[bold red]NONE[/]", _fmt(p["target_price"], 4), (p["entry_ts"] or "-")[:16].replace("T", " "))
+    console.print(po)
 
 
 def _confirm(conf: dict[str, Any] | None) -> str:

@@ -182,7 +182,7 @@ class RotatorSection(Section):
 
 
 class ExecutorSection(Section):
-    dry_run: bool = Field(True, description="Paper trading; must stay true: this version has no live execution, and `sixbtc run` refuses to start with dry_run: false")
+    dry_run: bool = Field(True, description="Paper trading (default). Live trading is gated: it would take both dry_run: false and `sixbtc run --live` plus the agent key (environment or a chmod-600 exchange.agent_key_file); either signal alone refuses to start, and this build has no live venue, so the gate ends in a refusal")
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
     replay_days: int = Field(30, ge=1, le=MAX_DAYS, description="Days of the store replayed by `run --once` (held out of backtests)")
     poll_interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Live candle polling period (s)")
@@ -194,7 +194,10 @@ class RiskSection(Section):
     max_leverage: float = Field(5.0, ge=1, description="Leverage cap (also capped by the coin's max)")
     max_notional_usd: float = Field(10_000.0, gt=0, description="Notional cap per position (USD)")
     max_open_positions: int = Field(3, ge=1, description="Open positions per strategy at most")
-    max_margin_use: float = Field(0.70, gt=0, le=1, description="Margin in use / equity at most")
+    max_margin_use: float = Field(0.70, gt=0, le=1, description="Margin in use / equity at most, counting the new entry's margin (notional / leverage); refusal risk:margin")
+    stale_data_bars: float = Field(2.0, gt=0, le=1_000, description="Data freshness: no entry when the newest candle opened more than stale_data_bars x timeframe + stale_data_grace_minutes before now; refusal risk:stale_data")
+    stale_data_grace_minutes: float = Field(5.0, ge=0, le=MAX_MINUTES, description="Data freshness: minutes added to stale_data_bars x timeframe")
+    max_submits_per_minute: int = Field(6, ge=1, le=10_000, description="Submit-rate limit: orders one strategy may send in any sliding 60 s (entries, exits, stops, targets); an entry beyond it is refused with risk:rate_limit")
 
     def sizing_rule(self) -> SizingRule:
         """The one sizing rule of backtests, paper and live (:class:`~sixbtc.domain.sizing.SizingRule`)."""
@@ -204,7 +207,7 @@ class RiskSection(Section):
 class KillSwitchSection(Section):
     strategy_session_loss: float = Field(0.10, gt=0, le=1, description="Stop a strategy after this session loss (fraction of capital)")
     global_drawdown_24h: float = Field(0.15, gt=0, le=1, description="Stop all when equity drawdown over a sliding 24 h exceeds this")
-    grace_minutes: int = Field(60, ge=0, le=MAX_MINUTES, description="Grace period after warm-up")
+    grace_minutes: int = Field(60, ge=0, le=MAX_MINUTES, description="Grace period after warm-up: no kill switch fires during the first grace_minutes after the executor started trading (the samples still count afterwards)")
 
 
 class RetirementSection(Section):
@@ -253,6 +256,20 @@ class ExchangeSection(Section):
     market_slippage: float = Field(0.05, gt=0, le=0.5, description="Market orders are IOC limits this far from the mark (fraction)")
     read_retries: int = Field(3, ge=0, le=10, description="Extra attempts of a failed read (writes are never retried)")
     retry_backoff_s: float = Field(0.5, ge=0, le=MAX_SECONDS, description="First back-off between read retries (s), doubled each attempt")
+
+
+class AccountsSection(Section):
+    top_up_below_usd: float = Field(50.0, ge=0, description="`accounts --top-up`: a sub-account whose equity is below this (USD) is topped up from the master")
+    top_up_to_usd: float = Field(100.0, gt=0, description="`accounts --top-up`: equity a topped-up sub-account is brought to (USD)")
+    master_reserve_usd: float = Field(100.0, ge=0, description="`accounts --top-up`: the master keeps at least this much available (USD); top-ups that would go below are skipped")
+    agent_renew_days: float = Field(30.0, gt=0, le=MAX_DAYS, description="`accounts --renew-agents`: renew an agent wallet expiring within this many days")
+    agent_valid_days: int = Field(180, ge=1, le=MAX_DAYS, description="`accounts --renew-agents`: validity of a renewed agent wallet (days)")
+
+    @model_validator(mode="after")
+    def _target_above_threshold(self) -> AccountsSection:
+        if self.top_up_to_usd < self.top_up_below_usd:
+            raise ValueError("top_up_to_usd must be >= top_up_below_usd")
+        return self
 
 
 class LoggingSection(Section):

@@ -38,4 +38,5 @@ class Settings(BaseSettings):
     notify: s.NotifySection = Field(default_factory=s.NotifySection)
     api: s.ApiSection = Field(default_factory=s.ApiSection)
     exchange: s.ExchangeSection = Field(default_factory=s.ExchangeSection)
+    accounts: s.AccountsSection = Field(default_factory=s.AccountsSection)
     logging: s.LoggingSection = Field(default_factory=s.LoggingSection)

@@ -67,18 +67,46 @@ def test_dry_run_false_without_live_refuses_naming_both_switches(
     assert not (home / "sixbtc.db").exists()  # nothing was created, no sub-account marked live
 
 
-def test_live_flag_refuses_and_its_help_promises_no_real_orders(tmp_path: Path) -> None:
+def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_venue(tmp_path: Path) -> None:
     res = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
-    assert res.exit_code == 2 and "not available in this version" in " ".join(res.output.split())
+    assert res.exit_code == 2 and "--live was given but executor.dry_run is true" in " ".join(res.output.split())
     (tmp_path / "config.yaml").write_text("executor:\n  dry_run: false\n")
-    both = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
-    assert both.exit_code == 2 and "live trading is not available" in " ".join(both.output.split())
-    help_text = " ".join(runner.invoke(app, ["run", "--help"]).output.split())
-    assert "Real orders" not in help_text and "real orders" not in help_text
-    assert "Not available in this version" in help_text
-    init = runner.invoke(app, ["--home", str(tmp_path / "h2"), "init"])
-    assert init.exit_code == 0
-    assert "Real orders need" not in (tmp_path / "h2" / "config.yaml").read_text()
+    alone = runner.invoke(app, ["--home", str(tmp_path), "run"])
+    assert alone.exit_code == 2 and "executor.dry_run is false but --live was not given" in " ".join(alone.output.split())
+    nokey = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
+    assert nokey.exit_code == 2 and "exchange.agent_private_key: live trading needs the agent wallet key" in \
+        " ".join(nokey.output.split())
+    key = tmp_path / "agent.key"
+    key.write_text("0x" + "ab" * 32 + "\n")
+    key.chmod(0o644)
+    (tmp_path / "config.yaml").write_text(f"executor:\n  dry_run: false\nexchange:\n  agent_key_file: {key}\n")
+    loose = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
+    text = " ".join(loose.output.split())
+    assert loose.exit_code == 2 and "exchange.agent_key_file" in text and "mode 0644" in text and "ab" * 32 not in text
+    key.chmod(0o600)
+    both = runner.invoke(app, ["--home", str(tmp_path), "run", "--live", "--live-delay-s", "0"])
+    text = " ".join(both.output.split())
+    assert both.exit_code == 2, both.output
+    assert "LIVE TRADING on hyperliquid" in text and f"agent key from {key}" in text and "0 LIVE strategies" in text
+    assert "no live (hyperliquid) execution venue is available in this build" in text
+    assert "ab" * 32 not in text
+    help_text = " ".join(runner.invoke(app, ["run", "--help"]).output.replace("│", " ").split())
+    assert "needs executor.dry_run: false as well" in help_text and "waits 5 s" in help_text
+    assert "--live-delay-s" not in help_text  # the tests' option is hidden
+    once = runner.invoke(app, ["--home", str(tmp_path), "run", "--live", "--once"])
+    assert once.exit_code == 2 and "--live cannot be combined with --once" in " ".join(once.output.split())
+
+
+def test_live_countdown_prints_each_second(tmp_path: Path) -> None:
+    key = tmp_path / "agent.key"
+    key.write_text("ab" * 32)
+    key.chmod(0o600)
+    (tmp_path / "config.yaml").write_text(f"executor:\n  dry_run: false\nexchange:\n  agent_key_file: {key}\n")
+    res = runner.invoke(app, ["--home", str(tmp_path), "run", "--live", "--live-delay-s", "2"])
+    assert res.exit_code == 2
+    assert "starting in 2 s (Ctrl-C aborts)" in res.output and "starting in 1 s" in res.output
+    assert runner.invoke(app, ["--home", str(tmp_path), "run", "--live", "--live-delay-s", "6"]).exit_code == 2
+    # above 5 s is refused by the option itself: the wait can only be shortened, for tests
 
 
 # --------------------------------------------------------------------------- store message

@@ -384,3 +384,27 @@ class PaperClockRow(Base):
     __tablename__ = "paper_clock"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     now_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class TradingStateRow(Base):
+    """The trading state of one scope (``global`` or ``strategy:<id>``): ACTIVE, REDUCING or
+    HALTED (:mod:`sixbtc.domain.risk`); ``since`` is when it was set. A missing row = ACTIVE."""
+
+    __tablename__ = "trading_states"
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EquitySampleRow(Base):
+    """Equity of a scope (``global``: all sub-accounts summed; ``strategy:<id>``) at one executor
+    pass, for the kill switches' windows (kept about two days)."""
+
+    __tablename__ = "equity_samples"
+    __table_args__ = (Index("ix_equity_samples_scope_ts", "scope", "ts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    equity_usd: Mapped[float] = mapped_column(Float)

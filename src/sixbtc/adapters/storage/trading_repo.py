@@ -105,6 +105,11 @@ class TradingRepository:
             row = conn.execute(select(S).where(S.c.strategy_id == strategy_id)).first()
         return dict(row._mapping) if row else None
 
+    def subaccounts(self) -> list[dict[str, Any]]:
+        """Every sub-account row (in use or free), by label (``sixbtc status``)."""
+        with self.engine.connect() as conn:
+            return [_aware(dict(r._mapping)) for r in conn.execute(select(S).order_by(S.c.label))]
+
     # -- positions ---------------------------------------------------------------------
     def record_order(self, order: dict[str, Any]) -> bool:
         """Store an order as NEW; False if its client order id exists already (the executor

@@ -1,0 +1,63 @@
+"""`sixbtc emergency-stop` and `sixbtc resume` through the CLI, on a home's SQLite database
+(the use case itself is tested against a venue in tests/unit/app/test_emergency.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sixbtc.app.container import Container
+from sixbtc.app.home import Home
+from sixbtc.cli.main import app
+from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState
+
+runner = CliRunner()
+
+
+def test_emergency_stop_halts_even_without_a_venue_and_resume_lifts_it(tmp_path: Path) -> None:
+    home = ["--home", str(tmp_path)]
+    res = runner.invoke(app, [*home, "emergency-stop"])
+    assert res.exit_code == 1, res.output  # the venue could not be reached: said, and exit 1
+    assert "trading HALTED" in res.output and "no paper execution venue" in res.output
+    c = Container.open(Home(tmp_path))
+    rec = c.trading_states.get(GLOBAL_SCOPE)
+    assert rec.state is TradingState.HALTED and rec.reason == "emergency_stop"
+    again = runner.invoke(app, [*home, "emergency-stop", "--json"])
+    out = json.loads(again.stdout)
+    assert out["newly_halted"] is False and out["complete"] is False and out["failures"][0][0] == "venue"
+    res = runner.invoke(app, [*home, "resume"])
+    assert res.exit_code == 0 and "HALTED (emergency_stop) -> ACTIVE" in res.output
+    assert c.trading_states.get(GLOBAL_SCOPE).state is TradingState.ACTIVE
+    res = runner.invoke(app, [*home, "resume", "--strategy", "4"])
+    assert res.exit_code == 0 and "strategy:4: already ACTIVE" in res.output
+
+
+def test_accounts_without_a_venue_says_so(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["--home", str(tmp_path), "accounts", "--top-up"])
+    assert res.exit_code == 2 and "no paper execution venue is available in this build" in " ".join(res.output.split())
+
+
+def test_accounts_tables_and_operation_lines(capsys) -> None:
+    from dataclasses import asdict
+
+    from sixbtc.app.accounts import overview, renew_agents, top_up
+    from sixbtc.cli.accounts_cmd import render_accounts
+    from sixbtc.config.sections import AccountsSection
+    from sixbtc.domain.orders import AgentWallet
+    from sixbtc.testing.fake_exchange import MASTER, FakeExchange
+
+    v = FakeExchange({}, {}, master_usd=250.0, now_ms=0)
+    v.add_subaccount("s1", 20.0)
+    v.add_subaccount("s2", 10.0)
+    v.agent_wallets["bot"] = AgentWallet("bot", "0xabc", 86_400_000)
+    cfg = AccountsSection()
+    out = {"top_up": asdict(top_up(v, MASTER, cfg)), "renew_agents": asdict(renew_agents(v, cfg, 0)),
+           "overview": asdict(overview(v, MASTER))}
+    render_accounts(out)
+    text = " ".join(capsys.readouterr().out.split())
+    assert "skipped s1 (equity 20.00 USD): needs 80.00 USD, the master has 60.00 USD above its reserve" in text
+    assert "topped up s2: +90.00 USD from the master" in text
+    assert "renewed agent bot: valid until 1970-06-30 00:00" in text
+    assert "master master: equity 160.00 USD" in text and "s1 │ s1" in text
