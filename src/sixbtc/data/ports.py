@@ -216,3 +216,16 @@ class PerpMarketsClient(Protocol):
     def perp_markets(self) -> list[PerpMarket]:
         """Every perpetual market with its 24 h volume, mark price and max leverage."""
         ...
+
+
+@runtime_checkable
+class GapLedgerStore(CandleStore, Protocol):
+    """A candle store that also records known venue gaps per series (in its metadata)."""
+
+    def known_gaps(self, symbol: str, timeframe: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+        """Ranges ``[start, end)`` (UTC open times) the venue is known not to have."""
+        ...
+
+    def add_known_gaps(self, symbol: str, timeframe: str, ranges: list[tuple[pd.Timestamp, pd.Timestamp]]) -> None:
+        """Record more known venue gaps (merged with the stored ones)."""
+        ...
