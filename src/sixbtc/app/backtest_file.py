@@ -77,7 +77,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
         return out
     spec = sandbox.load(code)
     out["strategy"] = spec.class_name
-    preferred = [row["symbol"] for row in c.coins.active()]
+    preferred = c.registry.get_active_pairs()
     wanted = {tf: s for tf, s in symbols_by_timeframe(c.store, c.settings, window, preferred).items()
               if tf in spec.timeframes}
     digest = code_hash(code)

@@ -9,13 +9,14 @@ from sqlalchemy import Engine
 
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+from sixbtc.adapters.storage.coins_repo import CoinRepository
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.regime_repo import RegimeRepository
-from sixbtc.adapters.storage.results_repo import CoinRepository, ResultRepository
+from sixbtc.adapters.storage.results_repo import ResultRepository
 from sixbtc.adapters.storage.risk_repo import TradingStateRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
@@ -23,6 +24,7 @@ from sixbtc.adapters.storage.trials_repo import TrialRepository
 from sixbtc.app.home import Home
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.clock import Clock, LiveClock
+from sixbtc.data.registry import CoinRegistry
 from sixbtc.strategy.sandbox import SandboxLimits
 
 
@@ -76,6 +78,11 @@ class Container:
     @cached_property
     def coins(self) -> CoinRepository:
         return CoinRepository(self.engine, self.clock)
+
+    @cached_property
+    def registry(self) -> CoinRegistry:
+        """Cached view of ``coins`` (SPEC §3.1 coin registry): most liquid first, TTL 5 min."""
+        return CoinRegistry(self.coins)
 
     @cached_property
     def regimes(self) -> RegimeRepository:

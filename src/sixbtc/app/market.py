@@ -15,7 +15,8 @@ OFFLINE_HINT = ("cannot reach {venue}: the candle store is empty and the network
 
 def market_client(c: Container) -> CcxtMarketData:
     """The ccxt market-data client for ``data.exchange_id`` (read-only, no credentials)."""
-    return CcxtMarketData(c.settings.data.exchange_id, timeout_ms=int(c.settings.data.network_probe_timeout_s * 1000))
+    return CcxtMarketData(c.settings.data.exchange_id, timeout_ms=int(c.settings.data.network_probe_timeout_s * 1000),
+                          api_url=c.settings.data.exchange_api_url)
 
 
 def store_is_empty(c: Container) -> bool:

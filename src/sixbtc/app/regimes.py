@@ -53,7 +53,7 @@ def regime_symbols(c: Container) -> list[str]:
     """Active coins (by volume) stored on ``regime.timeframe``; with no coin registry yet,
     every stored symbol; at most ``backtest.max_coins``."""
     tf = c.settings.regime.timeframe
-    active = [r["symbol"] for r in c.coins.active()]
+    active = c.registry.get_active_pairs()
     symbols = [s for s in active if c.store.has(s, tf)] or sorted(c.store.symbols(tf))
     return symbols[: c.settings.backtest.max_coins]
 

@@ -55,7 +55,7 @@ def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, work
     with claim_guard(c, rec, "retest"):
         try:
             if symbols_by_tf is None:
-                symbols_by_tf = symbols_by_timeframe(c.store, c.settings, window, [r["symbol"] for r in c.coins.active()])
+                symbols_by_tf = symbols_by_timeframe(c.store, c.settings, window, c.registry.get_active_pairs())
             spec = sandbox.load(rec.code)
             tf = rec.timeframe or ""
             plan = backtest_plan(c.settings.backtest, window, {tf: symbols_by_tf.get(tf, [])}, rec.code_hash,

@@ -94,7 +94,8 @@ def backtest_reference(c: Container, strategy_id: int) -> dict[str, Any] | None:
 
 
 def rotate_now(c: Container) -> list[Promotion]:
-    """Fill free LIVE slots from the pool (SPEC §3.6)."""
-    return rotate(RepoRotationStore(c), c.settings.rotator)
+    """Fill free LIVE slots from the pool (SPEC §3.6), only with strategies that have a coin in
+    the current universe (active coins of the coin registry)."""
+    return rotate(RepoRotationStore(c), c.settings.rotator, set(c.registry.get_active_pairs()))
 
 

@@ -45,6 +45,7 @@ from sixbtc.rotator.rotation import Promotion
 __all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
 REGIME_HOUR, REGIME_MINUTE = 1, 5  # refresh_market_regimes, UTC (SPEC §3.9)
+PAIRS_HOURS, PAIRS_MINUTE = "1,13", 45  # update_pairs, UTC (SPEC §3.9)
 
 
 class Service:
@@ -68,6 +69,8 @@ class Service:
                       minutes=s.rotator.check_interval_minutes, id="rotator")
         sched.add_job(self._monitor, "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
         sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
+        sched.add_job(lambda: self._job("update_pairs", self._update_pairs), "cron",
+                      hour=PAIRS_HOURS, minute=PAIRS_MINUTE, id="update_pairs")
         if s.regime.enabled:
             sched.add_job(lambda: self._job("refresh_market_regimes", self._refresh_regimes), "cron",
                           hour=REGIME_HOUR, minute=REGIME_MINUTE, id="refresh_market_regimes")
@@ -79,6 +82,13 @@ class Service:
         readings = refresh_if_due(self.c) if only_if_due else refresh_market_regimes(self.c)
         if readings is not None:
             self.log(f"market regimes: {len(readings)} coins classified")
+
+    def _update_pairs(self) -> None:
+        """Pairs updater (SPEC §3.1, 01:45 and 13:45 UTC): the universe by volume into ``coins``."""
+        from sixbtc.app.pairs import update_pairs
+
+        change = update_pairs(self.c)
+        self.log(f"pairs: {len(change.pairs)} active, {len(change.added)} added, {len(change.removed)} removed")
 
     def _rotate(self) -> list[Promotion]:
         with self._rotating:  # two rotations at once would both fill the same free LIVE slots

@@ -94,7 +94,7 @@ def role_worker(home_root: str, role: str, window_json: dict[str, str], max_item
 
 def _factory_step(c: Container, sandbox: StrategySandbox, window: CycleWindow, role: str,
                   worker_id: str) -> Callable[[], bool]:
-    preferred = [row["symbol"] for row in c.coins.active()]
+    preferred = c.registry.get_active_pairs()
     symbols = symbols_by_timeframe(c.store, c.settings, window, preferred)
     if role == "backtester":
         return lambda: backtest_one(c, sandbox, window, symbols, worker_id)

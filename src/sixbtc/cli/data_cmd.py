@@ -20,10 +20,15 @@ from rich.table import Table
 
 from sixbtc.app.market import download_missing, sync_coins
 from sixbtc.cli.context import console, err_console, friendly_errors, open_container, report_error
+from sixbtc.cli.data_pairs_cmd import pairs_cmd
+from sixbtc.cli.data_store_cmd import fill_gaps_cmd, verify_cmd
 from sixbtc.data.importer import FUNDING, ImportResult, ImportSummary, import_path, summarise
 from sixbtc.domain.timeframe import Timeframe
 
-data_app = typer.Typer(no_args_is_help=True, help="Market data: import, download.")
+data_app = typer.Typer(no_args_is_help=True, help="Market data: import, download, pairs, verify, fill-gaps.")
+data_app.command("pairs")(pairs_cmd)
+data_app.command("verify")(verify_cmd)
+data_app.command("fill-gaps")(fill_gaps_cmd)
 
 _SYMBOL = re.compile(r"^[A-Za-z0-9]{1,30}$")
 

@@ -48,7 +48,9 @@ class DataSection(Section):
     history_days: int = Field(400, ge=1, le=MAX_DAYS, description="Days of history downloaded for a new symbol")
     network_probe_timeout_s: float = Field(5.0, gt=0, le=3_600, description="Seconds to wait for the venue before declaring the network unreachable")
     min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
-    top_pairs_count: int = Field(50, ge=1, description="Pairs updater: keep this many pairs by volume")
+    top_pairs_count: int = Field(50, ge=1, le=10_000, description="Pairs updater: keep this many pairs by volume")
+    exchange_api_url: HttpUrl | None = Field(None, description="Base URL replacing the market-data venue's public REST API root (binanceusdm: {url}/fapi/v1/...), e.g. a mirror or a local test server; empty = the venue's own")
+    hyperliquid_info_url: HttpUrl = Field("https://api.hyperliquid.xyz", description="Pairs updater: base URL of Hyperliquid's public info API (POST {url}/info metaAndAssetCtxs; read-only, no key)")
 
 
 class GeneratorSection(Section):

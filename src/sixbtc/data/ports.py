@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
+
+from sixbtc.data.universe import Pair, PerpMarket
 
 
 @dataclass(frozen=True)
@@ -153,4 +156,76 @@ class CandleFeed(Protocol):
         self, symbol: str, timeframe: str, upto_close_ts: pd.Timestamp, bars: int
     ) -> pd.DataFrame:
         """The last ``bars`` candles closed at or before ``upto_close_ts`` (candle frame)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CoinInfo:
+    """One row of the coin table (SPEC §3.1 coin registry).
+
+    Attributes
+    ----------
+    symbol : str
+        SixBTC name (Binance base asset, ``"1000PEPE"``).
+    is_active : bool
+        In the current universe (False: no new entries; open positions are still managed).
+    volume_24h_usd : float or None
+        24 h notional volume on the execution venue, USD (None before the pairs updater ran).
+    price : float or None
+        Mark price on the execution venue, USD per quoted unit.
+    max_leverage : float or None
+        Venue's maximum leverage (×).
+    timeframes : tuple of str
+        Timeframes stored for the coin.
+    updated_at : datetime
+        Last change of the row (UTC).
+    """
+
+    symbol: str
+    is_active: bool
+    volume_24h_usd: float | None
+    price: float | None
+    max_leverage: float | None
+    timeframes: tuple[str, ...]
+    updated_at: datetime
+
+
+@runtime_checkable
+class CoinTable(Protocol):
+    """The persistent coin table the registry caches and the pairs updater writes."""
+
+    def all_coins(self) -> list[CoinInfo]:
+        """Every coin, active or not, in any order."""
+        ...
+
+    def version(self) -> str:
+        """A cheap marker that changes whenever the table changes (rows, newest ``updated_at``,
+        active count, volume sum)."""
+        ...
+
+    def apply_universe(self, pairs: list[Pair], deactivate: list[str]) -> None:
+        """In one transaction: upsert ``pairs`` as active with volume, price and max leverage,
+        and set ``is_active = false`` on ``deactivate``."""
+        ...
+
+
+@runtime_checkable
+class PerpMarketsClient(Protocol):
+    """Read-only list of the execution venue's perpetual markets (Hyperliquid ``metaAndAssetCtxs``)."""
+
+    def perp_markets(self) -> list[PerpMarket]:
+        """Every perpetual market with its 24 h volume, mark price and max leverage."""
+        ...
+
+
+@runtime_checkable
+class GapLedgerStore(CandleStore, Protocol):
+    """A candle store that also records known venue gaps per series (in its metadata)."""
+
+    def known_gaps(self, symbol: str, timeframe: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+        """Ranges ``[start, end)`` (UTC open times) the venue is known not to have."""
+        ...
+
+    def add_known_gaps(self, symbol: str, timeframe: str, ranges: list[tuple[pd.Timestamp, pd.Timestamp]]) -> None:
+        """Record more known venue gaps (merged with the stored ones)."""
         ...

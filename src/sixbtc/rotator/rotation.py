@@ -9,7 +9,7 @@ consider one records the event ``rotator: GRD not supported by the executor yet`
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sixbtc.config.sections import RotatorSection
@@ -54,8 +54,18 @@ def confirmation_gap(metrics: Mapping[str, object] | None, cfg: RotatorSection) 
     return None
 
 
+def untradable(strategy: StrategyRecord, tradable: Collection[str] | None) -> str | None:
+    """Why ``strategy`` may not open new positions, or None: none of its coins is in the
+    current universe (``tradable``: active coins of the coin registry; None or empty: no
+    universe known yet, nothing is blocked; a strategy without coins is not blocked)."""
+    if not tradable or not strategy.symbols or any(s in tradable for s in strategy.symbols):
+        return None
+    return f"rotator: none of its coins is tradable now ({', '.join(strategy.symbols[:5])} inactive)"
+
+
 def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg: RotatorSection,
-                    returns: Mapping[int, DailyReturns | None] | None = None) -> list[StrategyRecord]:
+                    returns: Mapping[int, DailyReturns | None] | None = None,
+                    tradable: Collection[str] | None = None) -> list[StrategyRecord]:
     """Pick strategies for the free LIVE slots.
 
     Walks ``pool`` best score first and takes a strategy when its score is at least
@@ -64,7 +74,8 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
     :data:`NOT_EXECUTABLE`), and its out-of-sample daily returns correlate
     at most ``max_correlation`` with every LIVE and already chosen strategy (see
     :mod:`sixbtc.rotator.correlation`), and its confirmation result passes
-    (:func:`confirmation_gap`), until ``max_live_strategies`` are LIVE.
+    (:func:`confirmation_gap`), and at least one of its coins is ``tradable``
+    (:func:`untradable`), until ``max_live_strategies`` are LIVE.
 
     Parameters
     ----------
@@ -76,6 +87,8 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
     returns : mapping of strategy id to DailyReturns or None, optional
         Out-of-sample daily returns of pool and LIVE strategies. A strategy without a series
         (missing key or None) is never blocked by, and never blocks, the correlation cap.
+    tradable : collection of str, optional
+        Active coins of the coin registry (most liquid first); None: no filter.
 
     Returns
     -------
@@ -93,7 +106,7 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
             break
         if cand.score is None or cand.score < cfg.min_score_live:
             break
-        if cand.type in NOT_EXECUTABLE:
+        if cand.type in NOT_EXECUTABLE or untradable(cand, tradable) is not None:
             continue
         if by_type[cand.type] >= cfg.max_per_type or by_tf[cand.timeframe] >= cfg.max_per_timeframe:
             continue
@@ -109,12 +122,14 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
     return chosen
 
 
-def rotate(store: RotationStore, cfg: RotatorSection) -> list[Promotion]:
+def rotate(store: RotationStore, cfg: RotatorSection, tradable: Collection[str] | None = None) -> list[Promotion]:
     """Fill free LIVE slots now; a candidate that changed meanwhile is skipped, not an error.
 
     A candidate whose promotion fails in any other way is skipped too and the error recorded
     (:meth:`RotationStore.failed`): one bad candidate never stops the rotation. Daily returns
     are fetched only when the correlation cap is on (``max_correlation`` < 1) and a slot is free.
+    ``tradable`` (active coins) keeps strategies whose coins all fell out of the universe
+    out of LIVE; each such candidate gets the reason recorded once.
     """
     pool, live = store.pool_by_score(), store.live()
     returns: dict[int, DailyReturns | None] = {}
@@ -123,10 +138,13 @@ def rotate(store: RotationStore, cfg: RotatorSection) -> list[Promotion]:
         returns = store.daily_returns([s.id for s in live] + eligible) if eligible else {}
     if len(live) < cfg.max_live_strategies:
         for cand in pool:
-            if cand.type in NOT_EXECUTABLE and cand.score is not None and cand.score >= cfg.min_score_live:
-                store.failed(cand, NOT_EXECUTABLE[cand.type])
+            if cand.score is None or cand.score < cfg.min_score_live:
+                continue
+            why = NOT_EXECUTABLE.get(cand.type) or untradable(cand, tradable)
+            if why is not None:
+                store.failed(cand, why)
     promotions = []
-    for cand in select_for_live(pool, live, cfg, returns):
+    for cand in select_for_live(pool, live, cfg, returns, tradable):
         try:
             label = store.promote(cand, reason=f"rotator: score {cand.score:.1f} >= {cfg.min_score_live:.1f}")
         except StaleClaim:

@@ -300,6 +300,17 @@ def test_a_stale_sidecar_is_rewritten_and_keeps_its_flag(store: ParquetCandleSto
     store.write_candles("BTC", "1h", candles(4), is_full_history=True)
     meta_path = store.root / "BTC_1h.meta.json"
     meta = json.loads(meta_path.read_text())
-    meta_path.write_text(json.dumps({**meta, "rows": 99}))
+    # older than the file (a crash between the file and sidecar writes): the file is the truth
+    meta_path.write_text(json.dumps({**meta, "rows": 2, "last": "2024-01-01T01:00:00+00:00"}))
     entry = store.entry("BTC", "1h")
     assert entry.is_full_history and json.loads(meta_path.read_text())["rows"] == 4
+
+
+def test_a_file_holding_less_than_its_sidecar_is_quarantined_not_trusted(store: ParquetCandleStore) -> None:
+    store.write_candles("BTC", "1h", candles(4), is_full_history=True)
+    meta_path = store.root / "BTC_1h.meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "rows": 99}))  # the file lost rows the sidecar recorded
+    assert store.entry("BTC", "1h") is None and not store.has("BTC", "1h")
+    assert [p.name.split(".")[0] for p in (store.root / "quarantine").iterdir()] == ["BTC_1h"]
+    assert not meta_path.exists()  # the series is absent: the downloader fetches it again

@@ -244,3 +244,17 @@ def test_grid_strategies_are_never_promoted_and_the_reason_is_recorded() -> None
     assert store.events == [(1, "rotator: GRD not supported by the executor yet")]  # 3 is below min_score_live
     full = RecordingStore([_rec(1, 95.0, T.GRD)], [_live(100)])
     assert rotate(full, _cfg(max_live_strategies=1)) == [] and full.events == []  # no free slot: nothing to say
+
+
+def test_strategies_whose_coins_all_fell_out_of_the_universe_stay_out_of_live() -> None:
+    from dataclasses import replace
+
+    pool = [replace(_rec(1, 95.0), symbols=("XRP", "DOGE")), replace(_rec(2, 90.0), symbols=("DOGE", "BTC")),
+            replace(_rec(3, 85.0), symbols=())]
+    assert _ids(select_for_live(pool, [], _cfg(), tradable={"BTC", "ETH"})) == [2, 3]
+    assert _ids(select_for_live(pool, [], _cfg(), tradable=None)) == [1, 2, 3]
+    assert _ids(select_for_live(pool, [], _cfg(), tradable=set())) == [1, 2, 3]  # no universe known yet
+    store = RecordingStore(pool, [])
+    promoted = rotate(store, _cfg(), tradable={"BTC"})
+    assert [p.strategy_id for p in promoted] == [2, 3]
+    assert store.events == [(1, "rotator: none of its coins is tradable now (XRP, DOGE inactive)")]

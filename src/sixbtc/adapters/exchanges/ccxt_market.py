@@ -50,6 +50,23 @@ def from_ccxt_symbol(ccxt_symbol: str) -> str:
     return base
 
 
+def point_at(exchange: Any, api_url: str) -> None:
+    """Point a ccxt client's public REST URLs at ``api_url`` (a mirror or a local fake server).
+
+    For Binance USDⓈ-M the futures roots become ``{api_url}/fapi/v1|v2|v3``; for another
+    venue every string entry of ``urls["api"]`` becomes ``api_url``.
+    """
+    root = api_url.rstrip("/")
+    api = exchange.urls["api"]
+    if "fapiPublic" in api:
+        for key, version in (("fapiPublic", "v1"), ("fapiPublicV2", "v2"), ("fapiPublicV3", "v3")):
+            api[key] = f"{root}/fapi/{version}"
+        return
+    for key, value in list(api.items()):
+        if isinstance(value, str):
+            api[key] = root
+
+
 def translate_error(exc: Exception, what: str) -> Exception:
     """Return the sixbtc error for a ccxt exception raised while doing ``what``."""
     if isinstance(exc, ccxt.BadSymbol | ccxt.BadRequest | ccxt.ArgumentsRequired):
@@ -90,6 +107,9 @@ class CcxtMarketData:
     now_ms : callable or None
         Returns the current epoch ms (used to drop the still-open last candle and funding
         events after now); default wall clock.
+    api_url : str or None
+        Replaces the venue's public REST root (``binanceusdm``: ``{api_url}/fapi/v1`` ...;
+        other venues: every public ``urls["api"]`` entry), e.g. a mirror or a local fake.
 
     Raises
     ------
@@ -106,6 +126,7 @@ class CcxtMarketData:
         exchange: Any = None,
         backoff_s: float = 1.0,
         now_ms: Callable[[], int] | None = None,
+        api_url: str | None = None,
     ) -> None:
         if timeout_ms <= 0 or max_retries < 0 or backoff_s < 0:
             raise DataError("timeout_ms must be > 0, max_retries and backoff_s >= 0")
@@ -120,6 +141,8 @@ class CcxtMarketData:
                     "options": {"fetchCurrencies": False},
                 }
             )
+        if api_url is not None:
+            point_at(exchange, api_url)
         self.exchange = exchange
         self.max_retries = max_retries
         self.backoff_s = backoff_s

@@ -230,6 +230,18 @@ def sidecar_matches(meta: dict, frame: pd.DataFrame) -> bool:
     )
 
 
+def sidecar_lost_rows(meta: dict, frame: pd.DataFrame) -> bool:
+    """True if ``frame`` holds less than a well-formed sidecar records: fewer rows, or a later
+    first / earlier last open time (the file was truncated or replaced by an older one)."""
+    if frame.empty:
+        return meta["rows"] > 0
+    return (
+        meta["rows"] > len(frame)
+        or pd.Timestamp(meta["first"]) < frame["timestamp"].iloc[0]
+        or pd.Timestamp(meta["last"]) > frame["timestamp"].iloc[-1]
+    )
+
+
 def read_sidecar(path: Path, symbol: str, timeframe: str) -> tuple[dict | None, str | None]:
     """Read a sidecar: ``(meta, None)`` if well formed, ``(None, None)`` if absent, else
     ``(parsed JSON or None, what is wrong)``."""
@@ -251,10 +263,27 @@ def full_history_flag(meta: dict | None) -> bool:
     return flag if isinstance(flag, bool) else False
 
 
+def known_gap_list(meta: dict | None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The ``known_gaps`` of a sidecar as ``[(start, end), ...]`` UTC; malformed entries are dropped."""
+    raw = meta.get("known_gaps") if isinstance(meta, dict) else None
+    out = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            lo, hi = (pd.Timestamp(v) for v in item)
+        except (TypeError, ValueError):
+            continue
+        if lo.tzinfo is not None and hi.tzinfo is not None and lo < hi:
+            out.append((lo.tz_convert("UTC"), hi.tz_convert("UTC")))
+    return sorted(set(out))
+
+
 def write_sidecar(
-    path: Path, symbol: str, timeframe: str, frame: pd.DataFrame, full: bool
+    path: Path, symbol: str, timeframe: str, frame: pd.DataFrame, full: bool,
+    known_gaps: list[tuple[pd.Timestamp, pd.Timestamp]] | None = None,
 ) -> dict:
     """Atomically write the sidecar describing ``frame``; return its content.
+
+    ``known_gaps`` are venue gaps ``[start, end)`` recorded by ``fill_gaps`` (kept as ISO pairs).
 
     Raises
     ------
@@ -268,6 +297,7 @@ def write_sidecar(
         "last": frame["timestamp"].iloc[-1].isoformat(),
         "rows": len(frame),
         "is_full_history": full,
+        "known_gaps": [[lo.isoformat(), hi.isoformat()] for lo, hi in sorted(known_gaps or [])],
         "updated_at": datetime.now(UTC).isoformat(),
     }
     data = json.dumps(meta, indent=2).encode("utf-8")

@@ -35,7 +35,9 @@ from sixbtc.adapters.storage.candle_files import (
     check_symbol,
     check_timeframe,
     full_history_flag,
+    known_gap_list,
     read_sidecar,
+    sidecar_lost_rows,
     sidecar_matches,
     slice_frame,
     utc_bound,
@@ -47,6 +49,7 @@ from sixbtc.adapters.storage.candle_reader import (
     MIN_FILE_BYTES,
     ValidatedFrames,
     Validator,
+    file_key,
 )
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import DataError
@@ -229,13 +232,16 @@ class ParquetCandleStore:
         frame = self._load(self.candle_path(symbol, tf), OHLCV_COLUMNS)
         if frame is None or frame.empty:
             return None
+        meta = self._sidecar(symbol, tf, frame)
+        if meta is None:  # the file lost candles its sidecar recorded: quarantined
+            return None
         return StoreEntry(
             symbol=symbol,
             timeframe=tf,
             first=frame["timestamp"].iloc[0],
             last=frame["timestamp"].iloc[-1],
             rows=len(frame),
-            is_full_history=self._sidecar(symbol, tf, frame)["is_full_history"],
+            is_full_history=meta["is_full_history"],
         )
 
     def inventory(self) -> list[StoreEntry]:
@@ -265,12 +271,16 @@ class ParquetCandleStore:
         """The sidecar's ``is_full_history`` if it can be read, else False."""
         return full_history_flag(read_sidecar(self.meta_path(symbol, timeframe), symbol, timeframe)[0])
 
-    def _sidecar(self, symbol: str, timeframe: str, frame: pd.DataFrame) -> dict:
-        """The sidecar of a stored series, rebuilt from ``frame`` if corrupt or stale."""
+    def _sidecar(self, symbol: str, timeframe: str, frame: pd.DataFrame) -> dict | None:
+        """The sidecar of a stored series, rebuilt from ``frame`` if corrupt or stale; None
+        when the file holds less than its sidecar records (then it was quarantined)."""
         path = self.meta_path(symbol, timeframe)
         meta, problem = read_sidecar(path, symbol, timeframe)
         if meta is not None and problem is None and sidecar_matches(meta, frame):
             return meta
+        if meta is not None and problem is None and sidecar_lost_rows(meta, frame) and self._quarantine_shrunk(
+                symbol, timeframe):
+            return None
         full = full_history_flag(meta)
         if problem is not None:
             self._warn_once(
@@ -280,13 +290,54 @@ class ParquetCandleStore:
             )
         return self._write_meta(symbol, timeframe, frame, full)
 
-    def _write_meta(self, symbol: str, timeframe: str, frame: pd.DataFrame, full: bool) -> dict:
+    def _quarantine_shrunk(self, symbol: str, timeframe: str) -> bool:
+        """Under the lock, re-check that the candle file holds less than its sidecar records
+        (a truncated or replaced file; a crash between the file and sidecar writes only ever
+        leaves a file *longer* than its sidecar) and quarantine it; True if quarantined."""
+        path = self.candle_path(symbol, timeframe)
+        with self._lock:
+            fresh = self._load(path, OHLCV_COLUMNS)
+            meta, problem = read_sidecar(self.meta_path(symbol, timeframe), symbol, timeframe)
+            if fresh is None or fresh.empty or meta is None or problem or not sidecar_lost_rows(meta, fresh):
+                return False
+            why = (f"holds {len(fresh)} candles {fresh['timestamp'].iloc[0]} .. {fresh['timestamp'].iloc[-1]}, "
+                   f"its sidecar records {meta['rows']} from {meta['first']} to {meta['last']}")
+            self._files.heal(path, file_key(path), OHLCV_COLUMNS, why)
+            return not path.exists()
+
+    def _write_meta(self, symbol: str, timeframe: str, frame: pd.DataFrame, full: bool,
+                    known: list[tuple[pd.Timestamp, pd.Timestamp]] | None = None) -> dict:
         path = self.meta_path(symbol, timeframe)
+        if known is None:
+            known = self.known_gaps(symbol, timeframe)
         try:
-            return write_sidecar(path, symbol, timeframe, frame, full)
+            return write_sidecar(path, symbol, timeframe, frame, full, known)
         except OSError as exc:
             self._warn_once(path, "sidecar-write", "candle store: cannot write %s: %s", path, exc)
             return {"is_full_history": full}
+
+    # ----------------------------------------------------------- known gaps
+    def known_gaps(self, symbol: str, timeframe: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+        """Known venue gaps ``[start, end)`` of the series, from its sidecar (empty if none)."""
+        meta, _ = read_sidecar(self.meta_path(symbol, timeframe), symbol, check_timeframe(timeframe))
+        return known_gap_list(meta)
+
+    def add_known_gaps(self, symbol: str, timeframe: str, ranges: list[tuple[pd.Timestamp, pd.Timestamp]]) -> None:
+        """Record venue gaps ``[start, end)`` in the sidecar (merged with the known ones).
+
+        Raises
+        ------
+        DataError
+            If the series is not stored.
+        """
+        tf = check_timeframe(timeframe)
+        with self._lock:
+            frame = self._load(self.candle_path(symbol, tf), OHLCV_COLUMNS)
+            if frame is None or frame.empty:
+                raise DataError(f"no candles stored for {symbol} {tf}: cannot record known gaps")
+            known = sorted(set(self.known_gaps(symbol, tf)) | {(utc_bound(lo, "start"), utc_bound(hi, "end"))
+                                                                for lo, hi in ranges})
+            self._write_meta(symbol, tf, frame, self._full_history(symbol, tf), known)
 
     # -------------------------------------------------------------- funding
     def write_funding(self, symbol: str, df: pd.DataFrame) -> int:
