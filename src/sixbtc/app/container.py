@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
+from sixbtc.adapters.storage.control_repo import ControlRepository
+from sixbtc.adapters.storage.dashboard_repo import DashboardRepository
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
@@ -83,6 +85,16 @@ class Container:
     @cached_property
     def trading(self) -> TradingRepository:
         return TradingRepository(self.engine, self.clock)
+
+    @cached_property
+    def controls(self) -> ControlRepository:
+        """Operator controls (trading halt, paused strategies) recorded as events."""
+        return ControlRepository(self.engine, self.clock)
+
+    @cached_property
+    def dashboard(self) -> DashboardRepository:
+        """Read-only queries of the dashboard and its API."""
+        return DashboardRepository(self.engine)
 
     @cached_property
     def leases(self) -> LeaseRepository:

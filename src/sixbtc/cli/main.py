@@ -24,7 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from sixbtc.app.home import resolve_home
-from sixbtc.cli import backtest_cmd, init_cmd, pool_cmd, run_cmd, status_cmd, validate_cmd
+from sixbtc.cli import api_cmd, backtest_cmd, init_cmd, pool_cmd, run_cmd, status_cmd, validate_cmd
 from sixbtc.cli.context import json_requested, report_error, set_json_errors
 
 GLOBAL_OPTION = "--home"
@@ -143,6 +143,7 @@ app.command("status")(status_cmd.status)
 app.command("pool")(pool_cmd.pool)
 app.command("validate")(validate_cmd.validate_file)
 app.command("backtest")(backtest_cmd.backtest)
+app.command("api")(api_cmd.api)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
