@@ -115,11 +115,12 @@ def live_set(c: Container) -> list[LiveStrategy]:
     stopped trading and holds nothing is freed (a retirement interrupted before it freed it)."""
     out = []
     live = {r.id: r for r in c.strategies.list_by_status(StrategyStatus.LIVE)}  # damaged rows left out
+    halted = c.controls.paused_ids() | (set(live) if c.controls.halt_state()["halted"] else set())
     for sid, sub in c.trading.attached().items():
         rec = live.get(sid)
         if rec is not None:
             try:
-                out.append(_live_strategy(rec, sub))
+                out.append(replace(_live_strategy(rec, sub), active=sid not in halted))
                 continue
             except (KeyError, TypeError, ValueError) as exc:
                 _retire_unrunnable(c, rec, f"cannot run the stored record: {type(exc).__name__}: {exc}")

@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 from sixbtc.app.home import resolve_home
 from sixbtc.cli import (
     accounts_cmd,
+    api_cmd,
     backtest_cmd,
     init_cmd,
     pool_cmd,

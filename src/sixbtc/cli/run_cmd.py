@@ -152,20 +152,39 @@ def run(ctx: typer.Context,
         seed: int | None = typer.Option(None, "--seed", help="Random seed of the generator."),
         live: bool = typer.Option(False, "--live", help=LIVE_HELP),
         live_delay_s: float = typer.Option(LIVE_DELAY_S, "--live-delay-s", min=0, max=LIVE_DELAY_S, hidden=True,
-                                           help="Tests only: seconds --live waits after its warning.")) -> None:
+                                           help="Tests only: seconds --live waits after its warning."),
+        dashboard: bool = typer.Option(False, "--dashboard", help="Also serve the dashboard and its API on "
+                                       "api.host:api.port (service mode; prints the URL and token).")) -> None:
     """Run the pipeline: generate → validate → backtest → pool → rotate → execute (paper) → monitor."""
     c = open_container(ctx)
     _gate(c, live, once, live_delay_s)
     with _stop_on_signals() as shutdown, friendly_errors():
         _ = c.engine  # an unreachable database fails now, not after a download
-        _ensure_data(c)
-        if once:
-            _run_once(c, generate, seed)
-        else:
-            from sixbtc.app.service import Service
+        server = _start_dashboard(c) if dashboard and not once else None
+        try:
+            _ensure_data(c)
+            if once:
+                _run_once(c, generate, seed)
+            else:
+                from sixbtc.app.service import Service
 
-            shutdown.service = Service(c, console.print)
-            shutdown.service.run_forever()
+                shutdown.service = Service(c, console.print)
+                shutdown.service.run_forever()
+        finally:
+            if server is not None:
+                server.should_exit = True
+
+
+def _start_dashboard(c: Container) -> object:
+    """Serve the dashboard in a thread of this process (its own container); return the server."""
+    from sixbtc.api.server import prepare, serve_in_thread
+    from sixbtc.app.container import Container as AppContainer
+    from sixbtc.cli.api_cmd import show_dashboard
+
+    server, info = prepare(AppContainer(c.home, c.settings))
+    serve_in_thread(server)
+    show_dashboard(info)
+    return server
 
 
 class RichStageProgress:

@@ -240,9 +240,11 @@ class NotifySection(Section):
 
 
 class ApiSection(Section):
-    host: str = Field("127.0.0.1", min_length=1, description="Bind address of the API and dashboard")
+    host: str = Field("127.0.0.1", min_length=1, max_length=255, description="Bind address of the API and dashboard; an address other than loopback needs a strong api.token (at least 32 characters, about 128 bits)")
     port: int = Field(8080, ge=1, le=65535, description="Port")
-    token: SecretStr | None = Field(None, description="Token for mutating routes (env SIXBTC__API__TOKEN)")
+    token: SecretStr | None = Field(None, description="Token for mutating routes and the WebSocket (env SIXBTC__API__TOKEN); empty = a random one kept in the home directory (api_token, mode 0600)")
+    allowed_origins: list[str] = Field(default_factory=list, max_length=50, description="Browser origins (scheme://host:port) allowed besides the server's own (http://127.0.0.1:PORT, http://localhost:PORT, http://HOST:PORT) to call mutating routes and open the WebSocket")
+    push_interval_s: float = Field(2.0, ge=0.2, le=300, description="Seconds between two WebSocket checks for changes (counts, positions and PnL, new events)")
 
 
 class ExchangeSection(Section):

@@ -1,0 +1,1 @@
+"""HTTP API and dashboard server (an entry point, like ``cli``)."""
