@@ -156,6 +156,7 @@ app.command("backtest")(backtest_cmd.backtest)
 app.command("emergency-stop")(trading_cmd.emergency_stop)
 app.command("resume")(trading_cmd.resume)
 app.command("accounts")(accounts_cmd.accounts)
+app.command("api")(api_cmd.api)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
