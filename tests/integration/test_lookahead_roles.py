@@ -38,6 +38,8 @@ scoring:
   multiple_testing_gate: false
 active_pool:
   min_score: 0
+risk:
+  sizing: equity  # these strategies trade without a stop (sl_pct 0), which risk sizing (the default) cannot size
 """
 OPEN = "  plausible_max_sharpe: 1000\n  plausible_rate_sharpe: 1000\n"  # plausibility gate opened
 WINDOW = CycleWindow(T0 + 48 * HOUR, T0 + 80 * 24 * HOUR, T0 + 110 * 24 * HOUR, T0 + N_BARS * HOUR)

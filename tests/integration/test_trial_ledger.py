@@ -42,6 +42,8 @@ backtest:
   plausible_rate_sharpe: 1000  # the plausibility gate is tested in tests/unit/backtester
 active_pool:
   min_score: 0
+risk:
+  sizing: equity  # these strategies trade without a stop (sl_pct 0), which risk sizing (the default) cannot size
 """
 
 
