@@ -65,7 +65,7 @@ def agent_key(settings: Settings, environ: Mapping[str, str] | None = None,
         source = "environment" if env.get(ENV_NAME) else "config.yaml"
         if source == "config.yaml" and config_path is not None:
             check_private_file(config_path, KEY_PATH)
-        return _checked(ex.agent_private_key.get_secret_value(), KEY_PATH), source
+        return checked_key(ex.agent_private_key.get_secret_value(), KEY_PATH), source
     if ex.agent_key_file is not None:
         path = Path(ex.agent_key_file).expanduser()
         check_private_file(path, FILE_PATH)
@@ -73,12 +73,19 @@ def agent_key(settings: Settings, environ: Mapping[str, str] | None = None,
             text = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{FILE_PATH}: cannot read {path}: {type(exc).__name__}") from None
-        return _checked(text, FILE_PATH), str(path)
+        return checked_key(text, FILE_PATH), str(path)
     raise ConfigError(f"{KEY_PATH}: live trading needs the agent wallet key: set {ENV_NAME} in the environment "
                       f"or {FILE_PATH} to a file of mode 0600 holding it")
 
 
-def _checked(value: str, key_path: str) -> SecretStr:
+def checked_key(value: str, key_path: str) -> SecretStr:
+    """``value`` as a ``SecretStr`` when it is a private key (64 hex digits, optional ``0x``).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key_path`` (never the value) when it is not.
+    """
     if not _KEY.match(value.strip()):
         raise ConfigError(f"{key_path}: not an agent private key (expected 64 hex digits, optionally 0x-prefixed)")
     return SecretStr(value.strip())

@@ -135,13 +135,13 @@ def test_from_config_checks_key_files(tmp_path, master, agent, hl) -> None:
     key_file.write_text(agent.key.hex() + "\n")
     os.chmod(key_file, 0o644)
     section = ExchangeSection(wallet_address=master.address, agent_key_file=str(key_file), base_url=hl.base_url)
-    with pytest.raises(ConfigError, match=r"exchange.agent_key_file: .* mode 0644, readable by group/others"):
+    with pytest.raises(ConfigError, match=r"exchange.agent_key_file: .* readable or writable by group or others \(mode 0644\)"):
         HyperliquidClient.from_config(section)
     os.chmod(key_file, 0o600)
     client = HyperliquidClient.from_config(section)
     assert agent.key.hex() not in repr(client) and client.place_order(master.address, buy()).status is OrderStatus.FILLED
     key_file.write_text("not-a-key")
-    with pytest.raises(ConfigError, match="exchange.agent_key_file: not a private key"):
+    with pytest.raises(ConfigError, match="exchange.agent_key_file: not an agent private key"):
         HyperliquidClient.from_config(section)
     with pytest.raises(ConfigError, match="exchange.wallet_address"):
         HyperliquidClient.from_config(ExchangeSection())

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 
+from sixbtc.config.secrets import check_private_file, checked_key
 from sixbtc.core.errors import ConfigError
-
-_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 
 
 def load_key(secret: SecretStr | None, path: str | Path | None, key_path: str) -> SecretStr | None:
@@ -40,18 +38,9 @@ def load_key(secret: SecretStr | None, path: str | Path | None, key_path: str) -
         raise ConfigError(f"{key_path}: give the key inline or as a file, not both")
     if path:
         file = Path(path).expanduser()
-        if not file.is_file():
-            raise ConfigError(f"{key_path}: key file {file} does not exist")
-        mode = stat.S_IMODE(file.stat().st_mode)
-        if mode & 0o077:
-            raise ConfigError(f"{key_path}: key file {file} has mode {mode:04o}, readable by group/others; "
-                              f"run: chmod 600 {file}")
+        check_private_file(file, key_path)
         secret = SecretStr(file.read_text().strip())
-    if secret is None:
-        return None
-    if not _KEY.match(secret.get_secret_value().strip()):
-        raise ConfigError(f"{key_path}: not a private key (64 hex digits, optional 0x)")
-    return secret
+    return None if secret is None else checked_key(secret.get_secret_value(), key_path)
 
 
 def wallet(secret: SecretStr) -> LocalAccount:
