@@ -59,3 +59,7 @@ def test_out_of_process_venue_keeps_orders_across_restarts(tmp_path: Path) -> No
         assert client.query_order(master.address, "BTC", stop.client_order_id).status is OrderStatus.FILLED
         assert client.positions(master.address) == [] and len(client.fills_since(master.address, 0)) == 2
         assert control.exchange_requests(action="order") == 0
+        control.set_liquidity(coin="BTC", size=0.0005)  # market scenarios are reachable out of process too
+        assert control.state()["liquidity"] == {"BTC": 0.0005}
+        with pytest.raises(ValueError, match="liquidate"):
+            control.liquidate(user=master.address, coin="BTC")  # no position left to liquidate
