@@ -5,7 +5,8 @@ then validator and backtester worker processes until their queues are empty; the
 backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
 ACTIVE strategies run on all backtest workers) and one
 executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`); APScheduler runs the rotator, the monitor and
-stale-claim release on their intervals (UTC). SIGINT/SIGTERM stop it cleanly: the loop ends
+stale-claim release on their intervals (UTC), and the operations jobs
+(:func:`~sixbtc.app.roles.ops_jobs.ops_jobs`: metrics collector, watchdog). SIGINT/SIGTERM stop it cleanly: the loop ends
 after the current step, worker processes release their claims, sandboxes are closed.
 
 At start it releases the claims of dead workers of this host and takes the executor lease
@@ -36,6 +37,7 @@ from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.processes import release_dead_claims
 from sixbtc.app.regimes import refresh_if_due, refresh_market_regimes
 from sixbtc.app.retesting import count_due_retests
+from sixbtc.app.roles.ops_jobs import ops_jobs
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
@@ -71,6 +73,8 @@ class Service:
         sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
         sched.add_job(lambda: self._job("update_pairs", self._update_pairs), "cron",
                       hour=PAIRS_HOURS, minute=PAIRS_MINUTE, id="update_pairs")
+        for job in ops_jobs(self.c, self.stop):  # metrics collector, watchdog
+            sched.add_job(lambda j=job: self._job(j.name, j.run), "interval", seconds=job.interval_s, id=job.name)
         if s.regime.enabled:
             sched.add_job(lambda: self._job("refresh_market_regimes", self._refresh_regimes), "cron",
                           hour=REGIME_HOUR, minute=REGIME_MINUTE, id="refresh_market_regimes")

@@ -14,12 +14,18 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select, update
 
 from sixbtc.adapters.storage.mapping import utc
-from sixbtc.adapters.storage.tables import AlertRow, MetricsSnapshotRow, RoleHeartbeatRow
+from sixbtc.adapters.storage.tables import (
+    AlertRow,
+    MetricsSnapshotRow,
+    RoleHeartbeatRow,
+    StrategyEventRow,
+)
 from sixbtc.core.clock import Clock, LiveClock
 
 HB = RoleHeartbeatRow.__table__
 SNAP = MetricsSnapshotRow.__table__
 AL = AlertRow.__table__
+EV = StrategyEventRow.__table__
 
 
 class OpsRepository:
@@ -92,3 +98,13 @@ class OpsRepository:
             q = q.where(AL.c.kind == kind)
         with self.engine.connect() as conn:
             return [dict(r, ts=utc(r["ts"])) for r in conn.execute(q).mappings()]
+
+    # -- strategy events, for the metrics collector --------------------------------------
+    def events_since(self, since: datetime, limit: int = 200_000) -> list[dict[str, Any]]:
+        """Strategy events since ``since``, oldest first (at most the newest ``limit``):
+        ``strategy_id``, ``from_status``, ``to_status``, ``phase``, ``reason``, ``ts`` (UTC)."""
+        q = (select(EV.c.id, EV.c.strategy_id, EV.c.from_status, EV.c.to_status, EV.c.phase, EV.c.reason, EV.c.ts)
+             .where(EV.c.ts >= since).order_by(EV.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).mappings().all()
+        return [dict(r, ts=utc(r["ts"])) for r in reversed(rows)]

@@ -15,6 +15,7 @@ import structlog
 from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.live_trader import LiveTrader
 from sixbtc.app.market import market_client
+from sixbtc.app.metrics import serve_prometheus
 from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.roles.ops_jobs import ops_jobs
 from sixbtc.app.roles.runtime import Job, RoleRuntime
@@ -47,7 +48,14 @@ def run_monitor(rt: RoleRuntime) -> None:
     c = rt.c
     jobs = [Job("monitor", c.settings.retirement.check_interval_minutes * 60.0, lambda: _monitor(rt)),
             *ops_jobs(c, rt.stop)]
-    rt.run_every(jobs)
+    server = serve_prometheus(c)
+    if server is not None:
+        log.info("prometheus serving", host=c.settings.metrics.prometheus_host, port=c.settings.metrics.prometheus_port)
+    try:
+        rt.run_every(jobs)
+    finally:
+        if server is not None:
+            server.shutdown()
 
 
 def _online(rt: RoleRuntime) -> bool:
