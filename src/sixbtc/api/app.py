@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from sixbtc.api import actions, reads, ws
+from sixbtc.api import actions, metrics_route, reads, ws
 from sixbtc.api.security import allowed_origins
 from sixbtc.app.container import Container
 from sixbtc.app.venues import open_venue as open_home_venue
@@ -68,6 +68,7 @@ def create_app(c: Container, token: str, *, static_dir: Path | None = DEFAULT_ST
     app.include_router(reads.router)
     app.include_router(actions.router)
     app.include_router(ws.router)
+    app.include_router(metrics_route.router)
 
     @app.exception_handler(SixbtcError)
     async def _sixbtc_error(_request: Request, exc: SixbtcError) -> JSONResponse:

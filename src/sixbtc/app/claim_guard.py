@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import structlog
+
 from sixbtc.app.container import Container
 from sixbtc.core.errors import StaleClaim
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
@@ -17,10 +19,13 @@ def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]
     A stale claim (another worker owns the strategy now) drops the work silently; an
     unexpected error marks the strategy FAILED with the error as reason (the worker goes on);
     a shutdown (SIGINT/SIGTERM arrive as ``KeyboardInterrupt``) gives the claim back and
-    re-raises.
+    re-raises. Every log line written meanwhile carries ``strategy_id``, ``strategy`` and
+    ``claim_token`` (:mod:`sixbtc.app.logs`).
     """
     try:
-        yield
+        with structlog.contextvars.bound_contextvars(strategy_id=rec.id, strategy=rec.name,
+                                                     claim_token=rec.claim_token):
+            yield
     except StaleClaim:
         pass
     except Exception as exc:  # noqa: BLE001 — an unexpected error fails this strategy, not the worker

@@ -15,6 +15,7 @@ from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.funnel_repo import FunnelRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
+from sixbtc.adapters.storage.ops_repo import OpsRepository
 from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.process_repo import ProcessRegistry
@@ -125,6 +126,11 @@ class Container:
     def funnel(self) -> FunnelRepository:
         """Counts of strategy events folded before ``cleanup_old_events`` deleted them."""
         return FunnelRepository(self.engine)
+
+    @cached_property
+    def ops(self) -> OpsRepository:
+        """Role heartbeats, metrics snapshots and alerts (operations)."""
+        return OpsRepository(self.engine, self.clock)
 
     def execution_store(self, fence: int | None) -> ExecutionRepository:
         """The executor's store, fenced by lease token ``fence`` (None: unfenced) and checking

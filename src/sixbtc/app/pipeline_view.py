@@ -9,15 +9,11 @@ leaving it.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from datetime import datetime
-from statistics import median
 from typing import Any
 
 from sixbtc.app.container import Container
+from sixbtc.metrics.pipeline import FUNNEL, stage_times
 
-#: The funnel's stages in order (SPEC §2 statuses a strategy passes on its way to LIVE).
-FUNNEL = ("GENERATED", "VALIDATED", "ACTIVE", "LIVE")
 #: Buckets of the trend series.
 TREND_BUCKETS = 24
 
@@ -42,30 +38,6 @@ def queues(c: Container, counts: dict[str, int]) -> list[dict[str, Any]]:
     rows = [("GENERATED", counts.get("GENERATED", 0), s.generator.max_generated_queue),
             ("VALIDATED", counts.get("VALIDATED", 0), s.validator.max_validated_queue)]
     return [{"queue": q, "size": n, "limit": lim, "back_pressure": n >= lim} for q, n, lim in rows]
-
-
-def stage_times(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Seconds spent in each status, from events (oldest first): entering a status (its
-    ``to_status``) to the next event of that strategy that leaves it.
-
-    Returns
-    -------
-    list of dict
-        Per status with at least one completed stay: ``status``, ``n``, ``median_s``, ``mean_s``.
-    """
-    entered: dict[int, tuple[str, datetime]] = {}
-    stays: dict[str, list[float]] = defaultdict(list)
-    for e in events:
-        sid, to, ts = e["strategy_id"], e["to_status"], e["ts"]
-        here = entered.get(sid)
-        if here is not None and to != here[0]:
-            stays[here[0]].append((ts - here[1]).total_seconds())
-        if to is None:
-            entered.pop(sid, None)
-        elif here is None or to != here[0]:
-            entered[sid] = (to, ts)
-    return [{"status": st, "n": len(v), "median_s": round(median(v), 3), "mean_s": round(sum(v) / len(v), 3)}
-            for st, v in stays.items() if st in FUNNEL]
 
 
 def trend(events: list[dict[str, Any]], buckets: int = TREND_BUCKETS) -> dict[str, Any]:
@@ -94,7 +66,7 @@ def pipeline_view(c: Container) -> dict[str, Any]:
     dict
         ``counts`` (status → strategies now), ``funnel`` (:func:`funnel`), ``queues``
         (:func:`queues`), ``failures`` (rejection reason → count, most first), ``stage_times``
-        (:func:`stage_times`), ``trend`` (:func:`trend`), ``pool`` (count, min/max score) and
+        (:func:`sixbtc.metrics.pipeline.stage_times`), ``trend`` (:func:`trend`), ``pool`` (count, min/max score) and
         ``trials`` (simulations in the trial ledger).
     """
     counts = c.strategies.counts_by_status()

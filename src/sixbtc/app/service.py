@@ -7,7 +7,8 @@ ACTIVE strategies run on all backtest workers) and one
 executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`). APScheduler
 runs the rotator (at the start, then every ``rotator.check_interval_minutes``: never on each
 pass of the loop) and the monitor on their intervals, and the scheduled tasks of SPEC §3.9 on
-their UTC crons (:mod:`sixbtc.app.scheduler`; ``scheduler.enabled``). SIGINT/SIGTERM stop it cleanly: the loop ends
+their UTC crons (:mod:`sixbtc.app.scheduler`; ``scheduler.enabled``), and the operations jobs
+(:func:`~sixbtc.app.roles.ops_jobs.ops_jobs`: metrics collector, watchdog). SIGINT/SIGTERM stop it cleanly: the loop ends
 after the current step, worker processes release their claims, sandboxes are closed.
 
 At start it releases the claims of dead workers of this host and takes the executor lease
@@ -38,6 +39,7 @@ from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.processes import release_dead_claims
 from sixbtc.app.regimes import refresh_if_due, refresh_market_regimes
 from sixbtc.app.retesting import count_due_retests
+from sixbtc.app.roles.ops_jobs import ops_jobs
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.scheduler import add_scheduled_tasks
 from sixbtc.app.window import CycleWindow, plan_window
@@ -74,6 +76,8 @@ class Service:
                       minutes=s.retirement.check_interval_minutes, id="monitor")
         if s.scheduler.enabled:
             add_scheduled_tasks(sched, self.c, self.log)
+        for job in ops_jobs(self.c, self.stop):  # metrics collector, watchdog
+            sched.add_job(lambda j=job: self._job(j.name, j.run), "interval", seconds=job.interval_s, id=job.name)
         return sched
 
     def _refresh_regimes(self, only_if_due: bool = False) -> None:

@@ -34,6 +34,7 @@ from sixbtc.cli import (
     status_cmd,
     trading_cmd,
     validate_cmd,
+    worker_cmd,
 )
 from sixbtc.cli.context import json_requested, report_error, set_json_errors
 
@@ -157,6 +158,7 @@ app.command("emergency-stop")(trading_cmd.emergency_stop)
 app.command("resume")(trading_cmd.resume)
 app.command("accounts")(accounts_cmd.accounts)
 app.command("api")(api_cmd.api)
+app.command("worker")(worker_cmd.worker)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -270,13 +270,18 @@ class SchedulerSection(Section):
 
 
 class MetricsSection(Section):
-    interval_s: int = Field(60, ge=1, le=MAX_SECONDS, description="Metrics snapshot period")
+    interval_s: int = Field(60, ge=1, le=MAX_SECONDS, description="Metrics snapshot period (s): the monitor role (and `sixbtc run`) writes one row of pipeline_metrics_snapshots this often")
+    prometheus_port: int = Field(0, ge=0, le=65535, description="Standalone Prometheus /metrics port served by the monitor role (0 = off; the API serves /metrics too)")
+    prometheus_host: str = Field("127.0.0.1", min_length=1, max_length=255, description="Bind address of the standalone Prometheus port")
 
 
 class NotifySection(Section):
-    telegram_token: SecretStr | None = Field(None, description="Telegram bot token (set via env SIXBTC__NOTIFY__TELEGRAM_TOKEN)")
-    telegram_chat_id: str | None = Field(None, description="Telegram chat id")
-    webhook_url: WebhookUrl = Field(None, description="Generic webhook for alerts")
+    telegram_token: SecretStr | None = Field(None, description="Telegram bot token (set via env SIXBTC__NOTIFY__TELEGRAM_TOKEN); never logged")
+    telegram_chat_id: str | None = Field(None, pattern=r"^-?[0-9]{1,20}$", description="Telegram chat id alerts go to; the only chat whose /status and /stop commands are obeyed")
+    telegram_api_url: HttpUrl = Field("https://api.telegram.org", description="Telegram Bot API root (POST {url}/bot{token}/sendMessage); a local fake in tests")
+    webhook_url: WebhookUrl = Field(None, description="Generic webhook for alerts (POST JSON {kind, key, severity, text, ts})")
+    timeout_s: float = Field(10.0, gt=0, le=300, description="HTTP timeout of one notification request (s)")
+    commands: bool = Field(True, description="Obey the Telegram commands /status and /stop (from telegram_chat_id only), polled by the monitor role")
 
 
 class ApiSection(Section):
@@ -319,3 +324,23 @@ class AccountsSection(Section):
 class LoggingSection(Section):
     level: LogLevel = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR or CRITICAL")
     json_logs: bool = Field(False, description="JSON logs (services) instead of pretty console logs")
+
+
+class ProcessesSection(Section):
+    stop_timeout_s: float = Field(20.0, gt=0, le=600, description="A role (`sixbtc worker ROLE`) exits within this many seconds of SIGTERM: it finishes or releases its current claim, rolls back and stops its children; past it the process ends itself (exit 124). supervisord's stopwaitsecs is set above it")
+    idle_poll_s: float = Field(5.0, gt=0, le=MAX_SECONDS, description="Seconds a factory role waits when its queue is empty (or back-pressure holds it)")
+    heartbeat_s: float = Field(10.0, gt=0, le=MAX_SECONDS, description="Each role writes its heartbeat (role_heartbeats) this often (s)")
+    validators: int = Field(1, ge=1, le=MAX_WORKERS, description="supervisor-config: validator processes (numprocs)")
+    backtesters: int = Field(1, ge=1, le=MAX_WORKERS, description="supervisor-config: backtester processes (numprocs); each does due re-tests first, else VALIDATED work")
+    log_dir: str | None = Field(None, min_length=1, description="supervisor-config: directory of the log files (default HOME/logs)")
+    log_max_bytes: int = Field(50_000_000, ge=1_000, le=2**40, description="supervisor-config: a log file is rotated at this size (bytes)")
+    log_backups: int = Field(10, ge=0, le=1_000, description="supervisor-config: rotated log files kept per role")
+
+
+class WatchdogSection(Section):
+    interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Watchdog period (s), run by the monitor role (and `sixbtc run`)")
+    data_stale_minutes: float = Field(5.0, gt=0, le=MAX_MINUTES, description="Anomaly data_stale: the executor's newest candle is older than its timeframe plus this many minutes")
+    heartbeat_timeout_s: float = Field(120.0, gt=0, le=MAX_SECONDS, description="Anomaly role_silent: a role's newest heartbeat is older than this (s) and it did not stop cleanly")
+    cooldown_minutes: float = Field(30.0, ge=0, le=MAX_MINUTES, description="An anomaly of one kind (and subject) is notified at most once per this many minutes")
+    critical_cooldown_minutes: float = Field(5.0, ge=0, le=5, description="Cooldown of missing_stop and kill_switch alerts (at most 5 minutes: they are never throttled longer)")
+    heartbeat_minutes: float = Field(60.0, gt=0, le=MAX_MINUTES, description="Period of the summary heartbeat message (minutes)")

@@ -40,3 +40,5 @@ class Settings(BaseSettings):
     exchange: s.ExchangeSection = Field(default_factory=s.ExchangeSection)
     accounts: s.AccountsSection = Field(default_factory=s.AccountsSection)
     logging: s.LoggingSection = Field(default_factory=s.LoggingSection)
+    processes: s.ProcessesSection = Field(default_factory=s.ProcessesSection)
+    watchdog: s.WatchdogSection = Field(default_factory=s.WatchdogSection)

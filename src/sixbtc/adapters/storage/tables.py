@@ -459,3 +459,45 @@ class ProcessRow(Base):
     role: Mapped[str] = mapped_column(String(32))
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     __table_args__ = (UniqueConstraint("host", "pid", name="uq_processes_host_pid"),)
+
+
+class RoleHeartbeatRow(Base):
+    """The newest heartbeat of one process of a role (``sixbtc worker ROLE`` or ``sixbtc run``):
+    ``state`` is ``running`` or ``stopped`` (a clean exit); the watchdog reports a running
+    role whose ``beat_at`` is too old."""
+
+    __tablename__ = "role_heartbeats"
+    worker: Mapped[str] = mapped_column(String(300), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class MetricsSnapshotRow(Base):
+    """One snapshot of the metrics collector (SPEC §3.10): the overall ``status`` and the
+    whole snapshot as JSON (:class:`sixbtc.metrics.snapshot.Snapshot`)."""
+
+    __tablename__ = "pipeline_metrics_snapshots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AlertRow(Base):
+    """An anomaly, crash or heartbeat seen by the watchdog or the supervisor's event listener,
+    and whether it was notified (``sent``) or held back by its cooldown."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_kind_key_ts", "kind", "key", "ts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""Metrics exporters (prometheus-client)."""

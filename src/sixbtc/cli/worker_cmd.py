@@ -1,0 +1,40 @@
+"""``sixbtc worker ROLE``: one role per process (SPEC §3.12), e.g. under supervisord.
+
+Roles: generator, validator, backtester, rotator, executor, monitor, scheduler, api
+(:data:`sixbtc.app.roles.ROLES`). Logs are JSON lines on standard error when it is not a
+terminal, pretty otherwise (:mod:`sixbtc.app.logs`). Exit codes: 143 after SIGTERM (130 after
+SIGINT) once the role stopped cleanly, 124 when it did not stop within
+``processes.stop_timeout_s``, 2 for a configuration error (such as a role not available in this
+build), 1 for an unexpected error.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from sixbtc.cli.context import friendly_errors, open_container, report_error
+
+ROLE_NAMES = ("generator", "validator", "backtester", "rotator", "executor", "monitor", "scheduler", "api")
+
+
+def worker(ctx: typer.Context,
+           role: str = typer.Argument(..., help=f"Role to run: {', '.join(ROLE_NAMES)}.", show_default=False)) -> None:
+    """Run one role in this process until SIGTERM (see README "Running in production")."""
+    if role not in ROLE_NAMES:
+        report_error(f"unknown role {role!r}: expected one of {', '.join(ROLE_NAMES)}", 2, "usage error")
+    c = open_container(ctx)
+    from sixbtc.app.api_token import resolve_token
+    from sixbtc.app.logs import configure_logging
+    from sixbtc.app.roles import run_role
+
+    runner = None
+    with friendly_errors():
+        secrets = [resolve_token(c)[0]] if role == "api" else []
+        configure_logging(c.settings, extra_secrets=secrets)
+        _ = c.engine  # an unreachable database fails now, before the role starts
+        if role == "api":
+            from sixbtc.api.role import run_api
+
+            runner = run_api
+        code = run_role(c, role, runner)
+    raise typer.Exit(code)
