@@ -31,6 +31,7 @@ from sixbtc.cli import (
     init_cmd,
     pool_cmd,
     run_cmd,
+    scheduler_cmd,
     status_cmd,
     trading_cmd,
     validate_cmd,
@@ -157,6 +158,7 @@ app.command("emergency-stop")(trading_cmd.emergency_stop)
 app.command("resume")(trading_cmd.resume)
 app.command("accounts")(accounts_cmd.accounts)
 app.command("api")(api_cmd.api)
+app.command("scheduler")(scheduler_cmd.scheduler)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
