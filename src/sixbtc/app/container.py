@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.coins_repo import CoinRepository
-from sixbtc.adapters.storage.control_repo import ControlRepository
 from sixbtc.adapters.storage.dashboard_repo import DashboardRepository
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
@@ -101,11 +100,6 @@ class Container:
     def trading_states(self) -> TradingStateRepository:
         """Trading states (ACTIVE / REDUCING / HALTED) and the kill switches' equity samples."""
         return TradingStateRepository(self.engine, self.clock)
-
-    @cached_property
-    def controls(self) -> ControlRepository:
-        """Operator controls (trading halt, paused strategies) recorded as events."""
-        return ControlRepository(self.engine, self.clock)
 
     @cached_property
     def dashboard(self) -> DashboardRepository:

@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 _UNREADABLE = (ValueError, KeyError, TypeError)
 
 
+#: ``strategy_name`` of an event of no one strategy (:meth:`StrategyRepository.global_event_in`).
+GLOBAL_EVENT_NAME = "*"
+
+
 class StrategyRepository:
     """Persistence of strategies and strategy events.
 
@@ -316,7 +320,12 @@ class StrategyRepository:
             status = StrategyStatus(row.status)
             self._event(conn, strategy_id, row.name, status, status, phase, reason, detail[:2000])
 
-    def _event(self, conn: Connection, sid: int, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
+    def global_event_in(self, conn: Connection, *, phase: str, reason: str, detail: str = "") -> None:
+        """Record an event of no one strategy (``strategy_id`` NULL, ``strategy_name`` ``*``),
+        e.g. an emergency stop of all trading, inside the caller's transaction."""
+        self._event(conn, None, GLOBAL_EVENT_NAME, None, None, phase, reason, detail[:2000])
+
+    def _event(self, conn: Connection, sid: int | None, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
                phase: str, reason: str, detail: str) -> None:
         conn.execute(insert(E).values(
             strategy_id=sid, strategy_name=name, from_status=str(src) if src else None,
