@@ -17,6 +17,7 @@ from sixbtc.app.service import Service
 from sixbtc.app.window import plan_window
 from sixbtc.app.workers import role_worker, validator_room
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyStatus, StrategyType
+from sixbtc.scheduler.tasks import TASKS
 
 
 def _add(c: Any, i: int) -> int:
@@ -46,11 +47,13 @@ def test_the_validator_stops_claiming_while_the_validated_queue_is_full(make_wor
 def test_the_rotator_runs_on_its_interval_not_on_every_loop_pass(make_world) -> None:
     c = make_world(daily_limit=0)
     c.settings.executor.poll_interval_s = 0.05  # a loop pass every 50 ms or so
-    c.settings.scheduler.enabled = False
     logs: list[str] = []
     service = Service(c, logs.append, client=unreachable_venue())
     jobs = {j.id: j for j in service._scheduler().get_jobs()}
     assert jobs["rotator"].trigger.interval.total_seconds() == 15 * 60
+    assert {f"task:{t}" for t in TASKS} <= set(jobs), "the service runs the scheduled tasks in-process"
+    c.settings.scheduler.enabled = False
+    assert not any(j.startswith("task:") for j in (j.id for j in service._scheduler().get_jobs()))
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     stopper = threading.Thread(target=lambda: (_wait(lambda: any("service started" in m for m in logs)),
                                                time.sleep(3), service.stop.set()))
