@@ -36,6 +36,8 @@ backtest:
   wfa_min_consistency: 0.0
   shuffle_permutations: 5
   shuffle_max_pvalue: 1.0
+validator:
+  workers: 1
 generator:
   workers: 1
   sources: [grid]

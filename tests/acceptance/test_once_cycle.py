@@ -36,6 +36,8 @@ backtest:
   max_degradation: 1.0
   min_trades: 5
   workers: 2
+validator:
+  workers: 2
 generator:
   workers: 2
   sources: [template, unger]  # the seeded draw below puts strategies in the pool with this mix

@@ -24,6 +24,16 @@ def _store(c: Container, result: Any) -> tuple[int, int]:
     return created, result.duplicates + len(result.candidates) - created
 
 
+def generation_room(c: Container) -> tuple[int, int]:
+    """(left of today's ``generator.daily_limit``, room in the GENERATED queue before
+    ``generator.max_generated_queue``); both counted in the database, so a restart changes
+    neither. Negative values mean over the limit."""
+    cfg = c.settings.generator
+    midnight = datetime.combine(c.clock.now().date(), time(0), tzinfo=UTC)
+    return (cfg.daily_limit - c.strategies.count_created_since(midnight),
+            cfg.max_generated_queue - c.strategies.counts_by_status()["GENERATED"])
+
+
 def generate_batch(c: Container, n: int, rng: np.random.Generator,
                    on_error: Callable[[str], None] | None = None) -> tuple[int, int]:
     """Generate up to ``n`` strategies within the daily limit and back-pressure.
@@ -43,9 +53,7 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator,
         Strategies created, and candidates dropped as duplicates (of stored code or of each other).
     """
     cfg = c.settings.generator
-    midnight = datetime.combine(c.clock.now().date(), time(0), tzinfo=UTC)
-    room = min(n, cfg.daily_limit - c.strategies.count_created_since(midnight),
-               cfg.max_generated_queue - c.strategies.counts_by_status()["GENERATED"])
+    room = min(n, *generation_room(c))
     if room <= 0:
         return 0, 0
     timeframes = tuple(c.settings.backtest.timeframes)

@@ -39,22 +39,26 @@ def cleanup_old_events(c: Container) -> str:
 
 
 def cleanup_tmp_dir(c: Container) -> str:
-    """Delete files (and then empty directories) of the home's tmp directory older than
-    ``retention_days``. Symbolic links are removed themselves, never followed: nothing
+    """Delete files of the home's tmp directory older than ``retention_days``, then the
+    directories left empty (by this run, or empty and as old). Symbolic links are removed themselves, never followed: nothing
     outside the tmp directory is touched."""
     root = c.home.tmp_dir
     days = c.settings.scheduler.cleanup_tmp_dir.retention_days
     now = time.time()
     files = dirs = 0
+    emptied: set[Path] = set()  # directories this run deleted something from
     for top, subdirs, names in os.walk(root, topdown=False, followlinks=False):
+        here = Path(top)
         for name in names + [d for d in subdirs if Path(top, d).is_symlink()]:
-            path = Path(top, name)
+            path = here / name
             if expired(path.lstat().st_mtime, now, days):
                 path.unlink(missing_ok=True)
                 files += 1
-        if Path(top) != root and not os.listdir(top) and expired(Path(top).lstat().st_mtime, now, days):
-            Path(top).rmdir()
+                emptied.add(here)
+        if here != root and not os.listdir(here) and (here in emptied or expired(here.lstat().st_mtime, now, days)):
+            here.rmdir()
             dirs += 1
+            emptied.add(here.parent)
     return f"{files} files and {dirs} empty directories older than {days:g} days deleted from {root}"
 
 

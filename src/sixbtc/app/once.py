@@ -20,7 +20,7 @@ from sixbtc.app.regimes import refresh_if_due
 from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.window import CycleWindow, plan_window
-from sixbtc.app.workers import backtest_roles, run_role_pool
+from sixbtc.app.workers import backtest_roles, run_role_pool, validator_room
 from sixbtc.core.errors import ConfigError, LeaseLost
 
 
@@ -111,12 +111,12 @@ def _factory_stages(c: Container, report: CycleReport, n_generate: int, p: Stage
         created, dupes = generate_batch(c, n_generate, rng, on_error=lambda m: report.errors.setdefault("generate:llm", m))
         report.counts.update(generated=created, duplicates=dupes)
     for stage, key, role, workers, status in (
-            ("validate", "validator_processed", "validator", c.settings.generator.workers, "GENERATED"),
+            ("validate", "validator_processed", "validator", c.settings.validator.workers, "GENERATED"),
             ("backtest", "backtester_processed", "backtester", backtest_workers, "VALIDATED")):
         total = c.strategies.counts_by_status()[status]
         report.counts[key] = 0
         with _timed(report, stage, p, total):
-            if total:
+            if total and (role != "validator" or validator_room(c)):  # back-pressure: VALIDATED queue full
                 report.counts[key] = run_role_pool(c, role, workers, report.window, _ticker(c, stage, status, total, p))
     report.counts["retested"] = 0
     with _timed(report, "retest", p):

@@ -39,19 +39,28 @@ def count_due_retests(c: Container) -> int:
 
 def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, worker: str,
                symbols_by_tf: dict[str, list[str]] | None = None) -> bool:
-    """Claim the ACTIVE strategy with the oldest ``last_backtested_at`` that is due, re-test it.
+    """Claim the ACTIVE strategy with the oldest ``last_backtested_at`` that is due
+    (:func:`retest_due_before`) and re-test it (:func:`retest_claimed`). Returns False when
+    nothing was due."""
+    rec = c.strategies.claim(StrategyStatus.ACTIVE, worker, oldest_backtest_first=True,
+                             backtested_before=retest_due_before(c))
+    if rec is None:
+        return False
+    retest_claimed(c, sandbox, window, rec, symbols_by_tf)
+    return True
+
+
+def retest_claimed(c: Container, sandbox: StrategySandbox, window: CycleWindow, rec: StrategyRecord,
+                   symbols_by_tf: dict[str, list[str]] | None = None) -> None:
+    """Re-test the claimed ACTIVE strategy ``rec``.
 
     Assigned timeframe, stored parameters, the window's IS+OOS span (recent data; in
     ``run --once`` the replay days stay held out). A failed gate retires it with the gate's
     reason; otherwise :meth:`PoolRepository.revalidate_after_retest` keeps it with the new
     score or retires it (pool rules). With no covering data it stays ACTIVE and its
     ``last_backtested_at`` moves on (``retest:no_data``). ``symbols_by_tf`` None = computed
-    from the store. Returns False when nothing was due.
+    from the store.
     """
-    rec = c.strategies.claim(StrategyStatus.ACTIVE, worker, oldest_backtest_first=True,
-                             backtested_before=retest_due_before(c))
-    if rec is None:
-        return False
     with claim_guard(c, rec, "retest"):
         try:
             if symbols_by_tf is None:
@@ -67,7 +76,6 @@ def retest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow, work
         except StrategyRejected as exc:
             c.strategies.transition(rec.id, rec.claim_token, StrategyStatus.RETIRED, phase="retest", reason=exc.reason,
                                     detail=exc.detail, last_backtested_at=c.clock.now())
-    return True
 
 
 def _retest_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, window: CycleWindow) -> None:

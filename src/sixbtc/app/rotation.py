@@ -8,15 +8,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.tables import StrategyRow
 from sixbtc.app.container import Container
+from sixbtc.app.lease import HeldLease
 from sixbtc.core.errors import StaleClaim
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.rotator.correlation import DailyReturns
-from sixbtc.rotator.rotation import Promotion, rotate
+from sixbtc.rotator.rotation import Promotion, plan_rotation, rotate
 
 T = StrategyRow.__table__
+#: The lease every rotation holds (one rotation at a time per database).
+ROTATOR_LEASE = "rotator"
 
 
 class RepoRotationStore:
@@ -95,7 +99,20 @@ def backtest_reference(c: Container, strategy_id: int) -> dict[str, Any] | None:
 
 def rotate_now(c: Container) -> list[Promotion]:
     """Fill free LIVE slots from the pool (SPEC §3.6), only with strategies that have a coin in
-    the current universe (active coins of the coin registry)."""
-    return rotate(RepoRotationStore(c), c.settings.rotator, set(c.registry.get_active_pairs()))
+    the current universe (active coins of the coin registry).
+
+    Runs under the ``rotator`` lease, so two processes (the service and ``sixbtc rotate``)
+    never fill the same free slots at once.
+
+    Raises
+    ------
+    LeaseHeld
+        When another live process is rotating this database now.
+    """
+    with HeldLease(LeaseRepository(c.engine, name=ROTATOR_LEASE), "rotator"):
+        return rotate(RepoRotationStore(c), c.settings.rotator, set(c.registry.get_active_pairs()))
 
 
+def plan_now(c: Container) -> list[StrategyRecord]:
+    """The strategies :func:`rotate_now` would promote now (nothing is written)."""
+    return plan_rotation(RepoRotationStore(c), c.settings.rotator, set(c.registry.get_active_pairs()))

@@ -43,7 +43,7 @@ from sixbtc.app.roles.ops_jobs import ops_jobs
 from sixbtc.app.rotation import rotate_now
 from sixbtc.app.scheduler import add_scheduled_tasks
 from sixbtc.app.window import CycleWindow, plan_window
-from sixbtc.app.workers import backtest_roles, run_role_pool
+from sixbtc.app.workers import backtest_roles, run_role_pool, validator_room
 from sixbtc.core.errors import ConfigError, LeaseLost, NetworkUnavailable
 from sixbtc.rotator.rotation import Promotion
 
@@ -70,7 +70,7 @@ class Service:
         scheduled tasks of SPEC §3.9 on their UTC crons when ``scheduler.enabled``."""
         s = self.c.settings
         sched = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        sched.add_job(lambda: self._job("rotator", self._rotate_job), "interval", minutes=s.rotator.check_interval_minutes,
+        sched.add_job(lambda: self._job("rotator", self._rotate), "interval", minutes=s.rotator.check_interval_minutes,
                       id="rotator", next_run_time=datetime.now(UTC))
         sched.add_job(lambda: self._job("monitor", self._monitor), "interval",
                       minutes=s.retirement.check_interval_minutes, id="monitor")
@@ -87,12 +87,11 @@ class Service:
         if readings is not None:
             self.log(f"market regimes: {len(readings)} coins classified")
 
-    def _rotate_job(self) -> None:
-        self.log(f"rotator: {len(self._rotate())} promoted")
-
     def _rotate(self) -> list[Promotion]:
         with self._rotating:  # two rotations at once would both fill the same free LIVE slots
-            return rotate_now(self.c)
+            promoted = rotate_now(self.c)
+        self.log(f"rotator: {len(promoted)} promoted")
+        return promoted
 
     def _release_claims(self) -> None:
         """Release claims of dead workers of this host, and claims older than ``stale_claim_minutes``."""
@@ -174,7 +173,7 @@ class Service:
     def _factory_batch(self, rng: np.random.Generator, window: CycleWindow) -> None:
         created, _ = generate_batch(self.c, GENERATE_BATCH, rng, on_error=lambda m: self.log(f"llm source: {m}"))
         counts = self.c.strategies.counts_by_status()
-        if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
+        if counts["GENERATED"] and validator_room(self.c) and not self.stop.is_set():
             run_role_pool(self.c, "validator", self.c.settings.validator.workers, window)
         bt = self.c.settings.backtest
         roles = backtest_roles(bt.workers, bt.elastic_workers)

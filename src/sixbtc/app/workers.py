@@ -6,7 +6,9 @@ directory and claims work from the database until none is left (or it is told to
 under the worker id ``{role}@{host}:{pid}`` with its *own* pid
 (:func:`sixbtc.app.processes.worker_id`), so the claims of a worker that died can be released.
 SIGTERM in a worker is turned into :class:`KeyboardInterrupt`, so the current claim is
-released before the process exits.
+released before the process exits. Each worker is in the pid registry while it runs
+(``cleanup_zombie_processes`` stops it if its parent died), and the validator pauses under
+back-pressure (:func:`validator_room`).
 
 Roles: ``validator`` (GENERATED), ``backtester`` (VALIDATED), ``retester`` (due ACTIVE
 re-tests only) and ``elastic`` (a due re-test first, else a VALIDATED strategy; SPEC §3.4).
@@ -30,7 +32,7 @@ from pathlib import Path
 from sixbtc.app.container import Container
 from sixbtc.app.factory_roles import backtest_one, retest_one, validate_one, validation_sample
 from sixbtc.app.home import Home
-from sixbtc.app.processes import worker_id
+from sixbtc.app.processes import registered, worker_id
 from sixbtc.app.window import CycleWindow, symbols_by_timeframe
 from sixbtc.strategy.sandbox import StrategySandbox
 
@@ -81,15 +83,21 @@ def role_worker(home_root: str, role: str, window_json: dict[str, str], max_item
     c = Container.open(Home(Path(home_root)))
     window = CycleWindow.from_json(window_json)
     done = 0
-    with StrategySandbox(c.sandbox_limits()) as sandbox:
+    with registered(c, role, os.getppid()), StrategySandbox(c.sandbox_limits()) as sandbox:
         if role == "validator":
             sample = validation_sample(c, window)
-            step = lambda: validate_one(c, sandbox, sample, worker)  # noqa: E731
+            step = lambda: validator_room(c) and validate_one(c, sandbox, sample, worker)  # noqa: E731
         else:
             step = _factory_step(c, sandbox, window, role, worker)
         while (max_items is None or done < max_items) and step():
             done += 1
     return done
+
+
+def validator_room(c: Container) -> bool:
+    """Back-pressure (SPEC §2): False while VALIDATED >= ``validator.max_validated_queue`` (the
+    validator pauses before its next claim; ``run --once`` and the service alike)."""
+    return c.strategies.counts_by_status()["VALIDATED"] < c.settings.validator.max_validated_queue
 
 
 def _factory_step(c: Container, sandbox: StrategySandbox, window: CycleWindow, role: str,

@@ -28,9 +28,13 @@ from sixbtc.cli import (
     accounts_cmd,
     api_cmd,
     backtest_cmd,
+    generate_cmd,
     init_cmd,
     pool_cmd,
+    retest_cmd,
+    rotate_cmd,
     run_cmd,
+    scheduler_cmd,
     status_cmd,
     trading_cmd,
     validate_cmd,
@@ -159,6 +163,10 @@ app.command("resume")(trading_cmd.resume)
 app.command("accounts")(accounts_cmd.accounts)
 app.command("api")(api_cmd.api)
 app.command("worker")(worker_cmd.worker)
+app.command("scheduler")(scheduler_cmd.scheduler)
+app.command("generate")(generate_cmd.generate)
+app.command("retest")(retest_cmd.retest)
+app.command("rotate")(rotate_cmd.rotate)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

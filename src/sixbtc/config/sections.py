@@ -56,7 +56,7 @@ class DataSection(Section):
 
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
-    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers")
+    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers of a per-role deployment (`sixbtc run` generates in its main loop); the validator process count is validator.workers")
     sources: SourceList = Field(default_factory=lambda: ["template", "unger", "pattern"], description="Enabled sources, drawn uniformly: template (indicator templates), unger (entry x filter x exit), pattern (price patterns x filter x exit), llm (an OpenAI-compatible model, off by default; see the llm section), grid (GRD: SMA ± k·ATR levels, off by default)")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     evolution_share: float = Field(0.2, ge=0, le=1, description="Fraction of each batch bred by mutation/crossover of the genomes of pool members and near-misses (rejected at the DSR/PBO gate); 0 while there are none")

@@ -122,6 +122,23 @@ def select_for_live(pool: list[StrategyRecord], live: list[StrategyRecord], cfg:
     return chosen
 
 
+def _returns(store: RotationStore, cfg: RotatorSection, pool: list[StrategyRecord],
+             live: list[StrategyRecord]) -> dict[int, DailyReturns | None]:
+    """Daily returns for the correlation cap: only when it is on and a slot is free."""
+    if cfg.max_correlation < 1.0 and len(live) < cfg.max_live_strategies and pool:
+        eligible = [s.id for s in pool if s.score is not None and s.score >= cfg.min_score_live]
+        return store.daily_returns([s.id for s in live] + eligible) if eligible else {}
+    return {}
+
+
+def plan_rotation(store: RotationStore, cfg: RotatorSection,
+                  tradable: Collection[str] | None = None) -> list[StrategyRecord]:
+    """What :func:`rotate` would promote now, best first, without writing anything
+    (``sixbtc rotate --dry-run``)."""
+    pool, live = store.pool_by_score(), store.live()
+    return select_for_live(pool, live, cfg, _returns(store, cfg, pool, live), tradable)
+
+
 def rotate(store: RotationStore, cfg: RotatorSection, tradable: Collection[str] | None = None) -> list[Promotion]:
     """Fill free LIVE slots now; a candidate that changed meanwhile is skipped, not an error.
 
@@ -132,10 +149,7 @@ def rotate(store: RotationStore, cfg: RotatorSection, tradable: Collection[str] 
     out of LIVE; each such candidate gets the reason recorded once.
     """
     pool, live = store.pool_by_score(), store.live()
-    returns: dict[int, DailyReturns | None] = {}
-    if cfg.max_correlation < 1.0 and len(live) < cfg.max_live_strategies and pool:
-        eligible = [s.id for s in pool if s.score is not None and s.score >= cfg.min_score_live]
-        returns = store.daily_returns([s.id for s in live] + eligible) if eligible else {}
+    returns = _returns(store, cfg, pool, live)
     if len(live) < cfg.max_live_strategies:
         for cand in pool:
             if cand.score is None or cand.score < cfg.min_score_live:

@@ -35,6 +35,7 @@ executor:
   poll_interval_s: 0.2
 validator:
   wall_s: 3
+  workers: 1
 generator:
   workers: 1
   daily_limit: {daily_limit}

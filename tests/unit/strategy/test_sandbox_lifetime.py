@@ -131,6 +131,8 @@ def test_stale_folders_of_earlier_versions_are_removed(tmp_path):
 
 
 CONFIG = """
+validator:
+  workers: 2
 generator:
   workers: 2
 backtest:

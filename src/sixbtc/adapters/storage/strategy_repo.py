@@ -194,6 +194,15 @@ class StrategyRepository:
                     self.transition_in(conn, row.id, row.claim_token, StrategyStatus.FAILED, phase="storage",
                                        reason="error:unreadable_record", detail=f"{type(exc).__name__}: {exc}")
 
+    def claim_named(self, name: str, status: StrategyStatus, worker: str) -> StrategyRecord | None:
+        """Claim the unclaimed strategy ``name`` if it has ``status``; None otherwise."""
+        stmt = (update(T).where(T.c.name == name, T.c.status == str(status), T.c.processing_by.is_(None))
+                .values(processing_by=worker, processing_started_at=self.clock.now(), claim_token=T.c.claim_token + 1)
+                .returning(*T.c))
+        with self.engine.begin() as conn:
+            row = conn.execute(stmt).first()
+        return to_strategy(row) if row is not None else None
+
     def release(self, strategy_id: int, token: int) -> None:
         """Give a claim back without changing the strategy (no-op if the token is stale)."""
         with self.engine.begin() as conn:

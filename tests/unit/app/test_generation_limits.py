@@ -1,0 +1,44 @@
+"""The daily generation limit is counted in the database: a restarted process (a new
+container on the same home) does not get a fresh quota, and deleting old strategies and
+events does not hand it back; the GENERATED back-pressure holds the same way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from sixbtc.app.container import Container
+from sixbtc.app.generation import generate_batch
+from sixbtc.app.home import Home
+from sixbtc.config import Settings
+from sixbtc.core.clock import SimClock
+from sixbtc.domain.strategy import StrategyStatus
+
+NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _open(root: Path, clock: SimClock, **generator: object) -> Container:
+    return Container(Home(root).ensure(), Settings(generator={"sources": ["template"], **generator}), clock)
+
+
+def test_the_daily_limit_survives_a_restart_and_the_cleanups(tmp_path: Path) -> None:
+    clock = SimClock(NOON)
+    first = _open(tmp_path, clock, daily_limit=4)
+    assert generate_batch(first, 3, np.random.default_rng(1))[0] == 3
+    first.engine.dispose()
+    again = _open(tmp_path, clock, daily_limit=4)  # a restarted process
+    assert generate_batch(again, 3, np.random.default_rng(2))[0] == 1, "only the rest of today's quota"
+    deleted = again.strategies.delete_unclaimed((StrategyStatus.GENERATED,), NOON + timedelta(hours=1),
+                                                phase="scheduler", reason="cleanup:stale")
+    assert deleted == 4
+    assert generate_batch(again, 3, np.random.default_rng(3))[0] == 0, "deleted strategies still count today"
+    clock.advance_to(NOON + timedelta(days=1))
+    assert generate_batch(again, 3, np.random.default_rng(4))[0] == 3  # a new UTC day
+
+
+def test_generation_pauses_while_the_generated_queue_is_full(tmp_path: Path) -> None:
+    c = _open(tmp_path, SimClock(NOON), max_generated_queue=2)
+    assert generate_batch(c, 5, np.random.default_rng(1))[0] == 2
+    assert generate_batch(c, 5, np.random.default_rng(2))[0] == 0
