@@ -123,7 +123,7 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve(root: Path, token: str = TOKEN, push_interval_s: float = 0.5, timeout_s: float = 30) -> Iterator[Served]:
+def serve(root: Path, token: str = TOKEN, push_interval_s: float = 0.5, timeout_s: float = 120) -> Iterator[Served]:
     """Run ``sixbtc --home ROOT api --port P`` until the block ends (then terminated, killed
     after 5 s). Waits until it answers ``/api/status`` and has printed its login URL.
 

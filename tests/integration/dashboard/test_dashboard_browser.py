@@ -65,9 +65,10 @@ def browser(world) -> Iterator[object]:
         b.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def page(world, browser) -> Iterator[object]:
-    """A fresh tab logged in through the login URL the server printed."""
+    """One tab for the module (a new one costs seconds), logged in through the login URL the
+    server printed; each test starts from the page it opens through the navigation bar."""
     _, served = world
     ctx = browser.new_context(viewport=VIEWPORT)
     pg = ctx.new_page()
@@ -96,6 +97,7 @@ def _column(pg: object, table: str, col: int) -> list[str]:
 
 def test_pipeline_shows_the_database_counts_and_updates_over_the_websocket(world, page) -> None:
     c, _ = world
+    page.get_by_test_id("nav-pipeline").click()
     counts = c.strategies.counts_by_status()
     assert counts.get("LIVE", 0) > 0, f"the seeding cycle put no strategy LIVE: {counts}"
     for status, n in counts.items():
