@@ -8,7 +8,7 @@ What it does (prints figures, asserts nothing):
 
 1. **World.** A home seeded by a real ``sixbtc run --once`` on ../shared/data
    (:func:`sixbtc.testing.dashboard.seed_home`: 3 coins, 1h, 6 strategies generated), or ``--home DIR``
-   already seeded (kept); the real ``sixbtc api`` serves it on 127.0.0.1 with
+   already seeded (kept; the measurement adds a few GENERATED strategies to it); the real ``sixbtc api`` serves it on 127.0.0.1 with
    ``api.push_interval_s`` = ``--push-interval-s``.
 2. **First paint.** Playwright opens the login URL in a new headless chromium context (cold
    cache) ``--repeat`` times; each time the page's ``first-contentful-paint`` (Paint Timing API,
@@ -41,16 +41,16 @@ from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyTy
 from sixbtc.testing.dashboard import CHROMIUM, seed_home, serve
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
-OBSERVE = """() => new Promise((resolve) => {
-  const el = document.querySelector('[data-testid=count-GENERATED] b');
-  const before = el ? el.textContent : null;
-  const obs = new MutationObserver(() => {
-    const now = document.querySelector('[data-testid=count-GENERATED] b');
-    if (now && now.textContent !== before) { obs.disconnect(); resolve(performance.timeOrigin + performance.now()); }
+OBSERVE = """() => {
+  const before = document.querySelector('[data-testid=count-GENERATED] b')?.textContent ?? null;
+  window.__shown = new Promise((resolve) => {
+    const obs = new MutationObserver(() => {
+      const now = document.querySelector('[data-testid=count-GENERATED] b');
+      if (now && now.textContent !== before) { obs.disconnect(); resolve(performance.timeOrigin + performance.now()); }
+    });
+    obs.observe(document.querySelector('main'), { subtree: true, childList: true, characterData: true });
   });
-  obs.observe(document.querySelector('main'), { subtree: true, childList: true, characterData: true });
-  window.__armed = true;
-})"""
+}"""
 
 
 def bundle_kb() -> tuple[float, float]:
@@ -86,14 +86,12 @@ def ws_updates(browser: object, url: str, c: Container, repeat: int) -> list[flo
     out = []
     for i in range(repeat):
         time.sleep(0.3)  # let the previous render settle
-        handle = page.evaluate_handle(OBSERVE)
-        page.wait_for_function("window.__armed === true")
-        page.evaluate("window.__armed = false")
+        page.evaluate(OBSERVE)  # arms the observer; the promise is kept in window.__shown
         suffix = f"{time.time_ns():x}{i}"
         c.strategies.add(StrategyCandidate(f"Strategy_MOM_bench{suffix}", StrategyType.MOM, StrategySource.TEMPLATE,
                                            "class S:\n    pass\n", f"{suffix:0>64}"[-64:]))
         written = time.time() * 1000
-        shown = page.evaluate("(p) => p", handle)
+        shown = page.evaluate("window.__shown")
         out.append(shown - written)
     ctx.close()
     return out
