@@ -71,7 +71,8 @@ export function Table<R>({ rows, columns, testid, rowKey, empty = "nothing yet" 
 }
 
 const THEME = { layout: { background: { type: ColorType.Solid, color: "#ffffff" }, textColor: "#334" },
-  grid: { vertLines: { color: "#eef" }, horzLines: { color: "#eef" } }, height: 260 };
+  grid: { vertLines: { color: "#eef" }, horzLines: { color: "#eef" } }, height: 260,
+  timeScale: { timeVisible: true, secondsVisible: false } };
 
 function useChart(build: (chart: IChartApi) => void, deps: unknown[]) {
   const ref = useRef<HTMLDivElement>(null);

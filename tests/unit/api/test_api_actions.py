@@ -151,6 +151,7 @@ def test_emergency_stop_halts_trading_cancels_on_the_venue_and_is_recorded(home:
     assert home.trading_states.get(GLOBAL_SCOPE).state is TradingState.ACTIVE
     assert sorted((s.id, s.active) for s in live_set(home)) == [(1, True), (3, True)]
     assert _global_events(home)[-1]["reason"] == "control:resume"
+    assert not any(r.startswith("control:") for r in home.strategies.rejections_by_reason()), "not rejections"
 
 
 def test_emergency_stop_with_close_closes_every_position(home: Container) -> None:

@@ -29,6 +29,17 @@ def test_pipeline_counts_funnel_and_failures_match_the_database(client: TestClie
     assert view["pool"]["count"] == 2
 
 
+def test_the_funnel_keeps_events_folded_by_the_retention_task(client: TestClient, home: Container) -> None:
+    from datetime import UTC, datetime
+
+    from sixbtc.adapters.storage.funnel_repo import FunnelRepository
+
+    before = client.get("/api/pipeline").json()["funnel"]
+    assert FunnelRepository(home.engine).fold_events(datetime(2100, 1, 1, tzinfo=UTC)) > 0
+    assert not home.dashboard.events_after(0)  # every event folded
+    assert client.get("/api/pipeline").json()["funnel"] == before
+
+
 def test_pool_leaderboard_is_sorted_and_filtered(client: TestClient) -> None:
     rows = client.get("/api/pool").json()["rows"]
     assert [(r["id"], r["status"], r["score"]) for r in rows] == [(3, "LIVE", 70.0), (1, "ACTIVE", 55.0),

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from sixbtc.adapters.storage.mapping import utc
 from sixbtc.adapters.storage.tables import (
+    FunnelCountRow,
     OrderRow,
     PositionRow,
     StrategyEventRow,
@@ -27,6 +28,7 @@ O = OrderRow.__table__  # noqa: E741
 S = SubaccountRow.__table__
 P = PositionRow.__table__
 TR = TradeRow.__table__
+F = FunnelCountRow.__table__
 
 
 def _row(r: Any) -> dict[str, Any]:
@@ -47,11 +49,20 @@ class DashboardRepository:
 
     def reached(self) -> dict[str, int]:
         """Status → number of distinct strategies that ever entered it (from the events, so
-        deleted rejections count too). ``GENERATED`` counts every generated strategy."""
+        deleted rejections count too). ``GENERATED`` counts every generated strategy.
+
+        Events older than the retention are folded into ``funnel_counts`` by
+        ``cleanup_old_events``: their entries into a status (``from_status`` ≠ ``to_status``)
+        are added, so the funnel keeps the factory's whole history."""
         q = (select(E.c.to_status, func.count(func.distinct(E.c.strategy_id)))
              .where(E.c.to_status.is_not(None), E.c.strategy_id.is_not(None)).group_by(E.c.to_status))
+        folded = (select(F.c.to_status, func.sum(F.c.count))
+                  .where(F.c.to_status != "", F.c.from_status != F.c.to_status).group_by(F.c.to_status))
         with self.engine.connect() as conn:
-            return {status: n for status, n in conn.execute(q)}
+            out = {status: n for status, n in conn.execute(q)}
+            for status, n in conn.execute(folded):
+                out[status] = out.get(status, 0) + int(n or 0)
+        return out
 
     def transitions(self, limit: int = 20_000) -> list[dict[str, Any]]:
         """The newest ``limit`` status-entry events, oldest first: ``strategy_id``,

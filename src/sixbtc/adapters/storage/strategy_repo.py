@@ -120,10 +120,12 @@ class StrategyRepository:
         return counts
 
     def rejections_by_reason(self, since: datetime | None = None) -> dict[str, int]:
-        """Count of rejection events (strategy deleted: ``to_status`` NULL) per reason, with the
-        folded counts of deleted events (``funnel_counts``, days from ``since``)."""
-        q = select(E.c.reason, func.count()).where(E.c.to_status.is_(None))
-        folded = select(F.c.reason, func.sum(F.c.count)).where(F.c.to_status == "")
+        """Count of rejection events (strategy deleted: ``to_status`` NULL, from a status) per
+        reason, with the folded counts of deleted events (``funnel_counts``, days from ``since``).
+        Events of no status change and no strategy (:meth:`global_event_in`: an emergency stop)
+        are not rejections."""
+        q = select(E.c.reason, func.count()).where(E.c.to_status.is_(None), E.c.from_status.is_not(None))
+        folded = select(F.c.reason, func.sum(F.c.count)).where(F.c.to_status == "", F.c.from_status != "")
         if since is not None:
             q, folded = q.where(E.c.ts >= since), folded.where(F.c.day >= since)
         with self.engine.connect() as conn:
