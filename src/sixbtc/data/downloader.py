@@ -12,8 +12,9 @@ date is the venue's, Binance ``onboardDate``, None when unknown):
 Only candles closed at ``now`` (open time + timeframe <= now) are requested, and every batch
 is validated with that ``now``: a venue (or a fake) that returns a future or still-forming
 candle, or a funding event after ``now``, sees it rejected and counted (``future_timestamp``,
-``not_closed``). Isolated one-bar spikes are stored and reported in ``warnings``; rejections
-and spikes are also logged (one warning per series).
+``not_closed``). Isolated one-bar spikes and volume-only anomalies are reported in
+``warnings`` (spikes of 100× or more are quarantined: counted as ``spike_quarantined``, not
+stored; :mod:`sixbtc.data.anomalies`); rejections and anomalies are also logged.
 
 A series is marked ``is_full_history`` when its history starts at the listing date (known
 from the venue, or because the venue returned nothing before a later first candle than
@@ -38,9 +39,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sixbtc.core.errors import DataError, NetworkUnavailable, SixbtcError
-from sixbtc.data.anomalies import spike_warnings
+from sixbtc.data.anomalies import validate_and_screen
 from sixbtc.data.ports import CandleArchive, CandleStore, MarketDataClient
-from sixbtc.data.validation import validate_candles, validate_funding
+from sixbtc.data.validation import validate_funding
 from sixbtc.domain.timeframe import Timeframe
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ class DownloadResult:
     error : str or None
         Why the series could not be updated (None on success).
     warnings : list[str]
-        Suspicious rows that were stored (isolated one-bar spikes).
+        Anomalies found: isolated one-bar spikes (stored, or quarantined at 100x) and
+        volume-only outliers.
     """
 
     symbol: str
@@ -274,8 +276,7 @@ def _store_batches(
     fetched = sum(len(b) for b in frames)
     if not frames:
         return DownloadResult(symbol, tf.value, mode)
-    checked = validate_candles(pd.concat(frames, ignore_index=True), tf.value, now=_utc(now_ms))
-    warnings = spike_warnings(checked.valid)
+    checked, warnings = validate_and_screen(pd.concat(frames, ignore_index=True), tf.value, now=_utc(now_ms))
     stored = (
         store.write_candles(symbol, tf.value, checked.valid, is_full_history=full_history)
         if len(checked.valid)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import DataError
-from sixbtc.data.anomalies import spike_warnings
+from sixbtc.data.anomalies import validate_and_screen
 from sixbtc.data.import_sources import (
     FUNDING,
     Candidate,
@@ -37,7 +37,7 @@ from sixbtc.data.import_sources import (
     read_source,
 )
 from sixbtc.data.ports import CandleStore
-from sixbtc.data.validation import CandleValidation, validate_candles, validate_funding
+from sixbtc.data.validation import CandleValidation, validate_funding
 
 __all__ = ["FUNDING", "ImportResult", "ImportSummary", "classify", "import_path", "summarise"]
 
@@ -227,8 +227,7 @@ def _import_file(file: Path, source: ImportSource, store: CandleStore, now: date
         checked = validate_funding(frame, now=now)
         stored = store.write_funding(source.symbol, checked.valid) if len(checked.valid) else 0
     else:
-        checked = validate_candles(frame, source.timeframe, now=now)
-        warnings = spike_warnings(checked.valid)
+        checked, warnings = validate_and_screen(frame, source.timeframe, now=now)
         stored = (
             store.write_candles(source.symbol, source.timeframe, checked.valid)
             if len(checked.valid)

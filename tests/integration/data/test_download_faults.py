@@ -17,6 +17,7 @@ from sixbtc.adapters.exchanges.binance_archive import BinanceArchive
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.data.downloader import download
+from sixbtc.data.gaps import fill_gaps
 from sixbtc.testing.fake_binance import FakeBinance, Fault
 
 HOUR_MS = 3_600_000
@@ -194,3 +195,21 @@ def test_a_checksum_mismatch_falls_back_to_rest(fake: FakeBinance, tmp_path: Pat
     feb = int(pd.Timestamp("2024-02-01", tz="UTC").value // 1_000_000)
     assert min(int(q["startTime"]) for p, q in fake.requests if p == "/fapi/v1/klines") == feb
     assert result.error is None
+
+
+def test_a_100x_bad_tick_is_quarantined_then_recorded_as_a_known_gap(tmp_path: Path) -> None:
+    frame = _candles()
+    bad = frame["timestamp"].iloc[500]
+    frame.loc[500, ["open", "high", "low", "close"]] *= 1000.0
+    with FakeBinance(now_ms=NOW_MS, page_limit=400, frames={("BTC", "1h"): frame}) as fake:
+        client = _client(fake)
+        store = ParquetCandleStore(tmp_path)
+        [result] = _run(fake, store, client, funding=False)
+        assert result.reasons == {"spike_quarantined": 1} and result.stored == N_BARS - 1
+        assert any("quarantined" in w for w in result.warnings)
+        assert bad not in set(store.read_candles("BTC", "1h")["timestamp"])
+        fill = fill_gaps(client, store, "BTC", "1h", now_ms=NOW_MS)
+        assert fill.filled == 0 and fill.known_added == [(bad, bad + pd.Timedelta(hours=1))]
+        asked = len(fake.requests)
+        again = fill_gaps(client, store, "BTC", "1h", now_ms=NOW_MS)
+        assert again.filled == 0 and len(fake.requests) == asked  # known: not requested again
