@@ -33,9 +33,9 @@ def market_archive(c: Container) -> BinanceArchive | None:
     return BinanceArchive(str(url)) if url is not None else None
 
 
-def download_missing(c: Container, client: CcxtMarketData | None = None,
+def download_missing(c: Container, client: CcxtMarketData | None = None, coins: list[str] | None = None,
                      on_result: Callable[[DownloadResult], None] | None = None) -> list[DownloadResult]:
-    """Probe the venue, then download/update ``data.coins`` × ``data.timeframes``.
+    """Probe the venue, then download/update ``coins`` (default ``data.coins``) × ``data.timeframes``.
 
     ``on_result`` is called with each series' result as soon as it is done (progress bars).
 
@@ -49,7 +49,7 @@ def download_missing(c: Container, client: CcxtMarketData | None = None,
     now_ms = int(c.clock.now().timestamp() * 1000)
     archive = market_archive(c)
     try:
-        results = download(client, c.store, c.settings.data.coins, c.settings.data.timeframes,
+        results = download(client, c.store, coins or c.settings.data.coins, c.settings.data.timeframes,
                            history_days=c.settings.data.history_days, now_ms=now_ms,
                            from_listing=c.settings.data.from_listing, archive=archive, on_result=on_result)
     finally:
