@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
+from sixbtc.adapters.exchanges.binance_archive import BinanceArchive
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.data.downloader import DownloadResult, download
@@ -25,9 +27,17 @@ def store_is_empty(c: Container) -> bool:
     return not any(e.timeframe in tfs for e in c.store.inventory())
 
 
-def download_missing(c: Container, client: CcxtMarketData | None = None,
-                     coins: list[str] | None = None) -> list[DownloadResult]:
+def market_archive(c: Container) -> BinanceArchive | None:
+    """The monthly-archive reader of ``data.archive_url`` (None when bulk history is off)."""
+    url = c.settings.data.archive_url
+    return BinanceArchive(str(url)) if url is not None else None
+
+
+def download_missing(c: Container, client: CcxtMarketData | None = None, coins: list[str] | None = None,
+                     on_result: Callable[[DownloadResult], None] | None = None) -> list[DownloadResult]:
     """Probe the venue, then download/update ``coins`` (default ``data.coins``) × ``data.timeframes``.
+
+    ``on_result`` is called with each series' result as soon as it is done (progress bars).
 
     Raises
     ------
@@ -37,8 +47,14 @@ def download_missing(c: Container, client: CcxtMarketData | None = None,
     client = client or market_client(c)
     client.probe(c.settings.data.network_probe_timeout_s)
     now_ms = int(c.clock.now().timestamp() * 1000)
-    results = download(client, c.store, coins or c.settings.data.coins, c.settings.data.timeframes,
-                       history_days=c.settings.data.history_days, now_ms=now_ms)
+    archive = market_archive(c)
+    try:
+        results = download(client, c.store, coins or c.settings.data.coins, c.settings.data.timeframes,
+                           history_days=c.settings.data.history_days, now_ms=now_ms,
+                           from_listing=c.settings.data.from_listing, archive=archive, on_result=on_result)
+    finally:
+        if archive is not None:
+            archive.close()
     sync_coins(c)
     return results
 

@@ -21,7 +21,7 @@ from rich.table import Table
 from sixbtc.app.market import download_missing, sync_coins
 from sixbtc.cli.context import console, err_console, friendly_errors, open_container, report_error
 from sixbtc.cli.data_pairs_cmd import pairs_cmd
-from sixbtc.cli.data_store_cmd import fill_gaps_cmd, verify_cmd
+from sixbtc.cli.data_store_cmd import fill_gaps_cmd, progress_bar, verify_cmd
 from sixbtc.data.importer import FUNDING, ImportResult, ImportSummary, import_path, summarise
 from sixbtc.domain.timeframe import Timeframe
 
@@ -84,8 +84,9 @@ def import_cmd(ctx: typer.Context,
     if not path.exists():
         broken = " (a broken symbolic link)" if path.is_symlink() else ""
         _usage_error(f"no such file or folder: {path}{broken}")
-    with friendly_errors():
-        results = import_path(path, c.store, symbols=wanted, timeframes=tf_filter, clock=c.clock)
+    with friendly_errors(), progress_bar(None, "import") as bar:
+        results = import_path(path, c.store, symbols=wanted, timeframes=tf_filter, clock=c.clock,
+                              on_entry=lambda total, r: bar(r.file.name, total))
         coins = sync_coins(c)
     _print_results(path, results)
     summary = summarise(results)
@@ -144,8 +145,16 @@ def download_cmd(ctx: typer.Context) -> None:
     Exit 0: every series updated; 3: a series failed or the venue is unreachable.
     """
     c = open_container(ctx)
-    with friendly_errors():
-        results = download_missing(c)
+    total = len(c.settings.data.coins) * (len(c.settings.data.timeframes) + 1)
+    with friendly_errors(), progress_bar(total, "download") as bar:
+        results = download_missing(c, on_result=lambda r: bar(f"{r.symbol} {r.timeframe}"))
+    t = Table(title="download")
+    for col in ("symbol", "timeframe", "mode", "fetched", "stored", "rejected", "result"):
+        t.add_column(col, justify="right" if col in ("fetched", "stored", "rejected") else "left")
+    for r in results:
+        t.add_row(escape(r.symbol), r.timeframe, r.mode, f"{r.fetched:,}", f"{r.stored:,}", f"{r.rejected:,}",
+                  "[red]FAILED[/]" if r.error else "ok")
+    console.print(t)
     for r in results:
         reasons = ", ".join(f"{k}: {v}" for k, v in r.reasons.items())
         line = (f"{r.symbol} {r.timeframe}: {r.mode}, {plural(r.fetched, 'row')} fetched, {r.stored:,} stored, "

@@ -9,7 +9,7 @@ not have as known gaps: exit 0, or 3 when a series failed or the venue is unreac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -20,14 +20,15 @@ from sixbtc.cli.context import console, friendly_errors, open_container, table
 
 
 @contextmanager
-def _progress(total: int, what: str) -> Iterator[object]:
-    """A Rich progress bar over ``total`` steps (on stderr-less consoles it stays quiet)."""
+def progress_bar(total: int | None, what: str) -> Iterator[Callable[..., None]]:
+    """A Rich progress bar over ``total`` steps (None: the first step says the total); yields
+    ``step(name, total=None)`` to call after each step. Transient: the summary table stays."""
     with Progress(TextColumn(what), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                   console=console, transient=True) as bar:
         task = bar.add_task("", total=total)
 
-        def step(name: str) -> None:
-            bar.update(task, advance=1, description=escape(name))
+        def step(name: str, total: int | None = None) -> None:
+            bar.update(task, advance=1, description=escape(name), **({"total": total} if total else {}))
 
         yield step
 
@@ -42,7 +43,7 @@ def verify_cmd(ctx: typer.Context) -> None:
     from sixbtc.app.store_health import verify
 
     c = open_container(ctx)
-    with friendly_errors(), _progress(len(store_files(c.store.root)), "verify") as step:
+    with friendly_errors(), progress_bar(len(store_files(c.store.root)), "verify") as step:
         checks, temps = verify(c, step)
     t = table(f"verify {escape(str(c.store.root))}", ["file", "rows", "first", "last", "gaps", "known gaps", "status"],
               right={"rows", "gaps", "known gaps"})
@@ -72,7 +73,7 @@ def fill_gaps_cmd(ctx: typer.Context,
 
     wanted, tfs = _filters(symbols, timeframes, funding=False)
     c = open_container(ctx)
-    with friendly_errors(), _progress(2 * len(series_names(c.store.root)), "fill-gaps") as step:
+    with friendly_errors(), progress_bar(2 * len(series_names(c.store.root)), "fill-gaps") as step:
         report = heal_and_fill(c, progress=step, symbols=wanted, timeframes=tfs)
     for symbol, tf in report.quarantined:
         console.print(f"[yellow]{symbol} {tf}: file quarantined (see the log), downloaded again[/]", soft_wrap=True)

@@ -47,6 +47,8 @@ class DataSection(Section):
     )
     timeframes: TimeframeList = Field(default_factory=lambda: ["15m", "30m", "1h", "4h"], description="Timeframes kept in the store")
     history_days: int = Field(400, ge=1, le=MAX_DAYS, description="Days of history downloaded for a new symbol")
+    from_listing: bool = Field(False, description="Download a new symbol from its listing date (Binance onboardDate) instead of the last history_days")
+    archive_url: HttpUrl | None = Field(None, description="Bulk history: root of Binance's public monthly archives (https://data.binance.vision) used for whole past months before REST (zip + SHA-256 checksum); empty = REST only")
     network_probe_timeout_s: float = Field(5.0, gt=0, le=3_600, description="Seconds to wait for the venue before declaring the network unreachable")
     min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
     top_pairs_count: int = Field(50, ge=1, le=10_000, description="Pairs updater: keep this many pairs by volume")

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from sixbtc.core.errors import DataError, NetworkUnavailable, SixbtcError
+from sixbtc.data.anomalies import validate_and_screen
 from sixbtc.data.ports import GapLedgerStore, MarketDataClient
-from sixbtc.data.validation import validate_candles
 from sixbtc.domain.timeframe import Timeframe
 
 log = logging.getLogger(__name__)
@@ -149,10 +149,12 @@ def _fill(client: MarketDataClient, store: GapLedgerStore, symbol: str, timefram
     gaps = detect_gaps(frame, timeframe)
     todo = [g for g in gaps if not g.covered_by(known)]
     now = pd.Timestamp(int(now_ms), unit="ms", tz="UTC")
+    bar = pd.Timedelta(milliseconds=Timeframe.parse(timeframe).ms)
     filled, still_missing = 0, []
     for gap in todo:
         got = client.fetch_ohlcv(symbol, timeframe, _ms(gap.start), _ms(gap.end))
-        checked = validate_candles(got, timeframe, now=now) if not got.empty else None
+        around = frame[(frame["timestamp"] >= gap.start - 2 * bar) & (frame["timestamp"] <= gap.end + bar)]
+        checked = validate_and_screen(got, timeframe, now=now, neighbours=around)[0] if not got.empty else None
         inside = pd.DataFrame() if checked is None else checked.valid[
             (checked.valid["timestamp"] >= gap.start) & (checked.valid["timestamp"] < gap.end)]
         if len(inside):

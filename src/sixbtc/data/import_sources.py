@@ -10,7 +10,13 @@ for one month):
   ``Bitstamp_ETHUSD_d.csv``): a URL banner line, then
   ``unix,date,symbol,open,high,low,close,Volume BTC,Volume USD[,tradecount]``, newest first;
   the base-asset volume column (``Volume BTC``) is the volume;
-* plain CSV ``{SYMBOL}_{TF}.csv`` / ``{SYMBOL}_funding.csv``.
+* plain CSV ``{SYMBOL}_{TF}.csv`` / ``{SYMBOL}_funding.csv``;
+* freqtrade's data folder (freqtrade docs "Data Downloading"): ``{BASE}_{QUOTE}-{TF}.feather|json``
+  (spot), ``{BASE}_{QUOTE}_{SETTLE}-{TF}-futures.feather|json`` (futures candles) and
+  ``{BASE}_{QUOTE}_{SETTLE}-{TF}-funding_rate.feather|json`` (funding: freqtrade keeps the rate
+  in the ``open`` column of a candle frame); feather files have the columns ``date open high low
+  close volume``, JSON files are ``[[epoch ms, open, high, low, close, volume], ...]``; ``-mark``
+  (mark price) files are not candles of the venue's trades and are refused.
 
 Parquet and plain CSV may name the time column ``timestamp``, ``date``, ``time`` or
 ``open_time`` (any case, or as the index). Datetime columns keep their instant (naive = UTC);
@@ -27,6 +33,7 @@ refused.
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import stat
@@ -41,7 +48,7 @@ from sixbtc.data.timestamps import describe_units, epoch_to_utc
 from sixbtc.domain.timeframe import Timeframe
 
 FUNDING = "funding"
-DATA_SUFFIXES = (".csv", ".parquet")
+DATA_SUFFIXES = (".csv", ".parquet", ".feather", ".json")
 _NATIVE_NAME = re.compile(r"^(?P<symbol>[A-Za-z0-9]{1,30})_(?P<tf>[0-9]+[A-Za-z]+|funding)$", re.I)
 _CDD_NAME = re.compile(r"^(?P<venue>[A-Za-z0-9]+)_(?P<pair>[A-Za-z0-9]+)_(?P<tf>[0-9]*[a-zA-Z]+)$")
 _CDD_TIMEFRAMES = {
@@ -55,6 +62,9 @@ _CDD_TIMEFRAMES = {
     "15m": "15m",
     "30m": "30m",
 }
+_FREQTRADE_NAME = re.compile(
+    r"^(?P<base>[A-Za-z0-9]{1,30})_(?P<quote>[A-Za-z0-9]{1,10})(?:_(?P<settle>[A-Za-z0-9]{1,10}))?"
+    r"-(?P<tf>[0-9]+[A-Za-z]+)(?:-(?P<kind>futures|funding_rate|mark|spot))?$")
 _QUOTES = ("USDT", "USDC", "BUSD", "FDUSD", "USD", "EUR", "GBP", "BTC")
 TIME_COLUMNS = ("timestamp", "date", "time", "open_time")
 #: Separators recognised in a CSV header line without a comma, in order of preference.
@@ -69,7 +79,7 @@ class ImportSource:
 
     symbol: str
     timeframe: str
-    layout: str  # "parquet", "cdd" or "csv"
+    layout: str  # "parquet", "cdd", "csv" or "freqtrade"
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,8 @@ def candidates(path: Path) -> list[Candidate]:
 
 
 def _candidate(p: Path, *, in_folder: bool) -> Candidate:
-    data_like = p.suffix.lower() in DATA_SUFFIXES
+    suffix = p.suffix.lower()
+    data_like = suffix in (".csv", ".parquet") or (suffix in DATA_SUFFIXES and bool(_FREQTRADE_NAME.match(p.stem)))
     if p.is_symlink() and not p.exists():
         return Candidate(p, f"broken symbolic link to {os.readlink(p)}", data_like)
     mode = p.stat().st_mode
@@ -121,7 +132,7 @@ def _candidate(p: Path, *, in_folder: bool) -> Candidate:
     if not stat.S_ISREG(mode):
         return Candidate(p, "not a regular file (FIFO, socket or device)", data_like)
     if not data_like:
-        return Candidate(p, "not a .parquet or .csv file", False)
+        return Candidate(p, "not a .parquet or .csv file (nor a freqtrade .feather/.json)", False)
     return Candidate(p, None, True)
 
 
@@ -146,9 +157,16 @@ def classify(file: Path) -> ImportSource:
         if tf_key not in _CDD_TIMEFRAMES:
             raise DataError(f"{file.name}: unknown CryptoDataDownload timeframe {match['tf']!r}")
         return ImportSource(_base_asset(match["pair"].upper()), _CDD_TIMEFRAMES[tf_key], "cdd")
+    match = _FREQTRADE_NAME.match(file.stem)
+    if match and suffix in (".feather", ".json"):
+        if match["kind"] == "mark":
+            raise DataError(f"{file.name}: freqtrade mark-price candles are not imported (trade candles only)")
+        tf = FUNDING if match["kind"] == "funding_rate" else _timeframe(match["tf"], file)
+        return ImportSource(match["base"].upper(), tf, "freqtrade")
     raise DataError(
         f"{file.name}: unrecognised file name (expected SYMBOL_TF.parquet|csv, "
-        "SYMBOL_funding.parquet|csv or Exchange_PAIR_tf.csv)"
+        "SYMBOL_funding.parquet|csv, Exchange_PAIR_tf.csv or freqtrade's "
+        "BASE_QUOTE[_SETTLE]-TF[-futures|-funding_rate].feather|json)"
     )
 
 
@@ -190,6 +208,8 @@ def read_source(file: Path, source: ImportSource) -> tuple[pd.DataFrame, list[st
         raise DataError(f"{file.name}: the file is empty (0 bytes)")
     if source.layout == "parquet":
         frame, notes = pd.read_parquet(file), []
+    elif source.layout == "freqtrade":
+        frame, notes = _read_freqtrade(file, funding=source.timeframe == FUNDING)
     else:
         text = _decode(file)
         if source.layout == "cdd":
@@ -241,6 +261,26 @@ def _with_timestamp(frame: pd.DataFrame, file: Path, notes: list[str]) -> tuple[
         stamps, units = epoch_to_utc(stamps)
         notes.append(f"timestamps read as {describe_units(units)} (unit inferred from magnitude)")
     frame.insert(0, "timestamp", stamps)
+    return frame, notes
+
+
+def _read_freqtrade(file: Path, *, funding: bool) -> tuple[pd.DataFrame, list[str]]:
+    """A freqtrade feather / JSON file as a frame with ``date`` and value columns; for a
+    ``-funding_rate`` file the ``open`` column becomes ``rate``."""
+    if file.suffix.lower() == ".feather":
+        frame = pd.read_feather(file)
+    else:
+        rows = json.loads(_decode(file))
+        if not isinstance(rows, list) or any(not isinstance(r, list) or len(r) < 6 for r in rows):
+            raise DataError(f"{file.name}: expected freqtrade JSON [[ms, open, high, low, close, volume], ...]")
+        frame = pd.DataFrame([r[:6] for r in rows], columns=["date", "open", "high", "low", "close", "volume"])
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    notes = ["freqtrade layout"]
+    if funding:
+        if "open" not in frame.columns:
+            raise DataError(f"{file.name}: a freqtrade funding_rate file keeps the rate in 'open'; no such column")
+        frame = frame[[c for c in ("date",) if c in frame.columns] + ["open"]].rename(columns={"open": "rate"})
+        notes.append("funding rate read from the 'open' column")
     return frame, notes
 
 

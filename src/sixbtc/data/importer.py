@@ -21,13 +21,14 @@ A bad file never aborts the other files. :func:`summarise` adds the results up.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import DataError
-from sixbtc.data.anomalies import spike_warnings
+from sixbtc.data.anomalies import validate_and_screen
 from sixbtc.data.import_sources import (
     FUNDING,
     Candidate,
@@ -37,7 +38,7 @@ from sixbtc.data.import_sources import (
     read_source,
 )
 from sixbtc.data.ports import CandleStore
-from sixbtc.data.validation import CandleValidation, validate_candles, validate_funding
+from sixbtc.data.validation import CandleValidation, validate_funding
 
 __all__ = ["FUNDING", "ImportResult", "ImportSummary", "classify", "import_path", "summarise"]
 
@@ -138,6 +139,7 @@ def import_path(
     timeframes: set[str] | None = None,
     *,
     clock: Clock | None = None,
+    on_entry: Callable[[int, ImportResult], None] | None = None,
 ) -> list[ImportResult]:
     """Import a file, or every recognised file directly inside a folder.
 
@@ -153,6 +155,8 @@ def import_path(
         Only import these timeframes; include ``"funding"`` for funding files (None = all).
     clock : Clock or None
         Source of ``now`` for the future / still-forming candle rules (default: wall clock).
+    on_entry : callable or None
+        Called as ``on_entry(total_entries, result)`` after each entry (progress bars).
 
     Returns
     -------
@@ -170,7 +174,12 @@ def import_path(
     named = not path.is_dir()
     wanted = {s.upper() for s in symbols} if symbols is not None else None
     now = (clock or LiveClock()).now()
-    return [_import_entry(e, store, wanted, timeframes, now, named) for e in entries]
+    results = []
+    for entry in entries:
+        results.append(_import_entry(entry, store, wanted, timeframes, now, named))
+        if on_entry is not None:
+            on_entry(len(entries), results[-1])
+    return results
 
 
 def _import_entry(
@@ -227,8 +236,7 @@ def _import_file(file: Path, source: ImportSource, store: CandleStore, now: date
         checked = validate_funding(frame, now=now)
         stored = store.write_funding(source.symbol, checked.valid) if len(checked.valid) else 0
     else:
-        checked = validate_candles(frame, source.timeframe, now=now)
-        warnings = spike_warnings(checked.valid)
+        checked, warnings = validate_and_screen(frame, source.timeframe, now=now)
         stored = (
             store.write_candles(source.symbol, source.timeframe, checked.valid)
             if len(checked.valid)

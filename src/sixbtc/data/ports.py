@@ -143,6 +143,20 @@ class MarketDataClient(Protocol):
         """Base assets of the venue's active USDT-margined linear perpetuals."""
         ...
 
+    def listing_ms(self, symbol: str) -> int | None:
+        """Listing date of ``symbol`` (epoch ms), or None if the venue does not say."""
+        ...
+
+
+@runtime_checkable
+class CandleArchive(Protocol):
+    """Bulk monthly candle files of a venue (Binance public archives)."""
+
+    def monthly_candles(self, symbol: str, timeframe: str, year: int, month: int) -> pd.DataFrame | None:
+        """The month's candles (unvalidated candle frame), None if not published; ``DataError``
+        if the file fails its checksum."""
+        ...
+
 
 @runtime_checkable
 class CandleFeed(Protocol):

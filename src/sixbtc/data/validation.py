@@ -96,6 +96,7 @@ REASON_TEXT: dict[str, str] = {
     "off_grid": "timestamp not on the timeframe grid",
     "duplicate_conflict": "duplicate timestamp with different values",
     "duplicate_identical": "identical duplicate row (collapsed)",
+    "spike_quarantined": "isolated one-bar price spike of 100x or more (quarantined, reported)",
 }
 
 

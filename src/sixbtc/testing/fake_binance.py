@@ -11,12 +11,18 @@ Data Endpoints"):
   -> the stored candles with open time in ``[startTime, endTime]`` and ``<= now_ms`` (so the
   still-forming candle is served, as Binance does), at most ``min(limit, page_limit)``;
 * ``GET /fapi/v1/fundingRate`` -> the stored funding events, at most ``min(limit,
-  funding_page_limit)``.
+  funding_page_limit)``;
+* ``GET /data/futures/um/monthly/klines/{PAIR}/{TF}/{PAIR}-{TF}-{YYYY}-{MM}.zip`` and its
+  ``.CHECKSUM`` -> Binance's public monthly archive of a month that is over (404 otherwise),
+  a zipped CSV with the header line and ``"<sha256>  <name>"``; serve it by passing this
+  server's ``url`` as the archive root.
 
 Scripted faults (:class:`Fault`, consumed in order by the requests whose path contains
 ``fault.path``): an HTTP status with an optional ``Retry-After`` header, a ``short`` page
-(half of what is due), an ``empty`` page, or a ``repeat`` of the previous answer on that
-path. ``gaps`` hides ranges of candles (a venue maintenance gap). ``requests`` logs every
+(half of what is due), an ``empty`` page, a ``repeat`` of the previous answer on that
+path, or a ``corrupt`` body (one byte changed: an archive zip then fails its checksum).
+A 429 / 418 carries Binance's rate-limit error body (code -1003), a 5xx an HTML error page
+(as a proxy in front of the venue sends). ``gaps`` hides ranges of candles (a venue maintenance gap). ``requests`` logs every
 request (path and query) for assertions.
 
 Example::
@@ -28,8 +34,11 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import threading
+import zipfile
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,8 +56,8 @@ class Fault:
     Attributes
     ----------
     kind : str
-        ``"status"`` (answer ``status`` with a Binance error body), ``"short"``, ``"empty"``
-        or ``"repeat"``.
+        ``"status"`` (answer ``status`` with an error body), ``"short"``, ``"empty"``,
+        ``"repeat"`` or ``"corrupt"``.
     status : int
         HTTP status of a ``"status"`` fault (429, 418, 500, 503...).
     retry_after : str or None
@@ -63,10 +72,21 @@ class Fault:
     path: str = "/fapi/v1/klines"
 
 
-def _market(base: str) -> dict[str, Any]:
+def _zipped_csv(name: str, rows: list[Any]) -> bytes:
+    """One zip holding ``name``: the archive header line and the kline rows as CSV."""
+    lines = ["open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+             "taker_buy_volume,taker_buy_quote_volume,ignore"]
+    lines += [",".join(str(v) for v in row) for row in rows]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), "\n".join(lines) + "\n")
+    return buffer.getvalue()
+
+
+def _market(base: str, onboard_ms: int = 1569398400000) -> dict[str, Any]:
     return {
         "symbol": f"{base}USDT", "pair": f"{base}USDT", "contractType": "PERPETUAL",
-        "deliveryDate": 4133404800000, "onboardDate": 1569398400000, "status": "TRADING",
+        "deliveryDate": 4133404800000, "onboardDate": onboard_ms, "status": "TRADING",
         "baseAsset": base, "quoteAsset": "USDT", "marginAsset": "USDT", "pricePrecision": 6,
         "quantityPrecision": 3, "baseAssetPrecision": 8, "quotePrecision": 8, "underlyingType": "COIN",
         "triggerProtect": "0.0500",
@@ -104,11 +124,15 @@ class FakeBinance:
         Base assets listed in exchangeInfo without data.
     frames : dict or None
         ``{(symbol, timeframe): candle frame}`` served in addition to (or instead of) files.
+    listings : dict or None
+        ``{symbol: onboardDate ms}`` announced in exchangeInfo (default 2019-09-25).
     """
 
     def __init__(self, data_dir: Path | None = None, *, now_ms: int, page_limit: int = 1500,
                  funding_page_limit: int = 1000, extra_symbols: tuple[str, ...] = (),
-                 frames: dict[tuple[str, str], pd.DataFrame] | None = None) -> None:
+                 frames: dict[tuple[str, str], pd.DataFrame] | None = None,
+                 listings: dict[str, int] | None = None) -> None:
+        self.listings = dict(listings or {})
         self.data_dir, self.now_ms = data_dir, now_ms
         self.page_limit, self.funding_page_limit = page_limit, funding_page_limit
         self.faults: list[Fault] = []
@@ -172,7 +196,8 @@ class FakeBinance:
             frame = pd.read_parquet(path)
         if frame is None:
             return None
-        times = (frame["timestamp"].astype("int64") // 1_000_000).to_numpy(dtype=np.int64)
+        stamps = pd.to_datetime(frame["timestamp"], utc=True).dt.as_unit("ns")  # any resolution
+        times = (stamps.astype("int64") // 1_000_000).to_numpy(dtype=np.int64)
         if kind == "funding":
             rows: list[Any] = [{"symbol": f"{symbol}USDT", "fundingTime": int(t), "fundingRate": f"{r:.8f}",
                                 "markPrice": "0"} for t, r in zip(times, frame["rate"], strict=True)]
@@ -207,12 +232,36 @@ class FakeBinance:
         limit = min(int(q.get("limit", 100)), self.funding_page_limit)
         return 200, series.page(int(q.get("startTime", 0)), end, limit)
 
+    def archive(self, path: str) -> tuple[int, Any]:
+        """Answer of a monthly-archive path (zip or ``.CHECKSUM``): (status, bytes body)."""
+        name = path.rsplit("/", 1)[-1]
+        checksum = name.endswith(".CHECKSUM")
+        stem = name.removesuffix(".CHECKSUM").removesuffix(".zip")
+        pair, tf, year, month = (stem.split("-") + ["", "", "", ""])[:4]
+        series = self._series(pair.removesuffix("USDT"), tf)
+        if series is None or not (year.isdigit() and month.isdigit()):
+            return 404, b"Not Found"
+        start = pd.Timestamp(year=int(year), month=int(month), day=1, tz="UTC")
+        end = start + pd.offsets.MonthBegin(1)
+        if int(end.value // 1_000_000) > self.now_ms:
+            return 404, b"Not Found"  # published only once the month is over
+        rows = series.page(int(start.value // 1_000_000), int(end.value // 1_000_000) - 1, 1 << 30)
+        if not rows:
+            return 404, b"Not Found"  # no file for a month before the listing
+        blob = _zipped_csv(stem + ".csv", rows)
+        if checksum:
+            return 200, f"{hashlib.sha256(blob).hexdigest()}  {stem}.zip\n".encode()
+        return 200, blob
+
     # ------------------------------------------------------------ http
     def _answer(self, path: str, q: dict[str, str]) -> tuple[int, Any]:
+        if path.startswith("/data/futures/um/monthly/klines/"):
+            return self.archive(path)
         routes = {
             "/fapi/v1/time": lambda: (200, {"serverTime": self.now_ms}),
             "/fapi/v1/exchangeInfo": lambda: (200, {"timezone": "UTC", "serverTime": self.now_ms,
-                                                    "symbols": [_market(s) for s in self.symbols]}),
+                                                    "symbols": [_market(s, self.listings.get(s, 1569398400000))
+                                                                for s in self.symbols]}),
             "/fapi/v1/klines": lambda: self.klines(q),
             "/fapi/v1/fundingRate": lambda: self.funding(q),
         }
@@ -233,15 +282,19 @@ class FakeBinance:
         fault = self._take_fault(path)
         if fault is not None and fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            return fault.status, json.dumps({"code": -1003, "msg": "Too many requests."}).encode(), headers
+            if fault.status in (418, 429):
+                return fault.status, json.dumps({"code": -1003, "msg": "Too many requests."}).encode(), headers
+            return fault.status, b"<html><body><h1>502 Bad Gateway</h1></body></html>", headers
         if fault is not None and fault.kind == "repeat" and path in self._last:
             return 200, self._last[path], {}
         status, body = self._answer(path, q)
         if fault is not None and fault.kind in ("short", "empty") and isinstance(body, list):
             body = [] if fault.kind == "empty" else body[: len(body) // 2]
-        data = json.dumps(body).encode()
-        if status == 200:
-            self._last[path] = data
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if fault is not None and fault.kind == "corrupt" and data:
+            data = data[:-1] + bytes([data[-1] ^ 0xFF])
+        if status == 200 and fault is None:
+            self._last[path] = data  # what a "repeat" fault sends again
         return status, data, {}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -24,6 +24,25 @@ MAX_FILLS = 2000
 _EMPTY = {"balance": 0.0, "master": None, "name": None, "positions": {}, "leverage": {}, "fills": [], "funding": []}
 
 
+def meta_and_asset_ctxs(universe: list[dict[str, Any]], marks: list[float | None],
+                        volumes: dict[str, float] | None = None) -> list[Any]:
+    """Hyperliquid's ``metaAndAssetCtxs`` answer: ``[{"universe", "marginTables"}, [ctx per asset]]``.
+
+    The one responder of both fakes (the venue's and the pairs updater's markets). ``marks`` is
+    the mark price per universe entry (None: no price yet), ``volumes`` the 24 h notional volume
+    (USD) by name (default 0).
+    """
+    ctxs = []
+    for entry, px in zip(universe, marks, strict=True):
+        text = fmt(px) if px is not None else "0.0"
+        volume = (volumes or {}).get(entry["name"], 0.0)
+        ctxs.append({"dayNtlVlm": f"{volume:.2f}", "funding": "0.0000125", "impactPxs": None if px is None else [text, text],
+                     "markPx": text, "midPx": text if px is not None else None,
+                     "openInterest": "0.0", "oraclePx": text, "premium": "0.0",
+                     "prevDayPx": text, "dayBaseVlm": f"{volume / px:.2f}" if px else "0.0"})
+    return [{"universe": [dict(u) for u in universe], "marginTables": []}, ctxs]
+
+
 class InfoViews:
     """Mixin of :class:`~sixbtc.testing.fake_hyperliquid_venue.FakeVenue`: one method per type."""
 
@@ -60,15 +79,9 @@ class InfoViews:
         return {coin: fmt(px) for coin, px in self.state["marks"].items()}
 
     def _info_metaAndAssetCtxs(self, user: str, body: dict[str, Any]) -> Any:  # noqa: N802
-        ctxs = []
-        for entry in self.state["universe"]:
-            px = self.state["marks"].get(entry["name"])
-            text = fmt(px) if px is not None else "0.0"
-            ctxs.append({"dayNtlVlm": "0.0", "funding": "0.0000125", "impactPxs": None,
-                         "markPx": text, "midPx": text if px is not None else None,
-                         "openInterest": "0.0", "oraclePx": text, "premium": "0.0",
-                         "prevDayPx": text, "dayBaseVlm": "0.0"})
-        return [self._meta(), ctxs]
+        marks = self.state["marks"]
+        return meta_and_asset_ctxs(self.state["universe"], [marks.get(u["name"]) for u in self.state["universe"]],
+                                   self.state.get("volumes", {}))
 
     def _info_clearinghouseState(self, user: str, body: dict[str, Any]) -> Any:  # noqa: N802
         acct = self._acct(user)

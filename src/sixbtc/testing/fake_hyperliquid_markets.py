@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from sixbtc.testing.fake_hyperliquid_info import meta_and_asset_ctxs
+
 
 @dataclass(frozen=True)
 class HlMarket:
@@ -60,19 +62,15 @@ class FakeHyperliquidInfo:
 
     def meta_and_asset_ctxs(self) -> list[Any]:
         """The ``metaAndAssetCtxs`` answer for the current markets."""
-        universe, ctxs = [], []
+        universe = []
         for m in self.markets:
             meta: dict[str, Any] = {"name": m.name, "szDecimals": 2, "maxLeverage": m.max_leverage,
                                     "marginTableId": m.max_leverage}
             if m.delisted:
                 meta["isDelisted"] = True
             universe.append(meta)
-            px = f"{m.mark_px:.6g}"
-            ctxs.append({"funding": "0.0000125", "openInterest": "1000.0", "prevDayPx": px,
-                         "dayNtlVlm": f"{m.volume_usd:.2f}", "premium": "0.0", "oraclePx": px, "markPx": px,
-                         "midPx": px, "impactPxs": [px, px],
-                         "dayBaseVlm": f"{m.volume_usd / max(m.mark_px, 1e-12):.2f}"})
-        return [{"universe": universe, "marginTables": []}, ctxs]
+        return meta_and_asset_ctxs(universe, [m.mark_px for m in self.markets],
+                                   {m.name: m.volume_usd for m in self.markets})
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -21,8 +21,10 @@ NOW_MS = 1_704_067_200_000 + 30 * DAY_MS + HOUR_MS // 2  # 2024-01-31 00:30 UTC
 class FakeVenue:
     """In-memory venue: hourly candles from ``listing_ms``; funding every 8 h."""
 
-    def __init__(self, listing_ms: int = 0, broken: frozenset[int] = frozenset()) -> None:
-        self.listing_ms = listing_ms
+    def __init__(self, listing_ms: int = 0, broken: frozenset[int] = frozenset(),
+                 announces_listing: bool = False) -> None:
+        self.listing = listing_ms
+        self.announces_listing = announces_listing  # listing_ms() tells the listing date
         self.broken = broken  # open times (ms) served with high < close
         self.calls: list[tuple[str, str, int, int]] = []
         self.fail_with: Exception | None = None
@@ -34,7 +36,7 @@ class FakeVenue:
         if self.fail_with:
             raise self.fail_with
         step = {"1h": HOUR_MS, "4h": 4 * HOUR_MS}[timeframe]
-        first = max(since_ms, self.listing_ms)
+        first = max(since_ms, self.listing)
         first = -(-first // step) * step
         opens = np.arange(first, min(until_ms, NOW_MS - step + 1), step, dtype="int64")
         close = 100.0 + (opens // step % 50)
@@ -56,7 +58,7 @@ class FakeVenue:
     def fetch_funding_history(self, symbol: str, since_ms: int, until_ms: int) -> pd.DataFrame:
         self.calls.append((symbol, "funding", since_ms, until_ms))
         step = 8 * HOUR_MS
-        first = -(-max(since_ms, self.listing_ms) // step) * step
+        first = -(-max(since_ms, self.listing) // step) * step
         stamps = np.arange(first, until_ms, step, dtype="int64") + 2  # ms jitter
         return pd.DataFrame(
             {
@@ -67,6 +69,9 @@ class FakeVenue:
 
     def list_symbols(self) -> list[str]:
         return ["BTC"]
+
+    def listing_ms(self, symbol: str) -> int | None:
+        return self.listing if self.announces_listing else None
 
 
 @pytest.fixture

@@ -9,7 +9,14 @@ Symbols are base assets (``"BTC"``); they map to ccxt's linear-perpetual notatio
 
 Reads are retried with exponential back-off (``backoff_s * 2**attempt``, at most
 ``max_retries`` retries) on ``ccxt.NetworkError`` (which covers ``RateLimitExceeded``,
-``DDoSProtection``, ``RequestTimeout`` and ``ExchangeNotAvailable``).
+``DDoSProtection``, ``RequestTimeout`` and ``ExchangeNotAvailable``). A rate-limit answer
+(HTTP 429 / 418) that carries a ``Retry-After`` header (RFC 9110 §10.2.3: delta-seconds or an
+HTTP date) waits at least that long, at most :data:`MAX_RETRY_AFTER_S` (Binance: "a 429 ...
+the Retry-After header indicates how many seconds to wait", USDⓈ-M API "General Info").
+
+Pagination: an empty page, or a page holding nothing after the cursor (a repeated answer), is
+asked once more before the series is taken as ending there, so a flaky page does not cut a
+download short; short pages just move the cursor.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any, TypeVar
 import ccxt
 import pandas as pd
 
+from sixbtc.adapters.exchanges.http_backoff import MAX_RETRY_AFTER_S, retry_after_s
 from sixbtc.core.errors import DataError, NetworkUnavailable, TransientExchangeError
 from sixbtc.domain.candles import FUNDING_COLUMNS, OHLCV_COLUMNS
 from sixbtc.domain.timeframe import Timeframe
@@ -33,6 +41,8 @@ T = TypeVar("T")
 QUOTE = "USDT"
 OHLCV_PAGE_LIMIT = 1500  # Binance futures klines maximum per request
 FUNDING_PAGE_LIMIT = 1000  # Binance fundingRate maximum per request
+EMPTY_PAGE_RETRIES = 1
+"""Extra requests of a page that came back empty (or repeated) before pagination stops."""
 
 
 def to_ccxt_symbol(symbol: str) -> str:
@@ -110,6 +120,8 @@ class CcxtMarketData:
     api_url : str or None
         Replaces the venue's public REST root (``binanceusdm``: ``{api_url}/fapi/v1`` ...;
         other venues: every public ``urls["api"]`` entry), e.g. a mirror or a local fake.
+    sleep : callable
+        Sleeps between retries, seconds (tests record the waits).
 
     Raises
     ------
@@ -127,6 +139,7 @@ class CcxtMarketData:
         backoff_s: float = 1.0,
         now_ms: Callable[[], int] | None = None,
         api_url: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if timeout_ms <= 0 or max_retries < 0 or backoff_s < 0:
             raise DataError("timeout_ms must be > 0, max_retries and backoff_s >= 0")
@@ -147,6 +160,8 @@ class CcxtMarketData:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self._now_ms = now_ms or (lambda: int(time.time() * 1000))
+        self._sleep = sleep
+        self.retry_after_waits: list[float] = []  # Retry-After values honoured (s), for logs and tests
 
     # ---------------------------------------------------------------- probe
     def probe(self, timeout_s: float = 5.0) -> None:
@@ -195,7 +210,7 @@ class CcxtMarketData:
             except ccxt.NetworkError as exc:
                 if attempt == self.max_retries:
                     raise translate_error(exc, what) from exc
-                delay = self.backoff_s * 2**attempt
+                delay = self._delay(exc, attempt)
                 log.warning(
                     "%s: %s (attempt %d/%d), retrying in %.2f s",
                     what,
@@ -204,10 +219,31 @@ class CcxtMarketData:
                     self.max_retries + 1,
                     delay,
                 )
-                time.sleep(delay)
+                self._sleep(delay)
             except ccxt.BaseError as exc:
                 raise translate_error(exc, what) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, exc: Exception, attempt: int) -> float:
+        """Back-off before retry ``attempt``: exponential, or the venue's ``Retry-After``.
+
+        Raises
+        ------
+        TransientExchangeError
+            If the venue asks to wait longer than :data:`MAX_RETRY_AFTER_S`.
+        """
+        delay = self.backoff_s * 2**attempt
+        if not isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+            return delay
+        asked = retry_after_s(getattr(self.exchange, "last_response_headers", None))
+        if asked is None:
+            return delay
+        if asked > MAX_RETRY_AFTER_S:
+            raise TransientExchangeError(
+                f"{self.exchange.id}: rate limited, Retry-After {asked:.0f} s > {MAX_RETRY_AFTER_S:.0f} s"
+            ) from exc
+        self.retry_after_waits.append(asked)
+        return max(delay, asked)
 
     # ---------------------------------------------------------------- reads
     def fetch_ohlcv(
@@ -241,7 +277,7 @@ class CcxtMarketData:
         market = to_ccxt_symbol(symbol)
         what = f"fetch_ohlcv {symbol} {tf.value}"
         rows: list[list[float]] = []
-        cursor = int(since_ms)
+        cursor, empties = int(since_ms), 0
         while cursor < until_ms:
             page = self._call(
                 what,
@@ -254,9 +290,13 @@ class CcxtMarketData:
             )
             page = [row for row in page if cursor <= row[0] < until_ms]
             if not page:
-                break
+                empties += 1
+                if empties > EMPTY_PAGE_RETRIES:
+                    break
+                continue
+            empties = 0
             rows.extend(page)
-            cursor = int(page[-1][0]) + tf.ms
+            cursor = int(max(row[0] for row in page)) + tf.ms
         return _ohlcv_frame(rows)
 
     def fetch_funding_history(self, symbol: str, since_ms: int, until_ms: int) -> pd.DataFrame:
@@ -279,7 +319,7 @@ class CcxtMarketData:
         what = f"fetch_funding_history {symbol}"
         until_ms = min(int(until_ms), self._now_ms() + 1)  # only settlements that happened
         events: dict[int, float] = {}
-        cursor = int(since_ms)
+        cursor, empties = int(since_ms), 0
         while cursor < until_ms:
             page = self._call(
                 what,
@@ -295,7 +335,11 @@ class CcxtMarketData:
                 if e.get("timestamp") is not None and cursor <= e["timestamp"] < until_ms
             ]
             if not stamps:
-                break
+                empties += 1
+                if empties > EMPTY_PAGE_RETRIES:
+                    break
+                continue
+            empties = 0
             events.update(stamps)
             cursor = max(ts for ts, _ in stamps) + 1
         frame = pd.DataFrame(sorted(events.items()), columns=list(FUNDING_COLUMNS))
@@ -325,6 +369,18 @@ class CcxtMarketData:
                 and m.get("settle") == QUOTE
             }
         )
+
+    def listing_ms(self, symbol: str) -> int | None:
+        """Listing date of ``symbol``'s perpetual (Binance ``onboardDate``), epoch ms, or None.
+
+        Raises
+        ------
+        TransientExchangeError, NetworkUnavailable
+            If the market list cannot be loaded.
+        """
+        markets = self._call("load_markets", self.exchange.load_markets)
+        created = (markets.get(to_ccxt_symbol(symbol)) or {}).get("created")
+        return int(created) if created else None
 
 
 def _timeframe(value: str) -> Timeframe:
