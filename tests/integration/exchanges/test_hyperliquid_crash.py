@@ -1,0 +1,156 @@
+"""kill -9 of a journal-driven trader on HyperliquidClient against the out-of-process fake venue.
+
+The driver (``hl_crash_driver.py``, see its docstring: journal semantics of the order-intent
+journal, not the executor) is killed with SIGKILL at named checkpoints — after an intent is
+stored, while the venue holds the answer of a request it booked (``in_flight``), after the ack
+arrived but before it was stored, and while reading fills of partly filled orders — at moments
+with 0, 1 and 10 orders resting on the venue, then restarted until it completes. Then:
+exactly one venue order per client order id the uninterrupted run placed (and no other), every
+venue fill recorded once, and the venue's positions and fills those of the uninterrupted run.
+Then 20 kills in a row at varying points. Crash points come from the checkpoint log of the
+uninterrupted run (``NAME N OPEN``): the first passage of NAME with OPEN resting orders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import eth_account
+import pytest
+
+from sixbtc.adapters.exchanges.hyperliquid_precision import from_cloid
+from sixbtc.testing.fake_hyperliquid_process import (
+    VenueProcess,
+    duplicate_cloids,
+    orders_by_cloid,
+    venue_fills,
+    venue_positions,
+)
+
+pytestmark = pytest.mark.timeout(1800)
+DRIVER = Path(__file__).with_name("hl_crash_driver.py")
+N_ORDERS = 24
+MARKS = {"BTC": 100_000.0, "ETH": 3_000.0, "SOL": 150.0}
+LIQUIDITY = {"BTC": 0.0012, "ETH": 0.03, "SOL": 0.6}
+
+
+@dataclass
+class World:
+    venue: VenueProcess
+    root: Path
+    master: str
+
+    def run(self, crash_at: str | None = None, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SIXBTC_")}
+        env.update({"SIXBTC_CRASH_AT": crash_at or "", "SIXBTC_CRASH_LOG": str(log or "")})
+        if not log:
+            env.pop("SIXBTC_CRASH_LOG")
+        return subprocess.run([sys.executable, str(DRIVER), str(self.root / "world.json"), str(N_ORDERS)],
+                              env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    def outcome(self) -> dict[str, Any]:
+        state = self.venue.control.state()
+        db = sqlite3.connect(self.root / "journal.db")
+        try:
+            journal = dict(db.execute("SELECT cid, status FROM orders"))
+            recorded = Counter(r[0] for r in db.execute("SELECT tid FROM fills"))
+        finally:
+            db.close()
+        fills = venue_fills(state, self.master)
+        return {"duplicates": duplicate_cloids(state, self.master),
+                "placed": sorted(from_cloid(c) for c in orders_by_cloid(state, self.master)),
+                "journal": journal,
+                "unrecorded": sorted({str(f["tid"]) for f in fills} - set(recorded)),
+                "invented": sorted(set(recorded) - {str(f["tid"]) for f in fills}),
+                "fills": sorted((from_cloid(f.get("cloid")), f["sz"], f["px"]) for f in fills),
+                "positions": venue_positions(state, self.master)}
+
+
+def new_world(root: Path, venue: VenueProcess, partial: bool) -> World:
+    root.mkdir(parents=True, exist_ok=True)
+    master, agent = eth_account.Account.create(), eth_account.Account.create()
+    control = venue.control
+    control.fund(user=master.address, usd=100_000.0)
+    control.add_agent(master=master.address, address=agent.address, name="bot")
+    for coin, px in MARKS.items():
+        control.set_mark(coin=coin, px=px)
+        if partial:
+            control.set_liquidity(coin=coin, size=LIQUIDITY[coin])
+    key = root / "agent.key"
+    key.write_text(agent.key.hex())
+    key.chmod(0o600)
+    (root / "world.json").write_text(json.dumps({"url": venue.url, "master": master.address.lower(),
+                                                 "agent_key_file": str(key), "journal": str(root / "journal.db")}))
+    return World(venue, root, master.address.lower())
+
+
+def check(got: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert got["duplicates"] == {}, f"a client order id was sent twice: {got['duplicates']}"
+    assert got["placed"] == expected["placed"], "not exactly the orders of the uninterrupted run"
+    assert got["unrecorded"] == [] and got["invented"] == []
+    assert got["fills"] == expected["fills"] and got["positions"] == expected["positions"]
+    # a refusal whose answer was lost (killed in flight) is indistinguishable from a request that never
+    # arrived: the journal says UNKNOWN there (never re-sent) where the uninterrupted run saw REJECTED
+    lost_refusals = {c for c, st in got["journal"].items() if st == "unknown" and expected["journal"].get(c) == "rejected"}
+    assert {c: st for c, st in got["journal"].items() if c not in lost_refusals} == {
+        c: st for c, st in expected["journal"].items() if c not in lost_refusals}
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["full_fills", "partial_fills"])
+def reference(request, tmp_path_factory) -> tuple[bool, dict[str, Any], list[tuple[str, int, int]]]:
+    root = tmp_path_factory.mktemp("reference")
+    with VenueProcess(root / "hl.json") as venue:
+        world = new_world(root / "w", venue, request.param)
+        res = world.run(log=root / "log.txt")
+        assert res.returncode == 0, res.stderr[-3000:]
+        got = world.outcome()
+    assert got["duplicates"] == {} and got["unrecorded"] == [] and len(got["placed"]) >= 20
+    log = [(n, int(k), int(o)) for n, k, o in (line.split() for line in (root / "log.txt").read_text().splitlines())]
+    return request.param, got, log
+
+
+def crash_point(log: list[tuple[str, int, int]], name: str, n_open: int) -> str:
+    for seen, k, open_now in log:
+        if seen == name and open_now == n_open:
+            return f"{name}:{k}"
+    pytest.fail(f"the reference run never passes {name} with {n_open} resting orders "
+                f"(seen: {sorted({o for s, _, o in log if s == name})})")
+
+
+@pytest.mark.parametrize("n_open", [0, 1, 10])
+@pytest.mark.parametrize("checkpoint", ["intent_stored", "in_flight", "acked", "fill_seen"])
+def test_kill_9_at_a_checkpoint_then_restart(reference, tmp_path: Path, checkpoint: str, n_open: int) -> None:
+    partial, expected, log = reference
+    if (checkpoint == "fill_seen") != partial:
+        pytest.skip("fill_seen runs on the partial-fill world, the other checkpoints on the full-fill one")
+    point = crash_point(log, checkpoint, n_open)
+    with VenueProcess(tmp_path / "hl.json") as venue:
+        world = new_world(tmp_path / "w", venue, partial)
+        killed = world.run(point)
+        assert killed.returncode == -9, f"no crash at {point}: {killed.stderr[-2000:]}"
+        done = world.run()
+        assert done.returncode == 0 and "DONE" in done.stdout, done.stderr[-3000:]
+        check(world.outcome(), expected)
+
+
+def test_twenty_kills_in_a_row(reference, tmp_path: Path) -> None:
+    partial, expected, _ = reference
+    if partial:
+        pytest.skip("once, on the full-fill world")
+    with VenueProcess(tmp_path / "hl.json") as venue:
+        world = new_world(tmp_path / "w", venue, partial)
+        for i in range(20):
+            name = ("intent_stored", "in_flight", "acked")[i % 3]
+            res = world.run(f"{name}:{1 + i % 2}")
+            assert res.returncode == -9, f"kill {i} ({name}) not reached: rc={res.returncode} {res.stderr[-1500:]}"
+        done = world.run()
+        assert done.returncode == 0, done.stderr[-3000:]
+        check(world.outcome(), expected)
