@@ -50,7 +50,7 @@ export function App() {
           <a key={key} href={`#/${key}`} className={page === key ? "on" : ""} data-testid={`nav-${key}`}>{label}</a>))}
         </nav>
         <span className={`feed ${feed}`} data-testid="feed-state">{feed}</span>
-        {snap?.halted && <span className="halted" data-testid="halt-banner">TRADING HALTED</span>}
+        {snap && snap.trading_state !== "ACTIVE" && <span className="halted" data-testid="halt-banner">TRADING {snap.trading_state}</span>}
         {!getToken() && <TokenBox onSet={() => setTokenVersion((v) => v + 1)} />}
       </header>
       <main data-testid={`page-${page}`}>

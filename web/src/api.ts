@@ -42,6 +42,7 @@ export async function postAction<T>(path: string, body: object = {}): Promise<T>
 export interface Snapshot {
   counts: Record<string, number>;
   pool: number;
+  trading_state: string;
   halted: boolean;
   paused: number[];
   positions: { id: number; strategy_id: number; symbol: string; direction: string; qty: number;

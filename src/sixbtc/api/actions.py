@@ -1,5 +1,8 @@
 """Mutating routes (``POST /api/...``): token and Origin checked first (:mod:`sixbtc.api.security`);
-each action is recorded as an event naming who and when (:mod:`sixbtc.app.controls`)."""
+each action is recorded as an event naming who and when. The emergency stop and the end of a
+halt are the use cases of ``sixbtc emergency-stop`` and ``sixbtc resume``
+(:mod:`sixbtc.app.emergency`, the ``trading_states`` table); pause, resume, retire and re-test
+of one strategy are :mod:`sixbtc.app.controls`."""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from sixbtc.api.security import origin_allowed, token_matches
-from sixbtc.app import controls
+from sixbtc.app import controls, emergency
 from sixbtc.app.container import Container
+from sixbtc.domain.risk import GLOBAL_SCOPE
 
 bearer = HTTPBearer(auto_error=False, description="The API token (api.token or HOME/api_token)")
 Json = dict[str, Any]
@@ -55,9 +59,9 @@ class Actor(BaseModel):
 
 
 class EmergencyStop(Actor):
-    """``close``: also retire the LIVE strategies (see :func:`sixbtc.app.controls.emergency_stop`)."""
+    """``close``: also close every position (``sixbtc emergency-stop --close-positions``)."""
 
-    close: bool = Field(False, description="Also retire every LIVE strategy (positions closed at market)")
+    close: bool = Field(False, description="Also close every position with reduce-only market orders")
 
 
 def _who(who: str, body: Actor | None) -> str:
@@ -79,29 +83,41 @@ def _strategy_action(fn: Any, request: Request, strategy_id: int, who: str) -> J
 
 @router.post("/emergency-stop", summary="Emergency stop", responses=AUTH)
 def emergency_stop(request: Request, who: Who, body: EmergencyStop | None = None) -> Json:
-    """Halt trading: pause every LIVE strategy (with ``close``: retire them) and keep any
-    strategy promoted later halted until the halt is cleared."""
-    return controls.emergency_stop(_c(request), _who(who, body), close=bool(body and body.close))
+    """Halt all trading, as ``sixbtc emergency-stop``: the global trading state becomes HALTED
+    (the executor sends nothing from its next pass on), every open order of every sub-account
+    is cancelled on the venue and, with ``close``, every position is closed. Answers the
+    report (``complete`` False when something is left or the venue could not be reached:
+    trading stays HALTED either way)."""
+    st = request.app.state.sixbtc
+    c, close = st.container, bool(body and body.close)
+    report = emergency.emergency_stop(c.trading_states, c.strategies, lambda: st.open_venue(c),
+                                      close_positions=close, who=_who(who, body))
+    return report.as_dict()
 
 
-@router.post("/emergency-stop/clear", summary="End the trading halt", responses={**AUTH, 409: {"description": "Not halted"}})
+@router.post("/emergency-stop/clear", summary="End the trading halt",
+             responses={**AUTH, 409: {"description": "Trading is ACTIVE already"}})
 def clear_halt(request: Request, who: Who, body: Actor | None = None) -> Json:
-    """End the halt; paused strategies stay paused until resumed one by one."""
-    try:
-        return controls.clear_halt(_c(request), _who(who, body))
-    except controls.ActionRefused as exc:
-        raise HTTPException(409, str(exc)) from exc
+    """Set global trading ACTIVE again, as ``sixbtc resume``; strategies paused one by one
+    stay paused until resumed."""
+    c = _c(request)
+    before = emergency.resume(c.trading_states, c.strategies, GLOBAL_SCOPE, _who(who, body))
+    if before is None:
+        raise HTTPException(409, "trading is ACTIVE already")
+    return {"state": "ACTIVE", "was": str(before.state)}
 
 
 @router.post("/strategies/{strategy_id}/pause", summary="Pause a LIVE strategy", responses=STRATEGY)
 def pause(request: Request, strategy_id: StrategyId, who: Who, body: Actor | None = None) -> Json:
-    """No new entries; the executor closes its positions. It stays LIVE."""
+    """Its trading state becomes REDUCING: no new entries, the executor winds its positions
+    down (reduce-only). It stays LIVE."""
     return _strategy_action(controls.pause, request, strategy_id, _who(who, body))
 
 
-@router.post("/strategies/{strategy_id}/resume", summary="Resume a paused LIVE strategy", responses=STRATEGY)
+@router.post("/strategies/{strategy_id}/resume", summary="Resume a paused strategy", responses=STRATEGY)
 def resume(request: Request, strategy_id: StrategyId, who: Who, body: Actor | None = None) -> Json:
-    """Let a paused strategy trade again."""
+    """Its own trading state becomes ACTIVE again, as ``sixbtc resume --strategy ID`` (a global
+    halt still applies)."""
     return _strategy_action(controls.resume, request, strategy_id, _who(who, body))
 
 

@@ -3,6 +3,7 @@ dashboard's static files at ``/`` and the OpenAPI schema at ``/openapi.json``.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from fastapi.staticfiles import StaticFiles
 from sixbtc.api import actions, reads, ws
 from sixbtc.api.security import allowed_origins
 from sixbtc.app.container import Container
+from sixbtc.app.venues import open_venue as open_home_venue
 from sixbtc.core.errors import SixbtcError
+from sixbtc.executor.venue import ExchangeClient
 
 #: The built dashboard (``make`` runs ``npm ci && npm run build`` in ``web/``).
 DEFAULT_STATIC = Path(__file__).resolve().parents[3] / "web" / "dist"
@@ -25,16 +28,19 @@ The API is at <a href="/docs">/docs</a>.</p></body></html>"""
 
 @dataclass(frozen=True)
 class ApiState:
-    """What every route needs: the container, the token, the allowed origins, the push period."""
+    """What every route needs: the container, the token, the allowed origins, the push period
+    and how the emergency stop opens the execution venue."""
 
     container: Container
     token: str
     origins: frozenset[str]
     push_interval_s: float
+    open_venue: Callable[[Container], ExchangeClient]
 
 
 def create_app(c: Container, token: str, *, static_dir: Path | None = DEFAULT_STATIC,
-               push_interval_s: float | None = None, host: str | None = None, port: int | None = None) -> FastAPI:
+               push_interval_s: float | None = None, host: str | None = None, port: int | None = None,
+               open_venue: Callable[[Container], ExchangeClient] = open_home_venue) -> FastAPI:
     """Build the application over an opened container.
 
     Parameters
@@ -49,13 +55,16 @@ def create_app(c: Container, token: str, *, static_dir: Path | None = DEFAULT_ST
         Seconds between WebSocket change checks (None: ``api.push_interval_s``).
     host, port : str, int or None
         Where the server listens (None: ``api.host``, ``api.port``): its own origins are allowed.
+    open_venue : callable
+        Builds the execution venue the emergency stop cancels and closes on (default: the
+        home's, :func:`sixbtc.app.venues.open_venue`, as ``sixbtc emergency-stop``).
     """
     api = c.settings.api
     app = FastAPI(title="SixBTC", version="0.1.0",
                   description="Read the strategy factory and steer it: pipeline, pool, strategies, "
                               "positions, data; emergency stop, pause, resume, retire, re-test.")
     app.state.sixbtc = ApiState(c, token, allowed_origins(host or api.host, port or api.port, api.allowed_origins),
-                                push_interval_s or api.push_interval_s)
+                                push_interval_s or api.push_interval_s, open_venue)
     app.include_router(reads.router)
     app.include_router(actions.router)
     app.include_router(ws.router)

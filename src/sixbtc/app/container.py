@@ -10,16 +10,18 @@ from sqlalchemy import Engine
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.coins_repo import CoinRepository
-from sixbtc.adapters.storage.control_repo import ControlRepository
 from sixbtc.adapters.storage.dashboard_repo import DashboardRepository
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
+from sixbtc.adapters.storage.funnel_repo import FunnelRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
+from sixbtc.adapters.storage.process_repo import ProcessRegistry
 from sixbtc.adapters.storage.regime_repo import RegimeRepository
 from sixbtc.adapters.storage.results_repo import ResultRepository
 from sixbtc.adapters.storage.risk_repo import TradingStateRepository
+from sixbtc.adapters.storage.scheduler_repo import SchedulerRunRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.adapters.storage.trials_repo import TrialRepository
@@ -100,11 +102,6 @@ class Container:
         return TradingStateRepository(self.engine, self.clock)
 
     @cached_property
-    def controls(self) -> ControlRepository:
-        """Operator controls (trading halt, paused strategies) recorded as events."""
-        return ControlRepository(self.engine, self.clock)
-
-    @cached_property
     def dashboard(self) -> DashboardRepository:
         """Read-only queries of the dashboard and its API."""
         return DashboardRepository(self.engine)
@@ -113,6 +110,21 @@ class Container:
     def leases(self) -> LeaseRepository:
         """The executor lease, timed by the database's clock (not this host's: hosts may disagree)."""
         return LeaseRepository(self.engine)
+
+    @cached_property
+    def scheduler_runs(self) -> SchedulerRunRepository:
+        """The scheduler's run log (``scheduler_runs``)."""
+        return SchedulerRunRepository(self.engine, self.clock)
+
+    @cached_property
+    def processes(self) -> ProcessRegistry:
+        """The pid registry of the project's worker processes."""
+        return ProcessRegistry(self.engine, self.clock)
+
+    @cached_property
+    def funnel(self) -> FunnelRepository:
+        """Counts of strategy events folded before ``cleanup_old_events`` deleted them."""
+        return FunnelRepository(self.engine)
 
     def execution_store(self, fence: int | None) -> ExecutionRepository:
         """The executor's store, fenced by lease token ``fence`` (None: unfenced) and checking

@@ -1,18 +1,15 @@
-"""Operator actions of the dashboard: emergency stop, pause/resume, retire, re-test request.
+"""Operator actions of the dashboard on one strategy: pause/resume, retire, re-test request.
 
 Each action is recorded as a strategy event of phase ``control`` whose detail starts with
-``by {who}`` (the event's ``ts`` is when), in the same transaction as its effect
-(:mod:`sixbtc.adapters.storage.control_repo`). What each one does in this version:
+``by {who}`` (the event's ``ts`` is when), in the same transaction as its effect. Pause and
+resume are the trading-state decisions of :mod:`sixbtc.app.emergency` (the same ones as
+``sixbtc resume --strategy ID``); this module adds the checks of the API (the strategy exists,
+a pause applies to a LIVE strategy only). The emergency stop itself is
+:func:`sixbtc.app.emergency.emergency_stop`, called by the API as by ``sixbtc emergency-stop``.
 
-* **pause** (LIVE only): the executor runs the strategy halted (:func:`sixbtc.app.paper.live_set`
-  passes it with ``active=False``): it enters nothing and its open positions are closed at
-  market on their next bar (the executor flattens a halted strategy; it has no halt that keeps
-  positions). The strategy stays LIVE with its sub-account; **resume** lets it trade again.
-* **emergency stop**: records the trading halt (a global ``control:halt`` event) and pauses
-  every LIVE strategy; while the halt holds, every strategy the executor runs is halted,
-  including ones the rotator promotes afterwards. With ``close`` the LIVE strategies are also
-  RETIRED (they leave LIVE for good; sub-accounts are freed once their positions are closed).
-  :func:`clear_halt` ends the halt (paused strategies stay paused until resumed).
+* **pause** (LIVE only): the strategy's trading state becomes REDUCING: it enters nothing
+  and the executor winds its open positions down (reduce-only); it stays LIVE with its
+  sub-account. **resume** sets it ACTIVE again.
 * **retire** (ACTIVE or LIVE): RETIRED now, claim fenced (a worker holding it loses its
   claim), sub-account freed when it holds nothing, else after the executor's wind-down.
 * **re-test** (ACTIVE): its ``last_backtested_at`` is moved to just before the re-test cut-off
@@ -24,14 +21,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sixbtc.adapters.storage.control_repo import HALT, PAUSE, PHASE, RESUME, UNHALT
 from sixbtc.adapters.storage.tables import StrategyRow
+from sixbtc.app import emergency
 from sixbtc.app.container import Container
 from sixbtc.app.retesting import retest_due_before
 from sixbtc.core.errors import SixbtcError
+from sixbtc.domain.risk import strategy_scope
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 
 T = StrategyRow.__table__
+PHASE = emergency.PHASE
 
 
 class UnknownStrategy(SixbtcError):
@@ -50,27 +49,6 @@ def _get(c: Container, strategy_id: int, allowed: tuple[StrategyStatus, ...], ac
         names = " or ".join(str(s) for s in allowed)
         raise ActionRefused(f"{action}: strategy {strategy_id} ({rec.name}) is {rec.status}, not {names}")
     return rec
-
-
-def pause(c: Container, strategy_id: int, who: str) -> dict[str, Any]:
-    """Pause a LIVE strategy (module docstring). Raises UnknownStrategy, ActionRefused (not
-    LIVE or already paused)."""
-    rec = _get(c, strategy_id, (StrategyStatus.LIVE,), "pause")
-    if strategy_id in c.controls.paused_ids():
-        raise ActionRefused(f"pause: strategy {strategy_id} ({rec.name}) is paused already")
-    with c.engine.begin() as conn:
-        c.strategies.event_in(conn, strategy_id, phase=PHASE, reason=PAUSE, detail=f"by {who}")
-    return {"strategy_id": strategy_id, "name": rec.name, "paused": True}
-
-
-def resume(c: Container, strategy_id: int, who: str) -> dict[str, Any]:
-    """Resume a paused LIVE strategy. Raises UnknownStrategy, ActionRefused (not LIVE, not paused)."""
-    rec = _get(c, strategy_id, (StrategyStatus.LIVE,), "resume")
-    if strategy_id not in c.controls.paused_ids():
-        raise ActionRefused(f"resume: strategy {strategy_id} ({rec.name}) is not paused")
-    with c.engine.begin() as conn:
-        c.strategies.event_in(conn, strategy_id, phase=PHASE, reason=RESUME, detail=f"by {who}")
-    return {"strategy_id": strategy_id, "name": rec.name, "paused": False}
 
 
 def retire(c: Container, strategy_id: int, who: str, reason: str = "control:retire") -> dict[str, Any]:
@@ -94,35 +72,22 @@ def request_retest(c: Container, strategy_id: int, who: str) -> dict[str, Any]:
     return {"strategy_id": strategy_id, "name": rec.name, "due_since": due.isoformat()}
 
 
-def emergency_stop(c: Container, who: str, close: bool = False) -> dict[str, Any]:
-    """Halt trading and pause (with ``close``: retire) every LIVE strategy (module docstring).
-
-    Returns
-    -------
-    dict
-        ``halted`` (True), ``close``, ``paused`` and ``retired`` (names).
-    """
-    live = c.strategies.list_by_status(StrategyStatus.LIVE)
-    paused_before = c.controls.paused_ids()
-    with c.engine.begin() as conn:
-        c.controls.global_event_in(conn, HALT, f"by {who}; close={'yes' if close else 'no'}; "
-                                               f"{len(live)} LIVE strategies")
-        for rec in live:
-            if rec.id not in paused_before:
-                c.strategies.event_in(conn, rec.id, phase=PHASE, reason=PAUSE, detail=f"by {who} (emergency stop)")
-    retired = [retire(c, rec.id, who, reason="control:emergency_stop")["name"] for rec in live] if close else []
-    return {"halted": True, "close": close, "paused": [r.name for r in live], "retired": retired}
+def pause(c: Container, strategy_id: int, who: str) -> dict[str, Any]:
+    """Pause a LIVE strategy (:func:`sixbtc.app.emergency.pause`). Raises UnknownStrategy,
+    ActionRefused (not LIVE, or its state is REDUCING or HALTED already)."""
+    rec = _get(c, strategy_id, (StrategyStatus.LIVE,), "pause")
+    if not emergency.pause(c.trading_states, c.strategies, strategy_id, who):
+        state = c.trading_states.get(strategy_scope(strategy_id))
+        raise ActionRefused(f"pause: strategy {strategy_id} ({rec.name}) is {state.state} already ({state.reason})")
+    return {"strategy_id": strategy_id, "name": rec.name, "state": "REDUCING"}
 
 
-def clear_halt(c: Container, who: str) -> dict[str, Any]:
-    """End the trading halt (paused strategies stay paused). Raises ActionRefused when not halted."""
-    if not c.controls.halt_state()["halted"]:
-        raise ActionRefused("trading is not halted")
-    with c.engine.begin() as conn:
-        c.controls.global_event_in(conn, UNHALT, f"by {who}")
-    return {"halted": False}
+def resume(c: Container, strategy_id: int, who: str) -> dict[str, Any]:
+    """Set a strategy's own trading state ACTIVE (:func:`sixbtc.app.emergency.resume`; a global
+    halt still applies). Raises UnknownStrategy, ActionRefused (its state is ACTIVE)."""
+    rec = _get(c, strategy_id, tuple(StrategyStatus), "resume")
+    before = emergency.resume(c.trading_states, c.strategies, strategy_scope(strategy_id), who)
+    if before is None:
+        raise ActionRefused(f"resume: strategy {strategy_id} ({rec.name}) is ACTIVE already")
+    return {"strategy_id": strategy_id, "name": rec.name, "state": "ACTIVE", "was": str(before.state)}
 
-
-def trading_halted(c: Container) -> bool:
-    """True while the emergency-stop halt holds."""
-    return bool(c.controls.halt_state()["halted"])

@@ -12,26 +12,45 @@ Reads and cancels are retried on :class:`~sixbtc.core.errors.TransientExchangeEr
 (cancelling twice is harmless); a close is never re-sent: an ambiguous outcome is resolved by
 querying its client order id. An account the venue cannot serve is reported and the others
 are still handled.
+
+The same module holds the other operator decisions on trading states, shared by the command
+line (``sixbtc resume``) and the dashboard's API: :func:`pause` (one strategy REDUCING: no new
+entries, the executor winds its positions down) and :func:`resume` (a scope ACTIVE again).
+Every decision is recorded as a strategy event of phase ``control`` whose detail starts with
+``by WHO`` (its ``ts`` is when), in the transaction that changes the state.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sixbtc.adapters.storage.risk_repo import TradingStateRepository
+from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.core.errors import AmbiguousOrderOutcome, SixbtcError, TransientExchangeError
 from sixbtc.domain.orders import VenueOrder, VenuePosition
-from sixbtc.domain.risk import GLOBAL_SCOPE, Halt, TradingState
+from sixbtc.domain.risk import (
+    GLOBAL_SCOPE,
+    Halt,
+    TradingState,
+    TradingStateRecord,
+    scope_strategy_id,
+    strategy_scope,
+)
 from sixbtc.executor.emergency import Cancel, Close, plan_emergency
 from sixbtc.executor.venue import ExchangeClient
 
 T = TypeVar("T")
 ATTEMPTS, BACKOFF_S = 4, 0.5
 REASON = "emergency_stop"
+#: Reason of a strategy state set by :func:`pause`.
+PAUSE_REASON = "pause"
+#: Phase and reasons of the events recorded for the operator's decisions.
+PHASE = "control"
+STOP_EVENT, PAUSE_EVENT, RESUME_EVENT = "control:emergency_stop", "control:pause", "control:resume"
 
 
 @dataclass
@@ -64,6 +83,13 @@ class EmergencyReport:
         """True when no failure occurred and no order is left open (positions: only if asked to close)."""
         return not self.failures and not any(self.open_orders.values())
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``sixbtc emergency-stop --json`` and ``POST /api/emergency-stop``):
+        the fields plus ``nothing_done`` and ``complete``; ``halted_since`` ISO-8601 UTC."""
+        out = asdict(self)
+        out["halted_since"] = self.halted_since.isoformat() if self.halted_since else None
+        return {**out, "nothing_done": self.nothing_done, "complete": self.complete}
+
 
 def _retry(call: Callable[[], T], sleep: Callable[[float], None]) -> T:
     for attempt in range(ATTEMPTS):
@@ -76,15 +102,22 @@ def _retry(call: Callable[[], T], sleep: Callable[[float], None]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def emergency_stop(states: TradingStateRepository, open_venue: Callable[[], ExchangeClient], *, close_positions: bool,
-                   detail: str = "sixbtc emergency-stop", sleep: Callable[[float], None] = time.sleep) -> EmergencyReport:
+def emergency_stop(states: TradingStateRepository, events: StrategyRepository,
+                   open_venue: Callable[[], ExchangeClient], *, close_positions: bool, who: str,
+                   sleep: Callable[[float], None] = time.sleep) -> EmergencyReport:
     """Halt, cancel, optionally close (see the module docstring).
 
-    ``open_venue`` builds the venue client only after the state is HALTED: a venue that cannot
-    be opened or listed (a configuration error, the network) is a failure of the report, and
-    trading stays halted.
+    The global state becomes HALTED (reason ``emergency_stop``, detail ``by WHO; close_positions=…``)
+    and a global event ``control:emergency_stop`` is recorded in the same transaction (also
+    when it was HALTED already: every stop is recorded). ``open_venue`` builds the venue client
+    only after that: a venue that cannot be opened or listed (a configuration error, the
+    network) is a failure of the report, and trading stays halted.
     """
-    newly = states.escalate(Halt(GLOBAL_SCOPE, TradingState.HALTED, REASON, detail))
+    detail = f"by {who}; close_positions={'yes' if close_positions else 'no'}"
+    with states.engine.begin() as conn:
+        newly = states.escalate_in(conn, Halt(GLOBAL_SCOPE, TradingState.HALTED, REASON, detail))
+        events.global_event_in(conn, phase=PHASE, reason=STOP_EVENT,
+                               detail=detail if newly else f"{detail} (already HALTED)")
     since = states.get(GLOBAL_SCOPE).since
     report = EmergencyReport(newly, since)
     try:
@@ -142,3 +175,41 @@ def _close(venue: ExchangeClient, close: Close, report: EmergencyReport, sleep: 
         report.closed.append((close.account, req.symbol, req.client_order_id, status))
     except SixbtcError as exc:
         report.failures.append((close.account, f"close {req.symbol} {req.qty:g}", f"{type(exc).__name__}: {exc}"))
+
+
+def pause(states: TradingStateRepository, events: StrategyRepository, strategy_id: int, who: str) -> bool:
+    """Pause one strategy: its state becomes REDUCING (reason ``pause``): no new entries, the
+    executor winds its positions down with reduce-only orders; it keeps its status and
+    sub-account. Returns True when the state changed (an event ``control:pause`` is then
+    recorded); False when it was REDUCING or HALTED already (nothing recorded)."""
+    detail = f"by {who}"
+    with states.engine.begin() as conn:
+        changed = states.escalate_in(conn, Halt(strategy_scope(strategy_id), TradingState.REDUCING,
+                                                PAUSE_REASON, detail))
+        if changed:
+            events.event_in(conn, strategy_id, phase=PHASE, reason=PAUSE_EVENT, detail=detail)
+    return changed
+
+
+def resume(states: TradingStateRepository, events: StrategyRepository, scope: str,
+           who: str) -> TradingStateRecord | None:
+    """Set ``scope`` (``"global"`` or ``"strategy:<id>"``) ACTIVE again: a person's decision
+    (``sixbtc resume``, the dashboard). The kill switches' windows start again from now.
+
+    Returns
+    -------
+    TradingStateRecord or None
+        The state it had, when it changed (an event ``control:resume`` is then recorded: global,
+        or the strategy's); None when it was ACTIVE already (nothing recorded).
+    """
+    before = states.get(scope)
+    with states.engine.begin() as conn:
+        if not states.resume_in(conn, scope, f"by {who}"):
+            return None
+        detail = f"by {who}; was {before.state} ({before.reason or '-'})"
+        sid = scope_strategy_id(scope)
+        if sid is None:
+            events.global_event_in(conn, phase=PHASE, reason=RESUME_EVENT, detail=detail)
+        else:
+            events.event_in(conn, sid, phase=PHASE, reason=RESUME_EVENT, detail=detail)
+    return before

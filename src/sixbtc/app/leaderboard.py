@@ -24,11 +24,12 @@ def leaderboard(c: Container, *, type_: str | None = None, timeframe: str | None
     -------
     dict
         ``count`` (rows), ``max_size`` and ``min_score`` (``active_pool``), ``rows``: id,
-        status, source, paused (LIVE only) and the figures of
+        status, source, ``trading_state`` (the strategy's own: ACTIVE, or REDUCING / HALTED when
+        paused or stopped by a kill switch) and the figures of
         :func:`~sixbtc.app.pool_view.pool_row` (score 0-100, DSR and PBO 0-1, trials, OOS
         Sharpe, confirmation return and percentile, last re-test).
     """
-    paused = c.controls.paused_ids()
+    stopped = c.trading_states.strategy_states()
     rows = []
     for status in (StrategyStatus.LIVE, StrategyStatus.ACTIVE):
         for rec in c.strategies.list_by_status(status, by_score=True):
@@ -36,7 +37,8 @@ def leaderboard(c: Container, *, type_: str | None = None, timeframe: str | None
                     or (source and str(rec.source) != source)):
                 continue
             rows.append({"id": rec.id, "status": str(rec.status), "source": str(rec.source),
-                         "paused": rec.id in paused, **pool_row(rec)})
+                         "trading_state": str(stopped[rec.id].state) if rec.id in stopped else "ACTIVE",
+                         **pool_row(rec)})
     rows.sort(key=lambda r: (-(r["score"] if r["score"] is not None else -1.0), r["id"]))
     ap = c.settings.active_pool
     return {"count": len(rows), "max_size": ap.max_size, "min_score": ap.min_score, "rows": rows}

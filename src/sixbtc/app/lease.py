@@ -1,4 +1,5 @@
-"""The executor lease of this process: exactly one executor trades a database at a time.
+"""Leases of this process: the executor lease (exactly one executor trades a database at a
+time) and the lease of each scheduled task (a task never runs twice at once).
 
 :class:`ExecutorLease` acquires the ``executor`` lease
 (:class:`~sixbtc.adapters.storage.lease_repo.LeaseRepository`) for this host and pid, renews
@@ -21,6 +22,9 @@ import time
 from datetime import timedelta
 from types import TracebackType
 
+from sqlalchemy import Engine
+
+from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.app.container import Container
 from sixbtc.app.processes import holder_dead, this_host
 from sixbtc.core.errors import LeaseLost
@@ -30,12 +34,13 @@ LEASE_TTL = timedelta(seconds=60)
 log = logging.getLogger(__name__)
 
 
-class ExecutorLease:
-    """Hold the executor lease for the duration of a ``with`` block.
+class HeldLease:
+    """Hold one named lease of the database for the duration of a ``with`` block.
 
     Parameters
     ----------
-    c : Container
+    leases : LeaseRepository
+        The repository of the lease (its ``name`` says which).
     holder : str
         What holds it, shown to a refused second process (e.g. ``"sixbtc run --once"``).
     ttl : timedelta
@@ -44,21 +49,24 @@ class ExecutorLease:
     Raises
     ------
     LeaseHeld
-        On entry, when another live executor holds the lease (message names it).
+        On entry, when another live process holds the lease (message names it).
     """
 
-    def __init__(self, c: Container, holder: str, ttl: timedelta = LEASE_TTL) -> None:
-        self.c, self.holder, self.ttl = c, holder, ttl
+    #: What a lost lease stops (for the message of ``LeaseLost``).
+    stopped = "stopped"
+
+    def __init__(self, leases: LeaseRepository, holder: str, ttl: timedelta = LEASE_TTL) -> None:
+        self.leases, self.holder, self.ttl = leases, holder, ttl
         self.token: int | None = None
         self.lost = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._renewed = time.monotonic()  # last successful acquisition or renewal
 
-    def __enter__(self) -> ExecutorLease:
-        lease = self.c.leases.acquire(this_host(), os.getpid(), self.holder, self.ttl, holder_dead)
+    def __enter__(self) -> HeldLease:
+        lease = self.leases.acquire(this_host(), os.getpid(), self.holder, self.ttl, holder_dead)
         self.token, self._renewed = lease.token, time.monotonic()
-        self._thread = threading.Thread(target=self._keep, name="executor-lease", daemon=True)
+        self._thread = threading.Thread(target=self._keep, name=f"lease-{self.leases.name}", daemon=True)
         self._thread.start()
         return self
 
@@ -69,14 +77,14 @@ class ExecutorLease:
             except LeaseLost:
                 return
             except Exception as exc:  # noqa: BLE001 — a database hiccup: try again at the next period
-                log.warning("executor lease renewal failed, retrying in %.0f s: %s: %s",
+                log.warning("%s lease renewal failed, retrying in %.0f s: %s: %s", self.leases.name,
                             self.ttl.total_seconds() / 4, type(exc).__name__, exc)
 
     def _renew(self) -> None:
-        if not self.c.leases.renew(self.token or 0, self.ttl):
+        if not self.leases.renew(self.token or 0, self.ttl):
             self.lost.set()
         if self.lost.is_set():
-            raise LeaseLost("the executor lease was taken over by another process: stopped trading")
+            raise LeaseLost(f"the {self.leases.name} lease was taken over by another process: {self.stopped}")
         self._renewed = time.monotonic()
 
     def check(self) -> None:
@@ -90,7 +98,7 @@ class ExecutorLease:
             A renewal found the lease taken over.
         """
         if self.lost.is_set():
-            raise LeaseLost("the executor lease was taken over by another process: stopped trading")
+            raise LeaseLost(f"the {self.leases.name} lease was taken over by another process: {self.stopped}")
         if time.monotonic() - self._renewed > self.ttl.total_seconds() / 2:
             self._renew()
 
@@ -100,4 +108,26 @@ class ExecutorLease:
         if self._thread is not None:
             self._thread.join(timeout=5)
         if self.token is not None:
-            self.c.leases.release(self.token)
+            self.leases.release(self.token)
+
+
+class ExecutorLease(HeldLease):
+    """The ``executor`` lease of ``c`` (exactly one process trades a database)."""
+
+    stopped = "stopped trading"
+
+    def __init__(self, c: Container, holder: str, ttl: timedelta = LEASE_TTL) -> None:
+        super().__init__(c.leases, holder, ttl)
+        self.c = c
+
+
+class TaskLeases:
+    """One lease per scheduled task, ``sched:<task>`` (a task never runs twice at once, also
+    across processes and hosts; :class:`~sixbtc.scheduler.ports.TaskLock`)."""
+
+    def __init__(self, engine: Engine, ttl: timedelta = LEASE_TTL) -> None:
+        self.engine, self.ttl = engine, ttl
+
+    def hold(self, task: str) -> HeldLease:
+        """The lease of ``task`` (enter it to hold it; raises ``LeaseHeld`` when busy)."""
+        return HeldLease(LeaseRepository(self.engine, name=f"sched:{task}"), f"scheduler task {task}", self.ttl)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sixbtc.app.container import Container
+from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState
 
 
 def snapshot(c: Container) -> dict[str, Any]:
     """The pushed state: ``counts`` (status → strategies), ``pool`` (count), ``halted``,
-    ``paused`` (ids), ``positions`` (open: id, strategy id, symbol, direction, qty, entry and
+    ``trading_state`` (global ACTIVE / REDUCING / HALTED), ``halted`` (it is HALTED),
+    ``paused`` (ids of the strategies whose own state is not ACTIVE), ``positions`` (open: id, strategy id, symbol, direction, qty, entry and
     stop prices, subaccount), ``subaccounts`` (label → balance and realised PnL, USD), ``trades``
     (per mode) and ``last_event_id``.
 
@@ -17,12 +19,14 @@ def snapshot(c: Container) -> dict[str, Any]:
     ``api.push_interval_s`` per connected client.
     """
     subs = c.dashboard.subaccounts()
+    state = c.trading_states.get(GLOBAL_SCOPE).state
     pos = [{"id": p["id"], "strategy_id": p["strategy_id"], "symbol": p["symbol"], "direction": p["direction"],
             "qty": p["qty"], "entry_price": p["entry_price"], "stop_price": p["stop_price"],
             "subaccount": p["subaccount"]} for p in c.trading.open_positions()]
     return {
         "counts": c.strategies.counts_by_status(), "pool": c.pool.stats().count,
-        "halted": bool(c.controls.halt_state()["halted"]), "paused": sorted(c.controls.paused_ids()),
+        "trading_state": str(state), "halted": state is TradingState.HALTED,
+        "paused": sorted(c.trading_states.strategy_states()),
         "positions": pos,
         "subaccounts": {s["label"]: {"balance_usd": s["balance_usd"], "realised_pnl_usd": s["realised_pnl_usd"]}
                         for s in subs},

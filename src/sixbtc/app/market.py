@@ -25,8 +25,9 @@ def store_is_empty(c: Container) -> bool:
     return not any(e.timeframe in tfs for e in c.store.inventory())
 
 
-def download_missing(c: Container, client: CcxtMarketData | None = None) -> list[DownloadResult]:
-    """Probe the venue, then download/update ``data.coins`` × ``data.timeframes``.
+def download_missing(c: Container, client: CcxtMarketData | None = None,
+                     coins: list[str] | None = None) -> list[DownloadResult]:
+    """Probe the venue, then download/update ``coins`` (default ``data.coins``) × ``data.timeframes``.
 
     Raises
     ------
@@ -36,7 +37,7 @@ def download_missing(c: Container, client: CcxtMarketData | None = None) -> list
     client = client or market_client(c)
     client.probe(c.settings.data.network_probe_timeout_s)
     now_ms = int(c.clock.now().timestamp() * 1000)
-    results = download(client, c.store, c.settings.data.coins, c.settings.data.timeframes,
+    results = download(client, c.store, coins or c.settings.data.coins, c.settings.data.timeframes,
                        history_days=c.settings.data.history_days, now_ms=now_ms)
     sync_coins(c)
     return results

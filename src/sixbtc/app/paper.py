@@ -21,6 +21,7 @@ from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.window import CycleWindow
 from sixbtc.core.errors import ConfigError, StaleClaim
 from sixbtc.data.replay import ReplayFeed
+from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState, effective_state
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.domain.trading import Direction
@@ -112,15 +113,25 @@ def live_set(c: Container) -> list[LiveStrategy]:
     sub-account (wind-down: a retired strategy, or a record that cannot be read or run). A LIVE
     record that cannot be run (no parameters, unknown direction) is retired with
     ``executor:error`` and wound down; the others are run. The sub-account of a strategy that
-    stopped trading and holds nothing is freed (a retirement interrupted before it freed it)."""
+    stopped trading and holds nothing is freed (a retirement interrupted before it freed it).
+
+    Trading states (:mod:`sixbtc.domain.risk`; the stricter of the global one and the
+    strategy's own): ACTIVE runs as above; REDUCING (a pause, a kill switch) runs with
+    ``active=False``: no entries, positions wound down; HALTED (an emergency stop) leaves the
+    strategy out: the executor sends nothing for it until a person resumes trading, and then
+    picks it up from its resume point, as after a restart."""
     out = []
     live = {r.id: r for r in c.strategies.list_by_status(StrategyStatus.LIVE)}  # damaged rows left out
-    halted = c.controls.paused_ids() | (set(live) if c.controls.halt_state()["halted"] else set())
+    states = c.trading_states
+    global_state, own = states.get(GLOBAL_SCOPE).state, states.strategy_states()
     for sid, sub in c.trading.attached().items():
+        state = effective_state(global_state, own[sid].state if sid in own else TradingState.ACTIVE)
+        if state is TradingState.HALTED:  # sends nothing at all: not run (as if the executor were down for it)
+            continue
         rec = live.get(sid)
         if rec is not None:
             try:
-                out.append(replace(_live_strategy(rec, sub), active=sid not in halted))
+                out.append(replace(_live_strategy(rec, sub), active=state is TradingState.ACTIVE))
                 continue
             except (KeyError, TypeError, ValueError) as exc:
                 _retire_unrunnable(c, rec, f"cannot run the stored record: {type(exc).__name__}: {exc}")

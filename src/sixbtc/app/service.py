@@ -4,8 +4,10 @@ The main loop runs factory batches (generate within the daily limit and back-pre
 then validator and backtester worker processes until their queues are empty; the elastic
 backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
 ACTIVE strategies run on all backtest workers) and one
-executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`); APScheduler runs the rotator, the monitor and
-stale-claim release on their intervals (UTC). SIGINT/SIGTERM stop it cleanly: the loop ends
+executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`). APScheduler
+runs the rotator (at the start, then every ``rotator.check_interval_minutes``: never on each
+pass of the loop) and the monitor on their intervals, and the scheduled tasks of SPEC §3.9 on
+their UTC crons (:mod:`sixbtc.app.scheduler`; ``scheduler.enabled``). SIGINT/SIGTERM stop it cleanly: the loop ends
 after the current step, worker processes release their claims, sandboxes are closed.
 
 At start it releases the claims of dead workers of this host and takes the executor lease
@@ -21,7 +23,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -37,6 +39,7 @@ from sixbtc.app.processes import release_dead_claims
 from sixbtc.app.regimes import refresh_if_due, refresh_market_regimes
 from sixbtc.app.retesting import count_due_retests
 from sixbtc.app.rotation import rotate_now
+from sixbtc.app.scheduler import add_scheduled_tasks
 from sixbtc.app.window import CycleWindow, plan_window
 from sixbtc.app.workers import backtest_roles, run_role_pool
 from sixbtc.core.errors import ConfigError, LeaseLost, NetworkUnavailable
@@ -44,8 +47,6 @@ from sixbtc.rotator.rotation import Promotion
 
 __all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
-REGIME_HOUR, REGIME_MINUTE = 1, 5  # refresh_market_regimes, UTC (SPEC §3.9)
-PAIRS_HOURS, PAIRS_MINUTE = "1,13", 45  # update_pairs, UTC (SPEC §3.9)
 
 
 class Service:
@@ -63,32 +64,27 @@ class Service:
         self.stop.set()
 
     def _scheduler(self) -> BackgroundScheduler:
+        """The rotator and the monitor on their intervals (the first rotation at once), and the
+        scheduled tasks of SPEC §3.9 on their UTC crons when ``scheduler.enabled``."""
         s = self.c.settings
         sched = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-        sched.add_job(lambda: self.log(f"rotator: {len(self._rotate())} promoted"), "interval",
-                      minutes=s.rotator.check_interval_minutes, id="rotator")
-        sched.add_job(self._monitor, "interval", minutes=s.retirement.check_interval_minutes, id="monitor")
-        sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
-        sched.add_job(lambda: self._job("update_pairs", self._update_pairs), "cron",
-                      hour=PAIRS_HOURS, minute=PAIRS_MINUTE, id="update_pairs")
-        if s.regime.enabled:
-            sched.add_job(lambda: self._job("refresh_market_regimes", self._refresh_regimes), "cron",
-                          hour=REGIME_HOUR, minute=REGIME_MINUTE, id="refresh_market_regimes")
+        sched.add_job(lambda: self._job("rotator", self._rotate_job), "interval", minutes=s.rotator.check_interval_minutes,
+                      id="rotator", next_run_time=datetime.now(UTC))
+        sched.add_job(lambda: self._job("monitor", self._monitor), "interval",
+                      minutes=s.retirement.check_interval_minutes, id="monitor")
+        if s.scheduler.enabled:
+            add_scheduled_tasks(sched, self.c, self.log)
         return sched
 
     def _refresh_regimes(self, only_if_due: bool = False) -> None:
-        """Regime refresh of the active coins (SPEC §3.1): scheduled at 01:05 UTC, and at the
-        start when the newest reading is a day old or missing (``only_if_due``)."""
+        """Regime refresh of the active coins at the start when the newest reading is a day old
+        or missing (the daily one is the scheduled task ``refresh_market_regimes``)."""
         readings = refresh_if_due(self.c) if only_if_due else refresh_market_regimes(self.c)
         if readings is not None:
             self.log(f"market regimes: {len(readings)} coins classified")
 
-    def _update_pairs(self) -> None:
-        """Pairs updater (SPEC §3.1, 01:45 and 13:45 UTC): the universe by volume into ``coins``."""
-        from sixbtc.app.pairs import update_pairs
-
-        change = update_pairs(self.c)
-        self.log(f"pairs: {len(change.pairs)} active, {len(change.added)} added, {len(change.removed)} removed")
+    def _rotate_job(self) -> None:
+        self.log(f"rotator: {len(self._rotate())} promoted")
 
     def _rotate(self) -> list[Promotion]:
         with self._rotating:  # two rotations at once would both fill the same free LIVE slots
@@ -138,7 +134,6 @@ class Service:
         rng = np.random.default_rng(self.c.settings.generator.seed)
         while not self.stop.is_set():
             self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings, self.c.clock)))
-            self._job("rotator", self._rotate)
             processed = self._job("executor", trader.step)
             if processed:
                 self.log(f"executor: {processed} candles processed")
@@ -176,7 +171,7 @@ class Service:
         created, _ = generate_batch(self.c, GENERATE_BATCH, rng, on_error=lambda m: self.log(f"llm source: {m}"))
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and counts["VALIDATED"] < self.c.settings.validator.max_validated_queue and not self.stop.is_set():
-            run_role_pool(self.c, "validator", self.c.settings.generator.workers, window)
+            run_role_pool(self.c, "validator", self.c.settings.validator.workers, window)
         bt = self.c.settings.backtest
         roles = backtest_roles(bt.workers, bt.elastic_workers)
         if self.c.strategies.counts_by_status()["VALIDATED"] and not self.stop.is_set():

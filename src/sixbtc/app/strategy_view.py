@@ -10,7 +10,7 @@ import pandas as pd
 from sixbtc.app.container import Container
 from sixbtc.app.pool_view import pool_row
 from sixbtc.core.errors import DataError
-from sixbtc.domain.strategy import StrategyStatus
+from sixbtc.domain.risk import strategy_scope
 from sixbtc.domain.timeframe import Timeframe
 
 #: Most candles returned by :func:`candles`.
@@ -63,7 +63,7 @@ def strategy_detail(c: Container, strategy_id: int) -> dict[str, Any] | None:
     -------
     dict
         ``strategy`` (id, name, type, source, status, timeframe, symbols, score, live_score,
-        code_hash, created_at, paused), ``code`` (Python source), ``params``, ``metrics``
+        code_hash, created_at, trading_state: its own ACTIVE / REDUCING / HALTED), ``code`` (Python source), ``params``, ``metrics``
         (scalar selection metrics), ``pool`` (:func:`~sixbtc.app.pool_view.pool_row`),
         ``results_by_timeframe`` and ``results_by_coin`` (newest row per kind/timeframe/coin:
         IS and OOS metrics), ``equity`` (normalised OOS equity curve, 1.0 = start, over
@@ -82,7 +82,7 @@ def strategy_detail(c: Container, strategy_id: int) -> dict[str, Any] | None:
                      "status": str(rec.status), "timeframe": rec.timeframe, "symbols": list(rec.symbols),
                      "score": rec.score, "live_score": rec.live_score, "code_hash": rec.code_hash,
                      "created_at": _iso(rec.created_at),
-                     "paused": rec.status is StrategyStatus.LIVE and rec.id in c.controls.paused_ids()},
+                     "trading_state": str(c.trading_states.get(strategy_scope(rec.id)).state)},
         "code": rec.code, "params": rec.params or {}, "metrics": metrics, "pool": pool_row(rec),
         "results_by_timeframe": per_tf, "results_by_coin": per_coin, "equity": equity,
         "trades": [_jsonable(t) for t in c.trading.trades(strategy_id)],

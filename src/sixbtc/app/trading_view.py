@@ -13,6 +13,7 @@ from typing import Any
 
 from sixbtc.app.container import Container
 from sixbtc.core.errors import DataError
+from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState
 from sixbtc.domain.trading import Direction
 
 
@@ -49,13 +50,21 @@ def positions(c: Container) -> list[dict[str, Any]]:
 
 
 def kill_switch(c: Container) -> dict[str, Any]:
-    """The trading halt (emergency stop, :mod:`sixbtc.app.controls`), the paused strategies and
-    the configured kill-switch thresholds (fractions; the executor's kill switches are issue 10)."""
+    """The trading states (:mod:`sixbtc.domain.risk`, the table ``sixbtc status`` and
+    ``sixbtc emergency-stop`` use) and the configured kill-switch thresholds (fractions).
+
+    Keys: ``state`` (global ACTIVE / REDUCING / HALTED), ``halted`` (it is HALTED), ``since``
+    (ISO-8601 UTC or None), ``reason``, ``detail``; ``paused``: the strategies whose own
+    state is not ACTIVE (``id``, ``name``, ``state``, ``reason``, ``detail``, ``since``);
+    ``strategy_session_loss``, ``global_drawdown_24h``, ``grace_minutes``."""
     ks = c.settings.kill_switch
-    paused = c.controls.paused_ids()
-    names = c.dashboard.names(paused)
-    return {**c.controls.halt_state(),
-            "paused": [{"id": i, "name": names.get(i)} for i in sorted(paused)],
+    g = c.trading_states.get(GLOBAL_SCOPE)
+    own = c.trading_states.strategy_states()
+    names = c.dashboard.names(set(own))
+    return {"state": str(g.state), "halted": g.state is TradingState.HALTED, "since": _iso(g.since),
+            "reason": g.reason, "detail": g.detail,
+            "paused": [{"id": i, "name": names.get(i), "state": str(r.state), "reason": r.reason,
+                        "detail": r.detail, "since": _iso(r.since)} for i, r in sorted(own.items())],
             "strategy_session_loss": ks.strategy_session_loss, "global_drawdown_24h": ks.global_drawdown_24h,
             "grace_minutes": ks.grace_minutes}
 

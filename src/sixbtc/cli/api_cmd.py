@@ -23,5 +23,7 @@ def api(ctx: typer.Context,
 
 def show_dashboard(info: object) -> None:
     """Print the dashboard's URL, its login URL (token in the fragment) and where the token is kept."""
-    console.print(f"dashboard: {info.url}  (token from {info.source})", highlight=False)
+    console.print(f"dashboard: {info.url}", highlight=False)
+    console.print(f"token: {info.token}  (from {info.source}; actions and the live feed need it)", highlight=False,
+                  soft_wrap=True)
     console.print(f"open: {info.login_url}", highlight=False, soft_wrap=True)

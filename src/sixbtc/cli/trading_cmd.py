@@ -7,13 +7,23 @@ running, without its lease. Exit codes: 0 done (or nothing to do), 1 something w
 
 from __future__ import annotations
 
+import getpass
 import json
-from dataclasses import asdict
+import socket
 
 import typer
 from rich.markup import escape
 
 from sixbtc.cli.context import console, err_console, friendly_errors, open_container, table
+
+
+def _who() -> str:
+    """Who acts from this command line, for the decision's event: ``cli:USER@HOST``."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without passwd entry)
+        user = "unknown"
+    return f"cli:{user}@{socket.gethostname()}"
 
 
 def emergency_stop(ctx: typer.Context,
@@ -26,10 +36,10 @@ def emergency_stop(ctx: typer.Context,
 
     c = open_container(ctx)
     with friendly_errors():
-        report = run_stop(c.trading_states, lambda: open_venue(c), close_positions=close_positions)
+        report = run_stop(c.trading_states, c.strategies, lambda: open_venue(c), close_positions=close_positions,
+                          who=_who())
     if as_json:
-        typer.echo(json.dumps({**asdict(report), "nothing_done": report.nothing_done,
-                               "complete": report.complete}, default=str))
+        typer.echo(json.dumps(report.as_dict(), default=str))
     else:
         _render(report, close_positions)
     if not report.complete:
@@ -69,14 +79,14 @@ def resume(ctx: typer.Context,
            strategy: int | None = typer.Option(None, "--strategy", min=1,
                                                help="Resume one strategy (default: global trading).")) -> None:
     """Set trading ACTIVE again after an emergency stop or a kill switch (a person's decision)."""
+    from sixbtc.app.emergency import resume as run_resume
     from sixbtc.domain.risk import GLOBAL_SCOPE, strategy_scope
 
     c = open_container(ctx)
     scope = GLOBAL_SCOPE if strategy is None else strategy_scope(strategy)
     with friendly_errors():
-        before = c.trading_states.get(scope)
-        changed = c.trading_states.resume(scope, "sixbtc resume")
-    if changed:
+        before = run_resume(c.trading_states, c.strategies, scope, _who())
+    if before is not None:
         console.print(f"{scope}: {before.state} ({before.reason}) -> ACTIVE; the kill switches' windows start now")
     else:
         console.print(f"{scope}: already ACTIVE, nothing changed")

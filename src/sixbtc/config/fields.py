@@ -159,6 +159,20 @@ def _wallet(value: str | None) -> str | None:
     return value
 
 
+def _cron(value: str) -> str:
+    """A 5-field crontab expression (minute hour day month day-of-week), read in UTC by
+    APScheduler's ``CronTrigger.from_crontab`` (the parser the scheduler uses)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    if len(value.split()) != 5:
+        raise ValueError(f"expected a 5-field crontab expression 'minute hour day month weekday', got {value!r}")
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(f"invalid crontab expression {value!r}: {exc}") from None
+    return value
+
+
 def _strip_empty(value: Any) -> Any:
     return None if value == "" else value
 
@@ -172,3 +186,4 @@ DatabaseUrl = Annotated[str | None, AfterValidator(_database_url)]
 WebhookUrl = Annotated[str | None, BeforeValidator(_strip_empty), AfterValidator(_http_url)]
 WalletAddress = Annotated[str | None, BeforeValidator(_strip_empty), AfterValidator(_wallet)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+CronExpr = Annotated[str, AfterValidator(_cron)]

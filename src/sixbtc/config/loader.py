@@ -152,6 +152,8 @@ def _render_section(section: BaseModel) -> list[str]:
             out.append(f"  # {field.description}")
         if hasattr(value, "get_secret_value"):
             value = None
+        if isinstance(value, BaseModel):  # a nested block (scheduler tasks): one flow mapping
+            value = value.model_dump()
         dumped = yaml.safe_dump({key: value}, default_flow_style=True, sort_keys=False).strip()
-        out.append(f"  {dumped.strip('{}')}")
+        out.append(f"  {dumped[1:-1]}")  # the outer braces of the one-key mapping
     return out

@@ -21,6 +21,7 @@ from sixbtc.config.fields import (
     MAX_SECONDS,
     MAX_WORKERS,
     CoinList,
+    CronExpr,
     DatabaseUrl,
     HttpUrl,
     LogLevel,
@@ -83,6 +84,7 @@ class RegimeSection(Section):
 
 
 class ValidatorSection(Section):
+    workers: int = Field(2, ge=1, le=MAX_WORKERS, description="Validator processes (capped at the CPU count)")
     max_validated_queue: int = Field(50, ge=1, description="Back-pressure: pause while VALIDATED >= this")
     wall_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Wall-clock limit per sandbox call (s)")
     memory_mb: int = Field(1024, ge=128, le=1_048_576, description="Address-space limit of a sandbox worker (MB)")
@@ -225,9 +227,47 @@ class RetirementSection(Section):
     psr_min_trades: int = Field(30, ge=2, description="Live trades before the PSR rule applies")
 
 
+class ScheduledTask(Section):
+    """One scheduled task: on/off and when (a 5-field crontab expression, UTC)."""
+
+    enabled: bool = Field(True, description="Run this task on its schedule (`sixbtc scheduler --run TASK` runs it anyway)")
+    cron: CronExpr = Field("0 0 * * *", description="When, as crontab 'minute hour day month weekday' in UTC (e.g. '45 1,13 * * *' = 01:45 and 13:45)")
+
+
+class RetentionTask(ScheduledTask):
+    """A cleanup task: also how old a row or file must be to be deleted."""
+
+    retention_days: float = Field(7.0, gt=0, le=MAX_DAYS, description="Delete what is older than this (days)")
+
+
+def _task(cron: str) -> ScheduledTask:
+    return ScheduledTask(cron=cron)
+
+
+def _retention(cron: str, days: float) -> RetentionTask:
+    return RetentionTask(cron=cron, retention_days=days)
+
+
 class SchedulerSection(Section):
-    enabled: bool = Field(True, description="Run the scheduled maintenance tasks of SPEC §3.9")
-    stale_claim_minutes: int = Field(30, ge=1, le=MAX_MINUTES, description="Release claims older than this")
+    """The maintenance tasks of SPEC §3.9 (times UTC), each with its own block."""
+
+    enabled: bool = Field(True, description="Run the scheduled tasks inside `sixbtc run` (the service; embedded default). Each task also has its own enabled flag")
+    stale_claim_minutes: int = Field(30, ge=1, le=MAX_MINUTES, description="Release claims older than this (cleanup_stale_processing, and at the start of every run)")
+    runs_retention_days: float = Field(30.0, gt=0, le=MAX_DAYS, description="cleanup_old_events also deletes scheduler_runs rows older than this (days)")
+    daily_restart_services: ScheduledTask = Field(default_factory=lambda: _task("0 1 * * *"), description="Restart the supervised services (not the scheduler)")
+    refresh_market_regimes: ScheduledTask = Field(default_factory=lambda: _task("5 1 * * *"), description="Regime per active coin (also needs regime.enabled)")
+    renew_agent_wallets: ScheduledTask = Field(default_factory=lambda: _task("10 1 * * *"), description="Renew agent wallets expiring within accounts.agent_renew_days")
+    check_subaccount_funds: ScheduledTask = Field(default_factory=lambda: _task("15 1 * * *"), description="Top up sub-accounts (accounts section)")
+    cleanup_tmp_dir: RetentionTask = Field(default_factory=lambda: _retention("20 1 * * *", 1.0), description="Delete files of the home's tmp directory older than retention_days")
+    cleanup_old_events: RetentionTask = Field(default_factory=lambda: _retention("25 1 * * *", 7.0), description="Fold strategy events older than retention_days into funnel_counts, then delete them")
+    cleanup_stale_strategies: RetentionTask = Field(default_factory=lambda: _retention("30 1 * * *", 1.0), description="Delete unclaimed GENERATED/VALIDATED strategies unchanged for retention_days")
+    cleanup_old_failed: RetentionTask = Field(default_factory=lambda: _retention("35 1 * * *", 7.0), description="Delete FAILED strategies unchanged for retention_days")
+    cleanup_old_retired: RetentionTask = Field(default_factory=lambda: _retention("40 1 * * *", 7.0), description="Delete RETIRED strategies unchanged for retention_days (never one with an open position or a sub-account)")
+    update_pairs: ScheduledTask = Field(default_factory=lambda: _task("45 1,13 * * *"), description="Pairs updater (data section)")
+    download_data: ScheduledTask = Field(default_factory=lambda: _task("0 2,14 * * *"), description="Download/update the active coins x data.timeframes")
+    cleanup_zombie_processes: ScheduledTask = Field(default_factory=lambda: _task("0 */3 * * *"), description="Stop the project's orphaned worker processes (recorded pids only)")
+    cleanup_stale_processing: ScheduledTask = Field(default_factory=lambda: _task("*/30 * * * *"), description="Release claims older than stale_claim_minutes and claims of dead workers")
+    refresh_data_cache: ScheduledTask = Field(default_factory=lambda: _task("0 */4 * * *"), description="Pre-load BTC candles of every data.timeframes into the read cache")
 
 
 class MetricsSection(Section):

@@ -97,3 +97,8 @@ class AmbiguousOrderOutcome(TransientExchangeError):
 
 class OrderNotFound(SixbtcError):
     """The venue does not know this client order id (yet): an ack may still be propagating."""
+
+
+class TaskSkipped(SixbtcError):
+    """A scheduled task cannot do its work here (no such stage in this build, no venue, not
+    configured); the message is the reason recorded with the run (outcome ``skipped``)."""

@@ -55,6 +55,12 @@ def strategy_scope(strategy_id: int) -> str:
     return f"strategy:{int(strategy_id)}"
 
 
+def scope_strategy_id(scope: str) -> int | None:
+    """The strategy id of a ``"strategy:<id>"`` scope; None for any other scope (``"global"``)."""
+    kind, _, rest = scope.partition(":")
+    return int(rest) if kind == "strategy" and rest.isdigit() else None
+
+
 def effective_state(*states: TradingState) -> TradingState:
     """The strictest of ``states`` (ACTIVE when none is given)."""
     return max(states, key=lambda s: s.rank, default=TradingState.ACTIVE)

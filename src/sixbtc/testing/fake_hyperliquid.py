@@ -21,13 +21,17 @@ to a JSON file after every change and reloaded at start)::
     FakeHyperliquidControl("http://127.0.0.1:PORT").set_mark("BTC", 99_000)
 
 Scripted faults (:meth:`FakeHyperliquidServer.add_fault`, or ``{"op": "add_fault", ...}`` on
-``POST /_control``): ``timeout`` (hold the answer ``delay_s``), ``http_429``, ``http_5xx``
-(``status``), ``drop`` (close the connection after reading the request); each either applied
-to the venue first (``apply=True``, the default) or not, for ``count`` matching requests of
-``path`` ``/exchange`` or ``/info`` and ``match`` (action or info type, None = any). Read faults:
-:meth:`set_fill_faults` (duplicate / reordered fills), :meth:`set_order_visibility_delay`
-("order not found" from ``orderStatus`` for N seconds after the ack). A stop filling while the
-client is away is just :meth:`set_mark` through its trigger.
+``POST /_control``): ``timeout`` (hold the answer ``delay_s``: accept-then-timeout when applied), ``http_429``
+(with a ``Retry-After: retry_after_s`` header when set), ``http_5xx`` (``status``), ``drop``
+(close the connection after reading the request: a reset after send when applied); each
+either applied to the venue first (``apply=True``, the default) or not, for ``count``
+matching requests of ``path`` ``/exchange`` or ``/info`` and ``match`` (action or info type,
+None = any). Read faults: :meth:`set_fill_faults` (duplicate / reordered fills),
+:meth:`set_order_visibility_delay` ("order not found" from ``orderStatus`` for N seconds after
+the ack). Market scenarios: a stop filling while the client is away is :meth:`set_mark`
+through its trigger; :meth:`set_liquidity` caps the size each fill may take (partial fills of
+limit orders, one more per crossing mark move); a mark through an isolated position's
+liquidation price liquidates it (or :meth:`liquidate` at once).
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class Fault:
     count: int = 1
     delay_s: float = 5.0
     status: int = 502
+    retry_after_s: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -112,18 +117,21 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
         elif fault.kind == "http_429":
-            self._send(429, "Too many requests")
+            headers = {} if fault.retry_after_s is None else {"Retry-After": str(fault.retry_after_s)}
+            self._send(429, "Too many requests", headers)
         elif fault.kind == "http_5xx":
             self._send(fault.status, "Internal Server Error")
         else:  # timeout: hold the answer past the client's timeout
             self.server.owner.stopping.wait(fault.delay_s)
             self._send(*(result or (504, "Gateway Timeout")))
 
-    def _send(self, status: int, body: Any) -> None:
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = (body if isinstance(body, str) else json.dumps(body)).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json" if not isinstance(body, str) else "text/plain")
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -271,6 +279,17 @@ class FakeHyperliquidServer:
         self.save()
         return fills
 
+    def set_liquidity(self, coin: str, size: float | None) -> None:
+        """Cap each fill of ``coin`` at ``size`` base units (None = unlimited): partial fills."""
+        self.venue.set_liquidity(coin, size)
+        self.save()
+
+    def liquidate(self, user: str, coin: str) -> dict[str, Any]:
+        """Liquidate ``user``'s ``coin`` position at the mark now; returns the liquidation fill."""
+        fill = self.venue.liquidate(user, coin)
+        self.save()
+        return fill
+
     def settle_funding(self, coin: str, rate: float) -> int:
         """Settle one funding period of ``rate`` (fraction, > 0 longs pay) on ``coin``."""
         count = self.venue.settle_funding(coin, rate)
@@ -294,6 +313,7 @@ class FakeHyperliquidServer:
     def control(self, body: Any) -> tuple[int, Any]:
         """``POST /_control`` ``{"op": NAME, ...kwargs}``: the test API for another process."""
         ops = {"fund": self.fund, "set_mark": self.set_mark, "settle_funding": self.settle_funding,
+               "set_liquidity": self.set_liquidity, "liquidate": self.liquidate,
                "add_agent": self.add_agent, "orders_with_cloid": self.orders_with_cloid,
                "set_fill_faults": self.set_fill_faults, "clear_faults": self.clear_faults,
                "set_order_visibility_delay": self.set_order_visibility_delay,

@@ -53,7 +53,7 @@ def new_state(universe: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "universe": [dict(u) for u in (universe or DEFAULT_UNIVERSE)],
         "marks": {}, "accounts": {}, "orders": {}, "cloids": {}, "agents": {}, "nonces": {},
-        "next_oid": 1_000_001, "next_tid": 7_000_001,
+        "next_oid": 1_000_001, "next_tid": 7_000_001, "liquidity": {},
     }
 
 
@@ -218,8 +218,13 @@ class Book:
             return px >= trig if buy else px <= trig
         return px <= trig if buy else px >= trig
 
+    def liquidity(self, coin: str) -> float | None:
+        """The most one fill of ``coin`` may take (base units; None = unlimited)."""
+        return self.state.get("liquidity", {}).get(coin)
+
     def fill(self, order: dict[str, Any], px: float, crossed: bool) -> dict[str, Any] | None:
-        """Execute what remains of ``order`` at ``px``; returns the fill (None: nothing to do).
+        """Execute what remains of ``order`` at ``px`` (at most :meth:`liquidity`); returns the
+        fill (None: nothing to do).
 
         A reduce-only order is cut to the position and cancelled (``reduceOnlyCanceled``) when
         there is none left to reduce.
@@ -228,7 +233,8 @@ class Book:
         coin, sign = order["coin"], (1 if order["side"] == "B" else -1)
         pos = acct["positions"].get(coin)
         start = pos["szi"] if pos else 0.0
-        size = order["sz"]
+        cap = self.liquidity(coin)
+        size = order["sz"] if cap is None else min(order["sz"], cap)
         if order["reduceOnly"]:
             if start * sign >= 0:
                 self.set_status(order, "reduceOnlyCanceled")
@@ -300,7 +306,47 @@ class Book:
                 continue
             if record:
                 fills.append(record)
+        return fills + self.liquidations(coin)
+
+    # -- liquidation -----------------------------------------------------------------------
+    @staticmethod
+    def liquidation_px(pos: dict[str, Any]) -> float:
+        """The fake's liquidation price: 90 % of the initial margin lost (entry × (1 ∓ 0.9 / lev))."""
+        lev, long = pos["leverage"]["value"], pos["szi"] > 0
+        return pos["entryPx"] * (1 - 0.9 / lev * (1 if long else -1))
+
+    def liquidations(self, coin: str) -> list[dict[str, Any]]:
+        """Liquidate every isolated ``coin`` position the mark has reached; returns the fills."""
+        px, fills = self.mark(coin), []
+        for user, acct in list(self.state["accounts"].items()):
+            pos = acct["positions"].get(coin)
+            if pos is None or px is None or pos["leverage"]["type"] != "isolated":
+                continue
+            liq = self.liquidation_px(pos)
+            if (px <= liq) if pos["szi"] > 0 else (px >= liq):
+                fills.append(self.liquidate(user, coin))
         return fills
+
+    def liquidate(self, user: str, coin: str) -> dict[str, Any]:
+        """Close ``user``'s ``coin`` position at the mark as the liquidation engine does: an
+        order without cloid, a fill carrying ``liquidation`` (``liquidatedUser``, ``markPx``,
+        ``method``), the account's other ``coin`` orders ``liquidatedCanceled``. KeyError when
+        there is no position."""
+        pos = self.account(user)["positions"][coin]
+        px = self.mark(coin) or pos["entryPx"]
+        wire = {"a": self.asset_index(coin), "b": pos["szi"] < 0, "p": fmt(px), "s": fmt(abs(pos["szi"])),
+                "r": True, "t": {"limit": {"tif": "Ioc"}}, "c": None}
+        for order in self.open_orders(user, coin):
+            self.set_status(order, "liquidatedCanceled")
+        order = self.add_order(user, wire)
+        saved, self.state["liquidity"] = self.state.get("liquidity", {}), {}
+        try:
+            record = self.fill(order, px, crossed=True)
+        finally:
+            self.state["liquidity"] = saved
+        assert record is not None
+        record["liquidation"] = {"liquidatedUser": user.lower(), "markPx": fmt(px), "method": "market"}
+        return record
 
     def _trigger_to_limit(self, order: dict[str, Any], px: float) -> dict[str, Any] | None:
         order["trigger"] = None

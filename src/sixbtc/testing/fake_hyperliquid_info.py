@@ -79,7 +79,7 @@ class InfoViews:
             margin = abs(pos["szi"]) * pos["entryPx"] / lev
             upnl = pos["szi"] * (mark - pos["entryPx"])
             ntl += abs(pos["szi"]) * mark
-            liq = pos["entryPx"] * (1 - 1 / lev * (1 if pos["szi"] > 0 else -1) * 0.9)
+            liq = self.book.liquidation_px(pos)
             leverage = {"type": pos["leverage"]["type"], "value": lev}
             if leverage["type"] == "isolated":
                 leverage["rawUsd"] = fmt(margin - pos["szi"] * pos["entryPx"])

@@ -64,6 +64,21 @@ class FakeVenue(InfoViews):
             self.state["marks"][coin] = float(px)
             return self.book.match(coin)
 
+    def set_liquidity(self, coin: str, size: float | None) -> None:
+        """Cap each fill of ``coin`` at ``size`` (base units; None = unlimited): a crossing order
+        then fills partly and, if it rests, takes one more slice per crossing mark move."""
+        with self.lock:
+            liquidity = self.state.setdefault("liquidity", {})
+            if size is None:
+                liquidity.pop(coin, None)
+            else:
+                liquidity[coin] = float(size)
+
+    def liquidate(self, user: str, coin: str) -> dict[str, Any]:
+        """Liquidate ``user``'s ``coin`` position at the mark now (see :meth:`Book.liquidate`)."""
+        with self.lock:
+            return self.book.liquidate(user.lower(), coin)
+
     def settle_funding(self, coin: str, rate: float) -> int:
         """Settle one funding period at ``rate`` on ``coin`` (see :meth:`Book.settle_funding`)."""
         with self.lock:
@@ -162,7 +177,7 @@ class FakeVenue(InfoViews):
         record = book.fill(order, mark, crossed=True)
         if record is None:
             return {"error": "Reduce only order would increase position." + tag}
-        if order["status"] == "open":  # a reduce-only order cut to the position: rest cancelled
+        if order["status"] == "open" and order["tif"] == "Ioc":  # IOC: the unfilled rest is cancelled
             book.set_status(order, "canceled")
         filled = {"totalSz": record["sz"], "avgPx": record["px"], "oid": order["oid"]}
         if order["cloid"]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,20 +15,19 @@ from sixbtc.core.errors import AmbiguousOrderOutcome
 from sixbtc.core.ids import client_order_id
 from sixbtc.domain.orders import OrderRequest, OrderSide, OrderStatus, OrderType
 from sixbtc.testing.fake_hyperliquid import FakeHyperliquidControl
+from sixbtc.testing.fake_hyperliquid_process import (
+    VenueProcess,
+    duplicate_cloids,
+    orders_by_cloid,
+    venue_positions,
+)
 
 
 @contextmanager
 def venue_process(state: Path) -> Iterator[str]:
-    """Run ``python -m sixbtc.testing.fake_hyperliquid`` and yield its base URL."""
-    proc = subprocess.Popen([sys.executable, "-m", "sixbtc.testing.fake_hyperliquid", "--port", "0",
-                             "--state", str(state)], stdout=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline().strip()
-        assert line.startswith("READY http://127.0.0.1:"), line
-        yield line.split()[1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """Run the venue in a child process and yield its base URL."""
+    with VenueProcess(state) as venue:
+        yield venue.url
 
 
 def test_out_of_process_venue_keeps_orders_across_restarts(tmp_path: Path) -> None:
@@ -59,3 +56,10 @@ def test_out_of_process_venue_keeps_orders_across_restarts(tmp_path: Path) -> No
         assert client.query_order(master.address, "BTC", stop.client_order_id).status is OrderStatus.FILLED
         assert client.positions(master.address) == [] and len(client.fills_since(master.address, 0)) == 2
         assert control.exchange_requests(action="order") == 0
+        state = control.state()
+        assert sum(orders_by_cloid(state, master.address).values()) == 2 and duplicate_cloids(state, master.address) == {}
+        assert venue_positions(state, master.address) == {}
+        control.set_liquidity(coin="BTC", size=0.0005)  # market scenarios are reachable out of process too
+        assert control.state()["liquidity"] == {"BTC": 0.0005}
+        with pytest.raises(ValueError, match="liquidate"):
+            control.liquidate(user=master.address, coin="BTC")  # no position left to liquidate

@@ -145,3 +145,39 @@ def test_from_config_checks_key_files(tmp_path, master, agent, hl) -> None:
         HyperliquidClient.from_config(section)
     with pytest.raises(ConfigError, match="exchange.wallet_address"):
         HyperliquidClient.from_config(ExchangeSection())
+
+
+def test_concurrent_writes_of_two_clients_sharing_the_agent_all_land(make_client, agent, hl, master,
+                                                                      monkeypatch) -> None:
+    import threading
+    import time
+
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: int(real() * 50) / 50)  # a coarse 20 ms wall clock (SDK nonces)
+
+    from sixbtc.core.ids import client_order_id
+    from sixbtc.domain.orders import OrderRequest, OrderSide, OrderType
+
+    clients = [make_client(agent, timeout_s=5.0), make_client(agent, timeout_s=5.0)]
+    for c in clients:
+        c.markets()
+    errors: list[Exception] = []
+
+    def work(worker: int) -> None:
+        client = clients[worker % 2]
+        for i in range(5):
+            request = OrderRequest(client_order_id(worker, "SOL", i, "entry"), "SOL", OrderSide.BUY,
+                                   OrderType.LIMIT, 0.1, price=100.0)
+            try:
+                client.place_order(master.address, request)
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(clients[0].open_orders(master.address)) == 30
+    nonces = hl.venue.state["nonces"][agent.address.lower()]
+    assert len(nonces) == len(set(nonces)) == 30

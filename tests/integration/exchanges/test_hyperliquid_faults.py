@@ -101,3 +101,31 @@ def test_fills_since_filters_by_time(client, hl, master) -> None:
     client.place_order(master.address, entry(1))
     later = client.fills_since(master.address, cut)
     assert [f.client_order_id for f in later] == [entry(1).client_order_id]
+
+
+def test_read_429_waits_for_retry_after(make_client, agent, hl, master) -> None:
+    waits: list[float] = []
+    client = make_client(agent, sleep=waits.append)
+    client.markets()
+    hl.add_fault("http_429", path="/info", match="clearinghouseState", retry_after_s=2)
+    hl.add_fault("http_429", path="/info", match="frontendOpenOrders")  # no Retry-After: plain back-off
+    assert client.balance(master.address).equity_usd == pytest.approx(10_000.0)
+    assert client.open_orders(master.address) == []
+    assert waits == [2.0, 0.0]
+
+
+def test_read_429_asking_too_long_fails_at_once(make_client, agent, hl, master) -> None:
+    waits: list[float] = []
+    client = make_client(agent, sleep=waits.append)
+    client.markets()
+    hl.add_fault("http_429", path="/info", match="clearinghouseState", retry_after_s=120)
+    with pytest.raises(TransientExchangeError, match=r"HTTP 429.*retry after 120 s"):
+        client.positions(master.address)
+    assert waits == [] and [k for p, k in hl.requests if k == "clearinghouseState"] == ["clearinghouseState"]
+
+
+def test_write_429_with_retry_after_is_still_ambiguous(client, hl, master) -> None:
+    hl.add_fault("http_429", match="order", apply=False, retry_after_s=1)
+    with pytest.raises(AmbiguousOrderOutcome, match="429"):
+        client.place_order(master.address, entry())
+    assert hl.exchange_requests("order") == 1 and placed(hl, master, entry()) == 0

@@ -1,16 +1,28 @@
-"""Mutating routes and the WebSocket: token and Origin checks, and what each action does."""
+"""Mutating routes and the WebSocket: token and Origin checks, and what each action does.
+
+The emergency stop, its end and pause/resume go through the trading states (the table the
+CLI's ``emergency-stop`` / ``resume`` and ``status`` use): each test checks the state row, the
+event naming who, and what the executor's set (``live_set``) then runs."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketDenialResponse
-from tests.unit.api.conftest import AUTH, TOKEN
+from tests.unit.api.conftest import AUTH, TOKEN, promote
+from typer.testing import CliRunner
 
+from sixbtc.api.app import create_app
 from sixbtc.app.container import Container
 from sixbtc.app.paper import live_set
 from sixbtc.app.retesting import retest_due_before
+from sixbtc.cli.main import app as cli
+from sixbtc.domain.orders import Market, OrderRequest, OrderSide, OrderType
+from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState, strategy_scope
 from sixbtc.domain.strategy import StrategyStatus
+from sixbtc.testing.fake_exchange import FakeExchange
 
 WS_OK = ["sixbtc", f"token.{TOKEN}"]
 
@@ -51,6 +63,7 @@ def test_the_websocket_pushes_a_snapshot_then_changes(client: TestClient, home: 
         first = ws.receive_json()
         assert first["type"] == "snapshot" and first["data"]["counts"] == home.strategies.counts_by_status()
         assert first["data"]["positions"][0]["stop_price"] == 49_000.0 and first["data"]["paused"] == []
+        assert first["data"]["trading_state"] == "ACTIVE"
         assert client.post("/api/strategies/3/pause", headers=AUTH).status_code == 200
         got = [ws.receive_json(), ws.receive_json()]
     events = next(m for m in got if m["type"] == "events")["events"]
@@ -58,19 +71,34 @@ def test_the_websocket_pushes_a_snapshot_then_changes(client: TestClient, home: 
     assert next(m for m in got if m["type"] == "snapshot")["data"]["paused"] == [3]
 
 
-def test_pause_and_resume_halt_the_strategy_in_the_executor_set(client: TestClient, home: Container) -> None:
+def test_pause_and_resume_set_the_strategy_trading_state(client: TestClient, home: Container) -> None:
     assert [s.active for s in live_set(home)] == [True]
     res = client.post("/api/strategies/3/pause", headers=AUTH, json={"actor": "alice"})
-    assert res.status_code == 200 and res.json()["paused"] is True
+    assert res.status_code == 200 and res.json()["state"] == "REDUCING"
+    row = home.trading_states.get(strategy_scope(3))
+    assert row.state is TradingState.REDUCING and row.reason == "pause" and row.detail == "by alice via api@testclient"
     assert [s.active for s in live_set(home)] == [False] and home.strategies.get(3).status is StrategyStatus.LIVE
+    assert client.get("/api/strategies/3").json()["strategy"]["trading_state"] == "REDUCING"
+    assert client.get("/api/pool").json()["rows"][0]["trading_state"] == "REDUCING"
     assert client.post("/api/strategies/3/pause", headers=AUTH).status_code == 409
     assert client.post("/api/strategies/1/pause", headers=AUTH).status_code == 409  # ACTIVE, not LIVE
     assert client.post("/api/strategies/99/pause", headers=AUTH).status_code == 404
     assert client.post("/api/strategies/3/resume", headers=AUTH).status_code == 200
+    assert client.post("/api/strategies/3/resume", headers=AUTH).status_code == 409
+    assert home.trading_states.get(strategy_scope(3)).state is TradingState.ACTIVE
     assert [s.active for s in live_set(home)] == [True]
     events = home.dashboard.events_for(3)[-2:]
     assert [e["reason"] for e in events] == ["control:pause", "control:resume"]
     assert events[0]["detail"] == "by alice via api@testclient" and events[0]["ts"] is not None
+    assert events[1]["detail"] == "by api@testclient; was REDUCING (pause)"
+
+
+def test_a_strategy_paused_in_the_api_is_resumed_by_the_cli(client: TestClient, home: Container) -> None:
+    client.post("/api/strategies/3/pause", headers=AUTH)
+    res = CliRunner().invoke(cli, ["--home", str(home.home.root), "resume", "--strategy", "3"])
+    assert res.exit_code == 0 and "REDUCING (pause) -> ACTIVE" in res.output, res.output
+    assert client.get("/api/strategies/3").json()["strategy"]["trading_state"] == "ACTIVE"
+    assert home.dashboard.events_for(3)[-1]["detail"].startswith("by cli:")
 
 
 def test_retire_and_retest_are_recorded_with_who(client: TestClient, home: Container) -> None:
@@ -85,29 +113,67 @@ def test_retire_and_retest_are_recorded_with_who(client: TestClient, home: Conta
     assert client.post("/api/strategies/3/retire", headers=AUTH).json()["subaccount_freed"] is False  # holds a position
 
 
-def test_emergency_stop_halts_every_live_strategy_until_cleared(client: TestClient, home: Container) -> None:
-    res = client.post("/api/emergency-stop", headers=AUTH)
-    assert res.status_code == 200 and res.json()["paused"] == [home.strategies.get(3).name]
-    ks = client.get("/api/live").json()["kill_switch"]
-    assert ks["halted"] is True and ks["paused"][0]["id"] == 3 and "by api@testclient" in ks["detail"]
-    assert [s.active for s in live_set(home)] == [False]
-    assert client.post("/api/emergency-stop/clear", headers=AUTH).status_code == 200
-    assert client.post("/api/emergency-stop/clear", headers=AUTH).status_code == 409
-    assert [s.active for s in live_set(home)] == [False], "paused strategies stay paused after the halt"
-    assert client.post("/api/strategies/3/resume", headers=AUTH).status_code == 200
-    assert [s.active for s in live_set(home)] == [True]
+def _venue() -> FakeExchange:
+    """One sub-account with a long BTC position and its resting stop."""
+    v = FakeExchange({"BTC": Market("BTC", 5, 40)}, {"BTC": 50_000.0}, master_usd=1_000.0)
+    v.add_subaccount("paper-001", 100.0)
+    v.place_order("paper-001", OrderRequest("e-3", "BTC", OrderSide.BUY, OrderType.MARKET, 0.01))
+    v.place_order("paper-001", OrderRequest("sl-3", "BTC", OrderSide.SELL, OrderType.STOP_MARKET, 0.01,
+                                            trigger_price=49_000.0, reduce_only=True))
+    v.calls.clear()
+    return v
 
 
-def test_the_halt_also_stops_a_strategy_promoted_after_it(client: TestClient, home: Container) -> None:
-    from tests.unit.api.conftest import promote
+def _global_events(home: Container) -> list[dict]:
+    return [e for e in home.dashboard.events_after(0, 1000) if e["strategy_id"] is None]
 
-    client.post("/api/emergency-stop", headers=AUTH)
+
+def test_emergency_stop_halts_trading_cancels_on_the_venue_and_is_recorded(home: Container) -> None:
+    v = _venue()
+    client = TestClient(create_app(home, TOKEN, static_dir=None, open_venue=lambda c: v))
+    res = client.post("/api/emergency-stop", headers=AUTH, json={"actor": "carol"})
+    assert res.status_code == 200 and res.json()["newly_halted"] is True and res.json()["complete"] is True
+    assert res.json()["cancelled"] == [["paper-001", "BTC", "sl-3"]] and [c[0] for c in v.calls] == ["cancel_order"]
+    row = home.trading_states.get(GLOBAL_SCOPE)
+    assert row.state is TradingState.HALTED and row.reason == "emergency_stop"
+    assert row.detail == "by carol via api@testclient; close_positions=no"
+    event = _global_events(home)[-1]
+    assert event["reason"] == "control:emergency_stop" and event["detail"] == row.detail and event["ts"] is not None
+    assert live_set(home) == [], "HALTED: the executor runs nothing"
     promote(home, 1)  # the rotator promotes during the halt
-    assert sorted((s.id, s.active) for s in live_set(home)) == [(1, False), (3, False)]
+    assert live_set(home) == []
+    ks = client.get("/api/live").json()["kill_switch"]
+    assert ks["state"] == "HALTED" and ks["halted"] is True and "by carol" in ks["detail"]
+    status = json.loads(CliRunner().invoke(cli, ["--home", str(home.home.root), "status", "--json"]).stdout)
+    assert status["trading"]["global_state"]["state"] == "HALTED"  # the CLI sees the API's halt
+    assert client.post("/api/emergency-stop/clear", headers=AUTH).json() == {"state": "ACTIVE", "was": "HALTED"}
+    assert client.post("/api/emergency-stop/clear", headers=AUTH).status_code == 409
+    assert home.trading_states.get(GLOBAL_SCOPE).state is TradingState.ACTIVE
+    assert sorted((s.id, s.active) for s in live_set(home)) == [(1, True), (3, True)]
+    assert _global_events(home)[-1]["reason"] == "control:resume"
 
 
-def test_emergency_stop_with_close_retires_the_live_strategies(client: TestClient, home: Container) -> None:
-    res = client.post("/api/emergency-stop", headers=AUTH, json={"close": True})
-    assert res.status_code == 200 and res.json()["retired"] == [home.strategies.get(3).name]
-    assert home.strategies.get(3).status is StrategyStatus.RETIRED
-    assert [(s.id, s.active) for s in live_set(home)] == [(3, False)]  # wound down: its position is closed
+def test_emergency_stop_with_close_closes_every_position(home: Container) -> None:
+    v = _venue()
+    client = TestClient(create_app(home, TOKEN, static_dir=None, open_venue=lambda c: v))
+    out = client.post("/api/emergency-stop", headers=AUTH, json={"close": True}).json()
+    assert out["complete"] is True and out["open_positions"] == {"paper-001": 0}
+    assert [c[3] for c in out["closed"]] == ["filled"] and out["cancelled"] == [["paper-001", "BTC", "sl-3"]]
+
+
+def test_a_halt_from_the_cli_is_seen_by_the_api_and_lifted_from_it(client: TestClient, home: Container) -> None:
+    res = CliRunner().invoke(cli, ["--home", str(home.home.root), "emergency-stop"])
+    assert res.exit_code == 1 and "trading HALTED" in res.output  # no venue in this build: said, exit 1
+    assert client.get("/api/live").json()["kill_switch"]["halted"] is True
+    with client.websocket_connect("/api/ws", subprotocols=WS_OK) as ws:
+        assert ws.receive_json()["data"]["halted"] is True
+    assert _global_events(home)[-1]["detail"].startswith("by cli:")
+    assert client.post("/api/emergency-stop/clear", headers=AUTH).status_code == 200
+    res = CliRunner().invoke(cli, ["--home", str(home.home.root), "resume"])
+    assert "already ACTIVE" in res.output
+
+
+def test_an_api_emergency_stop_without_a_venue_still_halts(client: TestClient, home: Container) -> None:
+    out = client.post("/api/emergency-stop", headers=AUTH).json()
+    assert out["complete"] is False and out["failures"][0][0] == "venue"  # this build ships no venue adapter
+    assert home.trading_states.get(GLOBAL_SCOPE).state is TradingState.HALTED

@@ -13,6 +13,7 @@ import pytest
 
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.risk_repo import TradingStateRepository
+from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.app.emergency import emergency_stop
 from sixbtc.core.clock import SimClock
 from sixbtc.core.errors import ConfigError
@@ -30,6 +31,11 @@ def states(tmp_path: Path) -> Iterator[TradingStateRepository]:
     migrate(engine)
     yield TradingStateRepository(engine, SimClock(datetime(2026, 3, 1, tzinfo=UTC)))
     engine.dispose()
+
+
+def events(states: TradingStateRepository) -> StrategyRepository:
+    """The events writer over the same database and clock."""
+    return StrategyRepository(states.engine, states.clock)
 
 
 def _venue() -> FakeExchange:
@@ -52,20 +58,20 @@ def _venue() -> FakeExchange:
 
 def test_halts_then_cancels_every_order_and_a_second_run_does_nothing(states) -> None:
     v = _venue()
-    report = emergency_stop(states, lambda: v, close_positions=False, sleep=lambda s: None)
+    report = emergency_stop(states, events(states), lambda: v, close_positions=False, who="test", sleep=lambda s: None)
     assert states.get(GLOBAL_SCOPE).state is TradingState.HALTED and report.newly_halted
     assert sorted(c[2] for c in report.cancelled) == ["sxlim", "sxsl1", "sxtp2"]
     assert report.manual == [("sub-b", "ETH", "999")]  # reported, not guessed at
     assert [c[0] for c in v.calls] == ["cancel_order"] * 3  # nothing placed
     assert report.open_positions == {"sub-a": 1, "sub-b": 1} and report.open_orders == {"sub-a": 0, "sub-b": 1}
     assert not report.complete and not report.nothing_done
-    again = emergency_stop(states, lambda: v, close_positions=False, sleep=lambda s: None)
+    again = emergency_stop(states, events(states), lambda: v, close_positions=False, who="test", sleep=lambda s: None)
     assert again.nothing_done and not again.newly_halted and again.halted_since == report.halted_since
 
 
 def test_close_positions_reduce_only_once(states) -> None:
     v = _venue()
-    report = emergency_stop(states, lambda: v, close_positions=True, sleep=lambda s: None)
+    report = emergency_stop(states, events(states), lambda: v, close_positions=True, who="test", sleep=lambda s: None)
     placed = [c[2] for c in v.calls if c[0] == "place_order"]
     assert [(r.symbol, r.side, r.order_type, r.qty, r.reduce_only) for r in placed] == [
         ("BTC", OrderSide.SELL, OrderType.MARKET, 0.01, True), ("ETH", OrderSide.BUY, OrderType.MARKET, 0.1, True)]
@@ -74,7 +80,7 @@ def test_close_positions_reduce_only_once(states) -> None:
     assert [c[3] for c in report.closed] == ["filled", "filled"]
     assert report.open_positions == {"sub-a": 0, "sub-b": 0} and v.positions("sub-a") == []
     n_calls = len(v.calls)
-    again = emergency_stop(states, lambda: v, close_positions=True, sleep=lambda s: None)
+    again = emergency_stop(states, events(states), lambda: v, close_positions=True, who="test", sleep=lambda s: None)
     assert again.nothing_done and len(v.calls) == n_calls
 
 
@@ -82,7 +88,7 @@ def test_transient_cancel_errors_are_retried_with_back_off(states) -> None:
     v = _venue()
     v.fail_cancels = 2
     slept: list[float] = []
-    report = emergency_stop(states, lambda: v, close_positions=False, sleep=slept.append)
+    report = emergency_stop(states, events(states), lambda: v, close_positions=False, who="test", sleep=slept.append)
     assert slept == [0.5, 1.0] and len(report.cancelled) == 3 and not report.failures
 
 
@@ -100,7 +106,7 @@ def test_an_order_placed_meanwhile_is_cancelled_by_the_last_sweep(states) -> Non
     base = _venue()
     v = RacingService(MARKETS, base.prices)
     v.accounts, v.subs = base.accounts, base.subs
-    report = emergency_stop(states, lambda: v, close_positions=False, sleep=lambda s: None)
+    report = emergency_stop(states, events(states), lambda: v, close_positions=False, who="test", sleep=lambda s: None)
     assert "sxlate" in [c[2] for c in report.cancelled] and report.open_orders["sub-a"] == 0
 
 
@@ -108,7 +114,7 @@ def test_a_venue_that_cannot_be_opened_still_leaves_trading_halted(states) -> No
     def unavailable() -> FakeExchange:
         raise ConfigError("no paper execution venue is available in this build")
 
-    report = emergency_stop(states, unavailable, close_positions=True, sleep=lambda s: None)
+    report = emergency_stop(states, events(states), unavailable, close_positions=True, who="test", sleep=lambda s: None)
     assert states.get(GLOBAL_SCOPE).state is TradingState.HALTED
     assert report.failures and report.failures[0][0] == "venue" and "ConfigError" in report.failures[0][2]
     assert not report.complete
@@ -125,7 +131,7 @@ def test_ambiguous_close_is_resolved_by_query_not_resent(states) -> None:
     base = _venue()
     v = Timeout(MARKETS, base.prices)
     v.accounts, v.subs = base.accounts, base.subs
-    report = emergency_stop(states, lambda: v, close_positions=True, sleep=lambda s: None)
+    report = emergency_stop(states, events(states), lambda: v, close_positions=True, who="test", sleep=lambda s: None)
     assert [c[3] for c in report.closed] == ["filled", "filled"]
     assert sum(1 for c in v.calls if c[0] == "place_order") == 2  # one per position, never re-sent
     assert replace(report, closed=[]).open_positions == {"sub-a": 0, "sub-b": 0}

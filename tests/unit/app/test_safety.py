@@ -37,7 +37,7 @@ def test_kill_switch_after_grace_then_emergency_halt_reaches_the_pass(tmp_path: 
     assert not perms.allows(sid, reduce_only=False) and perms.allows(other, reduce_only=False)
     assert c.strategies.events(1)[0]["reason"] == "kill:strategy_session_loss"
     assert safety.run(T0 + 62 * MIN, subs).halts == ()  # stored: not halted twice
-    emergency_stop(c.trading_states, lambda: v, close_positions=False, sleep=lambda s: None)  # "another process"
+    emergency_stop(c.trading_states, c.strategies, lambda: v, close_positions=False, who="test", sleep=lambda s: None)  # "another process"
     perms = safety.run(T0 + 63 * MIN, subs)
     assert perms.global_state is TradingState.HALTED and not perms.allows(other, reduce_only=True)
     assert c.trading_states.get(GLOBAL_SCOPE).reason == "emergency_stop"

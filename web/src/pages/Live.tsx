@@ -11,27 +11,34 @@ interface Order { id: number; client_order_id: string; strategy_id: number; symb
   order_type: string; qty: number; status: string; filled_price: number | null; created_at: string; leg: string | null }
 interface Live {
   mode: string; positions: Position[]; subaccounts: Sub[]; orders: Order[];
-  kill_switch: { halted: boolean; since: string | null; detail: string; paused: { id: number; name: string | null }[];
+  kill_switch: { state: string; halted: boolean; since: string | null; reason: string; detail: string;
+    paused: { id: number; name: string | null; state: string; reason: string }[];
     strategy_session_loss: number; global_drawdown_24h: number; grace_minutes: number };
   totals: Record<string, number>;
 }
 
+interface StopReport { newly_halted: boolean; complete: boolean; cancelled: string[][]; closed: string[][];
+  failures: string[][] }
+
 function EmergencyStop({ halted, onDone }: { halted: boolean; onDone: (m: string) => void }) {
   const [confirming, setConfirming] = useState(false);
   const [close, setClose] = useState(false);
-  const stop = () => postAction<{ paused: string[]; retired: string[] }>("/api/emergency-stop", { close })
-    .then((r) => onDone(`emergency stop: ${r.paused.length} LIVE strategies paused${close ? `, ${r.retired.length} retired` : ""}`))
+  const stop = () => postAction<StopReport>("/api/emergency-stop", { close })
+    .then((r) => onDone(`trading HALTED${r.newly_halted ? "" : " (already)"}: ${r.cancelled.length} orders cancelled`
+      + (close ? `, ${r.closed.length} positions closed` : "")
+      + (r.complete ? "" : ` · NOT complete: ${r.failures.map((f) => `${f[0]}: ${f[2]}`).join("; ") || "orders left open"}`)))
     .catch((e: Error) => onDone(`emergency stop refused: ${e.message}`)).finally(() => setConfirming(false));
-  const clear = () => postAction("/api/emergency-stop/clear").then(() => onDone("halt cleared"))
+  const clear = () => postAction("/api/emergency-stop/clear").then(() => onDone("trading ACTIVE again"))
     .catch((e: Error) => onDone(e.message));
   if (!getToken()) return <p className="error">Open the login link printed by `make run` to enable actions.</p>;
   if (confirming) {
     return (
       <div className="confirm" data-testid="confirm-box">
-        <p><b>Stop all trading?</b> Every LIVE strategy is paused: no new entries, and the executor closes its
-          positions at market. It stays in force until cleared.</p>
+        <p><b>Stop all trading?</b> Trading becomes HALTED: the executor sends no order at all, and every open
+          order of every sub-account (stops included) is cancelled on the venue. Same as
+          {" "}<code>sixbtc emergency-stop</code>; it holds until resumed.</p>
         <label><input type="checkbox" checked={close} onChange={(e) => setClose(e.target.checked)} data-testid="confirm-close" />
-          {" "}also retire the LIVE strategies</label>
+          {" "}also close every position (reduce-only market orders)</label>
         <div className="actions">
           <button className="danger" onClick={stop} data-testid="confirm-stop">Yes, stop trading</button>
           <button onClick={() => setConfirming(false)} data-testid="cancel-stop">Cancel</button>
@@ -42,7 +49,7 @@ function EmergencyStop({ halted, onDone }: { halted: boolean; onDone: (m: string
   return (
     <div className="actions">
       <button className="danger big" onClick={() => setConfirming(true)} data-testid="emergency-stop">EMERGENCY STOP</button>
-      {halted && <button onClick={clear} data-testid="clear-halt">Clear halt</button>}
+      {halted && <button onClick={clear} data-testid="clear-halt">Resume trading</button>}
     </div>
   );
 }
@@ -57,8 +64,9 @@ export function LivePage({ version }: { version: number }) {
     <div className="grid">
       <Card title={`Kill switch (${data.mode})`} testid="kill-switch">
         <p data-testid="halt-state" className={ks.halted ? "halted" : "ok"}>
-          {ks.halted ? `TRADING HALTED since ${when(ks.since)} (${ks.detail})` : "trading enabled"}</p>
-        <p>paused: {ks.paused.map((p) => p.name).join(", ") || "none"} · session loss stop {pct(ks.strategy_session_loss, 0)} ·
+          {ks.state === "ACTIVE" ? "trading ACTIVE" : `TRADING ${ks.state} since ${when(ks.since)} (${ks.reason}: ${ks.detail})`}</p>
+        <p data-testid="strategy-states">strategies stopped: {ks.paused.map((p) => `${p.name ?? p.id} ${p.state} (${p.reason})`).join(", ") || "none"} ·
+          session loss stop {pct(ks.strategy_session_loss, 0)} ·
           24 h drawdown stop {pct(ks.global_drawdown_24h, 0)} · grace {ks.grace_minutes} min</p>
         <EmergencyStop halted={ks.halted} onDone={setMsg} />
         {msg && <p className="msg" data-testid="action-msg">{msg}</p>}

@@ -3,7 +3,7 @@ import { fmt, pct, when } from "../api";
 import { Card, Table, useData } from "../components";
 
 export interface PoolRow {
-  id: number; status: string; source: string; paused: boolean; name: string; type: string;
+  id: number; status: string; source: string; trading_state: string; name: string; type: string;
   timeframe: string | null; score: number | null; dsr: number | null; pbo: number | null;
   trials: number | null; oos_sharpe: number | null; confirm_return: number | null;
   confirm_percentile: number | null; last_retest_at: string | null; last_backtested_at: string | null;
@@ -44,7 +44,7 @@ export function PoolPage({ version }: { version: number }) {
       </div>
       <Table testid="pool-table" rowKey={(r) => r.id} rows={data?.rows ?? []} empty="the pool is empty" columns={[
         { key: "name", label: "strategy", render: (r) => <a href={`#/strategy/${r.id}`}>{r.name}</a> },
-        { key: "status", label: "status", render: (r) => `${r.status}${r.paused ? " (paused)" : ""}` },
+        { key: "status", label: "status", render: (r) => `${r.status}${r.trading_state !== "ACTIVE" ? ` (${r.trading_state})` : ""}` },
         { key: "type", label: "type" }, { key: "timeframe", label: "tf" }, { key: "source", label: "source" },
         { key: "score", label: "score", num: true, render: (r) => fmt(r.score, 1) },
         { key: "dsr", label: "DSR", num: true, render: (r) => fmt(r.dsr, 3) },

@@ -13,7 +13,7 @@ interface Trade { id: number; symbol: string; direction: string; entry_ts: strin
   entry_price: number; exit_price: number; pnl_usd: number; exit_reason: string }
 interface Detail {
   strategy: { id: number; name: string; type: string; source: string; status: string; timeframe: string | null;
-    symbols: string[]; score: number | null; live_score: number | null; code_hash: string; paused: boolean };
+    symbols: string[]; score: number | null; live_score: number | null; code_hash: string; trading_state: string };
   code: string; params: Record<string, unknown>; metrics: Metrics;
   results_by_timeframe: Result[]; results_by_coin: Result[];
   equity: { start: string; end: string; values: number[] } | null;
@@ -37,8 +37,8 @@ function Actions({ d, onDone }: { d: Detail; onDone: (msg: string) => void }) {
   const s = d.strategy;
   return (
     <div className="actions">
-      {s.status === "LIVE" && !s.paused && <button onClick={() => act("pause")} data-testid="pause">Pause</button>}
-      {s.status === "LIVE" && s.paused && <button onClick={() => act("resume")} data-testid="resume">Resume</button>}
+      {s.status === "LIVE" && s.trading_state === "ACTIVE" && <button onClick={() => act("pause")} data-testid="pause">Pause</button>}
+      {s.trading_state !== "ACTIVE" && <button onClick={() => act("resume")} data-testid="resume">Resume</button>}
       {s.status === "ACTIVE" && <button onClick={() => act("retest")} data-testid="retest">Re-test</button>}
       {(s.status === "ACTIVE" || s.status === "LIVE") &&
         <button className="danger" onClick={() => window.confirm(`Retire ${s.name}?`) && act("retire")} data-testid="retire">Retire</button>}
@@ -75,7 +75,7 @@ export function StrategyPage({ id, version }: { id: string; version: number }) {
   return (
     <div className="grid">
       <Card title={s.name} testid="strategy-head">
-        <p data-testid="strategy-status">{s.status}{s.paused ? " (paused)" : ""} · {s.type} · {s.source} · {s.timeframe ?? "–"} ·
+        <p data-testid="strategy-status">{s.status}{s.trading_state !== "ACTIVE" ? ` (${s.trading_state})` : ""} · {s.type} · {s.source} · {s.timeframe ?? "–"} ·
           score {fmt(s.score, 1)} · live score {fmt(s.live_score, 1)} · coins {s.symbols.join(", ") || "–"}</p>
         <Actions d={data} onDone={setMsg} />
         {msg && <p className="msg" data-testid="action-msg">{msg}</p>}

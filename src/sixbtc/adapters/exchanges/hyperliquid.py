@@ -7,16 +7,16 @@ master's own address or one of its sub-accounts (sent as ``vaultAddress``).
 Signers: orders, cancels and leverage are signed by the one agent (API) wallet of this client;
 the master key signs only sub-account creation, transfers and agent approval, and is loaded
 only when one of those is called (``ConfigError`` if not configured). No key is read or signer
-built at construction, so a read-only client needs none. Writes are serialised (one nonce per
-millisecond, the venue refuses a reused nonce) and never retried; reads are retried with
-back-off (:mod:`~sixbtc.adapters.exchanges.hyperliquid_errors`). Precision and minimum value are
+built at construction, so a read-only client needs none. Writes take the process's nonce turn
+(:mod:`~sixbtc.adapters.exchanges.hyperliquid_nonce`: strictly increasing nonces across threads
+and clients; the venue refuses a reused nonce) and are never retried; reads are retried with
+back-off (honouring a 429's ``Retry-After``) (:mod:`~sixbtc.adapters.exchanges.hyperliquid_errors`). Precision and minimum value are
 applied before sending (:mod:`~sixbtc.adapters.exchanges.hyperliquid_precision`). Account and
 master operations: :mod:`~sixbtc.adapters.exchanges.hyperliquid_accounts`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +31,7 @@ from sixbtc.adapters.exchanges import hyperliquid_parse as parse
 from sixbtc.adapters.exchanges.hyperliquid_accounts import AccountOps
 from sixbtc.adapters.exchanges.hyperliquid_errors import call_read, call_write, refusal, statuses
 from sixbtc.adapters.exchanges.hyperliquid_keys import load_key, wallet
+from sixbtc.adapters.exchanges.hyperliquid_nonce import NONCES
 from sixbtc.adapters.exchanges.hyperliquid_precision import (
     check_min_notional,
     limit_rounding,
@@ -97,8 +98,7 @@ class HyperliquidClient(AccountOps):
         self._markets: dict[str, Market] | None = None
         self._traders: dict[str, Exchange] = {}
         self._master_exchange: Exchange | None = None
-        self._write_lock = threading.Lock()
-        self._last_write_ms = 0
+        self._agent: LocalAccount | None = None
 
     @classmethod
     def from_config(cls, section: ExchangeSection) -> HyperliquidClient:
@@ -120,14 +120,9 @@ class HyperliquidClient(AccountOps):
         return call_read(fn, what, retries=self.read_retries, backoff_s=self.retry_backoff_s, sleep=self._sleep)
 
     def _write(self, fn: Callable[[], Any], what: str) -> Any:
-        """One signed request, serialised; waits for a fresh millisecond (the SDK's nonce)."""
-        with self._write_lock:
-            while int(time.time() * 1000) <= self._last_write_ms:
-                time.sleep(0.0005)
-            try:
-                return call_write(fn, what)
-            finally:
-                self._last_write_ms = int(time.time() * 1000)
+        """One signed request in the process's nonce turn (:mod:`.hyperliquid_nonce`), never retried."""
+        with NONCES.turn():
+            return call_write(fn, what)
 
     @property
     def _info(self) -> Info:
@@ -150,9 +145,11 @@ class HyperliquidClient(AccountOps):
         """The agent-signed ``Exchange`` acting on ``account`` (vault = a sub-account)."""
         account = account.lower()
         if account not in self._traders:
-            agent = self._signer(self._agent_key, "exchange.agent_private_key / exchange.agent_key_file", "trading")
+            if self._agent is None:  # one agent signer per client, shared by every sub-account
+                self._agent = self._signer(self._agent_key, "exchange.agent_private_key / exchange.agent_key_file",
+                                           "trading")
             vault = None if account == self.master_address else account
-            self._traders[account] = self._exchange(agent, vault)
+            self._traders[account] = self._exchange(self._agent, vault)
         return self._traders[account]
 
     def _master(self) -> Exchange:
@@ -267,18 +264,22 @@ class HyperliquidClient(AccountOps):
         body = self._read(lambda: parse.order_status_body(self._info.query_order_by_cloid(account, cloid)), what)
         if body is None:
             return None
-        found = parse.order(body["order"], body["status"])
-        if found.filled_qty > 0:
-            own = [f for f in self.fills_since(account, found.ts_ms) if f.venue_order_id == found.venue_order_id]
-            qty = sum(f.qty for f in own)
-            if qty > 0:
-                found = parse.order(body["order"], body["status"], avg_px=sum(f.qty * f.price for f in own) / qty)
-        return found
+        return self._with_averages(account, [parse.order(body["order"], body["status"])])[0]
 
     def open_orders(self, account: str) -> list[VenueOrder]:
-        """Resting limits and triggers of ``account`` (``frontendOpenOrders``)."""
-        return self._read(lambda: [parse.order(r) for r in self._info.frontend_open_orders(account)],
+        """Resting limits and triggers of ``account`` (``frontendOpenOrders``); a partly filled
+        one carries its filled size and average fill price."""
+        rows = self._read(lambda: [parse.order(r) for r in self._info.frontend_open_orders(account)],
                           "frontendOpenOrders")
+        return self._with_averages(account, rows)
+
+    def _with_averages(self, account: str, orders: list[VenueOrder]) -> list[VenueOrder]:
+        """Average fill prices from ``userFillsByTime`` for the orders that have fills (one read)."""
+        started = [o.ts_ms for o in orders if o.filled_qty > 0]
+        if not started:
+            return orders
+        fills = self.fills_since(account, min(started))
+        return [parse.with_average(o, fills) if o.filled_qty > 0 else o for o in orders]
 
     # -- account state ---------------------------------------------------------------------------
     def positions(self, account: str) -> list[VenuePosition]:

@@ -3,8 +3,10 @@
 No SDK or ``requests`` exception crosses the port (:mod:`sixbtc.executor.venue`):
 
 - reads (``/info``): timeouts, connection errors, 429 and 5xx are retried with exponential
-  back-off (``retries`` extra attempts), then raised as ``TransientExchangeError``; any other
-  failure is raised as ``TransientExchangeError`` at once (the caller's retry loop decides);
+  back-off (``retries`` extra attempts; a 429's ``Retry-After`` seconds, RFC 9110 §10.2.3,
+  lengthen the wait, and one longer than ``max_wait_s`` ends the retries at once), then raised
+  as ``TransientExchangeError``; any other failure is raised as ``TransientExchangeError`` at
+  once (the caller's retry loop decides);
 - writes (``/exchange``): NEVER retried. A timeout, a connection error (reset after sending,
   refused, dropped), a 5xx, a 429 or an unexpected SDK failure may have reached the venue:
   ``AmbiguousOrderOutcome`` (the caller resolves it by querying the cloid). A 4xx other than
@@ -14,8 +16,10 @@ No SDK or ``requests`` exception crosses the port (:mod:`sixbtc.executor.venue`)
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -48,14 +52,42 @@ def describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def retry_after_s(exc: Exception) -> float | None:
+    """The ``Retry-After`` of a 429 in seconds (delta-seconds or an HTTP date), else None.
+
+    The SDK (0.24.0 ``API._handle_exception``) puts the response headers in ``header`` for a
+    JSON error body and in ``error_data`` for a plain-text one; both are looked at.
+    """
+    if not (isinstance(exc, ClientError) and exc.status_code == 429):
+        return None
+    for headers in (exc.header, exc.error_data):
+        value = headers.get("Retry-After") if hasattr(headers, "get") else None
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            with contextlib.suppress(TypeError, ValueError):
+                return max(0.0, parsedate_to_datetime(str(value)).timestamp() - time.time())
+    return None
+
+
 def call_read(fn: Callable[[], T], what: str, *, retries: int, backoff_s: float,
-              sleep: Callable[[float], None] = time.sleep) -> T:
+              sleep: Callable[[float], None] = time.sleep, max_wait_s: float = 10.0) -> T:
     """Run read ``fn`` with bounded retries; see the module docstring.
+
+    Parameters
+    ----------
+    retries, backoff_s : int, float
+        Extra attempts; the first wait (s), doubled per attempt.
+    max_wait_s : float
+        Longest ``Retry-After`` (s) waited for inside this call.
 
     Raises
     ------
     TransientExchangeError
-        When every attempt failed (names ``what`` and the last failure).
+        When every attempt failed, or the venue asked to wait longer than ``max_wait_s``
+        (names ``what`` and the last failure).
     """
     for attempt in range(retries + 1):
         try:
@@ -63,9 +95,11 @@ def call_read(fn: Callable[[], T], what: str, *, retries: int, backoff_s: float,
         except SixbtcError:
             raise
         except Exception as exc:  # noqa: BLE001 - translated, never crosses the port
-            if not _is_transient(exc) or attempt == retries:
-                raise TransientExchangeError(f"hyperliquid {what}: {describe(exc)}") from exc
-            sleep(backoff_s * 2**attempt)
+            asked = retry_after_s(exc)
+            if not _is_transient(exc) or attempt == retries or (asked is not None and asked > max_wait_s):
+                later = f" (retry after {asked:g} s)" if asked is not None else ""
+                raise TransientExchangeError(f"hyperliquid {what}: {describe(exc)}{later}") from exc
+            sleep(max(backoff_s * 2**attempt, asked or 0.0))
     raise AssertionError("unreachable")
 
 

@@ -10,6 +10,7 @@ Fill de-duplication: :func:`fills` drops repeated ``tid`` within one answer and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sixbtc.adapters.exchanges.hyperliquid_precision import from_cloid
@@ -63,12 +64,27 @@ def order(raw: dict[str, Any], venue_status: str = "open", avg_px: float | None 
 
 
 def fill(raw: dict[str, Any]) -> VenueFill:
-    """A :class:`VenueFill` from one ``userFills`` entry (``tid`` is the trade id)."""
+    """A :class:`VenueFill` from one ``userFills`` entry (``tid`` is the trade id).
+
+    A fill of the liquidation engine carries ``liquidation`` (``liquidatedUser``, ``markPx``,
+    ``method``) and no cloid; it closes (part of) the position, so it counts as reduce-only.
+    """
+    liquidation = bool(raw.get("liquidation"))
     return VenueFill(
         trade_id=str(raw["tid"]), venue_order_id=str(raw["oid"]), client_order_id=from_cloid(raw.get("cloid")),
         symbol=raw["coin"], side=side(raw["side"]), qty=float(raw["sz"]), price=float(raw["px"]),
         fee_usd=float(raw.get("fee", 0.0)), ts_ms=int(raw["time"]),
-        reduce_only=str(raw.get("dir", "")).startswith("Close"), liquidation=bool(raw.get("liquidation")))
+        reduce_only=liquidation or str(raw.get("dir", "")).startswith("Close"), liquidation=liquidation)
+
+
+def with_average(found: VenueOrder, own_fills: list[VenueFill]) -> VenueOrder:
+    """``found`` with ``avg_fill_price`` = the size-weighted price of its fills (same venue
+    order id; unchanged when it has none)."""
+    mine = [f for f in own_fills if f.venue_order_id == found.venue_order_id]
+    qty = sum(f.qty for f in mine)
+    if qty <= 0:
+        return found
+    return replace(found, avg_fill_price=sum(f.qty * f.price for f in mine) / qty)
 
 
 def fills(rows: list[dict[str, Any]]) -> list[VenueFill]:

@@ -128,8 +128,9 @@ class LeaseRepository:
                 cur = Lease(self.name, None, None, None, 0, None, None, None)
             held = cur.holder is not None and (cur.host, cur.pid) != (host, pid)
             if held and cur.expires_at is not None and cur.expires_at > now and not holder_dead(cur.host, cur.pid):
-                raise LeaseHeld(f"another executor is trading this database: {cur.describe(now)}. "
-                                "Stop it first, or wait until its lease expires")
+                what = ("another executor is trading this database" if self.name == EXECUTOR_LEASE
+                        else f"the {self.name} lease is held")
+                raise LeaseHeld(f"{what}: {cur.describe(now)}. Stop it first, or wait until its lease expires")
             token = cur.token + 1
             values = {"holder": holder[:300], "host": host[:255], "pid": pid, "token": token,
                       "acquired_at": now, "renewed_at": now, "expires_at": now + ttl}

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sixbtc.adapters.storage.mapping import utc
 from sixbtc.adapters.storage.tables import EquitySampleRow, TradingStateRow
 from sixbtc.core.clock import Clock, LiveClock
-from sixbtc.domain.risk import Halt, TradingState, TradingStateRecord, escalates
+from sixbtc.domain.risk import Halt, TradingState, TradingStateRecord, escalates, scope_strategy_id
 from sixbtc.executor.kill_switch import EquitySample
 
 TS = TradingStateRow.__table__
@@ -57,6 +57,12 @@ class TradingStateRepository:
         with self.engine.connect() as conn:
             return {r.scope: _record(r) for r in conn.execute(select(TS).order_by(TS.c.scope))}
 
+    def strategy_states(self) -> dict[int, TradingStateRecord]:
+        """Strategy id → its own stored state, for every strategy scope that is not ACTIVE
+        (paused by a person, or stopped by a kill switch)."""
+        return {sid: rec for scope, rec in self.all().items()
+                if (sid := scope_strategy_id(scope)) is not None and rec.state is not TradingState.ACTIVE}
+
     def escalate(self, halt: Halt) -> bool:
         """Apply ``halt`` if it makes its scope's state stricter; return True when it changed.
 
@@ -75,7 +81,11 @@ class TradingStateRepository:
         ``since`` becomes now: the kill switches' windows start again from here.
         """
         with self.engine.begin() as conn:
-            return self._set(conn, scope, TradingState.ACTIVE, "resume", detail, only_stricter=False)
+            return self.resume_in(conn, scope, detail)
+
+    def resume_in(self, conn: Connection, scope: str, detail: str = "") -> bool:
+        """:meth:`resume` inside the caller's transaction (e.g. with the decision's event)."""
+        return self._set(conn, scope, TradingState.ACTIVE, "resume", detail, only_stricter=False)
 
     def _set(self, conn: Connection, scope: str, state: TradingState, reason: str, detail: str, *,
              only_stricter: bool) -> bool:

@@ -9,7 +9,7 @@ carries a stale token raises :class:`~sixbtc.core.errors.StaleClaim` and changes
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from sixbtc.adapters.storage.db import is_sqlite
 from sixbtc.adapters.storage.mapping import to_strategy
-from sixbtc.adapters.storage.tables import StrategyEventRow, StrategyRow
+from sixbtc.adapters.storage.tables import (
+    FunnelCountRow,
+    PositionRow,
+    StrategyEventRow,
+    StrategyRow,
+    SubaccountRow,
+)
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import StaleClaim
 from sixbtc.domain.claims import WorkerId
@@ -31,9 +37,16 @@ from sixbtc.domain.strategy import (
 
 T = StrategyRow.__table__
 E = StrategyEventRow.__table__
+Pos = PositionRow.__table__
+F = FunnelCountRow.__table__
+Sub = SubaccountRow.__table__
 log = logging.getLogger(__name__)
 #: What mapping a damaged row raises (an unknown enum value, a wrong JSON type).
 _UNREADABLE = (ValueError, KeyError, TypeError)
+
+
+#: ``strategy_name`` of an event of no one strategy (:meth:`StrategyRepository.global_event_in`).
+GLOBAL_EVENT_NAME = "*"
 
 
 class StrategyRepository:
@@ -107,18 +120,26 @@ class StrategyRepository:
         return counts
 
     def rejections_by_reason(self, since: datetime | None = None) -> dict[str, int]:
-        """Count of rejection events (strategy deleted: ``to_status`` NULL) per reason."""
+        """Count of rejection events (strategy deleted: ``to_status`` NULL) per reason, with the
+        folded counts of deleted events (``funnel_counts``, days from ``since``)."""
         q = select(E.c.reason, func.count()).where(E.c.to_status.is_(None))
+        folded = select(F.c.reason, func.sum(F.c.count)).where(F.c.to_status == "")
         if since is not None:
-            q = q.where(E.c.ts >= since)
+            q, folded = q.where(E.c.ts >= since), folded.where(F.c.day >= since)
         with self.engine.connect() as conn:
-            return dict(conn.execute(q.group_by(E.c.reason)).all())
+            counts = dict(conn.execute(q.group_by(E.c.reason)).all())
+            for reason, k in conn.execute(folded.group_by(F.c.reason)).all():
+                counts[reason] = counts.get(reason, 0) + int(k)
+        return counts
 
     def count_created_since(self, since: datetime) -> int:
-        """Strategies generated since ``since`` (from GENERATED events; survives deletions)."""
+        """Strategies generated since ``since`` (from GENERATED events and their folded counts in
+        ``funnel_counts``; survives deletions of strategies and events, and restarts)."""
         q = select(func.count()).where(E.c.to_status == str(StrategyStatus.GENERATED), E.c.ts >= since)
+        folded = select(func.coalesce(func.sum(F.c.count), 0)).where(F.c.to_status == str(StrategyStatus.GENERATED),
+                                                                     F.c.day >= since)
         with self.engine.connect() as conn:
-            return conn.execute(q).scalar_one()
+            return int(conn.execute(q).scalar_one()) + int(conn.execute(folded).scalar_one())
 
     def refusals(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The newest ``limit`` refusal events, newest first: rejections (strategy deleted,
@@ -205,6 +226,31 @@ class StrategyRepository:
                                   .values(processing_by=None, processing_started_at=None)).rowcount
         return n
 
+    def delete_unclaimed(self, statuses: Collection[StrategyStatus], changed_before: datetime, *, phase: str,
+                         reason: str, batch: int = 500) -> int:
+        """Delete unclaimed strategies of ``statuses`` unchanged since before ``changed_before``
+        (``updated_at``), keeping ``reason`` as an event each; return how many (the cleanup tasks).
+
+        Never deleted: a claimed strategy, one with an open position, one holding a
+        sub-account. Their backtest results go with them (``ON DELETE CASCADE``); trades,
+        orders and trials stay. Works in transactions of ``batch`` strategies.
+        """
+        keep = (T.c.id.in_(select(Pos.c.strategy_id).where(Pos.c.is_open.is_(True)))
+                | T.c.id.in_(select(Sub.c.strategy_id).where(Sub.c.strategy_id.is_not(None))))
+        old = (T.c.status.in_([str(s) for s in statuses]) & T.c.processing_by.is_(None)
+               & (T.c.updated_at < changed_before) & ~keep)
+        n = 0
+        while True:
+            with self.engine.begin() as conn:
+                ids = conn.execute(select(T.c.id).where(old).order_by(T.c.id).limit(batch)).scalars().all()
+                gone = conn.execute(delete(T).where(T.c.id.in_(ids), old)
+                                    .returning(T.c.id, T.c.name, T.c.status)).all() if ids else []
+                for r in gone:  # re-checked by the DELETE: a row claimed meanwhile stays
+                    self._event(conn, r.id, r.name, StrategyStatus(r.status), None, phase, reason, "")
+            n += len(gone)
+            if len(ids) < batch:
+                return n
+
     # -- fenced writes -----------------------------------------------------------------
     def transition(self, strategy_id: int, token: int, to: StrategyStatus, *, phase: str, reason: str,
                    detail: str = "", **fields: Any) -> None:
@@ -265,7 +311,12 @@ class StrategyRepository:
             status = StrategyStatus(row.status)
             self._event(conn, strategy_id, row.name, status, status, phase, reason, detail[:2000])
 
-    def _event(self, conn: Connection, sid: int, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
+    def global_event_in(self, conn: Connection, *, phase: str, reason: str, detail: str = "") -> None:
+        """Record an event of no one strategy (``strategy_id`` NULL, ``strategy_name`` ``*``),
+        e.g. an emergency stop of all trading, inside the caller's transaction."""
+        self._event(conn, None, GLOBAL_EVENT_NAME, None, None, phase, reason, detail[:2000])
+
+    def _event(self, conn: Connection, sid: int | None, name: str, src: StrategyStatus | None, dst: StrategyStatus | None,
                phase: str, reason: str, detail: str) -> None:
         conn.execute(insert(E).values(
             strategy_id=sid, strategy_name=name, from_status=str(src) if src else None,

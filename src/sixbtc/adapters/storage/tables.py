@@ -408,3 +408,54 @@ class EquitySampleRow(Base):
     scope: Mapped[str] = mapped_column(String(64))
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     equity_usd: Mapped[float] = mapped_column(Float)
+
+
+class SchedulerRunRow(Base):
+    """One run of a scheduled task (SPEC §3.9): when it started and ended, and how it went.
+
+    ``outcome``: ``running`` (not finished: running now, or its process died), ``ok``,
+    ``failed`` (``message`` holds the error), ``skipped`` (``message`` says why: disabled in the
+    service, a stage not available in this build, already running elsewhere).
+    """
+
+    __tablename__ = "scheduler_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(Text, default="")
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (Index("ix_scheduler_runs_task_started", "task", "started_at"),)
+
+
+class FunnelCountRow(Base):
+    """Strategy events folded into counts before ``cleanup_old_events`` deletes them, per UTC
+    day and (phase, from, to, reason); ``''`` stands for no status (a deleted strategy)."""
+
+    __tablename__ = "funnel_counts"
+    day: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(32), primary_key=True)
+    from_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    to_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class ProcessRow(Base):
+    """A worker process of this project (the pid registry of ``cleanup_zombie_processes``).
+
+    ``started`` is the process's start time in clock ticks since boot (``/proc/<pid>/stat``),
+    so a pid reused by an unrelated process is never taken for ours.
+    """
+
+    __tablename__ = "processes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    parent_pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    role: Mapped[str] = mapped_column(String(32))
+    registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("host", "pid", name="uq_processes_host_pid"),)
