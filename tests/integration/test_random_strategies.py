@@ -5,8 +5,8 @@ strategies, Bernoulli exits — mean holding ~12 bars — plus a 16-set grid of 
 4 stop/target pairs, random direction) go through the real first-backtest protocol
 (successive halving, OOS, walk-forward, shuffle test) and the scorer (score >=
 ``active_pool.min_score`` and the multiple-testing gate) on 4 real Binance perpetuals, 1h,
-IS 120 + OOS 60 days. Signals come from an in-process fake SignalSource (test code, no
-sandbox). Kept cheap: one timeframe, 4 coins, 16 sets, 20 shuffle permutations.
+IS 120 + OOS 60 days, with the default gates and position sizing (``risk.sizing: risk``).
+Signals come from an in-process fake SignalSource (test code, no sandbox). Kept cheap: one timeframe, 4 coins, 16 sets, 20 shuffle permutations.
 
 A planted real edge (entries one bar before a known up-move injected into real prices)
 still passes the same gate (with the plausibility gate opened: +1.5 % every day at a fixed
@@ -29,7 +29,7 @@ from sixbtc.app.factory_roles import gate_for
 from sixbtc.backtester.plausibility import PlausibilityBounds
 from sixbtc.backtester.protocol import BacktestPlan, run_backtest
 from sixbtc.backtester.search import SearchConfig
-from sixbtc.config.sections import ActivePoolSection, BacktestSection, ScoringSection
+from sixbtc.config.sections import ActivePoolSection, BacktestSection, RiskSection, ScoringSection
 from sixbtc.scorer.effective_trials import align, effective_trials
 from sixbtc.scorer.score import score
 
@@ -112,7 +112,9 @@ def _plan(plausibility: PlausibilityBounds | None = None) -> BacktestPlan:
                                                                                bt.screen_coins),
                         wfa_windows=bt.wfa_windows, wfa_min_consistency=bt.wfa_min_consistency, wfa_span=bt.wfa_span,
                         shuffle_permutations=20, shuffle_max_pvalue=bt.shuffle_max_pvalue, shuffle_coins=3,
-                        plausibility=plausibility or PlausibilityBounds.from_section(bt))
+                        plausibility=plausibility or PlausibilityBounds.from_section(bt),
+                        min_excess_return=bt.min_excess_return, degradation_basis=bt.degradation_basis,
+                        sizing=RiskSection().sizing_rule())  # the default gates and position sizing
 
 
 def _verdict(signals: Any, candles: CachedCandles, direction: int, sc: ScoringSection,

@@ -54,4 +54,5 @@ def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[
                         shuffle_permutations=bt.shuffle_permutations, shuffle_max_pvalue=bt.shuffle_max_pvalue,
                         shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,
                         causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt),
-                        min_excess_return=bt.min_excess_return, wfa_span=bt.wfa_span, sizing=sizing)
+                        min_excess_return=bt.min_excess_return, wfa_span=bt.wfa_span, sizing=sizing,
+                        degradation_basis=bt.degradation_basis)

@@ -9,6 +9,7 @@ import numpy as np
 
 from sixbtc.app.container import Container
 from sixbtc.app.window import CycleWindow
+from sixbtc.backtester.degradation import sharpe_degradation
 from sixbtc.backtester.protocol import (
     BacktestOutcome,
     BacktestPlan,
@@ -124,17 +125,18 @@ def gate_for(outcome: BacktestOutcome, sc: ScoringSection, ledger_configs: int =
 
 
 def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe: float,
-                 pbo: float | None = None) -> ScoreInputs:
+                 pbo: float | None = None, degradation: float | None = None) -> ScoreInputs:
     """Scorer inputs from pooled OOS metrics.
 
     ``consistency`` is the share of coins profitable out of sample, ``wfa_consistency`` the
     share of walk-forward folds profitable (None when no WFA ran) and ``degradation`` the
-    IS->OOS Sharpe degradation ``(SR_is - SR_oos) / |SR_is|`` (1.0 when ``is_sharpe <= 0``),
-    each with its own weight in ``scoring``; ``pbo`` (None: not measured) and the profit
-    concentration of ``oos`` (``top_trade_share``, ``best_day_share``) feed the score's
-    penalties (:mod:`sixbtc.scorer.score`).
+    degradation gate's figure (:mod:`~sixbtc.backtester.degradation`; when None, the IS->OOS
+    Sharpe degradation of ``is_sharpe`` and ``oos["sharpe"]``), each with its own weight in
+    ``scoring``; ``pbo`` (None: not measured) and the profit concentration of ``oos``
+    (``top_trade_share``, ``best_day_share``) feed the score's penalties (:mod:`sixbtc.scorer.score`).
     """
-    degradation = (is_sharpe - oos["sharpe"]) / abs(is_sharpe) if is_sharpe > 0 else 1.0
+    if degradation is None:
+        degradation = sharpe_degradation(is_sharpe, oos["sharpe"])
     return ScoreInputs(oos["sharpe"], oos["expectancy"], oos["profit_factor"], oos["win_rate"],
                        oos["max_drawdown"], oos["consistency"], oos["n_trades"], wfa_consistency=wfa_consistency,
                        degradation=degradation, pbo=pbo, top_trade_share=oos.get("top_trade_share"),
@@ -143,16 +145,21 @@ def score_inputs(oos: dict[str, float], wfa_consistency: float | None, is_sharpe
 
 def outcome_inputs(outcome: BacktestOutcome, pbo: float | None = None) -> ScoreInputs:
     """:func:`score_inputs` of ``outcome.best`` (pooled OOS metrics), its walk-forward
-    consistency (None when no WFA ran) and pooled IS Sharpe: what the backtester, the
+    consistency (None when no WFA ran), pooled IS Sharpe and degradation: what the backtester, the
     candidates list and ``sixbtc backtest FILE`` score."""
     wfa = outcome.wfa.consistency if outcome.wfa is not None else None
-    return score_inputs(aggregate_oos(outcome.best), wfa, outcome.is_sharpe, pbo)
+    return score_inputs(aggregate_oos(outcome.best), wfa, outcome.is_sharpe, pbo, gate_degradation(outcome))
+
+
+def gate_degradation(outcome: BacktestOutcome) -> float | None:
+    """The degradation gate's figure of ``outcome`` (None when the gate was not reached)."""
+    return None if outcome.degradation is None else float(outcome.degradation["degradation"])
 
 
 def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
     """What the strategy's ``metrics`` JSON records about the protocol (WFA, shuffle, trials,
     the OOS excess over the directional hold: ``excess_return``, ``excess_sharpe``,
-    ``benchmark_return``)."""
+    ``benchmark_return``; the degradation gate's figures: ``degradation_gate``)."""
     out: dict[str, Any] = {"trials": outcome.trials, "wfa_consistency": None, "wfa_efficiency": None,
                            "shuffle_pvalue": None}
     if outcome.wfa is not None:
@@ -161,7 +168,9 @@ def protocol_metrics(outcome: BacktestOutcome) -> dict[str, Any]:
     if outcome.shuffle is not None:
         out.update(shuffle_pvalue=outcome.shuffle.pvalue, shuffle=outcome.shuffle.to_json())
     if outcome.excess is not None:
-        out.update({k: v for k, v in outcome.excess.items() if k != "exposure"})
+        out.update({k: v for k, v in outcome.excess.items() if k not in ("exposure", "size")})
+    if outcome.degradation is not None:
+        out["degradation_gate"] = dict(outcome.degradation)
     return out
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sixbtc.app.backtest_plan import backtest_plan
 from sixbtc.app.backtest_records import (
+    gate_degradation,
     protocol_metrics,
     record_retest_trials,
     result_rows,
@@ -92,7 +93,7 @@ def _retest_verdict(c: Container, rec: StrategyRecord, outcome: BacktestOutcome,
     oos = aggregate_oos(outcome.best)
     proto = protocol_metrics(outcome)
     value = score(score_inputs(oos, proto["wfa_consistency"], outcome.is_sharpe,
-                                (rec.metrics or {}).get("pbo")), c.settings.scoring)
+                               (rec.metrics or {}).get("pbo"), gate_degradation(outcome)), c.settings.scoring)
     flat = {k: proto[k] for k in ("trials", "wfa_consistency", "wfa_efficiency")}
     c.results.add_many(rec.id, "retest", result_rows(outcome, value, window, flat))
     retest = dict(oos, is_sharpe=outcome.is_sharpe, score=value, at=now.isoformat(), **proto)

@@ -142,6 +142,10 @@ class CoinSeries:
         self.ensure([j])
         return self._entries[j], self._exits[j]
 
+    def is_grid(self, j: int) -> bool:
+        """Whether set ``j`` trades on the grid engine (its signals are ``center, step`` floats)."""
+        return self.signals_of(j)[0].dtype == np.float64
+
     def prefix_signals(self, j: int, cut: int) -> tuple[np.ndarray, np.ndarray]:
         """Signals of parameter set ``j`` computed on the first ``cut`` bars only (one signal
         call, never cached), bool ``(cut,)`` each. The extra inputs are re-aligned from the

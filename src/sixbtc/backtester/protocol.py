@@ -14,9 +14,10 @@ then are out-of-sample results looked at. Gates, in order (rejection reasons):
 ``backtest:no_data``, ``suspect:lookahead`` (results no real strategy produces, whatever the
 other gates would say, :mod:`~sixbtc.backtester.plausibility`), ``backtest:too_few_trades``
 (IS or OOS), ``backtest:degradation`` (IS→OOS Sharpe degradation above ``max_degradation``,
-both Sharpe ratios of the equal-weight portfolio of the coins' daily returns,
-:mod:`~sixbtc.backtester.pooled`), ``backtest:excess`` (OOS excess over the
-exposure-matched hold of the strategy's direction at most ``min_excess_return``,
+by default of the excess over the direction's hold in each window, both Sharpe ratios of the
+equal-weight portfolio of the coins' daily returns, :mod:`~sixbtc.backtester.degradation`),
+``backtest:excess`` (OOS excess over the exposure- and size-matched hold of the strategy's
+direction at most ``min_excess_return``,
 :mod:`~sixbtc.backtester.benchmark`), ``backtest:walkforward`` (WFA consistency below ``wfa_min_consistency``,
 :mod:`~sixbtc.backtester.walkforward`), ``backtest:lookahead`` (the chosen set's signals on
 each coin's series cut at ``causality_cuts`` points differ from the full series' before the
@@ -48,9 +49,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sixbtc.backtester.benchmark import excess_over_hold, hold_daily
+from sixbtc.backtester.benchmark import excess_over_hold, window_hold
 from sixbtc.backtester.causality import CausalityCheck, check_causality
 from sixbtc.backtester.coinset import CoinSeries, load_series
+from sixbtc.backtester.degradation import degradation_figures, describe
 from sixbtc.backtester.history import history_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
@@ -58,7 +60,7 @@ from sixbtc.backtester.pooled import annualised_sharpe, equity_daily, pooled_met
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
-from sixbtc.backtester.sizeable import NO_STOP, sizeable, sizeable_space
+from sixbtc.backtester.sizeable import NO_STOP, size_fraction, sizeable, sizeable_space
 from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
 from sixbtc.backtester.walkforward import WalkForward, walk_forward, walk_forward_history
 from sixbtc.domain.sizing import SizingRule
@@ -83,6 +85,8 @@ class BacktestPlan:
     ``"window"`` (``wfa_windows`` folds over IS+OOS) or ``"history"`` (folds of IS + OOS
     days over the coins' whole stored history before ``oos_end``, any ``wfa_windows`` > 0).
     ``sizing``: the configured ``risk.sizing`` rule (None = the engine's all-in 1x).
+    ``degradation_basis``: ``"excess"`` or ``"return"``, the Sharpe ratios the degradation
+    gate compares (:mod:`~sixbtc.backtester.degradation`).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -107,6 +111,7 @@ class BacktestPlan:
     min_excess_return: float = 0.0
     wfa_span: str = "window"
     sizing: SizingRule | None = None
+    degradation_basis: str = "excess"
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,8 @@ class BacktestOutcome:
     (computed once, for the degradation gate and the multiple-testing gate) and
     ``is_sharpe_pooled`` the annualised Sharpe of its in-sample days (the equal-weight
     portfolio's, like the OOS Sharpe it is compared with), ``excess`` the OOS figures of
-    :func:`excess_oos`; None when not reached.
+    :func:`excess_oos`, ``degradation`` the degradation gate's figures
+    (:func:`~sixbtc.backtester.degradation.degradation_figures`); None when not reached.
     """
 
     reason: str | None
@@ -174,6 +180,7 @@ class BacktestOutcome:
     track: tuple[np.ndarray, np.ndarray, int] | None = field(default=None, repr=False)
     is_sharpe_pooled: float | None = None
     excess: dict[str, float] | None = None
+    degradation: dict[str, float | str] | None = None
 
     @property
     def is_sharpe(self) -> float:
@@ -304,17 +311,17 @@ def _verdict(plan: BacktestPlan, best: TimeframeRun, runs: list[TimeframeRun], t
         return stop("backtest:too_few_trades", f"{oos['n_trades']:.0f} OOS trades < {plan.min_trades}")
     track = track_record(best)
     is_sharpe = annualised_sharpe(track[0][: track[2]])[0]
-    measured.update(track=track, is_sharpe_pooled=is_sharpe)
-    degradation = ((is_sharpe - oos["sharpe"]) / abs(is_sharpe)) if is_sharpe > 0 else 1.0
-    if degradation > plan.max_degradation:
-        return stop("backtest:degradation", f"IS Sharpe {is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} "
-                    f"({degradation:.0%} > {plan.max_degradation:.0%})")
-    excess = excess_oos(best, oos["exposure"])
-    measured["excess"] = excess
+    size = size_fraction(plan.sizing, best.params, bool(best.series) and best.series[0].is_grid(best.param_index))
+    excess = excess_oos(best, oos["exposure"], size)
+    deg = degradation_figures(plan.degradation_basis, track, (is_sharpe, oos["sharpe"]), excess["excess_sharpe"],
+                              best.series, float(np.mean([c.is_metrics["exposure"] for c in best.coins])), size)
+    measured.update(track=track, is_sharpe_pooled=is_sharpe, excess=excess, degradation=deg)
+    if deg["degradation"] > plan.max_degradation:
+        return stop("backtest:degradation", describe(deg, plan.max_degradation, passed=False))
     if excess["excess_return"] <= plan.min_excess_return:
         return stop("backtest:excess", f"OOS return {oos['total_return']:.2%} vs holding its direction "
-                    f"{excess['benchmark_return']:.2%} at exposure {excess['exposure']:.0%}: excess "
-                    f"{excess['excess_return']:.2%} <= {plan.min_excess_return:.2%}")
+                    f"{excess['benchmark_return']:.2%} at exposure {excess['exposure']:.0%} x size "
+                    f"{excess['size']:.2f}: excess {excess['excess_return']:.2%} <= {plan.min_excess_return:.2%}")
     wfa = None
     if plan.wfa_windows > 0:
         wfa = _walk_forward(plan, best, candles)
@@ -388,9 +395,10 @@ def aggregate_oos(run: TimeframeRun) -> dict[str, float]:
                           [x.trade_returns for x in c], [x.oos_metrics for x in c], [x.trade_days for x in c])
 
 
-def excess_oos(run: TimeframeRun, exposure: float) -> dict[str, float]:
+def excess_oos(run: TimeframeRun, exposure: float, size: float = 1.0) -> dict[str, float]:
     """OOS excess of the chosen set over holding its direction on the run's coins
-    (:func:`~sixbtc.backtester.benchmark.excess_over_hold`, exposure-matched).
+    (:func:`~sixbtc.backtester.benchmark.excess_over_hold`, matched to ``exposure`` and to
+    ``size``, the entry notional as a fraction of equity).
 
     Raises
     ------
@@ -399,11 +407,9 @@ def excess_oos(run: TimeframeRun, exposure: float) -> dict[str, float]:
     """
     if not run.series:
         raise ValueError(f"excess_oos: timeframe {run.timeframe} has no coin series left")
-    ss = run.series
-    hold, hold_days = hold_daily([s.data["open"][s.i_oos] for s in ss], [s.data["close"][s.i_oos:s.n_bars] for s in ss],
-                                 [s.days[s.i_oos:s.n_bars] for s in ss], ss[0].direction)
+    hold, hold_days = window_hold(run.series, oos=True)
     r, days = oos_daily_returns(run)
-    return excess_over_hold(r, days, hold, hold_days, min(1.0, max(0.0, exposure)))
+    return excess_over_hold(r, days, hold, hold_days, min(1.0, max(0.0, exposure)), size)
 
 
 def track_record(run: TimeframeRun) -> tuple[np.ndarray, np.ndarray, int]:

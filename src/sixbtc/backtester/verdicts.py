@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sixbtc.backtester.degradation import describe
 from sixbtc.backtester.protocol import BacktestOutcome, BacktestPlan, aggregate_oos
 
 PASS, FAIL, OFF, NOT_REACHED = "pass", "FAIL", "off", "not reached"
@@ -72,13 +73,12 @@ def _passed_detail(gate: str, outcome: BacktestOutcome, plan: BacktestPlan, oos:
     if gate == "oos_trades":
         return f"{oos['n_trades']:.0f} OOS trades >= {plan.min_trades}"
     if gate == "degradation":
-        is_sharpe = outcome.is_sharpe
-        d = (is_sharpe - oos["sharpe"]) / abs(is_sharpe) if is_sharpe > 0 else 1.0
-        return f"IS Sharpe {is_sharpe:.2f} -> OOS {oos['sharpe']:.2f} ({d:.0%} <= {plan.max_degradation:.0%})"
+        return describe(outcome.degradation, plan.max_degradation, passed=True)
     if gate == "excess":
         x = outcome.excess
         return (f"OOS return {oos['total_return']:.2%} vs holding its direction {x['benchmark_return']:.2%} at "
-                f"exposure {x['exposure']:.0%}: excess {x['excess_return']:.2%} > {plan.min_excess_return:.2%}")
+                f"exposure {x['exposure']:.0%} x size {x['size']:.2f}: excess {x['excess_return']:.2%} > "
+                f"{plan.min_excess_return:.2%}")
     if gate == "walkforward":
         w = outcome.wfa
         return (f"{w.consistency:.0%} of {len(w.folds)} folds profitable >= {plan.wfa_min_consistency:.0%} "

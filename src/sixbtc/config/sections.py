@@ -109,6 +109,7 @@ class BacktestSection(Section):
     slippage_bps: float = Field(2.0, ge=0, le=10_000, description="Adverse slippage per fill (basis points)")
     min_trades: int = Field(10, ge=1, description="Fewest out-of-sample trades (all coins) for a strategy to be scored")
     max_degradation: float = Field(0.6, ge=0, le=1, description="Largest allowed IS->OOS Sharpe degradation (fraction)")
+    degradation_basis: Literal["excess", "return"] = Field("excess", description="Sharpe ratios the degradation gate compares: excess = of the daily excess over holding the strategy's direction on the same coins, matched to its exposure and position size, in each window (a change of the market's drift between IS and OOS cancels; a drift rider has no IS excess and is rejected); return = of the strategy's own daily returns")
     search_rungs: int = Field(3, ge=1, description="Successive halving: rungs of the parameter search (1 = exhaustive grid on every coin)")
     search_eta: int = Field(3, ge=2, description="Successive halving: keep the best 1/eta parameter sets per rung, use eta x more coins")
     screen_coins: int = Field(3, ge=1, description="Successive halving: coins (most liquid first) of the first, cheapest rung")
