@@ -32,6 +32,7 @@ from sixbtc.backtester.kernel import (
     N_TRADE_COLS,
     STOP_LOSS,
     _finish,
+    _fold_flat,
     _mark_equity,
     book_trade,
     fill_price,
@@ -132,6 +133,7 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
     eqs = np.zeros(N_EQS)
     eqs[E_PEAK] = init_cash
     eqs[E_PREV] = init_cash
+    prev, flat = init_cash, 0.0  # see _fold_flat
     cash = init_cash
     by_day = day_equity.shape[0] > 0
     for i in range(start, end):
@@ -175,12 +177,19 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
             cash = _close_cycle(g, acc, i, close[i], END_OF_DATA, cash, direction, fee_rate,
                                 slip, record, trades)
         equity = cash + direction * (g[G_QTY] * close[i] - g[G_COST]) if g[G_FILLED] > 0.0 else cash
-        _mark_equity(eqs, equity)
+        if equity == prev:  # a zero return: counted only (_fold_flat)
+            flat += 1.0
+        else:
+            if flat > 0.0:
+                _fold_flat(eqs, flat)
+                flat = 0.0
+            _mark_equity(eqs, equity)
+            prev = equity
         if record:
             equity_out[i - start] = equity
         if by_day:
             day_equity[day_of_bar[i - start]] = equity
-    _finish(out_row, acc, eqs, cash, init_cash, end - start, bars_per_year)
+    _finish(out_row, acc, eqs, flat, cash, init_cash, end - start, bars_per_year)
     return int(acc[A_N])
 
 

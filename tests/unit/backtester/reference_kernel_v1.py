@@ -1,0 +1,485 @@
+"""Frozen reference: the signal and grid simulation kernels as of commit 6f9115c (before the
+flat-bar folding of the equity statistics), copied verbatim from
+``src/sixbtc/backtester/kernel.py`` and ``kernel_grid.py`` (parallel wrappers left out; the
+only edit: ``njit`` without ``cache=True``, since this file is loaded by path).
+
+Used only by ``test_kernel_reference.py`` to check that a kernel change keeps the same trades,
+equity and PnL on every generated strategy of a seeded factory run. Do not edit: it is the
+"previous kernel" of that check.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sixbtc.domain import sizing as sizing_rule
+
+# ExitReason integer codes (mirrors sixbtc.domain.trading.ExitReason).
+SIGNAL = 0
+STOP_LOSS = 1
+TAKE_PROFIT = 2
+TIME_LIMIT = 3
+LIQUIDATION = 4
+END_OF_DATA = 5
+
+# Position sizing modes (``sizing`` argument; ``size_value`` is the mode's parameter): the one
+# rule of backtests, paper and live, :func:`sixbtc.domain.sizing.position_notional`, compiled.
+SIZE_EQUITY_FRAC = sizing_rule.SIZE_EQUITY_FRAC  # notional = size_value (position_frac) * equity * leverage
+SIZE_FIXED_NOTIONAL = sizing_rule.SIZE_FIXED_NOTIONAL  # notional = min(size_value (USD), leverage * equity)
+SIZE_RISK = sizing_rule.SIZE_RISK  # notional = min(equity * size_value (risk_per_trade) / sl, leverage * equity)
+
+MAINTENANCE_MARGIN = sizing_rule.MAINTENANCE_MARGIN
+_position_notional = njit(sizing_rule.position_notional)
+_liquidation_price = njit(sizing_rule.liquidation_price)
+PROFIT_FACTOR_CAP = 1000.0
+SORTINO_CAP = 1000.0
+ANNUAL_RETURN_CAP = 1.0e6
+
+# Metric columns of ``out``.
+M_TOTAL_RETURN = 0
+M_ANNUAL_RETURN = 1
+M_SHARPE = 2
+M_SORTINO = 3
+M_MAX_DRAWDOWN = 4
+M_WIN_RATE = 5
+M_PROFIT_FACTOR = 6
+M_EXPECTANCY = 7
+M_N_TRADES = 8
+M_EXPOSURE = 9
+M_AVG_HOLDING_BARS = 10
+N_METRICS = 11
+
+# Trade record columns.
+T_ENTRY_IDX = 0
+T_EXIT_IDX = 1
+T_ENTRY_PRICE = 2
+T_EXIT_PRICE = 3
+T_QTY = 4
+T_NOTIONAL = 5
+T_FEES = 6
+T_FUNDING = 7
+T_PNL = 8
+T_RETURN = 9
+T_BARS_HELD = 10
+T_REASON = 11
+N_TRADE_COLS = 12
+
+# Open-position state vector ``pos`` (float64, length N_POS).
+P_ENTRY_IDX = 0
+P_ENTRY_FILL = 1
+P_QTY = 2
+P_NOTIONAL = 3
+P_FEES = 4
+P_FUNDING = 5
+P_ADVERSE = 6
+P_ADVERSE_REASON = 7
+P_TARGET = 8
+N_POS = 9
+
+# Trade accumulators ``acc`` (float64, length N_ACC).
+A_N = 0
+A_WINS = 1
+A_GROSS_PROFIT = 2
+A_GROSS_LOSS = 3
+A_SUM_RETURN = 4
+A_SUM_BARS = 5
+N_ACC = 6
+
+# Equity accumulators ``eqs`` (float64, length N_EQS): Welford mean/M2 of per-bar returns.
+E_COUNT = 0
+E_MEAN = 1
+E_M2 = 2
+E_DOWN_SQ = 3
+E_PEAK = 4
+E_MAX_DD = 5
+E_PREV = 6
+N_EQS = 7
+
+
+@njit
+def fill_price(price, side, slip):
+    """Move ``price`` adversely for a buy (``side=+1``) or a sell (``side=-1``)."""
+    return price * (1.0 + side * slip)
+
+
+@njit
+def _set_levels(pos, direction, sl, tp, leverage):
+    """Store the adverse level (stop or liquidation, whichever is closer) and the target."""
+    e = pos[P_ENTRY_FILL]
+    liq = _liquidation_price(e, direction, leverage)
+    adverse = liq
+    reason = LIQUIDATION
+    if sl > 0.0:  # NaN compares False: disabled
+        stop = e * (1.0 - direction * sl)
+        # The liquidation is taken first only when it is strictly closer than the stop.
+        if direction * (liq - stop) <= 0.0:
+            adverse = stop
+            reason = STOP_LOSS
+    pos[P_ADVERSE] = adverse
+    pos[P_ADVERSE_REASON] = reason
+    pos[P_TARGET] = e * (1.0 + direction * tp) if tp > 0.0 else direction * np.inf
+
+
+@njit
+def intrabar_exit(o, h, lo, direction, adverse, adverse_reason, target):
+    """Return ``(raw fill price, reason)`` of a stop/target/liquidation hit, or ``(nan, -1)``.
+
+    Gaps at the open fill at the open; otherwise a touched level fills at the level. The
+    adverse level is checked before the target (conservative when both are touched).
+    """
+    if direction > 0:
+        if o <= adverse:
+            return o, adverse_reason
+        if o >= target:
+            return o, TAKE_PROFIT
+        if lo <= adverse:
+            return adverse, adverse_reason
+        if h >= target:
+            return target, TAKE_PROFIT
+    else:
+        if o >= adverse:
+            return o, adverse_reason
+        if o <= target:
+            return o, TAKE_PROFIT
+        if h >= adverse:
+            return adverse, adverse_reason
+        if lo <= target:
+            return target, TAKE_PROFIT
+    return np.nan, -1
+
+
+@njit
+def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_rate, slip,
+                 record, trades):
+    """Close the open position at ``raw_price`` on bar ``i``; return the new cash."""
+    exit_fill = fill_price(raw_price, -direction, slip)
+    qty = pos[P_QTY]
+    gross = direction * qty * (exit_fill - pos[P_ENTRY_FILL])
+    exit_fee = qty * exit_fill * fee_rate
+    fees = pos[P_FEES] + exit_fee
+    pnl = gross - fees - pos[P_FUNDING]
+    ret = pnl / pos[P_NOTIONAL]
+    bars = i - pos[P_ENTRY_IDX] + (0.0 if at_open else 1.0)
+    book_trade(acc, record, trades, pos[P_ENTRY_IDX], i, pos[P_ENTRY_FILL], exit_fill, qty, pos[P_NOTIONAL],
+               fees, pos[P_FUNDING], pnl, ret, bars, reason)
+    return cash + gross - exit_fee
+
+
+@njit
+def book_trade(acc, record, trades, entry_idx, exit_idx, entry_price, exit_price, qty, notional, fees, funding,
+               pnl, ret, bars, reason):
+    """Add one closed trade to the accumulators ``acc`` (and, when ``record``, row ``acc[A_N]``
+    of ``trades``)."""
+    k = int(acc[A_N])
+    if record:
+        trades[k, T_ENTRY_IDX] = entry_idx
+        trades[k, T_EXIT_IDX] = exit_idx
+        trades[k, T_ENTRY_PRICE] = entry_price
+        trades[k, T_EXIT_PRICE] = exit_price
+        trades[k, T_QTY] = qty
+        trades[k, T_NOTIONAL] = notional
+        trades[k, T_FEES] = fees
+        trades[k, T_FUNDING] = funding
+        trades[k, T_PNL] = pnl
+        trades[k, T_RETURN] = ret
+        trades[k, T_BARS_HELD] = bars
+        trades[k, T_REASON] = reason
+    acc[A_N] += 1.0
+    if pnl > 0.0:
+        acc[A_WINS] += 1.0
+        acc[A_GROSS_PROFIT] += pnl
+    else:
+        acc[A_GROSS_LOSS] -= pnl
+    acc[A_SUM_RETURN] += ret
+    acc[A_SUM_BARS] += bars
+
+
+@njit
+def entry_notional(cash, sizing, size_value, leverage, sl, max_notional):
+    """Entry notional in USD for equity ``cash`` under sizing mode ``sizing`` (``SIZE_*``),
+    capped at ``max_notional`` (:func:`sixbtc.domain.sizing.position_notional`)."""
+    return _position_notional(cash, sl, sizing, size_value, leverage, max_notional)
+
+
+@njit
+def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size_value,
+                leverage, max_notional):
+    """Open a position at ``o`` on bar ``i`` sized from ``cash``; return the new cash."""
+    entry_fill = fill_price(o, direction, slip)
+    notional = entry_notional(cash, sizing, size_value, leverage, sl, max_notional)
+    fee = notional * fee_rate
+    pos[P_ENTRY_IDX] = i
+    pos[P_ENTRY_FILL] = entry_fill
+    pos[P_QTY] = notional / entry_fill
+    pos[P_NOTIONAL] = notional
+    pos[P_FEES] = fee
+    pos[P_FUNDING] = 0.0
+    _set_levels(pos, direction, sl, tp, leverage)
+    return cash - fee
+
+
+@njit
+def _mark_equity(eqs, equity):
+    """Update running return statistics and drawdown with the close-of-bar equity."""
+    prev = eqs[E_PREV]
+    r = equity / prev - 1.0 if prev > 0.0 else 0.0
+    eqs[E_COUNT] += 1.0
+    delta = r - eqs[E_MEAN]
+    eqs[E_MEAN] += delta / eqs[E_COUNT]
+    eqs[E_M2] += delta * (r - eqs[E_MEAN])
+    if r < 0.0:
+        eqs[E_DOWN_SQ] += r * r
+    if equity > eqs[E_PEAK]:
+        eqs[E_PEAK] = equity
+    dd = 1.0 - equity / eqs[E_PEAK]
+    if dd > eqs[E_MAX_DD]:
+        eqs[E_MAX_DD] = dd
+    eqs[E_PREV] = equity
+
+
+@njit
+def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year):
+    """Write the metrics of one simulation into ``out_row`` (length N_METRICS)."""
+    growth = final_equity / init_cash
+    out_row[M_TOTAL_RETURN] = growth - 1.0
+    if growth > 0.0:
+        log_annual = math.log(growth) * bars_per_year / n_window
+        out_row[M_ANNUAL_RETURN] = min(math.expm1(min(log_annual, 20.0)), ANNUAL_RETURN_CAP)
+    else:
+        out_row[M_ANNUAL_RETURN] = -1.0
+    n = eqs[E_COUNT]
+    std = math.sqrt(eqs[E_M2] / (n - 1.0)) if n > 1.0 else 0.0
+    ann = math.sqrt(bars_per_year)
+    out_row[M_SHARPE] = eqs[E_MEAN] / std * ann if std > 0.0 else 0.0
+    down = math.sqrt(eqs[E_DOWN_SQ] / n) if n > 0.0 else 0.0
+    if down > 0.0:
+        out_row[M_SORTINO] = min(eqs[E_MEAN] / down * ann, SORTINO_CAP)
+    else:
+        out_row[M_SORTINO] = SORTINO_CAP if eqs[E_MEAN] > 0.0 else 0.0
+    out_row[M_MAX_DRAWDOWN] = eqs[E_MAX_DD]
+    nt = acc[A_N]
+    out_row[M_N_TRADES] = nt
+    out_row[M_WIN_RATE] = acc[A_WINS] / nt if nt > 0 else 0.0
+    out_row[M_EXPECTANCY] = acc[A_SUM_RETURN] / nt if nt > 0 else 0.0
+    out_row[M_AVG_HOLDING_BARS] = acc[A_SUM_BARS] / nt if nt > 0 else 0.0
+    out_row[M_EXPOSURE] = acc[A_SUM_BARS] / n_window
+    if acc[A_GROSS_LOSS] > 0.0:
+        out_row[M_PROFIT_FACTOR] = min(acc[A_GROSS_PROFIT] / acc[A_GROSS_LOSS], PROFIT_FACTOR_CAP)
+    else:
+        out_row[M_PROFIT_FACTOR] = PROFIT_FACTOR_CAP if acc[A_GROSS_PROFIT] > 0.0 else 0.0
+
+
+@njit
+def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
+             funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
+             bars_per_year, out_row, record, trades, equity_out, day_of_bar, day_equity):
+    """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
+
+    Writes metrics to ``out_row``; when ``record`` is true also writes the trades to
+    ``trades`` and the close-of-bar equity to ``equity_out`` (``(end - start,)``). When
+    ``day_equity`` is non-empty, ``day_equity[day_of_bar[i - start]]`` receives the equity at
+    the close of bar ``i`` (so each entry ends as the day's last close-of-bar equity).
+    Returns the number of trades.
+    """
+    col = np.int64(col)  # a prange index may be unsigned; keep index arithmetic int64
+    ecol = col if entries.shape[1] > 1 else np.int64(0)
+    xcol = col if exits.shape[1] > 1 else np.int64(0)
+    has_funding = funding.shape[0] > 0
+    pos = np.zeros(N_POS)
+    acc = np.zeros(N_ACC)
+    eqs = np.zeros(N_EQS)
+    eqs[E_PEAK] = init_cash
+    eqs[E_PREV] = init_cash
+    cash = init_cash
+    in_pos = False
+    by_day = day_equity.shape[0] > 0
+    for i in range(start, end):
+        o = open_[i]
+        if in_pos:
+            held = i - pos[P_ENTRY_IDX]
+            if exits[i - 1, xcol]:
+                cash = _close_trade(pos, acc, i, o, SIGNAL, True, cash, direction, fee_rate,
+                                    slip, record, trades)
+                in_pos = False
+            elif max_bars_held > 0 and held >= max_bars_held:
+                cash = _close_trade(pos, acc, i, o, TIME_LIMIT, True, cash, direction, fee_rate,
+                                    slip, record, trades)
+                in_pos = False
+            elif has_funding:
+                pay = direction * pos[P_QTY] * o * funding[i]
+                pos[P_FUNDING] += pay
+                cash -= pay
+        elif i > start and cash > 0.0 and entries[i - 1, ecol] and not exits[i - 1, xcol]:
+            cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing,
+                               size_value, leverage, max_notional)
+            in_pos = True
+        if in_pos:
+            raw, reason = intrabar_exit(o, high[i], low[i], direction, pos[P_ADVERSE],
+                                        int(pos[P_ADVERSE_REASON]), pos[P_TARGET])
+            if reason >= 0:
+                cash = _close_trade(pos, acc, i, raw, reason, False, cash, direction, fee_rate,
+                                    slip, record, trades)
+                in_pos = False
+            elif i == end - 1:
+                cash = _close_trade(pos, acc, i, close[i], END_OF_DATA, False, cash, direction,
+                                    fee_rate, slip, record, trades)
+                in_pos = False
+        equity = cash + direction * pos[P_QTY] * (close[i] - pos[P_ENTRY_FILL]) if in_pos else cash
+        _mark_equity(eqs, equity)
+        if record:
+            equity_out[i - start] = equity
+        if by_day:
+            day_equity[day_of_bar[i - start]] = equity
+    _finish(out_row, acc, eqs, cash, init_cash, end - start, bars_per_year)
+    return int(acc[A_N])
+
+
+
+# ---- kernel_grid.py (6f9115c)
+
+MAX_LEVELS = 20
+
+# Cycle state vector ``g`` (float64, length N_G).
+G_FILLED = 0  # levels filled so far (0 = flat)
+G_FIRST = 1  # bar index of the first fill
+G_QTY = 2  # total quantity (base units)
+G_COST = 3  # sum of qty * fill price (quote)
+G_NOTIONAL = 4  # sum of fill notionals (USD)
+G_FEES = 5  # entry fees so far (USD)
+G_FUNDING = 6  # funding paid so far (USD)
+G_ALLOC = 7  # allocation of the cycle (USD), frozen at the first fill
+G_STOP = 8  # global stop price, frozen at the first fill
+N_G = 9
+
+
+@njit
+def _close_cycle(g, acc, i, raw_price, reason, cash, direction, fee_rate, slip, record, trades):
+    """Close every filled level at ``raw_price`` on bar ``i``; record one trade; return cash."""
+    exit_fill = fill_price(raw_price, -direction, slip)
+    qty = g[G_QTY]
+    gross = direction * (qty * exit_fill - g[G_COST])
+    exit_fee = qty * exit_fill * fee_rate
+    fees = g[G_FEES] + exit_fee
+    pnl = gross - fees - g[G_FUNDING]
+    ret = pnl / g[G_NOTIONAL]
+    book_trade(acc, record, trades, g[G_FIRST], i, g[G_COST] / qty, exit_fill, qty, g[G_NOTIONAL], fees,
+               g[G_FUNDING], pnl, ret, i - g[G_FIRST] + 1.0, reason)
+    g[:] = 0.0
+    return cash + gross - exit_fee
+
+
+@njit
+def _set_grid(prices, c, s, n_levels, direction, sl):
+    """Level prices ``c - direction * j * s`` (j = 1..n) into ``prices``; return the stop,
+    or ``nan`` when there is no valid grid (NaN inputs, ``s <= 0``, a level or stop <= 0)."""
+    if not (np.isfinite(c) and np.isfinite(s) and s > 0.0):
+        return np.nan
+    for j in range(n_levels):
+        prices[j] = c - direction * (j + 1) * s
+    stop = prices[n_levels - 1] * (1.0 - direction * sl)
+    if prices[n_levels - 1] <= 0.0 or stop <= 0.0:
+        return np.nan
+    return stop
+
+
+@njit
+def _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction, fee_rate, slip, position_frac):
+    """Fill the unfilled levels the bar touched (closest first); return the new cash."""
+    while g[G_FILLED] < n_levels:
+        level = prices[int(g[G_FILLED])]
+        if direction > 0:
+            if lo > level:
+                break
+            raw = min(o, level)
+        else:
+            if h < level:
+                break
+            raw = max(o, level)
+        if g[G_FILLED] == 0.0:
+            g[G_FIRST] = i
+            g[G_ALLOC] = position_frac * cash
+        fill = fill_price(raw, direction, slip)
+        notional = g[G_ALLOC] / n_levels
+        fee = notional * fee_rate
+        q = notional / fill
+        g[G_QTY] += q
+        g[G_COST] += q * fill
+        g[G_NOTIONAL] += notional
+        g[G_FEES] += fee
+        g[G_FILLED] += 1.0
+        cash -= fee
+    return cash
+
+
+@njit
+def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, direction, fee_rate,
+                  slip, funding, position_frac, init_cash, start, end, bars_per_year, out_row,
+                  record, trades, equity_out, day_of_bar, day_equity):
+    """Simulate one grid parameter set (columns ``col``) over bars ``[start, end)``.
+
+    Same outputs as :func:`sixbtc.backtester.kernel.simulate`; returns the number of trades
+    (grid cycles).
+    """
+    col = np.int64(col)
+    ccol = col if center.shape[1] > 1 else np.int64(0)
+    scol = col if step.shape[1] > 1 else np.int64(0)
+    has_funding = funding.shape[0] > 0
+    g = np.zeros(N_G)
+    prices = np.zeros(n_levels)
+    acc = np.zeros(N_ACC)
+    eqs = np.zeros(N_EQS)
+    eqs[E_PEAK] = init_cash
+    eqs[E_PREV] = init_cash
+    cash = init_cash
+    by_day = day_equity.shape[0] > 0
+    for i in range(start, end):
+        o, h, lo = open_[i], high[i], low[i]
+        closed = False
+        carried = g[G_FILLED] > 0.0
+        if carried:
+            if has_funding:
+                pay = direction * g[G_QTY] * o * funding[i]
+                g[G_FUNDING] += pay
+                cash -= pay
+            tp = center[i - 1, ccol]
+            target = tp if np.isfinite(tp) else direction * np.inf
+            raw, reason = intrabar_exit(o, h, lo, direction, g[G_STOP], STOP_LOSS, target)
+            if reason >= 0:
+                cash = _close_cycle(g, acc, i, raw, reason, cash, direction, fee_rate, slip,
+                                    record, trades)
+                closed = True
+        if not closed and i > start and (carried or cash > 0.0):
+            if not carried:
+                c, s = center[i - 1, ccol], step[i - 1, scol]
+                first = c - direction * s  # NaN when there is no grid: never touched
+                reached = lo <= first if direction > 0 else h >= first
+                stop = _set_grid(prices, c, s, n_levels, direction, sl) if reached else np.nan
+                if np.isfinite(stop):
+                    g[G_STOP] = stop
+                    cash = _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction,
+                                        fee_rate, slip, position_frac)
+                    if g[G_FILLED] > 0.0:  # a cycle opened on this bar: only its stop counts
+                        raw, reason = intrabar_exit(o, h, lo, direction, g[G_STOP], STOP_LOSS,
+                                                    direction * np.inf)
+                        if reason >= 0:
+                            cash = _close_cycle(g, acc, i, raw, reason, cash, direction,
+                                                fee_rate, slip, record, trades)
+                    else:
+                        g[:] = 0.0
+            else:
+                cash = _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction, fee_rate,
+                                    slip, position_frac)
+        if g[G_FILLED] > 0.0 and i == end - 1:
+            cash = _close_cycle(g, acc, i, close[i], END_OF_DATA, cash, direction, fee_rate,
+                                slip, record, trades)
+        equity = cash + direction * (g[G_QTY] * close[i] - g[G_COST]) if g[G_FILLED] > 0.0 else cash
+        _mark_equity(eqs, equity)
+        if record:
+            equity_out[i - start] = equity
+        if by_day:
+            day_equity[day_of_bar[i - start]] = equity
+    _finish(out_row, acc, eqs, cash, init_cash, end - start, bars_per_year)
+    return int(acc[A_N])
