@@ -32,6 +32,7 @@ from sixbtc.cli import (
     pool_cmd,
     run_cmd,
     status_cmd,
+    supervisor_cmd,
     trading_cmd,
     validate_cmd,
     worker_cmd,
@@ -159,6 +160,8 @@ app.command("resume")(trading_cmd.resume)
 app.command("accounts")(accounts_cmd.accounts)
 app.command("api")(api_cmd.api)
 app.command("worker")(worker_cmd.worker)
+app.command("supervisor-config")(supervisor_cmd.supervisor_config)
+app.command("supervisor-listener", hidden=True)(supervisor_cmd.supervisor_listener)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
