@@ -73,7 +73,7 @@ class Service:
         sched.add_job(self._release_claims, "interval", minutes=30, id="cleanup_stale_processing")
         sched.add_job(lambda: self._job("update_pairs", self._update_pairs), "cron",
                       hour=PAIRS_HOURS, minute=PAIRS_MINUTE, id="update_pairs")
-        for job in ops_jobs(self.c, self.stop):  # metrics collector, watchdog
+        for job in ops_jobs(self.c):  # metrics collector, watchdog
             sched.add_job(lambda j=job: self._job(j.name, j.run), "interval", seconds=job.interval_s, id=job.name)
         if s.regime.enabled:
             sched.add_job(lambda: self._job("refresh_market_regimes", self._refresh_regimes), "cron",
