@@ -76,7 +76,7 @@ class Service:
                       minutes=s.retirement.check_interval_minutes, id="monitor")
         if s.scheduler.enabled:
             add_scheduled_tasks(sched, self.c, self.log)
-        for job in ops_jobs(self.c, self.stop):  # metrics collector, watchdog
+        for job in ops_jobs(self.c):  # metrics collector, watchdog
             sched.add_job(lambda j=job: self._job(j.name, j.run), "interval", seconds=job.interval_s, id=job.name)
         return sched
 

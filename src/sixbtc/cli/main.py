@@ -36,6 +36,7 @@ from sixbtc.cli import (
     run_cmd,
     scheduler_cmd,
     status_cmd,
+    supervisor_cmd,
     trading_cmd,
     validate_cmd,
     worker_cmd,
@@ -167,6 +168,8 @@ app.command("scheduler")(scheduler_cmd.scheduler)
 app.command("generate")(generate_cmd.generate)
 app.command("retest")(retest_cmd.retest)
 app.command("rotate")(rotate_cmd.rotate)
+app.command("supervisor-config")(supervisor_cmd.supervisor_config)
+app.command("supervisor-listener", hidden=True)(supervisor_cmd.supervisor_listener)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

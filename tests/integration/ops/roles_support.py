@@ -39,8 +39,8 @@ def make_home(tmp_path: Path, config: str = "", generate: int = 0) -> Path:
     home = tmp_path / "home"
     store = ParquetCandleStore(Home(home).store_dir)
     store.write_candles("BTC", "1h", candles(6000))
-    (home / "config.yaml").write_text("data:\n  network_probe_timeout_s: 1\nbacktest:\n  timeframes: [1h]\n"
-                                      "generator:\n  seed: 7\n" + config)
+    gen = "" if "generator:" in config else "generator:\n  seed: 7\n"
+    (home / "config.yaml").write_text("data:\n  network_probe_timeout_s: 1\nbacktest:\n  timeframes: [1h]\n" + gen + config)
     if generate:
         c = Container.open(Home(home))
         generate_batch(c, generate, np.random.default_rng(7))

@@ -2,8 +2,9 @@
 
 Heartbeats are one row per worker process (``{role}@{host}:{pid}…``), upserted every
 ``processes.heartbeat_s``; a clean stop sets ``state`` to ``stopped``. Snapshots are the metrics
-collector's JSON rows. Alerts are every anomaly, crash and heartbeat message, with whether it was
-sent, so that cooldowns hold across processes and restarts. Times come from the clock (UTC).
+collector's JSON rows. Alerts are every anomaly, crash and heartbeat message notified (or due
+and without a channel), with whether it was sent, so that cooldowns hold across processes and
+restarts. Times come from the clock (UTC).
 """
 
 from __future__ import annotations
@@ -79,14 +80,14 @@ class OpsRepository:
 
     # -- alerts -------------------------------------------------------------------------
     def add_alert(self, kind: str, key: str, severity: str, message: str, *, sent: bool) -> int:
-        """Record an alert (``sent``: it was notified; False: held back or no channel)."""
+        """Record an alert (``sent``: a channel accepted it; False: no channel, or all failed)."""
         with self.engine.begin() as conn:
             return int(conn.execute(insert(AL).values(kind=kind, key=key[:128], severity=severity, message=message,
                                                       sent=sent, ts=self.clock.now())).inserted_primary_key[0])
 
-    def last_sent(self, kind: str, key: str) -> datetime | None:
-        """When an alert of ``kind`` and ``key`` was last sent (None: never)."""
-        q = select(func.max(AL.c.ts)).where(AL.c.kind == kind, AL.c.key == key[:128], AL.c.sent.is_(True))
+    def last_alert(self, kind: str, key: str) -> datetime | None:
+        """When an alert of ``kind`` and ``key`` was last recorded (None: never)."""
+        q = select(func.max(AL.c.ts)).where(AL.c.kind == kind, AL.c.key == key[:128])
         with self.engine.connect() as conn:
             ts = conn.execute(q).scalar_one_or_none()
         return utc(ts) if ts is not None else None

@@ -479,7 +479,7 @@ class RoleHeartbeatRow(Base):
 
 class MetricsSnapshotRow(Base):
     """One snapshot of the metrics collector (SPEC §3.10): the overall ``status`` and the
-    whole snapshot as JSON (:class:`sixbtc.metrics.snapshot.Snapshot`)."""
+    whole snapshot as JSON (:class:`sixbtc.metrics.collector.Snapshot`)."""
 
     __tablename__ = "pipeline_metrics_snapshots"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -489,8 +489,8 @@ class MetricsSnapshotRow(Base):
 
 
 class AlertRow(Base):
-    """An anomaly, crash or heartbeat seen by the watchdog or the supervisor's event listener,
-    and whether it was notified (``sent``) or held back by its cooldown."""
+    """An anomaly, crash or heartbeat due for notification (its cooldown over), from the
+    watchdog or the supervisor's event listener, and whether a channel accepted it (``sent``)."""
 
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_kind_key_ts", "kind", "key", "ts"),)

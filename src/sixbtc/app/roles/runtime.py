@@ -17,6 +17,7 @@ running).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -65,6 +66,7 @@ class RoleRuntime:
         self.worker = worker_id(role)
         self.stop = threading.Event()
         self.signum: int | None = None
+        self.detail: dict[str, Any] = {}  # written with each heartbeat (JSON), e.g. the executor's feed
         self._busy = False
         self._hb_stop = threading.Event()
         self._previous: dict[int, Any] = {}
@@ -112,9 +114,10 @@ class RoleRuntime:
         os._exit(EXIT_FORCED)
 
     # -- heartbeats -----------------------------------------------------------------------
-    def _beat(self, state: str, detail: str = "") -> None:
+    def _beat(self, state: str, detail: str | None = None) -> None:
         try:
-            self.c.ops.beat(self.worker, self.role, this_host(), os.getpid(), state=state, detail=detail)
+            self.c.ops.beat(self.worker, self.role, this_host(), os.getpid(), state=state,
+                            detail=json.dumps(self.detail) if detail is None else detail)
         except Exception as exc:  # noqa: BLE001 — a database hiccup must not end the role
             log.warning("heartbeat failed", error=f"{type(exc).__name__}: {exc}")
 

@@ -47,7 +47,7 @@ def run_monitor(rt: RoleRuntime) -> None:
     """Review LIVE strategies; run the metrics collector and the watchdog on their periods."""
     c = rt.c
     jobs = [Job("monitor", c.settings.retirement.check_interval_minutes * 60.0, lambda: _monitor(rt)),
-            *ops_jobs(c, rt.stop)]
+            *ops_jobs(c)]
     server = serve_prometheus(c)
     if server is not None:
         log.info("prometheus serving", host=c.settings.metrics.prometheus_host, port=c.settings.metrics.prometheus_port)
@@ -74,8 +74,16 @@ def run_executor(rt: RoleRuntime) -> None:
         trader = LiveTrader(c, plan_window(c.store, c.settings, c.clock), online, lambda m: log.info(m), lease)
         log.info("executor started", feed="live candles via ccxt" if online else "offline: replaying the store")
 
+        feed = "connected" if online else "offline"
+        rt.detail["feed"] = feed
+
         def step() -> None:
-            processed = trader.step()
+            try:
+                processed = trader.step()
+            except Exception:
+                rt.detail["feed"] = "disconnected" if online else feed  # the watchdog reports it
+                raise
+            rt.detail["feed"] = feed
             if processed:
                 log.info("candles processed", count=processed)
 

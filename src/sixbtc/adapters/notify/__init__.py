@@ -1,0 +1,1 @@
+"""Notification channels: Telegram (Bot API) and a generic webhook, both over httpx."""

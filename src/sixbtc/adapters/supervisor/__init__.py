@@ -1,0 +1,1 @@
+"""supervisord: its configuration format and its event-listener protocol."""
