@@ -43,23 +43,20 @@ from datetime import datetime
 from typing import Any
 
 from sixbtc.config.sections import RiskSection
-from sixbtc.core.errors import ConfigError, DataError, OrderRejected, TransientExchangeError
+from sixbtc.core.errors import ConfigError, DataError
 from sixbtc.core.ids import client_order_id
 from sixbtc.domain.orders import (
-    FundingPayment,
     Market,
     OrderSide,
-    OrderStatus,
     OrderType,
-    VenueFill,
 )
-from sixbtc.domain.trading import Direction, ExitReason, TradeMode
+from sixbtc.domain.trading import Direction, TradeMode
 from sixbtc.executor.book import Book, LiveStrategy, Stream, entry_notional
+from sixbtc.executor.fill_sync import MISMATCH_REASON, FillSync
 from sixbtc.executor.ports import (
     ENTRY,
     EXIT,
     FLATTEN,
-    PROTECT,
     STOP,
     TARGET,
     Bar,
@@ -72,24 +69,14 @@ from sixbtc.executor.ports import (
     StrategyFault,
     TradingGate,
 )
-from sixbtc.executor.positions import (
-    EXIT_REASONS,
-    close_part,
-    exit_key,
-    extend_position,
-    funding_between,
-    new_position,
-    protective_orders,
-)
 from sixbtc.executor.risk import EntryContext, SubmitLog, check_entry, refusal_event
-from sixbtc.executor.submitter import FILL_SEEN, OrderSubmitter
+from sixbtc.executor.sending import OrderFlow
+from sixbtc.executor.submitter import OrderSubmitter
 from sixbtc.executor.venue import ExchangeClient
 
-__all__ = ["ALLOW_ALL", "Executor", "LiveStrategy", "entry_notional"]
+__all__ = ["ALLOW_ALL", "MISMATCH_REASON", "Executor", "LiveStrategy", "entry_notional"]
 FAULT_REASON = "executor:error"
-MISMATCH_REASON = "executor:mismatch"
 DAY_MS = 86_400_000
-_ACKED = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED)
 
 
 class _AllowAll:
@@ -105,20 +92,7 @@ def _ms(ts: datetime) -> int:
     return int(ts.timestamp() * 1000)
 
 
-class _Funding:
-    """An account's funding payments of the sync window, read once on first use."""
-
-    def __init__(self, ex: Executor, account: str, since_ms: int) -> None:
-        self.ex, self.account, self.since_ms = ex, account, since_ms
-        self._payments: list[FundingPayment] | None = None
-
-    def payments(self) -> list[FundingPayment]:
-        if self._payments is None:
-            self._payments = self.ex.submitter.read(lambda: self.ex.venue.funding_since(self.account, self.since_ms))
-        return self._payments
-
-
-class Executor:
+class Executor(FillSync, OrderFlow):
     """Runs LIVE strategies on ``venue``; persists through ``store`` (see the module docstring).
 
     Parameters
@@ -287,160 +261,6 @@ class Executor:
             self.submitter.cancel(o)
         if cancels:  # a strategy that stopped trading may now hold nothing: free its sub-account
             self.store.commit(BarChanges(mode=str(self.mode), release={o.strategy_id for o in cancels}))
-
-    # -- fills ---------------------------------------------------------------------------
-    def active_accounts(self) -> dict[str, Book]:
-        """Accounts holding a position or an order that may still fill, with their book."""
-        live = {o.account for o in self.orders.values() if o.is_live}
-        return {b.strategy.subaccount: b for b in self.books()
-                if b.open or b.strategy.subaccount in live}
-
-    def _sync_fills(self, changes: BarChanges, now: int) -> set[int]:
-        touched: set[int] = set()
-        opened: list[tuple[Book, Stream]] = []
-        for account, book in self.active_accounts().items():
-            fills = self.submitter.read(lambda a=account: self.venue.fills_since(a, now - self.lookback_ms))
-            new = sorted((f for f in fills if f.trade_id not in self._trade_ids), key=lambda f: (f.ts_ms, f.trade_id))
-            funding = _Funding(self, account, now - self.lookback_ms)
-            for f in new:
-                changes.fills.append((account, f, book.strategy.id))
-                self.submitter.checkpoint(FILL_SEEN, self._order_of(f))
-                self._apply(book, f, changes, funding, opened)
-            if new:
-                touched.add(book.strategy.id)
-            self._refresh(book, {f.client_order_id for f in new})
-        for book, stream in opened:
-            if (pos := book.open.get(stream)) is not None:
-                orders = protective_orders(pos, book.strategy)
-                book.protect[stream] = orders
-                changes.intents += orders
-        return touched
-
-    def _order_of(self, f: VenueFill) -> JournalOrder | None:
-        """The journal order of a fill (from memory, else from the store: one final already)."""
-        cid = f.client_order_id
-        if not cid:
-            return None
-        if cid not in self.orders and (stored := self.store.order(cid)) is not None:
-            self.orders[cid] = stored
-        return self.orders.get(cid)
-
-    def _refresh(self, book: Book, filled: set[str | None]) -> None:
-        """Read back the state of orders that filled and of the book's market orders still on
-        their way (one that ended without a fill is no longer pending)."""
-        waiting = {o.client_order_id for o in book.pending.values() if o.status is not OrderStatus.INTENT}
-        for cid in sorted(c for c in filled | waiting if c in self.orders):
-            o = self.orders[cid]
-            if o.status is not OrderStatus.INTENT:
-                self.submitter.refresh(o)
-        for stream, o in list(book.pending.items()):
-            if not o.is_live and o.filled_qty <= 0:
-                del book.pending[stream]
-
-    def _apply(self, book: Book, f: VenueFill, changes: BarChanges, funding: _Funding,
-               opened: list[tuple[Book, Stream]]) -> None:
-        order = self._order_of(f)
-        stream = (order.symbol, order.timeframe) if order is not None else book.stream_of(f.symbol)
-        pos = book.open.get(stream)
-        if order is not None and order.leg == ENTRY:
-            self._entry_fill(book, order, f, changes, opened)
-            return
-        if pos is None or (order is None and not f.liquidation):
-            self.mismatch(book, f.symbol, f"fill {f.trade_id} ({f.side} {f.qty:g} {f.symbol} at {f.price:g}, "
-                                          f"order {f.client_order_id}) matches no open position or journal order",
-                          changes)
-            return
-        reason = ExitReason.LIQUIDATION if f.liquidation else EXIT_REASONS.get(order.leg, ExitReason.SIGNAL)
-        fund = funding_between(funding.payments(), f.symbol, int(pos["entry_fill_ms"] or _ms(pos["entry_ts"])), f.ts_ms)
-        trade, whole, booked = close_part(book.strategy, pos, f, reason, fund, self.mode)
-        book.equity_usd += trade.pnl_usd
-        changes.closed.append((trade, pos["entry_client_order_id"], exit_key(f, whole), booked, whole))
-        if whole:
-            del book.open[stream]
-            if order is not None and book.pending.get(stream) is order:
-                del book.pending[stream]
-            self._cancels += [o for o in book.protect.pop(stream, []) if o.is_live and o is not order]
-
-    def _entry_fill(self, book: Book, order: JournalOrder, f: VenueFill, changes: BarChanges,
-                    opened: list[tuple[Book, Stream]]) -> None:
-        stream = (order.symbol, order.timeframe)
-        pos = book.open.get(stream)
-        if book.pending.get(stream) is order:
-            del book.pending[stream]
-        if pos is None:
-            pos = book.open[stream] = new_position(book.strategy, order, f, self.mode)
-            changes.opened.append(pos)
-            opened.append((book, stream))
-        elif pos["entry_client_order_id"] == order.client_order_id:
-            extend_position(pos, f)
-            if not any(p is pos for p in changes.opened):
-                changes.updated.append((order.client_order_id, {k: pos[k] for k in ("qty", "entry_price",
-                                                                                     "entry_fee_usd")}))
-        else:
-            self.mismatch(book, f.symbol, f"entry fill {f.trade_id} of {order.client_order_id} while position "
-                                          f"{pos['entry_client_order_id']} is open", changes)
-
-    def mismatch(self, book: Book, symbol: str, detail: str, changes: BarChanges) -> None:
-        """Refuse to trade ``symbol`` on the book's account from now on and raise an alert event."""
-        self.blocked.add((book.strategy.subaccount, symbol))
-        changes.events.append({"strategy_id": book.strategy.id, "phase": "executor", "reason": MISMATCH_REASON,
-                               "detail": f"{symbol} on {book.strategy.subaccount}: {detail}; the symbol is not "
-                                         "traded until the mismatch is explained"[:2000]})
-        self.alert(f"strategy {book.strategy.id} {symbol}: {detail}")
-
-    # -- sending -------------------------------------------------------------------------
-    def send(self, o: JournalOrder, now: int) -> OrderStatus:
-        """Send one stored INTENT through the submitter (permissions, leverage, stop follow-up)."""
-        if not self._gate.allows(o.strategy_id, reduce_only=o.reduce_only) or not self._set_leverage(o):
-            return self.submitter.cancel(o)
-        status = self.submitter.submit(o)
-        self.submit_log.record(o.strategy_id, now)
-        if status is OrderStatus.REJECTED:
-            self.alert(f"order {o.client_order_id} ({o.leg} {o.side} {o.symbol}) rejected by the venue")
-        book = self._books[o.strategy_id]
-        stream = (o.symbol, o.timeframe)
-        if not o.is_live and book.pending.get(stream) is o and o.filled_qty <= 0:
-            del book.pending[stream]  # refused or cancelled before any fill: nothing is on its way
-        if o.leg == STOP and (pos := book.open.get(stream)) is not None:
-            self._after_stop(book, stream, pos, o, now)
-        return status
-
-    def _set_leverage(self, o: JournalOrder) -> bool:
-        key = (o.account, o.symbol)
-        if o.leg != ENTRY or not o.leverage or self._leverage.get(key) == o.leverage:
-            return True
-        try:
-            self.submitter.read(lambda: self.venue.set_leverage(o.account, o.symbol, o.leverage, isolated=True))
-        except (OrderRejected, TransientExchangeError) as exc:
-            self.alert(f"leverage {o.leverage}x on {o.symbol} refused, entry {o.client_order_id} not sent: {exc}")
-            return False
-        self._leverage[key] = o.leverage
-        return True
-
-    def _after_stop(self, book: Book, stream: Stream, pos: dict[str, Any], o: JournalOrder, now: int) -> None:
-        if o.status in _ACKED and o.acked_ms is not None:
-            no_stop = max(int(o.acked_ms) - int(pos["entry_fill_ms"] or o.acked_ms), 0)
-            pos["stop_ack_ms"], pos["no_stop_ms"] = o.acked_ms, no_stop
-            self.no_stop_ms.append(no_stop)
-            self.store.update_position(pos["entry_client_order_id"], stop_ack_ms=o.acked_ms, no_stop_ms=no_stop)
-        elif o.status in (OrderStatus.REJECTED, OrderStatus.UNKNOWN, OrderStatus.CANCELED):
-            self.protect_exit(book, stream, pos, f"stop {o.client_order_id} is {o.status}", now)
-
-    def protect_exit(self, book: Book, stream: Stream, pos: dict[str, Any], why: str, now: int) -> None:
-        """Close an unprotected position with a reduce-only market order (stored, then sent)."""
-        strat = book.strategy
-        cid = client_order_id(strat.id, stream[0], int(pos["signal_ms"] or 0), PROTECT)
-        if cid in self.orders:
-            return
-        o = JournalOrder(cid, strat.id, strat.subaccount, stream[0], stream[1], PROTECT,
-                         OrderSide.of(-Direction(pos["direction"]).sign), OrderType.MARKET, pos["qty"],
-                         int(pos["signal_ms"] or 0), reduce_only=True)
-        detail = f"{why}: position {pos['entry_client_order_id']} closed at market (reduce-only)"
-        changes = BarChanges(intents=[o], mode=str(self.mode), events=[{
-            "strategy_id": strat.id, "phase": "executor", "reason": "executor:no_stop", "detail": detail}])
-        book.pending[stream] = o
-        self.alert(f"strategy {strat.id} {stream[0]}: {detail}")
-        self._commit_and_send(changes, now)
 
     # -- decisions ---------------------------------------------------------------------
     def _decide_safely(self, book: Book, bar: Bar, changes: BarChanges, now: int) -> JournalOrder | None:
