@@ -1,5 +1,9 @@
 """The service's executor loop: new closed candles of the LIVE set's streams → :class:`Executor`.
 
+Each candle is fed in the venue-port order (:func:`sixbtc.app.paper.feed_bar`); online, the
+pass time is the wall clock (entries on stale candles are refused by the pre-trade checks) and
+:meth:`LiveTrader.sync` runs the trade sync between candles.
+
 Online, candles come from the venue (ccxt polling, stored first), from each stream's oldest
 resume point (so the candles stored while the service was down are traded and checked
 against stops too); a strategy that never traded starts with the next new candle. Offline,
@@ -25,7 +29,15 @@ from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.market import market_client
-from sixbtc.app.paper import ArrayHistory, SandboxSignals, build_executor, live_set, stored_streams
+from sixbtc.app.paper import (
+    ArrayHistory,
+    FundingRates,
+    SandboxSignals,
+    build_executor,
+    feed_bar,
+    live_set,
+    stored_streams,
+)
 from sixbtc.app.window import CycleWindow
 from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
 from sixbtc.data.downloader import download
@@ -52,6 +64,7 @@ class LiveTrader:
         self._executor: Executor | None = None
         self._signals: SandboxSignals | None = None
         self._client: CcxtMarketData | None = client  # built on the first poll when None
+        self._rates: FundingRates | None = None
 
     def _rebuild(self) -> None:
         strategies = live_set(self.c)
@@ -60,7 +73,10 @@ class LiveTrader:
             return
         self.close()
         self._ids = ids
-        self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease)
+        clock = (lambda: int(self.c.clock.now().timestamp() * 1000)) if self.online else None
+        self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease, clock_ms=clock,
+                                                       log=self.log)
+        self._rates = FundingRates(self.c)
         if self.online:
             lasts = [BarCursor(ts.to_pydatetime(), *stream) for stream in self._executor.streams()
                      if (ts := self.c.store.last_timestamp(*stream)) is not None]
@@ -103,9 +119,23 @@ class LiveTrader:
         for bar in bars:
             if self.lease is not None:
                 self.lease.check()
-            self._executor.on_bar(bar)
+            feed_bar(self._executor, bar, self._rates.at(bar))
             self._cursor[(bar.symbol, bar.timeframe)] = pd.Timestamp(bar.ts)
         return len(bars)
+
+    def sync(self) -> int:
+        """Trade sync between candles (:meth:`Executor.sync`, every ``executor.sync_interval_s``
+        in the service): venue fills → positions, trades and stops; returns the new fills.
+        Nothing before the first step has built the executor; a failure drops it as in :meth:`step`."""
+        if self._executor is None or not self.online:
+            return 0  # offline, the venue only moves with the candles fed in step()
+        try:
+            if self.lease is not None:
+                self.lease.check()
+            return self._executor.sync()
+        except BaseException:
+            self.close()
+            raise
 
     def _new_bars(self, streams: list[Stream]) -> list[Bar]:
         """The stored candles after each stream's cursor that may be traded now, in processing order."""

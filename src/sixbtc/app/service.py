@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
@@ -141,7 +142,16 @@ class Service:
             if processed:
                 self.log(f"executor: {processed} candles processed")
             lease.check()
-            self.stop.wait(self.c.settings.executor.poll_interval_s)
+            self._wait_syncing(trader)
+
+    def _wait_syncing(self, trader: LiveTrader) -> None:
+        """Wait ``executor.poll_interval_s``, running the trade sync every ``executor.sync_interval_s``."""
+        cfg = self.c.settings.executor
+        deadline = time.monotonic() + cfg.poll_interval_s
+        while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            self.stop.wait(min(left, cfg.sync_interval_s))
+            if not self.stop.is_set() and time.monotonic() < deadline:
+                self._job("trade sync", trader.sync)
 
     def _job(self, name: str, run: Callable[[], object]) -> object:
         """Run one job of the loop; a failure is logged and the loop goes on (lost lease and

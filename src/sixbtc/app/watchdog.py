@@ -58,7 +58,7 @@ def observe(c: Container) -> Observation:
     halted = {int(s.split(":", 1)[1]) for s in states if s.startswith("strategy:") and s.split(":", 1)[1].isdigit()}
     live_ids = frozenset(r.id for r in live)
     stopped = frozenset(live_ids if "global" in states and states["global"][0] == "HALTED" else
-                        (c.controls.paused_ids() | halted) & live_ids)
+                        halted & live_ids)
     return Observation(c.clock.now(), _heartbeats(c), _streams(c, live), live_ids, stopped, states,
                        c.trading.open_positions())
 

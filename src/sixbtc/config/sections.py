@@ -193,6 +193,10 @@ class ExecutorSection(Section):
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
     replay_days: int = Field(30, ge=1, le=MAX_DAYS, description="Days of the store replayed by `run --once` (held out of backtests)")
     poll_interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Live candle polling period (s)")
+    sync_interval_s: float = Field(15.0, gt=0, le=MAX_SECONDS, description="Trade sync period of the service (s): venue fills -> positions, trades and protective stops between candles")
+    fills_lookback_days: float = Field(7.0, gt=0, le=MAX_DAYS, description="Trade sync look-back (days): each sync reads the venue's fills of this window (de-duplicated by venue trade id)")
+    order_query_attempts: int = Field(6, ge=1, le=100, description="Queries of an order's client order id after an ambiguous send (timeout, 5xx, reset, 429) before it is left UNKNOWN; reads are retried as often. The order is never sent twice")
+    order_query_base_delay_s: float = Field(0.5, ge=0, le=MAX_SECONDS, description="Back-off of those queries (s): the k-th waits base x 2^(k-1), at most 8 s (defaults: 0.5+1+2+4+8 = 15.5 s in all; Hyperliquid may not show an order for a few seconds after its ack)")
 
 
 class RiskSection(Section):

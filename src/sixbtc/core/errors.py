@@ -95,6 +95,11 @@ class AmbiguousOrderOutcome(TransientExchangeError):
     resolve it by querying its client order id (with back-off)."""
 
 
+class OrderStateConflict(SixbtcError):
+    """A journal order was not in the state a compare-and-set expected (another writer moved
+    it, or the transition is not in ``domain.orders.ORDER_TRANSITIONS``): nothing was written."""
+
+
 class OrderNotFound(SixbtcError):
     """The venue does not know this client order id (yet): an ack may still be propagating."""
 

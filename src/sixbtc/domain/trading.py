@@ -29,6 +29,7 @@ class ExitReason(IntEnum):
     LIQUIDATION = 4
     END_OF_DATA = 5
     WIND_DOWN = 6  # closed at market because its strategy stopped trading (executor error, retirement)
+    UNPROTECTED = 7  # closed at market because its protective stop could not be placed on the venue
 
 
 class TradeMode(StrEnum):

@@ -7,7 +7,7 @@ from typing import Any
 
 from sixbtc.config.sections import RiskSection
 from sixbtc.domain.trading import Direction
-from sixbtc.executor.ports import BarCursor, BarKey, OrderIntent
+from sixbtc.executor.ports import BarCursor, BarKey, JournalOrder
 
 Stream = tuple[str, str]  # (symbol, timeframe)
 
@@ -51,18 +51,21 @@ def entry_notional(equity_usd: float, sl_pct: float, risk: RiskSection) -> float
 class Book:
     """One strategy's trading state, rebuilt from the store at start.
 
-    ``equity_usd`` is the sub-account balance (capital + realised PnL). ``open`` and
-    ``pending`` are keyed by stream; ``pending`` holds NEW orders (entries and exits) sent to
-    the broker or waiting to be re-sent (``deferred``). ``cursor`` is the newest bar whose
-    effects are committed (the resume point): bars up to it were processed before a restart. ``halted``
-    strategies make no decisions; ``flattened`` once their positions were ordered closed.
+    ``equity_usd`` is the sub-account balance (capital + realised PnL, funding included).
+    ``open``, ``pending`` and ``protect`` are keyed by stream: open positions (``positions``
+    rows), the market order (entry or exit) sent or to be sent and not yet final, and the
+    resting reduce-only stop/target orders of each position. ``cursor`` is the newest bar
+    whose decision is committed (the resume point): bars up to it were processed before a
+    restart. ``halted`` strategies make no decisions; ``flattened`` once their positions were
+    ordered closed.
     """
 
     strategy: LiveStrategy
     equity_usd: float
     cursor: BarCursor | None = None
     open: dict[Stream, dict[str, Any]] = field(default_factory=dict)
-    pending: dict[Stream, OrderIntent] = field(default_factory=dict)
+    pending: dict[Stream, JournalOrder] = field(default_factory=dict)
+    protect: dict[Stream, list[JournalOrder]] = field(default_factory=dict)
     halted: bool = False
     flattened: bool = False
 
@@ -72,7 +75,14 @@ class Book:
 
     def n_exposed(self) -> int:
         """Open positions plus entries ordered but not yet filled (the open-position cap counts both)."""
-        return len(self.open) + sum(1 for i in self.pending.values() if not i.reduce_only)
+        return len(self.open) + sum(1 for o in self.pending.values() if not o.reduce_only)
+
+    def stream_of(self, symbol: str) -> Stream:
+        """The stream this strategy trades or holds ``symbol`` on."""
+        for stream in (*self.open, *self.pending, *self.protect):
+            if stream[0] == symbol:
+                return stream
+        return symbol, self.strategy.timeframe
 
     def streams(self) -> set[Stream]:
         """Streams it trades or still holds something on."""

@@ -1,74 +1,150 @@
-"""The executor: LIVE strategies on closed candles → orders → fills → positions and trades.
+"""The executor: LIVE strategies on closed candles → journal orders → venue → fills → trades.
 
-One :meth:`Executor.on_bar` call per closed candle, in processing order (close time, symbol,
-timeframe length; :func:`~sixbtc.executor.ports.bar_key`). For each bar: the broker fills
-what was queued (entries and exits at this bar's open, then stops/targets inside the bar);
-then every strategy trading this stream computes its signals on the recent closed candles
-and decides. Everything the bar changed — fills, positions, trades, balances, new orders
-(status NEW, with a deterministic client order id), cancellations, stopped strategies and
-the resume point of every strategy it touched — is committed in **one transaction**; only
-then are the new orders sent to the broker. A crash loses a whole bar or nothing.
+Runs against any :class:`~sixbtc.executor.venue.ExchangeClient` (the paper venue or
+Hyperliquid); ``app/`` wires one. Two public passes, each committed in **one transaction**
+(:class:`~sixbtc.executor.ports.BarChanges`) *before* any order it creates is sent:
 
-Restart: the book of each strategy is rebuilt from the store (balance, open positions,
-NEW orders, resume point). Bars up to a strategy's resume point were processed: it makes no
-decision on them, and its recovered stops/targets and NEW orders are handed to the broker
-only from its first bar after the resume point. A resumed run therefore makes exactly the
-decisions of an uninterrupted one.
+- :meth:`Executor.sync` — trade sync: the venue's fills (``fills_since``, a look-back window,
+  de-duplicated by venue trade id) open positions and book trades (price, fee and funding from
+  the venue, :mod:`sixbtc.executor.positions`); every new position gets its reduce-only
+  STOP_MARKET / TAKE_PROFIT_MARKET orders on the venue right after the commit. The time from
+  the entry fill to the stop's acknowledgement is stored per position (``no_stop_ms``); a stop
+  the venue refuses (or that cannot be confirmed) triggers a reduce-only market exit
+  (``protect``, exit reason ``UNPROTECTED``). When a position is closed, its remaining
+  stop/target are cancelled.
+- :meth:`Executor.on_bar` — one closed candle: a trade sync, then every strategy trading the
+  stream decides on the recent closed candles: entries as MARKET orders after the trading
+  permissions (:class:`~sixbtc.executor.ports.TradingGate`: HALTED / REDUCING block entries)
+  and the pre-trade checks (:func:`sixbtc.executor.risk.check_entry`: a refusal is a strategy
+  event with its reason code), exits as reduce-only MARKET orders.
 
-Faults: a strategy whose signal computation fails in any way (an exception in its code, a
-sandbox timeout or crash, output of the wrong shape, a strategy that would not load) is
-stopped — ``executor:error`` with the error and the bar (the store retires it) — its NEW
-entries are cancelled and its open positions closed at the next bar's open (exit reason
-``WIND_DOWN``); the other strategies trade on. A :class:`~sixbtc.core.errors.ConfigError`
-(the sandbox cannot run at all) and a failure to read the history (``DataError``, I/O) are
-not a strategy's fault: they propagate and the bar is not committed. A strategy given
-with ``active=False`` is wound down the same way from its first bar.
+Orders go out through the :class:`~sixbtc.executor.submitter.OrderSubmitter` (INTENT → SENT →
+venue state, ambiguous outcomes resolved by querying the client order id, never sent twice).
+Before its first order the executor reconciles with the venue (:mod:`sixbtc.executor.reconcile`).
+
+Restart: the books are rebuilt from the store (balances, open positions, journal orders,
+resume points, recorded trade ids). Bars up to a strategy's resume point were decided: it
+makes no decision on them again, so a replayed run makes the decisions of an uninterrupted one.
+
+Faults: a strategy whose signal computation fails in any way is stopped — ``executor:error``
+with the error and the bar (the store retires it) — its unfilled entries are cancelled and its
+open positions closed by reduce-only market orders (``WIND_DOWN``); the others trade on. A
+:class:`~sixbtc.core.errors.ConfigError` and a failure to read the history are not a
+strategy's fault: they propagate and the pass is not committed. After any exception the
+caller drops the executor and builds a new one from the store (its memory may be ahead).
+A strategy given with ``active=False`` is wound down the same way from its first bar.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sixbtc.config.sections import RiskSection
 from sixbtc.core.errors import ConfigError, DataError
 from sixbtc.core.ids import client_order_id
-from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
+from sixbtc.domain.orders import (
+    Market,
+    OrderSide,
+    OrderType,
+)
+from sixbtc.domain.trading import Direction, TradeMode
 from sixbtc.executor.book import Book, LiveStrategy, Stream, entry_notional
+from sixbtc.executor.fill_sync import MISMATCH_REASON, FillSync
 from sixbtc.executor.ports import (
+    ENTRY,
+    EXIT,
+    FLATTEN,
+    STOP,
+    TARGET,
     Bar,
     BarChanges,
     BarCursor,
-    Broker,
     ExecutionStore,
-    Fill,
     HistorySource,
-    OrderIntent,
+    JournalOrder,
     SignalEngine,
     StrategyFault,
+    TradingGate,
 )
+from sixbtc.executor.risk import EntryContext, SubmitLog, check_entry, refusal_event
+from sixbtc.executor.sending import OrderFlow
+from sixbtc.executor.submitter import OrderSubmitter
+from sixbtc.executor.venue import ExchangeClient
 
-__all__ = ["Executor", "LiveStrategy", "entry_notional"]
+__all__ = ["ALLOW_ALL", "MISMATCH_REASON", "Executor", "LiveStrategy", "entry_notional"]
 FAULT_REASON = "executor:error"
+DAY_MS = 86_400_000
 
 
-class Executor:
-    """Runs LIVE strategies through ``broker``; persists through ``store`` (see module docstring)."""
+class _AllowAll:
+    def allows(self, strategy_id: int, *, reduce_only: bool) -> bool:
+        return True
 
-    def __init__(self, strategies: list[LiveStrategy], broker: Broker, signals: SignalEngine,
-                 history: HistorySource, store: ExecutionStore, risk: RiskSection, *, history_bars: int) -> None:
-        self.broker, self.signals, self.history, self.store, self.risk = broker, signals, history, store, risk
-        self.history_bars = history_bars
-        self.mode = TradeMode(broker.mode)
+
+#: The gate of a run without trading states (tests, tools): every order allowed.
+ALLOW_ALL: TradingGate = _AllowAll()
+
+
+def _ms(ts: datetime) -> int:
+    return int(ts.timestamp() * 1000)
+
+
+class Executor(FillSync, OrderFlow):
+    """Runs LIVE strategies on ``venue``; persists through ``store`` (see the module docstring).
+
+    Parameters
+    ----------
+    strategies : list of LiveStrategy
+    venue : ExchangeClient
+    signals, history, store
+        The ports of :mod:`sixbtc.executor.ports`.
+    risk : RiskSection
+        Sizing and pre-trade checks.
+    history_bars : int
+        Closed candles a decision needs (fewer: no decision).
+    gate : callable, optional
+        Returns the :class:`TradingGate` of a pass (default: everything allowed).
+    submitter : OrderSubmitter, optional
+        Default: one on ``venue`` and ``store`` with the default back-off.
+    clock_ms : callable, optional
+        Wall clock (UTC ms) of live trading; None = the pass time is the bar's close (replay).
+    lookback_ms : int
+        Trade sync window: fills at or after ``now - lookback_ms`` are read (7 days).
+    alert : callable, optional
+        Called with the text of each alert (mismatch, unprotected position).
+    """
+
+    def __init__(self, strategies: list[LiveStrategy], venue: ExchangeClient, signals: SignalEngine,
+                 history: HistorySource, store: ExecutionStore, risk: RiskSection, *, history_bars: int,
+                 gate: Callable[[], TradingGate] | None = None, submitter: OrderSubmitter | None = None,
+                 clock_ms: Callable[[], int] | None = None, lookback_ms: int = 7 * DAY_MS,
+                 alert: Callable[[str], None] | None = None) -> None:
+        self.venue, self.signals, self.history, self.store, self.risk = venue, signals, history, store, risk
+        self.history_bars, self.lookback_ms, self.clock_ms = history_bars, lookback_ms, clock_ms
+        self.mode = TradeMode(venue.mode)
+        self.submitter = submitter or OrderSubmitter(venue, store)
+        self.gate_of_pass = gate or (lambda: ALLOW_ALL)
+        self.alert = alert or (lambda text: None)
+        self.submit_log = SubmitLog()
+        self.orders: dict[str, JournalOrder] = {}
+        self.blocked: set[tuple[str, str]] = set()  # (account, symbol) refused after a mismatch
+        self.no_stop_ms: list[int] = []  # per stop placed by this run: entry fill → stop ack (ms)
+        self.reconciled = False
+        self._gate: TradingGate = ALLOW_ALL
+        self._markets: dict[str, Market] = {}
+        self._leverage: dict[tuple[str, str], int] = {}
+        self._cancels: list[JournalOrder] = []
         self._books: dict[int, Book] = {}
-        self._deferred: dict[Stream, list[tuple[Book, Any]]] = defaultdict(list)
         self._recover(strategies)
         self._streams: dict[Stream, list[Book]] = defaultdict(list)
         for book in self._books.values():
             for stream in sorted(book.streams()):
                 self._streams[stream].append(book)
 
+    # -- what the app asks ---------------------------------------------------------------
     def streams(self) -> list[tuple[str, str]]:
         """The (symbol, timeframe) streams the executor needs."""
         return sorted(self._streams)
@@ -76,6 +152,10 @@ class Executor:
     def book(self, strategy_id: int) -> Book:
         """The trading state of one strategy (read-only use)."""
         return self._books[strategy_id]
+
+    def books(self) -> list[Book]:
+        """Every strategy's book, by strategy id."""
+        return [self._books[k] for k in sorted(self._books)]
 
     def resume_ts(self, stream: Stream) -> datetime | None:
         """Open time of the oldest resume point among the strategies on ``stream`` (None when none
@@ -94,127 +174,104 @@ class Executor:
     def _recover(self, strategies: list[LiveStrategy]) -> None:
         state = self.store.recover([s.id for s in strategies])
         for s in strategies:
-            cursor = state.cursors.get(s.id)
-            self._books[s.id] = Book(s, state.balances.get(s.id, s.capital_usd),
-                                     cursor, halted=not s.active)
+            self._books[s.id] = Book(s, state.balances.get(s.id, s.capital_usd), state.cursors.get(s.id),
+                                     halted=not s.active)
         for pos in state.positions:
             if (book := self._books.get(pos["strategy_id"])) is not None:
-                stream = (pos["symbol"], pos["timeframe"])
-                book.open[stream] = pos
-                self._deferred[stream].append((book, pos))
-        for intent in state.pending:
-            if (book := self._books.get(intent.strategy_id)) is not None:
-                stream = (intent.symbol, intent.timeframe)
-                book.pending[stream] = intent
-                if intent.reduce_only or not book.halted:  # a stopped strategy's entries are cancelled
-                    self._deferred[stream].append((book, intent))
+                book.open[(pos["symbol"], pos["timeframe"])] = pos
+        for o in state.orders:
+            if (book := self._books.get(o.strategy_id)) is not None:
+                self.orders[o.client_order_id] = o
+                stream = (o.symbol, o.timeframe)
+                if o.leg in (STOP, TARGET):
+                    book.protect.setdefault(stream, []).append(o)
+                else:
+                    book.pending[stream] = o
+        self._trade_ids = set(state.trade_ids)
 
-    def _activate(self, bar: Bar) -> None:
-        """Hand recovered stops/targets and NEW orders to the broker from the first bar after
-        their strategy's resume point."""
-        waiting = self._deferred.get((bar.symbol, bar.timeframe))
-        if not waiting:
-            return
-        keep = []
-        for book, item in waiting:
-            if book.done(bar.key):
-                keep.append((book, item))
-            elif isinstance(item, OrderIntent):
-                self.broker.submit(item)
-            else:
-                self.broker.restore_protection(book.strategy.id, item["symbol"], item["timeframe"],
-                                               Direction(item["direction"]).sign, item["qty"],
-                                               item["stop_price"], item["target_price"])
-        self._deferred[(bar.symbol, bar.timeframe)] = keep
+    def reconcile(self, now_ms: int | None = None) -> Any:
+        """Reconcile with the venue now (:func:`sixbtc.executor.reconcile.reconcile`); done
+        automatically before the first pass. Returns its report."""
+        from sixbtc.executor.reconcile import reconcile  # noqa: PLC0415 — reconcile uses this module
 
-    # -- the bar -----------------------------------------------------------------------
+        self.reconciled = True
+        return reconcile(self, self._now(None) if now_ms is None else now_ms)
+
+    # -- passes --------------------------------------------------------------------------
+    def sync(self, now_ms: int | None = None) -> int:
+        """One trade sync pass (see the module docstring); returns the number of new fills.
+
+        ``now_ms``: the pass time (UTC ms; default the wall clock, or the venue's bar time a
+        paper feed passes). Raises what the venue's reads raise after their retries.
+        """
+        now = self._now(None) if now_ms is None else now_ms
+        if not self.reconciled:
+            self.reconcile(now)
+        changes = BarChanges(mode=str(self.mode))
+        self._sync_fills(changes, now)
+        self._commit_and_send(changes, now)
+        return len(changes.fills)
+
     def on_bar(self, bar: Bar) -> None:
-        """Process one closed candle (see module docstring)."""
-        self._activate(bar)
-        changes, send, cancel = BarChanges(), [], []
-        for fill in self.broker.on_bar(bar):
-            self._apply(fill, changes, bar)
+        """Process one closed candle (see the module docstring)."""
+        now = self._now(bar)
+        if not self.reconciled:
+            self.reconcile(now)
+        changes = BarChanges(mode=str(self.mode))
+        for sid in self._sync_fills(changes, now):
+            self._touch(self._books[sid], bar, changes)
+        self._gate = self.gate_of_pass()
         for book in self._streams.get((bar.symbol, bar.timeframe), ()):
             if book.done(bar.key):
                 continue
             if book.halted:
                 if not book.flattened:
-                    self._flatten(book, bar, changes, send, cancel)
+                    self._flatten(book, bar, changes)
                 continue
-            intent = self._decide_safely(book, bar, changes)
-            if intent is not None:
-                self._order(book, intent, bar, changes)
-                send.append(intent)
+            order = self._decide_safely(book, bar, changes, now)
+            if order is not None:
+                self._order(book, order, bar, changes)
             elif book.halted:  # it failed on this bar
-                self._flatten(book, bar, changes, send, cancel)
-        if changes:
-            self.store.commit(changes)
-            for sid, cursor in changes.cursors.items():
-                self._books[sid].cursor = cursor
-        for cid in cancel:
-            self.broker.cancel(cid)
-        for intent in send:
-            self.broker.submit(intent)
+                self._flatten(book, bar, changes)
+        self._commit_and_send(changes, now)
+
+    def _now(self, bar: Bar | None) -> int:
+        if self.clock_ms is not None:
+            return self.clock_ms()
+        return _ms(bar.key[0]) if bar is not None else 0
 
     def _touch(self, book: Book, bar: Bar, changes: BarChanges) -> None:
         """Record that ``bar`` changed ``book``; its resume point never moves back (a candle that
-        arrives after later ones — a stream that lagged — only fills stops and targets)."""
+        arrives after later ones — a stream that lagged — changes no decision)."""
         resume = book.cursor if book.cursor is not None and book.done(bar.key) else None
         changes.cursors[book.strategy.id] = resume or BarCursor(bar.ts, bar.symbol, bar.timeframe)
 
-    # -- fills -------------------------------------------------------------------------
-    def _apply(self, fill: Fill, changes: BarChanges, bar: Bar) -> None:
-        book = self._books[fill.strategy_id]
-        strat, stream = book.strategy, (fill.symbol, fill.timeframe)
-        book.pending.pop(stream, None)
-        self._touch(book, bar, changes)
-        order = self._filled_order(fill, strat)
-        if fill.reason is None:
-            position = {
-                "strategy_id": strat.id, "subaccount": strat.subaccount, "symbol": fill.symbol,
-                "timeframe": fill.timeframe, "direction": str(strat.direction), "qty": fill.qty,
-                "entry_price": fill.price, "entry_ts": fill.ts, "entry_fee_usd": fill.fee_usd,
-                "stop_price": fill.stop_price, "target_price": fill.target_price, "mode": str(self.mode),
-                "entry_client_order_id": fill.client_order_id,
-            }
-            book.open[stream] = position
-            changes.entries.append((order, position))
-            return
-        pos = book.open.pop(stream, None)
-        if pos is None:
-            return
-        trade = self._trade(strat, pos, fill)
-        book.equity_usd += trade.pnl_usd
-        changes.exits.append((order, trade, pos["entry_client_order_id"]))
-
-    def _trade(self, strat: LiveStrategy, pos: dict[str, Any], fill: Fill) -> Trade:
-        direction = Direction(pos["direction"])  # the position's own (a wound-down record may have none)
-        notional = pos["qty"] * pos["entry_price"]
-        fees = pos["entry_fee_usd"] + fill.fee_usd
-        pnl = direction.sign * pos["qty"] * (fill.price - pos["entry_price"]) - fees
-        return Trade(strat.id, fill.symbol, fill.timeframe, direction, pos["entry_ts"], pos["entry_price"],
-                     fill.ts, fill.price, pos["qty"], notional, fees, pnl, pnl / notional,
-                     fill.reason or ExitReason.SIGNAL, self.mode)
-
-    def _filled_order(self, fill: Fill, strat: LiveStrategy) -> dict[str, Any]:
-        return {
-            "client_order_id": fill.client_order_id, "strategy_id": strat.id, "subaccount": strat.subaccount,
-            "symbol": fill.symbol, "timeframe": fill.timeframe, "leg": fill.leg, "side": "buy" if fill.side > 0 else "sell",
-            "order_type": {"sl": "stop_market", "tp": "take_profit_market"}.get(fill.leg, "market"),
-            "qty": fill.qty, "price": None, "reduce_only": fill.reason is not None, "mode": str(self.mode),
-            "filled_price": fill.price, "filled_ts": fill.ts,
-        }
+    def _commit_and_send(self, changes: BarChanges, now: int) -> None:
+        if changes:
+            self.store.commit(changes)
+        self._trade_ids.update(f.trade_id for _, f, _ in changes.fills)
+        for sid, cursor in changes.cursors.items():
+            self._books[sid].cursor = cursor
+        for o in changes.intents:
+            self.orders[o.client_order_id] = o
+        for o in changes.intents:
+            self.send(o, now)
+        cancels, self._cancels = self._cancels, []
+        for o in cancels:
+            self.submitter.cancel(o)
+        if cancels:  # a strategy that stopped trading may now hold nothing: free its sub-account
+            self.store.commit(BarChanges(mode=str(self.mode), release={o.strategy_id for o in cancels}))
 
     # -- decisions ---------------------------------------------------------------------
-    def _decide_safely(self, book: Book, bar: Bar, changes: BarChanges) -> OrderIntent | None:
+    def _decide_safely(self, book: Book, bar: Bar, changes: BarChanges, now: int) -> JournalOrder | None:
         """The strategy's decision on ``bar``; a failure of the strategy stops it (a fault).
 
         The history is read first, outside the strategy's responsibility: a store that cannot
         deliver it (``DataError``, an I/O error) fails the bar — nothing is committed and the
-        caller retries it — instead of retiring healthy strategies; so does a ``ConfigError``
-        (no sandbox can run) or a ``DataError`` about the arrays sent to the sandbox.
+        caller retries it — instead of retiring healthy strategies; so does a ``ConfigError``.
         """
-        if (bar.symbol, bar.timeframe) in book.pending:
+        stream = (bar.symbol, bar.timeframe)
+        if stream in book.pending or (book.strategy.subaccount, bar.symbol) in self.blocked:
             return None
         inputs = book.strategy.inputs
         data = (self.history.recent(bar.symbol, bar.timeframe, bar.ts, self.history_bars, inputs=inputs) if inputs
@@ -222,7 +279,7 @@ class Executor:
         if len(data["close"]) < self.history_bars:
             return None
         try:
-            return self._decide(book, bar, data)
+            entry, exit_ = self.signals.last_signal(book.strategy.id, data, book.strategy.params)
         except (ConfigError, DataError):
             raise
         except Exception as exc:  # noqa: BLE001 — a failing strategy stops itself, not the executor
@@ -231,56 +288,57 @@ class Executor:
             changes.faults.append(StrategyFault(book.strategy.id, FAULT_REASON, detail[:2000]))
             self._touch(book, bar, changes)
             return None
-
-    def _decide(self, book: Book, bar: Bar, data: dict[str, Any]) -> OrderIntent | None:
-        strat, stream = book.strategy, (bar.symbol, bar.timeframe)
-        entry, exit_ = self.signals.last_signal(strat.id, data, strat.params)
-        sign, bar_ms = strat.direction.sign, int(bar.ts.timestamp() * 1000)
         if stream in book.open:
-            if not exit_:
-                return None
-            return OrderIntent(client_order_id(strat.id, bar.symbol, bar_ms, "exit"), strat.id, bar.symbol,
-                               bar.timeframe, -sign, "exit", qty=book.open[stream]["qty"], reduce_only=True,
-                               not_before=bar.key[0])
-        if not entry or exit_ or book.n_exposed() >= self.risk.max_open_positions:
+            return self._closing(book, stream, bar, EXIT) if exit_ else None
+        if not entry or exit_:
+            return None
+        return self._entry(book, bar, changes, now)
+
+    def _closing(self, book: Book, stream: Stream, bar: Bar, leg: str) -> JournalOrder:
+        strat, pos = book.strategy, book.open[stream]
+        cid = client_order_id(strat.id, stream[0], _ms(bar.ts), leg)
+        return JournalOrder(cid, strat.id, strat.subaccount, stream[0], stream[1], leg,
+                            OrderSide.of(-Direction(pos["direction"]).sign), OrderType.MARKET, pos["qty"], _ms(bar.ts),
+                            reduce_only=True)
+
+    def _entry(self, book: Book, bar: Bar, changes: BarChanges, now: int) -> JournalOrder | None:
+        strat = book.strategy
+        if not self._gate.allows(strat.id, reduce_only=False):
             return None
         sl_pct, tp_pct = float(strat.params["sl_pct"]), float(strat.params["tp_pct"])
-        notional = entry_notional(book.equity_usd, sl_pct, self.risk)
-        if notional <= 0:
+        side = OrderSide.of(strat.direction.sign)
+        balance = self.submitter.read(lambda: self.venue.balance(strat.subaccount))
+        ctx = EntryContext(strat.id, bar.symbol, bar.timeframe, side, book.equity_usd, sl_pct, bar.close,
+                           self._market(bar.symbol), balance, book.n_exposed(), _ms(bar.ts), now,
+                           self.submit_log.recent(strat.id, now))
+        verdict = check_entry(ctx, self.risk)
+        if not verdict.ok:
+            changes.events.append(refusal_event(ctx, verdict))
+            self._touch(book, bar, changes)
             return None
-        return OrderIntent(client_order_id(strat.id, bar.symbol, bar_ms, "entry"), strat.id, bar.symbol,
-                           bar.timeframe, sign, "entry", notional_usd=notional, sl_pct=sl_pct, tp_pct=tp_pct,
-                           not_before=bar.key[0])
+        notional = min(entry_notional(book.equity_usd, sl_pct, self.risk), verdict.leverage * book.equity_usd)
+        return JournalOrder(client_order_id(strat.id, bar.symbol, _ms(bar.ts), ENTRY), strat.id, strat.subaccount,
+                            bar.symbol, bar.timeframe, ENTRY, side, OrderType.MARKET, verdict.qty, _ms(bar.ts),
+                            notional_usd=notional, sl_pct=sl_pct, tp_pct=tp_pct, leverage=verdict.leverage)
 
-    def _order(self, book: Book, intent: OrderIntent, bar: Bar, changes: BarChanges) -> None:
-        strat = book.strategy
-        book.pending[(intent.symbol, intent.timeframe)] = intent
+    def _market(self, symbol: str) -> Market | None:
+        if symbol not in self._markets:
+            self._markets = self.submitter.read(self.venue.markets)
+        return self._markets.get(symbol)
+
+    def _order(self, book: Book, o: JournalOrder, bar: Bar, changes: BarChanges) -> None:
+        book.pending[(o.symbol, o.timeframe)] = o
         self._touch(book, bar, changes)
-        changes.orders.append({
-            "client_order_id": intent.client_order_id, "strategy_id": strat.id, "subaccount": strat.subaccount,
-            "symbol": intent.symbol, "timeframe": intent.timeframe, "leg": intent.leg,
-            "side": "buy" if intent.side > 0 else "sell", "order_type": "market", "qty": intent.qty,
-            "price": None, "reduce_only": intent.reduce_only, "mode": str(self.mode),
-            "notional_usd": intent.notional_usd, "sl_pct": intent.sl_pct, "tp_pct": intent.tp_pct,
-            "not_before": intent.not_before,
-        })
+        changes.intents.append(o)
 
-    def _flatten(self, book: Book, bar: Bar, changes: BarChanges, send: list[OrderIntent], cancel: list[str]) -> None:
-        """Cancel a stopped strategy's NEW entries and order its open positions closed."""
+    def _flatten(self, book: Book, bar: Bar, changes: BarChanges) -> None:
+        """Cancel a stopped strategy's unfilled entries and order its open positions closed."""
         book.flattened = True
         self._touch(book, bar, changes)
-        strat, bar_ms = book.strategy, int(bar.ts.timestamp() * 1000)
-        for stream, intent in list(book.pending.items()):
-            if not intent.reduce_only:
+        for stream, o in list(book.pending.items()):
+            if not o.reduce_only:
                 del book.pending[stream]
-                changes.cancels.append(intent.client_order_id)
-                cancel.append(intent.client_order_id)
-                self._deferred[stream] = [(b, i) for b, i in self._deferred.get(stream, []) if i is not intent]
-        for (symbol, tf), pos in sorted(book.open.items()):
-            if (symbol, tf) in book.pending:  # an exit is already on its way
-                continue
-            intent = OrderIntent(client_order_id(strat.id, symbol, bar_ms, "flatten"), strat.id, symbol, tf,
-                                 -Direction(pos["direction"]).sign, "flatten", qty=pos["qty"], reduce_only=True,
-                                 not_before=bar.key[0])
-            self._order(book, intent, bar, changes)
-            send.append(intent)
+                self._cancels.append(o)
+        for stream in sorted(book.open):
+            if stream not in book.pending:  # an exit is already on its way otherwise
+                self._order(book, self._closing(book, stream, bar, FLATTEN), bar, changes)

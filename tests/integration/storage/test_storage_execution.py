@@ -12,36 +12,42 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from storage_support import add_generated, lease_worker, run_processes
 
 from sixbtc.adapters.storage.execution_repo import ExecutionRepository
 from sixbtc.adapters.storage.lease_repo import LeaseRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
-from sixbtc.adapters.storage.tables import OrderRow, PositionRow, StrategyRow, TradeRow
+from sixbtc.adapters.storage.tables import OrderRow, StrategyRow, TradeRow
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.core.clock import SimClock
 from sixbtc.core.errors import LeaseHeld, LeaseLost, RiskLimitBreached, StaleClaim
 from sixbtc.domain.claims import WorkerId
+from sixbtc.domain.orders import OrderSide, OrderStatus, OrderType, VenueFill
 from sixbtc.domain.strategy import StrategyStatus
 from sixbtc.domain.trading import Direction, ExitReason, Trade, TradeMode
-from sixbtc.executor.ports import BarChanges, BarCursor, StrategyFault
+from sixbtc.executor.ports import BarChanges, BarCursor, JournalOrder, StrategyFault
 
 BAR = datetime(2026, 1, 1, 12, tzinfo=UTC)
 TTL = timedelta(seconds=60)
+_BAR_MS = int(BAR.timestamp() * 1000)
 
 
-def _order(cid: str, sid: int, sym: str = "BTC", leg: str = "entry", **kw: Any) -> dict[str, Any]:
-    base = {"client_order_id": cid, "strategy_id": sid, "subaccount": "paper-001", "symbol": sym, "timeframe": "1h",
-            "leg": leg, "side": "buy", "order_type": "market", "qty": 0.0, "price": None,
-            "reduce_only": leg != "entry", "mode": "paper", "notional_usd": 500.0, "sl_pct": 0.02, "tp_pct": 0.04,
-            "not_before": BAR + timedelta(hours=1)}
-    return dict(base, **kw)
+def _order(cid: str, sid: int, sym: str = "BTC", leg: str = "entry", **kw: Any) -> JournalOrder:
+    side = OrderSide.BUY if leg == "entry" else OrderSide.SELL
+    return JournalOrder(cid, sid, "paper-001", sym, "1h", leg, side, OrderType.MARKET, kw.pop("qty", 0.01), _BAR_MS,
+                        reduce_only=leg != "entry", notional_usd=500.0 if leg == "entry" else None, sl_pct=0.02,
+                        tp_pct=0.04, **kw)
 
 
 def _position(cid: str, sid: int, sym: str = "BTC") -> dict[str, Any]:
     return {"strategy_id": sid, "subaccount": "paper-001", "symbol": sym, "timeframe": "1h", "direction": "long",
             "qty": 0.01, "entry_price": 50_000.0, "entry_ts": BAR, "entry_fee_usd": 0.25, "stop_price": 49_000.0,
             "target_price": 52_000.0, "mode": "paper", "entry_client_order_id": cid}
+
+
+def _fill(tid: str, cid: str, side: OrderSide = OrderSide.BUY) -> VenueFill:
+    return VenueFill(tid, "1", cid, "BTC", side, 0.01, 50_000.0, 0.25, _BAR_MS)
 
 
 def _trade(sid: int, pnl: float) -> Trade:
@@ -75,29 +81,31 @@ def test_a_bar_is_committed_whole_and_recovered(world) -> None:
     sid = _live(strategies, trading)
     repo = ExecutionRepository(engine, strategies, clock, max_open_positions=3)
     cursor = BarCursor(BAR, "BTC", "1h")
-    repo.commit(BarChanges(orders=[_order("e-eth", sid, "ETH")], cursors={sid: cursor}))
-    # next bar: the BTC entry fills and closes inside the bar (target), one transaction
-    repo.commit(BarChanges(entries=[(dict(_order("e-btc", sid), filled_price=50_000.0, filled_ts=BAR), _position("e-btc", sid))],
-                           exits=[(dict(_order("x-btc", sid, leg="tp", side="sell"), filled_price=51_000.0,
-                                        filled_ts=BAR), _trade(sid, 9.5), "e-btc")],
+    repo.commit(BarChanges(intents=[_order("e-eth", sid, "ETH"), _order("e-btc", sid)], cursors={sid: cursor}))
+    # next pass: the BTC entry fills and its target inside the bar: fills, position, trade at once
+    repo.commit(BarChanges(fills=[("paper-001", _fill("t1", "e-btc"), sid),
+                                  ("paper-001", _fill("t2", "x-btc", OrderSide.SELL), sid)],
+                           opened=[_position("e-btc", sid)], closed=[(_trade(sid, 9.5), "e-btc", "x-btc", 0.0, True)],
                            cursors={sid: BarCursor(BAR + timedelta(hours=1), "BTC", "1h")}))
     state = repo.recover([sid])
     assert state.balances == {sid: pytest.approx(1_009.5)}
     assert state.positions == [] and len(trading.trades(sid)) == 1
-    [pending] = state.pending
-    assert (pending.client_order_id, pending.symbol, pending.leg, pending.notional_usd) == ("e-eth", "ETH", "entry", 500.0)
-    assert pending.not_before == BAR + timedelta(hours=1) and pending.sl_pct == 0.02
+    assert sorted(o.client_order_id for o in state.orders) == ["e-btc", "e-eth"]  # both still INTENT
+    pending = next(o for o in state.orders if o.client_order_id == "e-eth")
+    assert (pending.symbol, pending.leg, pending.notional_usd, pending.sl_pct) == ("ETH", "entry", 500.0, 0.02)
+    assert pending.status is OrderStatus.INTENT and pending.signal_ms == _BAR_MS
     assert state.cursors == {sid: BarCursor(BAR + timedelta(hours=1), "BTC", "1h")}
+    assert state.trade_ids == {"t1", "t2"} and state.last_fill_ms == {"paper-001": _BAR_MS}
 
 
 def test_a_commit_that_breaks_the_position_cap_writes_nothing(world) -> None:
     engine, clock, strategies, trading, _ = world
     sid = _live(strategies, trading)
     repo = ExecutionRepository(engine, strategies, clock, max_open_positions=2)
-    repo.commit(BarChanges(orders=[_order("e-1", sid, "BTC"), _order("e-2", sid, "ETH")],
+    repo.commit(BarChanges(intents=[_order("e-1", sid, "BTC"), _order("e-2", sid, "ETH")],
                            cursors={sid: BarCursor(BAR, "ETH", "1h")}))
     with pytest.raises(RiskLimitBreached, match="max_open_positions 2"):
-        repo.commit(BarChanges(orders=[_order("e-3", sid, "SOL")], cursors={sid: BarCursor(BAR, "SOL", "1h")}))
+        repo.commit(BarChanges(intents=[_order("e-3", sid, "SOL")], cursors={sid: BarCursor(BAR, "SOL", "1h")}))
     assert _count(engine, OrderRow) == 2
     assert repo.recover([sid]).cursors[sid].symbol == "ETH"
 
@@ -106,30 +114,30 @@ def test_an_order_written_twice_is_refused_whole(world) -> None:
     engine, clock, strategies, trading, _ = world
     sid = _live(strategies, trading)
     repo = ExecutionRepository(engine, strategies, clock)
-    filled = dict(_order("e-1", sid), filled_price=50_000.0, filled_ts=BAR)
-    repo.commit(BarChanges(entries=[(filled, _position("e-1", sid))], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
-    with pytest.raises(RuntimeError, match="filled already"):
-        repo.commit(BarChanges(entries=[(filled, _position("e-1", sid))], orders=[_order("e-2", sid, "ETH")],
+    repo.commit(BarChanges(intents=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+    with pytest.raises(IntegrityError):
+        repo.commit(BarChanges(intents=[_order("e-2", sid, "ETH"), _order("e-1", sid)],
                                cursors={sid: BarCursor(BAR, "ETH", "1h")}))
-    assert (_count(engine, PositionRow), _count(engine, OrderRow)) == (1, 1)
+    assert _count(engine, OrderRow) == 1 and repo.recover([sid]).cursors[sid].symbol == "BTC"
 
 
 def test_a_fault_retires_the_strategy_and_frees_its_sub_account_once_flat(world) -> None:
     engine, clock, strategies, trading, _ = world
     sid = _live(strategies, trading)
     repo = ExecutionRepository(engine, strategies, clock)
-    filled = dict(_order("e-1", sid), filled_price=50_000.0, filled_ts=BAR)
-    repo.commit(BarChanges(entries=[(filled, _position("e-1", sid))], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+    repo.commit(BarChanges(fills=[("paper-001", _fill("t1", "e-1"), sid)], opened=[_position("e-1", sid)],
+                           cursors={sid: BarCursor(BAR, "BTC", "1h")}))
     repo.commit(BarChanges(faults=[StrategyFault(sid, "executor:error", "RuntimeError: boom")],
-                           orders=[_order("f-1", sid, leg="flatten", side="sell", qty=0.01)],
+                           intents=[_order("f-1", sid, leg="flatten")],
                            cursors={sid: BarCursor(BAR + timedelta(hours=1), "BTC", "1h")}))
     assert strategies.get(sid).status is StrategyStatus.RETIRED
     [event] = [e for e in strategies.events(5) if e["phase"] == "executor"]
     assert (event["reason"], event["detail"], event["to_status"]) == ("executor:error", "RuntimeError: boom", "RETIRED")
     assert trading.subaccount_of(sid) is not None, "kept while a position is open"
     assert trading.free_subaccount(sid) is False
-    repo.commit(BarChanges(exits=[(dict(_order("f-1", sid, leg="flatten", side="sell"), filled_price=50_100.0,
-                                        filled_ts=BAR), _trade(sid, 0.5), "e-1")],
+    for dst in (OrderStatus.SENT, OrderStatus.FILLED):
+        assert repo.transition("f-1", OrderStatus.INTENT if dst is OrderStatus.SENT else OrderStatus.SENT, dst)
+    repo.commit(BarChanges(closed=[(_trade(sid, 0.5), "e-1", "f-1", 0.0, True)],
                            cursors={sid: BarCursor(BAR + timedelta(hours=2), "BTC", "1h")}))
     assert trading.subaccount_of(sid) is None and _count(engine, TradeRow) == 1
 
@@ -137,15 +145,17 @@ def test_a_fault_retires_the_strategy_and_frees_its_sub_account_once_flat(world)
 def test_rows_from_before_migration_3_resume_after_the_newest_fill(world) -> None:
     engine, clock, strategies, trading, _ = world
     sid = _live(strategies, trading)
-    pos = trading.open_position(dict(_order("old-e", sid, leg=None, timeframe=None), filled_price=50_000.0,
-                                     filled_ts=BAR), dict(_position("old-e", sid), entry_ts=BAR + timedelta(hours=5)))
+    old = {"client_order_id": "old-e", "strategy_id": sid, "subaccount": "paper-001", "symbol": "BTC", "side": "buy",
+           "order_type": "market", "qty": 0.01, "price": None, "reduce_only": False, "mode": "paper"}
+    pos = trading.open_position(dict(old, filled_price=50_000.0, filled_ts=BAR),
+                                dict(_position("old-e", sid), entry_ts=BAR + timedelta(hours=5)))
     assert pos is not None
-    assert trading.record_order(_order("old-x", sid, leg=None, timeframe=None)) is True  # unsendable NEW row
+    assert trading.record_order(dict(old, client_order_id="old-x")) is True  # unsendable: no leg
     state = ExecutionRepository(engine, strategies, clock).recover([sid])
     assert state.cursors == {sid: BarCursor(BAR + timedelta(hours=5), "BTC", "1h")}
-    assert state.pending == [] and [p["entry_client_order_id"] for p in state.positions] == ["old-e"]
+    assert state.orders == [] and [p["entry_client_order_id"] for p in state.positions] == ["old-e"]
     with engine.connect() as conn:
-        assert conn.execute(select(OrderRow.status).where(OrderRow.client_order_id == "old-x")).scalar() == "CANCELLED"
+        assert conn.execute(select(OrderRow.status).where(OrderRow.client_order_id == "old-x")).scalar() == "canceled"
 
 
 # -- the lease ---------------------------------------------------------------------------------
@@ -167,7 +177,7 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_is_fenced_out(world) 
     sid = _live(strategies, trading)
     old = leases.acquire("box-a", 101, "old", TTL, _alive)
     old_store = ExecutionRepository(engine, strategies, clock, lease=leases, fence=old.token)
-    old_store.commit(BarChanges(orders=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+    old_store.commit(BarChanges(intents=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
     clock.advance_to(clock.now() + TTL / 2)
     assert leases.renew(old.token, TTL) is True
     clock.advance_to(clock.now() + TTL + timedelta(seconds=1))  # the old holder hangs: no renewal
@@ -175,10 +185,10 @@ def test_an_expired_lease_is_taken_over_and_the_old_holder_is_fenced_out(world) 
     assert new.token == old.token + 1
     assert leases.renew(old.token, TTL) is False
     with pytest.raises(LeaseLost, match="pid 202 on host box-b"):
-        old_store.commit(BarChanges(orders=[_order("e-2", sid, "ETH")], cursors={sid: BarCursor(BAR, "ETH", "1h")}))
+        old_store.commit(BarChanges(intents=[_order("e-2", sid, "ETH")], cursors={sid: BarCursor(BAR, "ETH", "1h")}))
     assert _count(engine, OrderRow) == 1
     ExecutionRepository(engine, strategies, clock, lease=leases, fence=new.token).commit(
-        BarChanges(orders=[_order("e-2", sid, "ETH")], cursors={sid: BarCursor(BAR, "ETH", "1h")}))
+        BarChanges(intents=[_order("e-2", sid, "ETH")], cursors={sid: BarCursor(BAR, "ETH", "1h")}))
     assert _count(engine, OrderRow) == 2
 
 
@@ -235,7 +245,7 @@ def test_an_entry_of_a_strategy_retired_meanwhile_is_refused_whole(world) -> Non
     strategies.transition(sid, None, StrategyStatus.RETIRED, phase="monitor", reason="monitor:test")
     assert trading.free_subaccount(sid) is True
     with pytest.raises(StaleClaim, match="no longer LIVE"):
-        repo.commit(BarChanges(orders=[_order("e-1", sid), _order("e-2", other, "ETH")],
+        repo.commit(BarChanges(intents=[_order("e-1", sid), _order("e-2", other, "ETH")],
                                cursors={sid: BarCursor(BAR, "BTC", "1h"), other: BarCursor(BAR, "ETH", "1h")}))
     assert _count(engine, OrderRow) == 0 and repo.recover([sid, other]).cursors == {}
 
@@ -254,7 +264,7 @@ def test_a_retirement_in_flight_on_postgresql_waits_for_the_bar_or_the_bar_for_i
 
     def bar() -> None:
         try:
-            repo.commit(BarChanges(orders=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
+            repo.commit(BarChanges(intents=[_order("e-1", sid)], cursors={sid: BarCursor(BAR, "BTC", "1h")}))
             outcome["bar"] = "committed"
         except StaleClaim as exc:
             outcome["bar"] = f"refused: {exc}"

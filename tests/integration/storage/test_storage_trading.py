@@ -63,7 +63,7 @@ def test_order_recorded_before_sending_is_filled_once(engine: Engine, clock: Sim
     assert repo.open_position(_order("e-2", "buy", 50_000.0), _position("e-2")) is None
     with engine.connect() as conn:
         statuses = conn.execute(select(OrderRow.status)).scalars().all()
-    assert statuses == ["FILLED"]
+    assert statuses == ["filled"]
     assert _count(engine, PositionRow) == 1
 
 

@@ -16,11 +16,16 @@ from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState
 runner = CliRunner()
 
 
+def _live_home(tmp_path: Path) -> list[str]:
+    Home(tmp_path).ensure().config_path.write_text("executor:\n  dry_run: false\n")
+    return ["--home", str(tmp_path)]
+
+
 def test_emergency_stop_halts_even_without_a_venue_and_resume_lifts_it(tmp_path: Path) -> None:
-    home = ["--home", str(tmp_path)]
+    home = _live_home(tmp_path)  # live mode: no live venue is wired in this build
     res = runner.invoke(app, [*home, "emergency-stop"])
     assert res.exit_code == 1, res.output  # the venue could not be reached: said, and exit 1
-    assert "trading HALTED" in res.output and "no paper execution venue" in res.output
+    assert "trading HALTED" in res.output and "no live (hyperliquid) execution venue" in " ".join(res.output.split())
     c = Container.open(Home(tmp_path))
     rec = c.trading_states.get(GLOBAL_SCOPE)
     assert rec.state is TradingState.HALTED and rec.reason == "emergency_stop"
@@ -34,9 +39,16 @@ def test_emergency_stop_halts_even_without_a_venue_and_resume_lifts_it(tmp_path:
     assert res.exit_code == 0 and "strategy:4: already ACTIVE" in res.output
 
 
+def test_emergency_stop_on_the_paper_venue_completes(tmp_path: Path) -> None:
+    home = ["--home", str(tmp_path)]
+    res = runner.invoke(app, [*home, "emergency-stop", "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["newly_halted"] is True and out["complete"] is True and out["failures"] == []
+
+
 def test_accounts_without_a_venue_says_so(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["--home", str(tmp_path), "accounts", "--top-up"])
-    assert res.exit_code == 2 and "no paper execution venue is available in this build" in " ".join(res.output.split())
+    res = runner.invoke(app, [*_live_home(tmp_path), "accounts", "--top-up"])
+    assert res.exit_code == 2 and "no live (hyperliquid) execution venue is available" in " ".join(res.output.split())
 
 
 def test_accounts_tables_and_operation_lines(capsys) -> None:

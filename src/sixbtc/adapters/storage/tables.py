@@ -147,6 +147,13 @@ class OrderRow(Base):
     sl_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     tp_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the order-intent journal (0009): status is a ``domain.orders.OrderStatus`` value
+    venue_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    trigger_price: Mapped[float | None] = mapped_column(Float, nullable=True)
+    filled_qty: Mapped[float | None] = mapped_column(Float, nullable=True)
+    signal_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    acked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PositionRow(Base):
@@ -167,6 +174,10 @@ class PositionRow(Base):
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     entry_client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signal_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    entry_fill_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    stop_ack_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    no_stop_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class TradeRow(Base):
@@ -188,6 +199,31 @@ class TradeRow(Base):
     return_frac: Mapped[float] = mapped_column(Float)
     exit_reason: Mapped[str] = mapped_column(String(16))
     exit_client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    funding_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class FillRow(Base):
+    """A venue fill as the executor recorded it; ``(mode, trade_id)`` is unique (de-duplication)."""
+
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("mode", "trade_id", name="uq_fills_mode_trade_id"),
+                      Index("ix_fills_account_ts", "account", "ts_ms"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    trade_id: Mapped[str] = mapped_column(String(64))
+    venue_order_id: Mapped[str] = mapped_column(String(64))
+    client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    strategy_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    qty: Mapped[float] = mapped_column(Float)
+    price: Mapped[float] = mapped_column(Float)
+    fee_usd: Mapped[float] = mapped_column(Float)
+    ts_ms: Mapped[int] = mapped_column(BigInteger)
+    reduce_only: Mapped[bool] = mapped_column(Boolean)
+    liquidation: Mapped[bool] = mapped_column(Boolean)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ExecutorCursorRow(Base):

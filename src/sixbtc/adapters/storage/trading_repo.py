@@ -19,12 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sixbtc.adapters.storage.mapping import utc
 from sixbtc.adapters.storage.tables import OrderRow, PositionRow, SubaccountRow, TradeRow
 from sixbtc.core.clock import Clock, LiveClock
+from sixbtc.domain.orders import OrderStatus
 from sixbtc.domain.trading import Trade
 
 S = SubaccountRow.__table__
 O = OrderRow.__table__  # noqa: E741
 P = PositionRow.__table__
 TR = TradeRow.__table__
+_LIVE = tuple(str(s) for s in OrderStatus if not s.is_final)  # orders that may still fill
 
 
 class _AlreadyClosed(Exception):
@@ -67,7 +69,7 @@ class TradingRepository:
     def free_subaccount(self, strategy_id: int) -> bool:
         """Detach the sub-account of a retired strategy so the next LIVE strategy can use it.
 
-        Only once the strategy holds nothing (no open position, no NEW order): until then the
+        Only once the strategy holds nothing (no open position, no order that may still fill): until then the
         executor winds it down and detaches the sub-account when the last position closes
         (:class:`~sixbtc.adapters.storage.execution_repo.ExecutionRepository`). Returns True
         when detached now.
@@ -86,7 +88,7 @@ class TradingRepository:
     def _holds(self, conn: Connection, strategy_id: int) -> int:
         n = conn.execute(select(func.count()).where(P.c.strategy_id == strategy_id, P.c.is_open.is_(True))).scalar_one()
         return n + conn.execute(select(func.count()).where(O.c.strategy_id == strategy_id,
-                                                           O.c.status == "NEW")).scalar_one()
+                                                           O.c.status.in_(_LIVE))).scalar_one()
 
     def attached(self) -> dict[int, dict[str, Any]]:
         """strategy_id → its sub-account row, for every sub-account in use."""
@@ -95,7 +97,7 @@ class TradingRepository:
             return {r.strategy_id: dict(r._mapping) for r in rows}
 
     def holdings(self, strategy_id: int) -> int:
-        """Open positions plus NEW orders of ``strategy_id``."""
+        """Open positions plus orders that may still fill (not filled, canceled or rejected) of ``strategy_id``."""
         with self.engine.connect() as conn:
             return self._holds(conn, strategy_id)
 
@@ -112,12 +114,12 @@ class TradingRepository:
 
     # -- positions ---------------------------------------------------------------------
     def record_order(self, order: dict[str, Any]) -> bool:
-        """Store an order as NEW; False if its client order id exists already (the executor
+        """Store an order as INTENT; False if its client order id exists already (the executor
         writes its orders through :class:`~sixbtc.adapters.storage.execution_repo.ExecutionRepository`)."""
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(O).values(**order, status="NEW", created_at=now, updated_at=now))
+                conn.execute(insert(O).values(**order, status=str(OrderStatus.INTENT), created_at=now, updated_at=now))
         except IntegrityError:
             return False
         return True
@@ -197,11 +199,11 @@ def fill_order(conn: Connection, order: dict[str, Any], now: datetime, *, strict
     """
     cid = order["client_order_id"]
     status = conn.execute(select(O.c.status).where(O.c.client_order_id == cid)).scalar()
-    if status == "FILLED":
+    if status == str(OrderStatus.FILLED):
         if strict:
             raise RuntimeError(f"order {cid} is filled already: a bar was processed twice")
         return False
-    values = dict(order, status="FILLED", updated_at=now)
+    values = dict(order, status=str(OrderStatus.FILLED), updated_at=now)
     if status is None:
         conn.execute(insert(O).values(**values, created_at=now))
     else:

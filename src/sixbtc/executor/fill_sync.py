@@ -1,0 +1,164 @@
+"""The executor's trade sync: venue fills → positions, trades and protective orders.
+
+A mixin of :class:`~sixbtc.executor.engine.Executor` (it uses the executor's venue, submitter,
+store, books and journal orders). Per account holding a position or an order on its way:
+the venue's fills of the look-back window not yet recorded (venue trade ids), oldest first;
+each entry fill opens (or extends) its position, each closing fill books a trade
+(:mod:`sixbtc.executor.positions`); a fill that matches no journal order or position is a
+mismatch (the symbol is no longer traded on that account, alert event). The orders that
+filled, and the market orders still on their way, are read back from the venue; every
+position opened in the pass gets its stop and target as new journal orders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sixbtc.domain.orders import FundingPayment, OrderStatus, VenueFill
+from sixbtc.domain.trading import ExitReason
+from sixbtc.executor.book import Book, Stream
+from sixbtc.executor.ports import ENTRY, BarChanges, JournalOrder
+from sixbtc.executor.positions import (
+    EXIT_REASONS,
+    close_part,
+    exit_key,
+    extend_position,
+    funding_between,
+    new_position,
+    protective_orders,
+)
+from sixbtc.executor.submitter import FILL_SEEN
+
+MISMATCH_REASON = "executor:mismatch"
+
+
+class _Funding:
+    """An account's funding payments of the sync window, read once on first use."""
+
+    def __init__(self, ex: Any, account: str, since_ms: int) -> None:
+        self.ex, self.account, self.since_ms = ex, account, since_ms
+        self._payments: list[FundingPayment] | None = None
+
+    def payments(self) -> list[FundingPayment]:
+        if self._payments is None:
+            self._payments = self.ex.submitter.read(lambda: self.ex.venue.funding_since(self.account, self.since_ms))
+        return self._payments
+
+
+
+class FillSync:
+    """Trade sync methods of the executor (see the module docstring)."""
+
+    venue: Any
+    store: Any
+    submitter: Any
+    orders: dict[str, JournalOrder]
+    blocked: set[tuple[str, str]]
+    lookback_ms: int
+    mode: Any
+    alert: Any
+    _trade_ids: set[str]
+    _cancels: list[JournalOrder]
+
+    def books(self) -> list[Book]:  # pragma: no cover — provided by the executor
+        raise NotImplementedError
+
+    def active_accounts(self) -> dict[str, Book]:
+        """Accounts holding a position, a market order whose fills are not all seen yet, or an
+        order that may still fill, with their book."""
+        live = {o.account for o in self.orders.values() if o.is_live}
+        return {b.strategy.subaccount: b for b in self.books()
+                if b.open or b.pending or b.strategy.subaccount in live}
+
+    def _sync_fills(self, changes: BarChanges, now: int) -> set[int]:
+        touched: set[int] = set()
+        opened: list[tuple[Book, Stream]] = []
+        for account, book in self.active_accounts().items():
+            fills = self.submitter.read(lambda a=account: self.venue.fills_since(a, now - self.lookback_ms))
+            new = sorted((f for f in fills if f.trade_id not in self._trade_ids), key=lambda f: (f.ts_ms, f.trade_id))
+            funding = _Funding(self, account, now - self.lookback_ms)
+            for f in new:
+                changes.fills.append((account, f, book.strategy.id))
+                self.submitter.checkpoint(FILL_SEEN, self._order_of(f))
+                self._apply(book, f, changes, funding, opened)
+            if new:
+                touched.add(book.strategy.id)
+            self._refresh(book, {f.client_order_id for f in new})
+        for book, stream in opened:
+            if (pos := book.open.get(stream)) is not None:
+                orders = protective_orders(pos, book.strategy)
+                book.protect[stream] = orders
+                changes.intents += orders
+        return touched
+
+    def _order_of(self, f: VenueFill) -> JournalOrder | None:
+        """The journal order of a fill (from memory, else from the store: one final already)."""
+        cid = f.client_order_id
+        if not cid:
+            return None
+        if cid not in self.orders and (stored := self.store.order(cid)) is not None:
+            self.orders[cid] = stored
+        return self.orders.get(cid)
+
+    def _refresh(self, book: Book, filled: set[str | None]) -> None:
+        """Read back the state of orders that filled and of the book's market orders still on
+        their way (one that ended without a fill is no longer pending)."""
+        waiting = {o.client_order_id for o in book.pending.values() if o.status is not OrderStatus.INTENT}
+        for cid in sorted(c for c in filled | waiting if c in self.orders):
+            o = self.orders[cid]
+            if o.status is not OrderStatus.INTENT:
+                self.submitter.refresh(o)
+        for stream, o in list(book.pending.items()):
+            if not o.is_live and o.filled_qty <= 0:
+                del book.pending[stream]
+
+    def _apply(self, book: Book, f: VenueFill, changes: BarChanges, funding: _Funding,
+               opened: list[tuple[Book, Stream]]) -> None:
+        order = self._order_of(f)
+        stream = (order.symbol, order.timeframe) if order is not None else book.stream_of(f.symbol)
+        pos = book.open.get(stream)
+        if order is not None and order.leg == ENTRY:
+            self._entry_fill(book, order, f, changes, opened)
+            return
+        if pos is None or (order is None and not f.liquidation):
+            self.mismatch(book, f.symbol, f"fill {f.trade_id} ({f.side} {f.qty:g} {f.symbol} at {f.price:g}, "
+                                          f"order {f.client_order_id}) matches no open position or journal order",
+                          changes)
+            return
+        reason = ExitReason.LIQUIDATION if f.liquidation else EXIT_REASONS.get(order.leg, ExitReason.SIGNAL)
+        fund = funding_between(funding.payments(), f.symbol, int(pos["entry_fill_ms"] or pos["entry_ts"].timestamp() * 1000), f.ts_ms)
+        trade, whole, booked = close_part(book.strategy, pos, f, reason, fund, self.mode)
+        book.equity_usd += trade.pnl_usd
+        changes.closed.append((trade, pos["entry_client_order_id"], exit_key(f, whole), booked, whole))
+        if whole:
+            del book.open[stream]
+            if order is not None and book.pending.get(stream) is order:
+                del book.pending[stream]
+            self._cancels += [o for o in book.protect.pop(stream, []) if o.is_live and o is not order]
+
+    def _entry_fill(self, book: Book, order: JournalOrder, f: VenueFill, changes: BarChanges,
+                    opened: list[tuple[Book, Stream]]) -> None:
+        stream = (order.symbol, order.timeframe)
+        pos = book.open.get(stream)
+        if book.pending.get(stream) is order:
+            del book.pending[stream]
+        if pos is None:
+            pos = book.open[stream] = new_position(book.strategy, order, f, self.mode)
+            changes.opened.append(pos)
+            opened.append((book, stream))
+        elif pos["entry_client_order_id"] == order.client_order_id:
+            extend_position(pos, f)
+            if not any(p is pos for p in changes.opened):
+                changes.updated.append((order.client_order_id, {k: pos[k] for k in ("qty", "entry_price",
+                                                                                     "entry_fee_usd")}))
+        else:
+            self.mismatch(book, f.symbol, f"entry fill {f.trade_id} of {order.client_order_id} while position "
+                                          f"{pos['entry_client_order_id']} is open", changes)
+
+    def mismatch(self, book: Book, symbol: str, detail: str, changes: BarChanges) -> None:
+        """Refuse to trade ``symbol`` on the book's account from now on and raise an alert event."""
+        self.blocked.add((book.strategy.subaccount, symbol))
+        changes.events.append({"strategy_id": book.strategy.id, "phase": "executor", "reason": MISMATCH_REASON,
+                               "detail": f"{symbol} on {book.strategy.subaccount}: {detail}; the symbol is not "
+                                         "traded until the mismatch is explained"[:2000]})
+        self.alert(f"strategy {book.strategy.id} {symbol}: {detail}")
