@@ -41,7 +41,7 @@ def prepare(c: Container, host: str | None = None, port: int | None = None) -> t
     token, source = resolve_token(c)
     check_bind(host, token)
     app = create_app(c, token, host=host, port=port)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
                             ws="websockets-sansio", lifespan="off", server_header=False)
     shown = f"[{host}]" if ":" in host else host
     return uvicorn.Server(config), ServerInfo(f"http://{shown}:{port}/", token, source)

@@ -11,6 +11,8 @@ from sixbtc.app.container import Container
 from sixbtc.core.errors import StaleClaim
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 
+log = structlog.get_logger("sixbtc.claims")
+
 
 @contextlib.contextmanager
 def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]:
@@ -25,10 +27,13 @@ def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]
     try:
         with structlog.contextvars.bound_contextvars(strategy_id=rec.id, strategy=rec.name,
                                                      claim_token=rec.claim_token):
+            log.debug("claimed", phase=phase)
             yield
+            log.info("processed", phase=phase)
     except StaleClaim:
         pass
     except Exception as exc:  # noqa: BLE001 — an unexpected error fails this strategy, not the worker
+        log.error("failed", strategy_id=rec.id, strategy=rec.name, phase=phase, error=f"{type(exc).__name__}: {exc}")
         _fail(c, rec, phase, exc)
     except BaseException:
         c.strategies.release(rec.id, rec.claim_token)

@@ -115,6 +115,8 @@ class LiveTrader:
             self.log(f"no stored candles for {', '.join(' '.join(s) for s in missing)}: not traded")
         self._missing = set(missing)
         self._executor.history = ArrayHistory(self.c, _END_OF_TIME)  # candles stored since the last step
+        if (refresh := getattr(self._executor.gate_of_pass, "refresh", None)) is not None:
+            refresh()  # one kill-switch pass per step: equity sampled, states read (emergency-stop)
         bars = self._new_bars(streams)
         for bar in bars:
             if self.lease is not None:

@@ -3,8 +3,8 @@
 :func:`configure_logging` routes structlog loggers *and* the standard library's (the modules
 that use ``logging.getLogger``) through one formatter: JSON lines (one object per line) when
 ``logging.json_logs`` is set or the stream is not a terminal (a service under supervisord),
-pretty coloured lines on a terminal. Context bound with :func:`bind_role` (``role``, ``pid``,
-``worker``) and by :func:`sixbtc.app.claim_guard.claim_guard` (``strategy_id``, ``strategy``,
+pretty coloured lines on a terminal. The process fields of :func:`bind_role` (``role``, ``pid``,
+``worker``, every thread) and the context bound by :func:`sixbtc.app.claim_guard.claim_guard` (``strategy_id``, ``strategy``,
 ``claim_token``) is carried by every line. Secrets never appear: every configured
 ``SecretStr`` value (and any extra secret passed in) is replaced by ``[REDACTED]`` in every
 field of every line, tracebacks included (the last processor before rendering).
@@ -75,6 +75,32 @@ class Redactor:
 REDACTOR = Redactor()
 
 
+#: Fields of this process (``role``, ``pid``, ``worker``) added to every line of every thread.
+_PROCESS: dict[str, Any] = {}
+
+
+def _process_fields(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {**_PROCESS, **event}
+
+
+def _shared() -> list[Any]:
+    return [_process_fields, structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
+
+
+def route_to_stdlib() -> None:
+    """structlog's loggers write through the standard library's ``logging`` (so that, before
+    :func:`configure_logging`, a CLI command shows only what the root logger lets through:
+    warnings and errors on standard error). Done when :mod:`sixbtc.app` is imported."""
+    _route(structlog.dev.ConsoleRenderer(colors=False))
+
+
+def _route(last: Any) -> None:
+    structlog.configure(processors=[*_shared(), structlog.stdlib.filter_by_level, REDACTOR, last],
+                        logger_factory=structlog.stdlib.LoggerFactory(),
+                        wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=False)
+
+
 def configure_logging(settings: Settings, *, json_lines: bool | None = None, stream: TextIO | None = None,
                       extra_secrets: Iterable[str] = ()) -> None:
     """Configure structlog and the standard library's root logger for this process.
@@ -94,11 +120,8 @@ def configure_logging(settings: Settings, *, json_lines: bool | None = None, str
     stream = stream or sys.stderr
     REDACTOR.add([*settings_secrets(settings), *extra_secrets])
     use_json = json_lines if json_lines is not None else (settings.logging.json_logs or not stream.isatty())
-    shared: list[Any] = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
-                         structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
-    structlog.configure(processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-                        logger_factory=structlog.stdlib.LoggerFactory(),
-                        wrapper_class=structlog.stdlib.BoundLogger, cache_logger_on_first_use=False)
+    shared = _shared()
+    _route(structlog.stdlib.ProcessorFormatter.wrap_for_formatter)
     renderer = (structlog.processors.JSONRenderer() if use_json
                 else structlog.dev.ConsoleRenderer(colors=stream.isatty()))
     formatter = structlog.stdlib.ProcessorFormatter(
@@ -110,10 +133,11 @@ def configure_logging(settings: Settings, *, json_lines: bool | None = None, str
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.logging.level)
-    for noisy in ("alembic", "apscheduler", "httpx", "httpcore", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    for noisy in ("alembic", "apscheduler", "httpx", "httpcore", "uvicorn.access"):  # their detail only at DEBUG
+        logging.getLogger(noisy).setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
 
 
 def bind_role(role: str, worker: str) -> None:
-    """Bind ``role``, ``pid`` and ``worker`` to every later log line of this process."""
-    structlog.contextvars.bind_contextvars(role=role, pid=os.getpid(), worker=worker)
+    """Add ``role``, ``pid`` and ``worker`` to every later log line of this process, in every
+    thread (context variables, used for the claim ids, do not reach threads started elsewhere)."""
+    _PROCESS.update(role=role, pid=os.getpid(), worker=worker)

@@ -43,9 +43,28 @@ def run_scheduled(c: Container, task: str) -> tuple[Outcome, str]:
     return run_task(task, lambda: action(c), c.scheduler_runs, TaskLeases(c.engine), this_host(), os.getpid())
 
 
+#: crontab(5) weekday numbers 0-6 (0 = Sunday) as APScheduler's names (its numbers start on Monday).
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekdays(field: str) -> str:
+    """A crontab weekday field as APScheduler day names (``*`` stays; items expanded)."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for item in field.split(","):
+        span, _, step = item.partition("/")
+        first, _, last = span.partition("-")
+        lo, hi = (0, 6) if span == "*" else (int(first), int(last or (6 if step else first)))
+        days.update(range(lo, hi + 1, int(step or 1)))
+    return ",".join(WEEKDAYS[d] for d in sorted(days))
+
+
 def trigger(cron: str) -> CronTrigger:
-    """The UTC cron trigger of a crontab expression (validated by the config already)."""
-    return CronTrigger.from_crontab(cron, timezone=UTC)
+    """The UTC cron trigger of a crontab expression (checked by the config: numbers only;
+    weekday 0 = Sunday as in crontab(5), translated for APScheduler 3 where 0 is Monday)."""
+    minute, hour, day, month, weekday = cron.split()
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=UTC)
 
 
 @dataclass(frozen=True)

@@ -166,8 +166,12 @@ def run(ctx: typer.Context,
             if once:
                 _run_once(c, generate, seed)
             else:
+                from sixbtc.app.logs import bind_role, configure_logging
+                from sixbtc.app.processes import worker_id
                 from sixbtc.app.service import Service
 
+                configure_logging(c.settings)  # JSON lines unless standard error is a terminal
+                bind_role("run", worker_id("run"))
                 shutdown.service = Service(c, console.print)
                 shutdown.service.run_forever()
         finally:

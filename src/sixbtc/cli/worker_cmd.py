@@ -24,13 +24,15 @@ def worker(ctx: typer.Context,
         report_error(f"unknown role {role!r}: expected one of {', '.join(ROLE_NAMES)}", 2, "usage error")
     c = open_container(ctx)
     from sixbtc.app.api_token import resolve_token
-    from sixbtc.app.logs import configure_logging
+    from sixbtc.app.logs import bind_role, configure_logging
+    from sixbtc.app.processes import worker_id
     from sixbtc.app.roles import run_role
 
     runner = None
     with friendly_errors():
         secrets = [resolve_token(c)[0]] if role == "api" else []
         configure_logging(c.settings, extra_secrets=secrets)
+        bind_role(role, worker_id(role))
         _ = c.engine  # an unreachable database fails now, before the role starts
         if role == "api":
             from sixbtc.api.role import run_api

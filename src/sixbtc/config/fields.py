@@ -159,17 +159,26 @@ def _wallet(value: str | None) -> str | None:
     return value
 
 
-def _cron(value: str) -> str:
-    """A 5-field crontab expression (minute hour day month day-of-week), read in UTC by
-    APScheduler's ``CronTrigger.from_crontab`` (the parser the scheduler uses)."""
-    from apscheduler.triggers.cron import CronTrigger
+#: Crontab fields: name, lowest and highest value (weekday 0-6 = Sunday-Saturday, as crontab(5)).
+CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
+CRON_ITEM = re.compile(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?")
 
-    if len(value.split()) != 5:
+
+def _cron(value: str) -> str:
+    """A 5-field crontab expression ``minute hour day month weekday`` (UTC), numbers only:
+    each field ``*``, ``N``, ``N-M``, optionally ``/STEP``, comma-separated (crontab(5));
+    APScheduler's ``CronTrigger.from_crontab`` reads it (checked here without importing it)."""
+    fields = value.split()
+    if len(fields) != len(CRON_FIELDS):
         raise ValueError(f"expected a 5-field crontab expression 'minute hour day month weekday', got {value!r}")
-    try:
-        CronTrigger.from_crontab(value, timezone="UTC")
-    except ValueError as exc:
-        raise ValueError(f"invalid crontab expression {value!r}: {exc}") from None
+    for text, (name, low, high) in zip(fields, CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            m = CRON_ITEM.fullmatch(item)
+            nums = [int(g) for g in (m.group(2), m.group(3)) if g is not None] if m else []
+            if (m is None or any(not low <= n <= high for n in nums) or (len(nums) == 2 and nums[0] > nums[1])
+                    or (m.group(4) is not None and int(m.group(4)) == 0)):
+                raise ValueError(f"invalid {name} field {item!r} in crontab {value!r} (numbers {low}-{high}, "
+                                 "'*', 'N-M', '/STEP', comma-separated)")
     return value
 
 

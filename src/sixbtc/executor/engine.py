@@ -33,6 +33,17 @@ open positions closed by reduce-only market orders (``WIND_DOWN``); the others t
 strategy's fault: they propagate and the pass is not committed. After any exception the
 caller drops the executor and builds a new one from the store (its memory may be ahead).
 A strategy given with ``active=False`` is wound down the same way from its first bar.
+
+Entry points (any :class:`~sixbtc.executor.venue.ExchangeClient`; crash tests and benchmarks
+drive these): ``Executor(strategies, venue, signals, history, store, risk, history_bars=…,
+submitter=OrderSubmitter(venue, store, RetryPolicy(…), checkpoint=cb))`` — ``cb(name, order)``
+is called at each crash checkpoint of :data:`sixbtc.executor.submitter.CHECKPOINTS`
+(``intent_stored``, ``sent``, ``acked``, ``fill_seen``); :meth:`Executor.reconcile` (returns a
+:class:`~sixbtc.executor.reconcile.ReconcileReport`), :meth:`Executor.sync`,
+:meth:`Executor.on_bar`; ``Executor.no_stop_ms`` (entry fill → stop ack per stop placed) and
+``Executor.submitter.places`` (``place_order`` calls). ``app`` builds it with
+:func:`sixbtc.app.executor_build.build_executor` and feeds a paper venue with
+:func:`sixbtc.app.paper.feed_bar`.
 """
 
 from __future__ import annotations
@@ -195,6 +206,7 @@ class Executor(FillSync, OrderFlow):
         from sixbtc.executor.reconcile import reconcile  # noqa: PLC0415 — reconcile uses this module
 
         self.reconciled = True
+        self._gate = self.gate_of_pass()
         return reconcile(self, self._now(None) if now_ms is None else now_ms)
 
     # -- passes --------------------------------------------------------------------------
@@ -207,6 +219,7 @@ class Executor(FillSync, OrderFlow):
         now = self._now(None) if now_ms is None else now_ms
         if not self.reconciled:
             self.reconcile(now)
+        self._gate = self.gate_of_pass()
         changes = BarChanges(mode=str(self.mode))
         self._sync_fills(changes, now)
         self._commit_and_send(changes, now)
@@ -217,10 +230,10 @@ class Executor(FillSync, OrderFlow):
         now = self._now(bar)
         if not self.reconciled:
             self.reconcile(now)
+        self._gate = self.gate_of_pass()
         changes = BarChanges(mode=str(self.mode))
         for sid in self._sync_fills(changes, now):
             self._touch(self._books[sid], bar, changes)
-        self._gate = self.gate_of_pass()
         for book in self._streams.get((bar.symbol, bar.timeframe), ()):
             if book.done(bar.key):
                 continue

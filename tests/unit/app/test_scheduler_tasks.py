@@ -143,3 +143,15 @@ def test_the_overview_lists_every_task_with_its_last_and_next_run(tmp_path: Path
     job = sched.get_job("task:update_pairs")
     assert str(job.trigger) == "cron[month='*', day='*', day_of_week='*', hour='1,13', minute='45']"
     assert job.max_instances == 1
+
+
+@pytest.mark.parametrize(("cron", "after", "fires"), [
+    ("0 0 * * 0", datetime(2026, 12, 2, tzinfo=UTC), datetime(2026, 12, 6, tzinfo=UTC)),  # Sunday, as crontab(5)
+    ("0 0 * * 1-5", datetime(2026, 12, 5, 1, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC)),  # Sat -> Monday
+    ("30 6 * * */3", datetime(2026, 12, 2, 7, tzinfo=UTC), datetime(2026, 12, 5, 6, 30, tzinfo=UTC)),  # Sun,Wed,Sat
+    ("45 1,13 * * *", datetime(2026, 12, 2, 2, tzinfo=UTC), datetime(2026, 12, 2, 13, 45, tzinfo=UTC)),
+])
+def test_cron_weekdays_count_from_sunday_as_in_crontab(cron: str, after: datetime, fires: datetime) -> None:
+    from sixbtc.app.scheduler import trigger
+
+    assert trigger(cron).get_next_fire_time(None, after) == fires
