@@ -119,8 +119,8 @@ class TelegramCommands:
         return done
 
     def _stop(self, chat_id: str) -> str:
-        report = emergency_stop(self.c.trading_states, lambda: open_venue(self.c), close_positions=False,
-                                detail=f"telegram /stop from chat {chat_id}")
+        report = emergency_stop(self.c.trading_states, self.c.strategies, lambda: open_venue(self.c),
+                                close_positions=False, who=f"telegram /stop from chat {chat_id}")
         log.warning("emergency stop by telegram", chat_id=chat_id, newly_halted=report.newly_halted)
         head = "trading HALTED" if report.newly_halted else "trading was already HALTED"
         tail = f"; {len(report.cancelled)} orders cancelled" + (f"; {len(report.failures)} failures (see the logs)"

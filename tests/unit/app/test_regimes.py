@@ -85,9 +85,9 @@ def test_the_service_schedules_the_daily_refresh_at_0105_utc(tmp_path):
     from sixbtc.app.service import Service
 
     c = home_with(tmp_path, {"TRND": 0.3})
-    job = Service(c, print)._scheduler().get_job("refresh_market_regimes")
+    job = Service(c, print)._scheduler().get_job("task:refresh_market_regimes")  # a scheduled task (SPEC §3.9)
     assert job is not None
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["hour"], fields["minute"], str(job.trigger.timezone)) == ("1", "5", "UTC")
-    c.settings.regime.enabled = False
-    assert Service(c, print)._scheduler().get_job("refresh_market_regimes") is None
+    c.settings.scheduler.refresh_market_regimes.enabled = False
+    assert Service(c, print)._scheduler().get_job("task:refresh_market_regimes") is None
