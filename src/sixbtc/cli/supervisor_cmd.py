@@ -22,7 +22,7 @@ def supervisor_config(ctx: typer.Context,
     c = open_container(ctx)
     with friendly_errors():
         path = write_config(c, output, run_dir)
-    console.print(f"wrote {path} (roles: {', '.join(available_roles())})", highlight=False)
+    console.print(f"wrote {path} (roles: {', '.join(available_roles())})", highlight=False, soft_wrap=True)
     console.print(f"start: supervisord -c {path}   status: supervisorctl -c {path} status", highlight=False)
 
 
