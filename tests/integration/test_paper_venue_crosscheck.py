@@ -22,28 +22,20 @@ from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.backtester import kernel
 from sixbtc.backtester.engine import run_single
 from sixbtc.domain.sizing import SizingRule
-from sixbtc.testing.paper_crosscheck import Series, mismatches, replay_trades
+from sixbtc.testing.paper_crosscheck import Series, mismatches, read_series, replay_trades
 
-DATA = Path("/work/shared/data/binance_usdm")
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance_usdm"
 N_BARS = 2000
 INIT_CASH = 10_000.0
 FEE, SLIP_BPS = 0.00045, 2.0
 
 
 def _series(symbol: str) -> Series:
-    path, fpath = DATA / f"{symbol}_1h.parquet", DATA / f"{symbol}_funding.parquet"
-    if not path.exists() or not fpath.exists():
-        pytest.skip(f"real market data not found at {path} / {fpath} (/work/shared/data is absent)")
-    df = pd.read_parquet(path).iloc[-N_BARS:]
-    ts = pd.DatetimeIndex(df["timestamp"])
-    fr = pd.read_parquet(fpath)
-    rates = np.zeros(len(ts))
-    idx = ts.get_indexer(pd.DatetimeIndex(fr["timestamp"]))
-    rates[idx[idx >= 0]] = fr["rate"].to_numpy()[idx >= 0]
-    assert np.count_nonzero(rates) > 100, "the window must hold real funding settlements"
-    ms = (ts.asi8 // 1_000_000).astype(np.int64)
-    cols = {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")}
-    return Series(symbol, "1h", ms, funding=rates, **cols)
+    s = read_series(DATA, symbol, N_BARS)
+    if s is None:
+        pytest.skip(f"real market data for {symbol} not found in {DATA} (../shared/data is absent)")
+    assert np.count_nonzero(s.funding) > 100, "the window must hold real funding settlements"
+    return s
 
 
 def _signals(close: np.ndarray, direction: int, fast: int = 8, slow: int = 30) -> tuple[np.ndarray, np.ndarray]:

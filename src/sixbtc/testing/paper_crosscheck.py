@@ -26,8 +26,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from sixbtc.backtester import kernel
 from sixbtc.domain.orders import OrderRequest, OrderSide, OrderType, VenueFill
@@ -181,3 +183,20 @@ def mismatches(trades: np.ndarray, paper: list[PaperTrade], rel: float = 1e-9) -
         if not (reason == p.reason or (reason in _MARKET_EXITS and p.reason == -1)):
             out.append(f"trade {k}: reason backtest {reason} paper {p.reason}")
     return out
+
+
+def read_series(data_dir: Path, symbol: str, n_bars: int) -> Series | None:
+    """The last ``n_bars`` 1h candles of ``symbol`` in ``data_dir`` (``{symbol}_1h.parquet``)
+    with the funding rates of ``{symbol}_funding.parquet`` on the bars they settle at (0 on the
+    others); None when either file is absent (the caller skips, naming the folder)."""
+    path, fpath = data_dir / f"{symbol}_1h.parquet", data_dir / f"{symbol}_funding.parquet"
+    if not path.exists() or not fpath.exists():
+        return None
+    df = pd.read_parquet(path).iloc[-n_bars:]
+    ts = pd.DatetimeIndex(df["timestamp"])
+    fr = pd.read_parquet(fpath)
+    rates = np.zeros(len(ts))
+    idx = ts.get_indexer(pd.DatetimeIndex(fr["timestamp"]))
+    rates[idx[idx >= 0]] = fr["rate"].to_numpy()[idx >= 0]
+    ms = (ts.asi8 // 1_000_000).astype(np.int64)
+    return Series(symbol, "1h", ms, funding=rates, **{k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")})

@@ -31,27 +31,19 @@ from sixbtc.backtester import kernel
 from sixbtc.backtester.engine import run_single
 from sixbtc.executor.engine import Executor
 from sixbtc.executor.submitter import OrderSubmitter, RetryPolicy
-from sixbtc.testing.paper_crosscheck import Series
+from sixbtc.testing.paper_crosscheck import Series, read_series
 
-DATA = Path("/work/shared/data/binance_usdm")
+DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "binance_usdm"
 N_BARS, START = 700, 40
 REASONS = {kernel.SIGNAL: "SIGNAL", kernel.STOP_LOSS: "STOP_LOSS", kernel.TAKE_PROFIT: "TAKE_PROFIT",
            kernel.LIQUIDATION: "LIQUIDATION"}
 
 
 def _series(symbol: str) -> Series:
-    path, fpath = DATA / f"{symbol}_1h.parquet", DATA / f"{symbol}_funding.parquet"
-    if not path.exists() or not fpath.exists():
-        pytest.skip(f"real market data not found at {path} / {fpath} (/work/shared/data is absent)")
-    df = pd.read_parquet(path).iloc[-N_BARS:]
-    ts = pd.DatetimeIndex(df["timestamp"])
-    fr = pd.read_parquet(fpath)
-    rates = np.zeros(len(ts))
-    idx = ts.get_indexer(pd.DatetimeIndex(fr["timestamp"]))
-    rates[idx[idx >= 0]] = fr["rate"].to_numpy()[idx >= 0]
-    ms = (ts.asi8 // 1_000_000).astype(np.int64)
-    return Series(symbol, "1h", ms, funding=rates, **{k: df[k].to_numpy(np.float64) for k in ("open", "high", "low",
-                                                                                                "close")})
+    s = read_series(DATA, symbol, N_BARS)
+    if s is None:
+        pytest.skip(f"real market data for {symbol} not found in {DATA} (../shared/data is absent)")
+    return s
 
 
 def _signals(close: np.ndarray, direction: int, fast: int = 5, slow: int = 20) -> tuple[np.ndarray, np.ndarray]:
