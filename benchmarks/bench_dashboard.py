@@ -2,7 +2,7 @@
 
 Run::
 
-    nice -n 10 .venv/bin/python benchmarks/bench_dashboard.py [--home DIR] [--repeat 5] [--push-interval-s 0.5]
+    nice -n 10 .venv/bin/python benchmarks/bench_dashboard.py [--home DIR] [--repeat 5] [--push-interval-s S]
 
 What it does (prints figures, asserts nothing):
 
@@ -37,6 +37,7 @@ from playwright.sync_api import sync_playwright
 
 from sixbtc.app.container import Container
 from sixbtc.app.home import Home
+from sixbtc.config.sections import ApiSection
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyType
 from sixbtc.testing.dashboard import CHROMIUM, seed_home, serve
 
@@ -101,7 +102,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--home", type=Path, help="An already seeded home (default: seed a temporary one)")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--push-interval-s", type=float, default=0.5)
+    ap.add_argument("--push-interval-s", type=float, default=ApiSection().push_interval_s,
+                    help="api.push_interval_s of the served home (default: the product's default)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="sixbtc-bench-dash-") as tmp:
         root = args.home
