@@ -5,7 +5,10 @@ called by the first :meth:`~Executor.sync` or :meth:`~Executor.on_bar`). In this
 
 1. orders left SENT or UNKNOWN (a crash or an ambiguous outcome after the request left) are
    resolved by querying their client order id with back-off; those still unknown stay
-   UNKNOWN (never re-sent: a late fill is adopted by the trade sync). OPEN and partially
+   UNKNOWN (never re-sent: a late fill is adopted by the trade sync). On a venue that refuses
+   a reused client order id (the paper venue) they are instead sent again with the same id
+   (:meth:`~sixbtc.executor.submitter.OrderSubmitter.resend`): a crash between the SENT
+   commit and the request then leaves no intent unsent, and none is placed twice. OPEN and partially
    filled orders are read back (a stop that filled, an order cancelled by ``emergency-stop``);
 2. a trade sync adopts every fill the store did not record (de-duplicated by venue trade id):
    positions opened while the executor was down, trades whose stop or target filled meanwhile;
@@ -74,7 +77,7 @@ def reconcile(ex: Executor, now_ms: int) -> ReconcileReport:
     ex.reconciled = True
     for o in sorted(ex.orders.values(), key=lambda o: o.client_order_id):
         if o.status in (OrderStatus.SENT, OrderStatus.UNKNOWN):
-            report.resolved[o.client_order_id] = str(ex.submitter.resolve(o))
+            report.resolved[o.client_order_id] = str(ex.submitter.resend(o))
         elif o.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
             report.resolved[o.client_order_id] = str(ex.submitter.refresh(o))
     report.fills = ex.sync(now_ms)
