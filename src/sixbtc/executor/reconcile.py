@@ -10,12 +10,16 @@ called by the first :meth:`~Executor.sync` or :meth:`~Executor.on_bar`). In this
    (:meth:`~sixbtc.executor.submitter.OrderSubmitter.resend`): a crash between the SENT
    commit and the request then leaves no intent unsent, and none is placed twice. OPEN and partially
    filled orders are read back (a stop that filled, an order cancelled by ``emergency-stop``);
-2. a trade sync adopts every fill the store did not record (de-duplicated by venue trade id):
-   positions opened while the executor was down, trades whose stop or target filled meanwhile;
+2. a trade sync of **every** strategy's account adopts every fill the store did not record
+   (de-duplicated by venue trade id): positions opened while the executor was down, trades
+   whose stop or target filled meanwhile, and the fills of an order whose FILLED state was
+   stored by a pass that a crash cut before it stored the fills (the account then holds
+   nothing the store knows of, and the ordinary sync would not read it);
 3. orders left INTENT were never sent (the submitter moves a row to SENT before it sends): the
    venue is asked once whether it knows the client order id — adopted if so, else sent once.
    The entries of a strategy no longer trading, and entries decided on a candle older than the
-   data-freshness limit, are cancelled instead;
+   data-freshness limit, are cancelled instead; when any was sent or adopted, a second trade
+   sync books their fills (a market order fills at once on Hyperliquid);
 4. the venue's positions are compared with the open positions of the store, per account and
    symbol: an unexplained difference stops the executor from trading that symbol on that
    account and raises an alert (strategy event ``executor:mismatch``);
@@ -80,9 +84,11 @@ def reconcile(ex: Executor, now_ms: int) -> ReconcileReport:
             report.resolved[o.client_order_id] = str(ex.submitter.resend(o))
         elif o.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
             report.resolved[o.client_order_id] = str(ex.submitter.refresh(o))
-    report.fills = ex.sync(now_ms)
+    report.fills = ex.sync(now_ms, every_account=True)
     _prune(ex)
     _intents(ex, report, now_ms)
+    if report.sent or report.adopted:  # a market order fills at once on a live venue: see it before comparing
+        report.fills += ex.sync(now_ms)
     _positions(ex, report)
     _stops(ex, report, now_ms)
     report.seconds = time.monotonic() - t0
