@@ -27,7 +27,6 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,11 +182,12 @@ class CrashHook:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def run_world(world_file: str | Path, crash_at: str = "", log: str | Path | None = None,
-              on_reconciled: Callable[[float], None] | None = None) -> dict[str, int]:
-    """One executor run over the plan (see the module docstring); returns counters
-    (``places``: ``place_order`` calls). ``on_reconciled`` gets the seconds from the start of
-    the call to the end of the start-up reconciliation."""
+def run_world(world_file: str | Path, crash_at: str = "", log: str | Path | None = None) -> dict[str, Any]:
+    """One executor run over the plan (see the module docstring). Returns ``places``
+    (``place_order`` calls), ``no_stop_ms`` (entry fill → stop ack per stop placed, ms) and
+    the wall seconds from the call to the end of the start-up reconciliation
+    (``reconciled_s``), to the end of the first pass on a bar (``trading_s``) and to the end
+    (``elapsed_s``)."""
     t0 = time.monotonic()
     w = json.loads(Path(world_file).read_text())
     root = Path(world_file).parent
@@ -205,12 +205,13 @@ def run_world(world_file: str | Path, crash_at: str = "", log: str | Path | None
                   submitter=OrderSubmitter(venue, store, RetryPolicy(attempts=5, base_delay_s=0.02),
                                            checkpoint=hook))
     ex.reconcile(int(w["t0_ms"]))
-    if on_reconciled is not None:
-        on_reconciled(time.monotonic() - t0)
+    out: dict[str, Any] = {"reconciled_s": time.monotonic() - t0}
     for bar in plan:
         ex.on_bar(bar)
+        out.setdefault("trading_s", time.monotonic() - t0)
     ex.sync(int(w["t0_ms"]) + (N_BARS + 1) * HOUR_MS)
-    return {"places": ex.submitter.places}
+    return {**out, "places": ex.submitter.places, "no_stop_ms": list(ex.no_stop_ms),
+            "elapsed_s": time.monotonic() - t0}
 
 
 def outcome(world: World) -> dict[str, Any]:
