@@ -130,8 +130,10 @@ def first_backtest(candles, plan, strategy: str, params_limit: int | None = None
 
 
 def relaxed(plan):
-    return dataclasses.replace(plan, max_degradation=float("inf"), wfa_min_consistency=0.0,
-                               shuffle_max_pvalue=1.0)
+    """``plan`` with the verdict gates that would stop it before the walk-forward and the
+    shuffle test opened (degradation, excess over holding, WFA consistency, shuffle p-value)."""
+    return dataclasses.replace(plan, max_degradation=float("inf"), min_excess_return=-float("inf"),
+                               wfa_min_consistency=0.0, shuffle_max_pvalue=1.0)
 
 
 def validate_ms(n: int) -> float:
