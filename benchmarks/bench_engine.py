@@ -51,7 +51,6 @@ import pandas as pd
 from sixbtc.backtester import run_grid
 from sixbtc.strategy import indicator_cache
 from sixbtc.strategy import indicators as ind
-from sixbtc.strategy.cross_grid import cross_grid
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_usdm"
 N_BARS = 20_000
@@ -117,25 +116,13 @@ def timed(fn, repeats: int, label: str = ""):
 
 
 # ----------------------------------------------------------------------------- SixBTC side
-def sixbtc_signals(data: dict[str, np.ndarray], sets, cache: bool = True,
-                   grid: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Entries/exits bool ``(n_bars, n_sets)`` of the SMA crossover, with a fresh cache (or none).
-
-    ``grid``: the whole product grid at once (:func:`sixbtc.strategy.cross_grid.cross_grid`
-    on the unique windows' SMAs, already in the engine's layout; ``sets`` must be
-    ``itertools.product(fast windows, slow windows)``); else one ``cross_above`` /
-    ``cross_below`` per set and a transpose.
-    """
+def sixbtc_signals(data: dict[str, np.ndarray], sets, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Entries/exits bool ``(n_bars, n_sets)`` of the SMA crossover, with a fresh cache (or none)."""
     if cache:
         indicator_cache.activate(indicator_cache.IndicatorCache(256 << 20))
         indicator_cache.active().set_dataset(data)
     try:
         close = data["close"]
-        if grid:
-            fast_w, slow_w = sorted({f for f, _ in sets}), sorted({s for _, s in sets})
-            assert list(itertools.product(fast_w, slow_w)) == list(sets), "grid=True needs a product grid"
-            return cross_grid(np.array([ind.sma(close, w) for w in fast_w]),
-                              np.array([ind.sma(close, w) for w in slow_w]))
         entries = np.empty((len(sets), close.shape[0]), dtype=bool)
         exits = np.empty_like(entries)
         for k, (fast, slow) in enumerate(sets):
@@ -149,7 +136,7 @@ def sixbtc_signals(data: dict[str, np.ndarray], sets, cache: bool = True,
 
 def sixbtc_run(data: dict[str, np.ndarray], sets=SETS) -> dict[str, np.ndarray]:
     """End to end on SixBTC: signals -> ``run_grid`` -> metrics ``(n_sets,)`` each."""
-    entries, exits = sixbtc_signals(data, sets, grid=True)
+    entries, exits = sixbtc_signals(data, sets)
     res = run_grid(data["open"], data["high"], data["low"], data["close"], entries, exits,
                    SL, TP, direction=1, fee_rate=FEE, slippage_bps=SLIP_BPS, init_cash=10_000.0,
                    bars_per_year=8760.0)
@@ -239,18 +226,14 @@ def sixbtc_split(data: dict[str, np.ndarray], repeats: int) -> None:
     t0 = time.perf_counter()
     sixbtc_signals(data, SETS, cache=False)
     t_nocache = time.perf_counter() - t0
-    t_sig = timed(lambda: sixbtc_signals(data, SETS), repeats, "signals_per_set")[1]
-    t_vec, (entries, exits) = timed(lambda: sixbtc_signals(data, SETS, grid=True), repeats, "signals_grid")[1:]
-    per_set = sixbtc_signals(data, SETS)
-    same = all(np.array_equal(a, b) for a, b in zip(per_set, (entries, exits), strict=True))
-    print(f"sixbtc_signals_grid_us_per_set={t_vec / len(SETS) * 1e6:.1f}  (cross_grid over the whole grid, "
-          f"best of {repeats}; per-set loop {t_sig / len(SETS) * 1e6:.1f} us/set incl. transpose; "
-          f"identical signals on all {len(SETS):,} sets: {same})")
+    t0 = time.perf_counter()
+    entries, exits = sixbtc_signals(data, SETS)
+    t_sig = time.perf_counter() - t0
     t0 = time.perf_counter()
     run_grid(data["open"], data["high"], data["low"], data["close"], entries, exits, SL, TP,
              direction=1, fee_rate=FEE, slippage_bps=SLIP_BPS)
     t_grid = time.perf_counter() - t0
-    print(f"  split: signals (grid, best of {repeats}) {t_vec:.4f} s = {t_vec / len(SETS) * 1e6:.1f} us/set, "
+    print(f"  split (one run each): signals {t_sig:.4f} s = {t_sig / len(SETS) * 1e6:.1f} us/set, "
           f"run_grid {t_grid:.4f} s = {t_grid / (n * len(SETS)) * 1e9:.2f} ns/bar-set")
     print(f"sixbtc_signals_without_cache_s={t_nocache:.4f}  ({t_nocache / len(SETS) * 1e6:.1f} us/set; "
           f"with the cache {t_sig / len(SETS) * 1e6:.1f} us/set; both include the (n_bars, n_sets) transpose)")
