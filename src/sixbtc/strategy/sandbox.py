@@ -134,8 +134,8 @@ class StrategySandbox:
         from a zygote that never runs strategy code, so a strategy can leave no state for
         the next strategy (or the next call) and the zygote is kept for all of them.
     spares : int
-        Call processes each zygote keeps forked and warmed up ahead of their calls (a pool,
-        refilled in the background; each process serves one call):
+        Call processes each zygote keeps forked ahead of their calls (a pool, refilled in
+        the background; each process serves one call):
         :data:`sixbtc.strategy.sandbox_process.SPARES` by default.
 
     Attributes

@@ -39,7 +39,7 @@ _REAP_GRACE_S = 5.0
 _MIB = 1024 * 1024
 #: Age (s) below which a ``sixbtc-sandbox-*`` folder is not considered stale.
 _STALE_AGE_S = 60.0
-#: Spares (call processes forked and warmed up ahead of their call) a zygote keeps ready.
+#: Spares (call processes forked ahead of their call, one call each) a zygote keeps ready.
 SPARES = 1
 #: ``fcntl`` command that sets a pipe's capacity (``F_SETPIPE_SZ``, ``fcntl(2)``).
 _F_SETPIPE_SZ = 1031
@@ -241,14 +241,13 @@ class ZygoteProcess:
     limits : SandboxLimits
     pandas : bool
         Preload pandas in the zygote (``False``: a lean numpy-only zygote).
+    spares : int
+        Spares to keep ready (:data:`SPARES`, at least 1).
 
     Raises
     ------
     OSError, subprocess.SubprocessError
         When the process cannot be started (the caller turns this into ``ConfigError``).
-
-    spares : int
-        Spares to keep ready (:data:`SPARES`, at least 1).
 
     Notes
     -----
@@ -256,8 +255,8 @@ class ZygoteProcess:
     each used for one call only) in this process's hands, refilled in the background: a
     spare taken for a call is replaced at once, and the zygote forks the replacement while
     the call runs. Request and reply pipes are widened to the message's size (at most
-    1 MiB) so neither side waits for the other to drain them. :meth:`call` waits until the previous call's process has exited, gives the spare
-    two fresh pipes (``SCM_RIGHTS``), writes the request and reads one reply under a
+    1 MiB) so neither side waits for the other to drain them. :meth:`call` waits until the
+    previous call's process has exited, gives the spare two fresh pipes (``SCM_RIGHTS``), writes the request and reads one reply under a
     ``time.monotonic()`` deadline (``TimeoutError``), refusing headers over
     :data:`MAX_REPLY_HEADER_BYTES` and payloads over ``max_payload`` bytes before reading
     them, then kills the call's process (pidfd). So calls never overlap and the zygote
