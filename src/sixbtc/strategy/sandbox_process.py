@@ -256,8 +256,9 @@ class ZygoteProcess:
     spare taken for a call is replaced at once, and the zygote forks the replacement while
     the call runs. Request and reply pipes are widened to the message's size (at most
     1 MiB) so neither side waits for the other to drain them. :meth:`call` waits until the
-    previous call's process has exited, gives the spare two fresh pipes (``SCM_RIGHTS``), writes the request and reads one reply under a
-    ``time.monotonic()`` deadline (``TimeoutError``), refusing headers over
+    previous call's process has exited, gives the spare two fresh pipes (``SCM_RIGHTS``),
+    writes the request and reads one reply under a ``time.monotonic()`` deadline
+    (``TimeoutError``), refusing headers over
     :data:`MAX_REPLY_HEADER_BYTES` and payloads over ``max_payload`` bytes before reading
     them, then kills the call's process (pidfd). So calls never overlap and the zygote
     never sees a request or a reply. :meth:`kill` SIGKILLs the zygote's process group.
