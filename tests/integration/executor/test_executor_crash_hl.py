@@ -34,7 +34,7 @@ FORK = multiprocessing.get_context("fork")
 
 
 @pytest.fixture(scope="module")
-def venue(tmp_path_factory) -> VenueProcess:  # noqa: ANN001
+def venue() -> VenueProcess:
     with VenueProcess() as v:
         yield v
 
