@@ -60,6 +60,7 @@ class Service:
         self.stop = threading.Event()
         self.signum: int | None = None  # the signal that stopped the service (exit 128 + it)
         self._rotating = threading.Lock()  # the loop and the scheduled job never rotate at once
+        self._synced = time.monotonic()  # when the last trade sync ran
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.log(f"signal {signum}: stopping after the current step")
@@ -114,12 +115,18 @@ class Service:
         ------
         LeaseHeld
             When another executor trades this database (nothing is started).
+        NetworkUnavailable
+            Live mode while the market-data venue is unreachable (nothing is started).
         """
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         self._release_claims()
         with ExecutorLease(self.c, "sixbtc run (service)") as lease:
             online = self._online()
+            if not online and not self.c.settings.executor.dry_run:
+                raise NetworkUnavailable(f"live trading needs live candles, and the market-data venue "
+                                         f"{self.c.settings.data.exchange_id} is unreachable: not started, nothing "
+                                         "was sent (stored candles are replayed on the paper venue only)")
             trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings, self.c.clock), online, self.log, lease,
                                 self.client)
             self._job("refresh_market_regimes", lambda: self._refresh_regimes(only_if_due=True))
@@ -145,13 +152,19 @@ class Service:
             self._wait_syncing(trader)
 
     def _wait_syncing(self, trader: LiveTrader) -> None:
-        """Wait ``executor.poll_interval_s``, running the trade sync every ``executor.sync_interval_s``."""
+        """Wait ``executor.poll_interval_s``, running the trade sync whenever
+        ``executor.sync_interval_s`` has passed since the last one (whichever period is shorter)."""
         cfg = self.c.settings.executor
         deadline = time.monotonic() + cfg.poll_interval_s
-        while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
-            self.stop.wait(min(left, cfg.sync_interval_s))
-            if not self.stop.is_set() and time.monotonic() < deadline:
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= self._synced + cfg.sync_interval_s:
                 self._job("trade sync", trader.sync)
+                self._synced = time.monotonic()
+                continue
+            if now >= deadline:
+                return
+            self.stop.wait(min(deadline, self._synced + cfg.sync_interval_s) - now)
 
     def _job(self, name: str, run: Callable[[], object]) -> object:
         """Run one job of the loop; a failure is logged and the loop goes on (lost lease and

@@ -1,10 +1,13 @@
 """The execution venue of a home: the one place an :class:`~sixbtc.executor.venue.ExchangeClient`
-is built for the operations run from the command line (emergency stop, accounts, status).
+is chosen, for the service and ``run --once`` (through the executor builder) and for the
+operations run from the command line (emergency stop, accounts, kill-switch samples).
 
 Paper mode (``executor.dry_run: true``) gets the paper venue on the home's database (fees and
-slippage of the ``backtest`` section) and never a signer; live mode needs the checks of
-:mod:`sixbtc.app.live_mode` first and is not wired in this build: :func:`open_venue` says so
-with a :class:`~sixbtc.core.errors.ConfigError`, and the commands report it.
+slippage of the ``backtest`` section) and never a signer (no signing library is even
+imported). Live mode (``executor.dry_run: false``; ``sixbtc run`` also needs ``--live``, see
+:mod:`sixbtc.app.live_mode`) gets the process's Hyperliquid client
+(:attr:`sixbtc.app.container.Container.live_venue`: ``exchange.base_url``, the agent key from
+the environment or a 0600 file, the master key only when configured).
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ PAPER_MASTER = "master"
 
 def open_venue(c: Container) -> ExchangeClient:
     """The venue of ``c``'s mode: the paper venue (state in ``c``'s database) when
-    ``executor.dry_run`` is true.
+    ``executor.dry_run`` is true, else the Hyperliquid client of this process (the same
+    object at every call, so one agent signer per process).
 
     Raises
     ------
     ConfigError
-        Live mode: no live adapter is wired in this build (the message names the venue).
+        Live mode without the agent key (or with a key file readable by others), or without
+        ``exchange.wallet_address``.
     """
     if c.settings.executor.dry_run:
         bt = c.settings.backtest
         return PaperVenue(c.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0,
                           master=PAPER_MASTER, clock=c.clock)
-    raise ConfigError(f"no live ({c.settings.exchange.execution_venue}) execution venue is available in this build: "
-                      "orders on the venue cannot be listed or cancelled from the command line yet (the trading "
-                      "state in the database is still honoured by the executor)")
+    return c.live_venue
 
 
 def master_account(c: Container) -> str:

@@ -67,7 +67,7 @@ def test_dry_run_false_without_live_refuses_naming_both_switches(
     assert not (home / "sixbtc.db").exists()  # nothing was created, no sub-account marked live
 
 
-def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_venue(tmp_path: Path) -> None:
+def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_wallet(tmp_path: Path) -> None:
     res = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
     assert res.exit_code == 2 and "--live was given but executor.dry_run is true" in " ".join(res.output.split())
     (tmp_path / "config.yaml").write_text("executor:\n  dry_run: false\n")
@@ -88,7 +88,7 @@ def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_ve
     text = " ".join(both.output.split())
     assert both.exit_code == 2, both.output
     assert "LIVE TRADING on hyperliquid" in text and f"agent key from {key}" in text and "0 LIVE strategies" in text
-    assert "no live (hyperliquid) execution venue is available in this build" in text
+    assert "exchange.wallet_address: the master address is required for Hyperliquid" in text
     assert "ab" * 32 not in text
     help_text = " ".join(runner.invoke(app, ["run", "--help"]).output.replace("│", " ").split())
     assert "needs executor.dry_run: false as well" in help_text and "waits 5 s" in help_text
