@@ -31,12 +31,14 @@ from eth_account.signers.local import LocalAccount
 from executor_world import add_live, strategy_code
 from pydantic import SecretStr
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient
 from sixbtc.adapters.exchanges.hyperliquid_precision import from_cloid, to_cloid
 from sixbtc.adapters.storage.tables import OrderRow
 from sixbtc.app.container import Container
 from sixbtc.app.home import Home
+from sixbtc.cli.main import app
 from sixbtc.testing.fake_binance import FakeBinance
 from sixbtc.testing.fake_hyperliquid import FakeHyperliquidServer
 
@@ -90,10 +92,6 @@ class LiveWorld:
         self.c = Container.open(Home(root / "home"))
         self.sub = ""
 
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "sixbtc.cli.main", "--home", str(self.c.home.root), *args],
-                              capture_output=True, text=True, timeout=timeout, env=_env())
-
     def start(self) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "sixbtc.cli.main", "--home", str(self.c.home.root), "run",
                                  "--live", "--live-delay-s", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -108,7 +106,9 @@ def _env() -> dict[str, str]:
     return {**env, "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
 
 
-def _wait(cond: Callable[[], Any], proc: subprocess.Popen[str] | None, what: str, timeout_s: float = 20.0) -> Any:
+def _wait(cond: Callable[[], Any], proc: subprocess.Popen[str] | None, what: str, timeout_s: float = 90.0) -> Any:
+    """Poll ``cond`` until it is truthy (its value returned); fail with the service's output
+    when the service exits first or ``timeout_s`` passes (generous: the machine may be loaded)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if (value := cond()):
@@ -117,8 +117,7 @@ def _wait(cond: Callable[[], Any], proc: subprocess.Popen[str] | None, what: str
             pytest.fail(f"the service exited ({proc.returncode}) before {what}:\n{proc.stdout.read()[-4000:]}")
         time.sleep(0.1)
     if proc is not None:
-        _stop(proc)
-        pytest.fail(f"timed out waiting for {what}:\n{proc.stdout.read()[-4000:]}")
+        pytest.fail(f"timed out waiting for {what}:\n{_stop(proc)[-4000:]}")
     pytest.fail(f"timed out waiting for {what}")
 
 
@@ -179,6 +178,10 @@ def test_run_live_trades_on_the_venue_stops_cleanly_and_reconciles_at_restart(wo
         assert journal[_ours(stop["cloid"])]["status"] == "open"
     positions = {p["symbol"]: p for p in c.trading.open_positions()}
     assert set(positions) == {"BTC", "ETH"} and all(p["subaccount"] == "live-001" for p in positions.values())
+    shown = json.loads(CliRunner().invoke(app, ["--home", str(c.home.root), "status", "--json"]).stdout)["trading"]
+    assert {p["symbol"]: p["stop_price"] for p in shown["positions"]} == {
+        s: positions[s]["stop_price"] for s in ("BTC", "ETH")} and shown["mode"] == "live"
+    assert [(s["label"], s["mode"], s["balance_usd"]) for s in shown["subaccounts"]] == [("live-001", "live", 1000.0)]
 
     world.hl.set_mark("BTC", positions["BTC"]["stop_price"] * 0.99)  # the venue fills the BTC stop
     trade = _wait(lambda: c.trading.trades(sid), proc, "the BTC trade booked by the trade sync")[0]
@@ -200,7 +203,7 @@ def test_run_live_trades_on_the_venue_stops_cleanly_and_reconciles_at_restart(wo
     assert len(c.trading.trades(sid)) == 2  # nothing booked twice across the restart
     assert _cloid_counts(world) == {}  # no order sent twice
 
-    status = json.loads(world.cli("status", "--json").stdout)["trading"]
+    status = json.loads(CliRunner().invoke(app, ["--home", str(c.home.root), "status", "--json"]).stdout)["trading"]
     assert (status["mode"], status["venue"], status["reconciliation"]["status"]) == ("live", "hyperliquid", "ok")
 
 
