@@ -1,0 +1,100 @@
+"""`sixbtc accounts` and `sixbtc emergency-stop` in live mode (``executor.dry_run: false``)
+against the fake Hyperliquid venue on 127.0.0.1, through the real SDK: the home's venue is
+built from its config (agent key in a 0600 file; the master key only when configured)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from typer.testing import CliRunner
+
+from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient
+from sixbtc.app.container import Container
+from sixbtc.app.home import Home
+from sixbtc.app.venues import open_venue
+from sixbtc.core.ids import client_order_id
+from sixbtc.domain.orders import OrderRequest, OrderSide, OrderType
+from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState
+from sixbtc.testing.fake_hyperliquid import FakeHyperliquidServer
+
+runner = CliRunner()
+
+
+def _key_file(path: Path, account: LocalAccount) -> Path:
+    path.write_text(account.key.hex() + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def _live_home(tmp_path: Path, hl: FakeHyperliquidServer, master: LocalAccount, agent: LocalAccount, *,
+               with_master_key: bool) -> list[str]:
+    lines = ["executor:", "  dry_run: false", "exchange:", f'  wallet_address: "{master.address}"',
+             f"  agent_key_file: {_key_file(tmp_path / 'agent.key', agent)}", f"  base_url: {hl.base_url}",
+             "  timeout_s: 2", "  retry_backoff_s: 0.0", f"  key_dir: {tmp_path / 'keys'}"]
+    if with_master_key:
+        lines.append(f"  master_key_file: {_key_file(tmp_path / 'master.key', master)}")
+    Home(tmp_path / "home").ensure().config_path.write_text("\n".join(lines) + "\n")
+    return ["--home", str(tmp_path / "home")]
+
+
+def test_open_venue_in_live_mode_is_the_one_hyperliquid_client_of_the_process(tmp_path: Path, hl, master,
+                                                                              agent) -> None:
+    _live_home(tmp_path, hl, master, agent, with_master_key=False)
+    c = Container.open(Home(tmp_path / "home"))
+    venue = open_venue(c)
+    assert isinstance(venue, HyperliquidClient) and venue.mode == "live" and venue is open_venue(c)
+    assert venue.base_url == hl.base_url and "master_key=unset" in repr(venue) and "agent_key=set" in repr(venue)
+
+
+def test_accounts_tops_up_from_the_master_only_when_its_key_is_configured(tmp_path: Path, hl, master, agent,
+                                                                          client) -> None:
+    sub = client.create_subaccount("live-001")
+    client.transfer_usd(sub.address, 30.0, to_subaccount=True)
+    without = _live_home(tmp_path, hl, master, agent, with_master_key=False)
+    res = runner.invoke(app_(), [*without, "accounts", "--top-up", "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 1 and out["top_up"]["done"] == []
+    assert "master_key_file: no key configured" in out["top_up"]["failures"][0][1]
+    assert client.balance(sub.address).equity_usd == 30.0  # nothing moved
+    home = _live_home(tmp_path, hl, master, agent, with_master_key=True)
+    res = runner.invoke(app_(), [*home, "accounts", "--top-up", "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0, res.output
+    assert out["top_up"]["done"] == [["live-001", 70.0]]
+    subs = {s["name"]: b for s, b, _ in out["overview"]["subs"]}
+    assert subs["live-001"]["equity_usd"] == 100.0
+    assert out["overview"]["master"]["account"].lower() == master.address.lower()
+    table = runner.invoke(app_(), [*home, "accounts"])
+    assert table.exit_code == 0 and "live-001" in table.output and sub.address in " ".join(table.output.split())
+
+
+def test_emergency_stop_cancels_and_closes_on_the_venue_and_is_idempotent(tmp_path: Path, hl, master, agent,
+                                                                          client) -> None:
+    sub = client.create_subaccount("live-002")
+    client.transfer_usd(sub.address, 500.0, to_subaccount=True)
+    entry, stop = (client_order_id(7, "ETH", 1_700_000_000_000, leg) for leg in ("entry", "sl"))
+    client.place_order("live-002", OrderRequest(entry, "ETH", OrderSide.BUY, OrderType.MARKET, 0.05))
+    client.place_order("live-002", OrderRequest(stop, "ETH", OrderSide.SELL, OrderType.STOP_MARKET, 0.05,
+                                                trigger_price=2_900.0, reduce_only=True))
+    assert len(client.open_orders(sub.address)) == 1 and len(client.positions(sub.address)) == 1
+    home = _live_home(tmp_path, hl, master, agent, with_master_key=False)  # cancels and closes: the agent signs
+    res = runner.invoke(app_(), [*home, "emergency-stop", "--close-positions", "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0, res.output
+    assert out["newly_halted"] is True and out["complete"] is True and out["failures"] == []
+    assert out["cancelled"] == [[sub.address, "ETH", stop]]
+    assert [x[:2] for x in out["closed"]] == [[sub.address, "ETH"]] and out["closed"][0][2].startswith("sxe5")
+    assert client.open_orders(sub.address) == [] and client.positions(sub.address) == []
+    c = Container.open(Home(tmp_path / "home"))
+    assert c.trading_states.get(GLOBAL_SCOPE).state is TradingState.HALTED
+    again = json.loads(runner.invoke(app_(), [*home, "emergency-stop", "--close-positions", "--json"]).stdout)
+    assert again["newly_halted"] is False and again["cancelled"] == [] and again["closed"] == []
+    assert again["complete"] is True
+
+
+def app_():  # the CLI application (imported late: the fixtures' modules first)
+    from sixbtc.cli.main import app
+
+    return app
