@@ -159,11 +159,10 @@ class Container:
         return OpenAIChatClient(cfg.base_url, cfg.model, cfg.api_key, timeout_s=cfg.timeout_s,
                                 max_tokens=cfg.max_tokens, temperature=cfg.temperature)
 
-    @cached_property
     def live_venue(self) -> HyperliquidClient:
-        """The Hyperliquid client of live mode (``exchange`` section), one per process: its one
-        agent signer is shared by every sub-account and every use (executor, kill switches,
-        emergency stop); the master key is read only when configured.
+        """A new Hyperliquid client of live mode from the ``exchange`` section (the master key is
+        read only when configured); :func:`sixbtc.app.venues.open_venue` keeps one per process
+        and venue, so the process has one agent signer, shared by every sub-account and use.
 
         The agent key comes from :func:`sixbtc.config.secrets.agent_key` (environment, or a
         mode-0600 file). Nothing is imported, read or signed until this is first used, so paper

@@ -6,11 +6,16 @@ Paper mode (``executor.dry_run: true``) gets the paper venue on the home's datab
 slippage of the ``backtest`` section) and never a signer (no signing library is even
 imported). Live mode (``executor.dry_run: false``; ``sixbtc run`` also needs ``--live``, see
 :mod:`sixbtc.app.live_mode`) gets the process's Hyperliquid client
-(:attr:`sixbtc.app.container.Container.live_venue`: ``exchange.base_url``, the agent key from
-the environment or a 0600 file, the master key only when configured).
+(:meth:`sixbtc.app.container.Container.live_venue`: ``exchange.base_url``, the agent key from
+the environment or a 0600 file, the master key only when configured), built once per process
+and venue configuration: every container of the process (the service's, the dashboard's)
+shares it, so there is one agent signer per trading process.
 """
 
 from __future__ import annotations
+
+import hashlib
+import threading
 
 from sixbtc.adapters.exchanges.paper_venue import PaperVenue
 from sixbtc.app.container import Container
@@ -19,6 +24,8 @@ from sixbtc.executor.venue import ExchangeClient
 
 #: The master account's name on the paper venue (on Hyperliquid: ``exchange.wallet_address``).
 PAPER_MASTER = "master"
+_LIVE: dict[str, ExchangeClient] = {}
+_LIVE_LOCK = threading.Lock()
 
 
 def open_venue(c: Container) -> ExchangeClient:
@@ -36,7 +43,19 @@ def open_venue(c: Container) -> ExchangeClient:
         bt = c.settings.backtest
         return PaperVenue(c.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0,
                           master=PAPER_MASTER, clock=c.clock)
-    return c.live_venue
+    key = _config_key(c)
+    with _LIVE_LOCK:
+        if key not in _LIVE:
+            _LIVE[key] = c.live_venue()
+        return _LIVE[key]
+
+
+def _config_key(c: Container) -> str:
+    """Digest of the ``exchange`` section, secrets included (never kept in clear): one client per
+    distinct venue configuration of the process."""
+    ex = c.settings.exchange
+    secrets = [k.get_secret_value() if k is not None else "" for k in (ex.agent_private_key, ex.master_private_key)]
+    return hashlib.sha256("\n".join([ex.model_dump_json(), *secrets]).encode()).hexdigest()
 
 
 def master_account(c: Container) -> str:

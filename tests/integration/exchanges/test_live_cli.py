@@ -1,10 +1,13 @@
-"""`sixbtc accounts` and `sixbtc emergency-stop` in live mode (``executor.dry_run: false``)
-against the fake Hyperliquid venue on 127.0.0.1, through the real SDK: the home's venue is
-built from its config (agent key in a 0600 file; the master key only when configured)."""
+"""Live mode (``executor.dry_run: false``) against the fake Hyperliquid venue on 127.0.0.1,
+through the real SDK: the home's venue built from its config (agent key in a 0600 file; the
+master key only when configured), `sixbtc accounts` and `sixbtc emergency-stop`, the
+executor's sub-accounts (labels = venue sub-account names), and the refusal to trade live on
+stored candles alone."""
 
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
@@ -12,11 +15,16 @@ from typer.testing import CliRunner
 
 from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient
 from sixbtc.app.container import Container
+from sixbtc.app.executor_build import live_accounts
 from sixbtc.app.home import Home
+from sixbtc.app.service import Service
 from sixbtc.app.venues import open_venue
+from sixbtc.core.errors import NetworkUnavailable
 from sixbtc.core.ids import client_order_id
 from sixbtc.domain.orders import OrderRequest, OrderSide, OrderType
 from sixbtc.domain.risk import GLOBAL_SCOPE, TradingState
+from sixbtc.domain.trading import Direction
+from sixbtc.executor.book import LiveStrategy
 from sixbtc.testing.fake_hyperliquid import FakeHyperliquidServer
 
 runner = CliRunner()
@@ -92,6 +100,49 @@ def test_emergency_stop_cancels_and_closes_on_the_venue_and_is_idempotent(tmp_pa
     again = json.loads(runner.invoke(app_(), [*home, "emergency-stop", "--close-positions", "--json"]).stdout)
     assert again["newly_halted"] is False and again["cancelled"] == [] and again["closed"] == []
     assert again["complete"] is True
+
+
+def test_a_missing_sub_account_is_created_with_the_master_key_and_left_out_without(tmp_path: Path, hl, master,
+                                                                                agent, client) -> None:
+    client.create_subaccount("live-001")
+    strategies = [LiveStrategy(i, f"s{i}", "1h", ("BTC",), Direction.LONG, {}, f"live-00{i}", 100.0) for i in (1, 2)]
+    _live_home(tmp_path, hl, master, agent, with_master_key=False)
+    c, logs = Container.open(Home(tmp_path / "home")), []
+    kept = live_accounts(c, open_venue(c), strategies, logs.append)
+    assert [s.subaccount for s in kept] == ["live-001"] and "no sub-account live-002" in logs[0]
+    assert {s.name for s in client.subaccounts()} == {"live-001"}  # nothing signed by a master
+    _live_home(tmp_path, hl, master, agent, with_master_key=True)
+    c, logs = Container.open(Home(tmp_path / "home")), []
+    assert [s.subaccount for s in live_accounts(c, open_venue(c), strategies, logs.append)] == ["live-001", "live-002"]
+    assert {s.name for s in client.subaccounts()} == {"live-001", "live-002"}
+    assert "created sub-account live-002" in logs[0] and "sixbtc accounts --top-up" in logs[0]
+
+
+def test_live_mode_refuses_to_start_without_live_candles(tmp_path: Path) -> None:
+    import socket
+
+    from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
+
+    with socket.socket() as sock:  # a closed port on 127.0.0.1: the market-data venue is unreachable
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    Home(tmp_path / "home").ensure().config_path.write_text(
+        f"executor:\n  dry_run: false\ndata:\n  exchange_api_url: http://127.0.0.1:{port}\n"
+        "  network_probe_timeout_s: 1\n")
+    c, logs = Container.open(Home(tmp_path / "home")), []
+    service = Service(c, logs.append, client=CcxtMarketData("binanceusdm", timeout_ms=1000,
+                                                            api_url=f"http://127.0.0.1:{port}"))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        service.run_forever()
+    except NetworkUnavailable as exc:
+        assert "live trading needs live candles" in str(exc) and "nothing was sent" in str(exc)
+    else:
+        raise AssertionError("a live service started without live candles")
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert c.leases.current().holder is None and not any("service started" in m for m in logs)
 
 
 def app_():  # the CLI application (imported late: the fixtures' modules first)
