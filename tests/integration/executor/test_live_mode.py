@@ -176,6 +176,12 @@ def test_run_live_trades_on_the_venue_stops_cleanly_and_reconciles_at_restart(wo
         assert stop["reduceOnly"] and stop["trigger"]["isMarket"]
         assert stop["trigger"]["triggerPx"] < MARKS[stop["coin"]] and stop["side"] == "A"
         assert journal[_ours(stop["cloid"])]["status"] == "open"
+    meta = {u["name"]: u for u in world.hl.venue.state["universe"]}
+    for o in world.venue_orders():  # exchange precision at the order boundary: sizes in szDecimals
+        assert round(o["sz"], meta[o["coin"]]["szDecimals"]) == o["sz"] and o["origSz"] * MARKS[o["coin"]] >= 10
+    leverage = world.hl.venue.state["accounts"][world.sub]["leverage"]  # isolated, capped by config and coin max
+    assert {coin: lev["type"] for coin, lev in leverage.items()} == {"BTC": "isolated", "ETH": "isolated"}
+    assert all(1 <= lev["value"] <= min(5, meta[coin]["maxLeverage"]) for coin, lev in leverage.items())
     positions = {p["symbol"]: p for p in c.trading.open_positions()}
     assert set(positions) == {"BTC", "ETH"} and all(p["subaccount"] == "live-001" for p in positions.values())
     shown = json.loads(CliRunner().invoke(app, ["--home", str(c.home.root), "status", "--json"]).stdout)["trading"]
