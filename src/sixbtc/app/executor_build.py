@@ -132,7 +132,13 @@ def live_accounts(c: Container, venue: ExchangeClient, strategies: list[LiveStra
     is configured (unfunded: ``sixbtc accounts --top-up`` funds it; until then entries are
     refused by the margin check). Without a master key a strategy whose sub-account is missing
     is left out with an alert, unless the database says it holds something there (then it is
-    kept, and the reconciliation reports the mismatch). The paper venue: unchanged."""
+    kept, and the reconciliation reports the mismatch). The paper venue: unchanged.
+
+    Raises
+    ------
+    TransientExchangeError, OrderRejected
+        The venue's sub-account list could not be read (the caller retries at its next step).
+    """
     if venue.mode != "live":
         return strategies
     names = {s.name for s in venue.subaccounts()}

@@ -4,7 +4,11 @@ The main loop runs factory batches (generate within the daily limit and back-pre
 then validator and backtester worker processes until their queues are empty; the elastic
 backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
 ACTIVE strategies run on all backtest workers) and one
-executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`). APScheduler
+executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`),
+with a trade sync whenever ``executor.sync_interval_s`` has passed. The venue is the one of the
+mode (:func:`sixbtc.app.venues.open_venue`): the paper venue, or Hyperliquid in live mode, which
+needs live candles (the market-data venue unreachable at start: ``NetworkUnavailable``, nothing
+is started or sent). APScheduler
 runs the rotator (at the start, then every ``rotator.check_interval_minutes``: never on each
 pass of the loop) and the monitor on their intervals, and the scheduled tasks of SPEC §3.9 on
 their UTC crons (:mod:`sixbtc.app.scheduler`; ``scheduler.enabled``), and the operations jobs
