@@ -128,7 +128,9 @@ def fund_paper_accounts(venue: ExchangeClient, strategies: list[LiveStrategy]) -
 def live_accounts(c: Container, venue: ExchangeClient, strategies: list[LiveStrategy],
                   log: Callable[[str], None]) -> list[LiveStrategy]:
     """Live venue: the strategies whose sub-account (the venue sub-account named by the
-    strategy's label, e.g. ``live-001``) exists; a missing one is created when the master key
+    strategy's label, e.g. ``live-001``) exists. A strategy on a sub-account given in paper mode
+    (``paper-001`` …: its balance and positions are paper money) is left out with a log line. A
+    missing sub-account is created when the master key
     is configured (unfunded: ``sixbtc accounts --top-up`` funds it; until then entries are
     refused by the margin check). Without a master key a strategy whose sub-account is missing
     is left out with an alert, unless the database says it holds something there (then it is
@@ -141,9 +143,12 @@ def live_accounts(c: Container, venue: ExchangeClient, strategies: list[LiveStra
     """
     if venue.mode != "live":
         return strategies
-    names = {s.name for s in venue.subaccounts()}
+    names, modes = {s.name for s in venue.subaccounts()}, {sid: r["mode"] for sid, r in c.trading.attached().items()}
     out = []
     for s in strategies:
+        if modes.get(s.id) != "live":  # its records (balance, positions) are paper money
+            log(f"{s.name} not traded live: its sub-account {s.subaccount} was given in paper mode")
+            continue
         if s.subaccount not in names:
             try:
                 sub = venue.create_subaccount(s.subaccount)

@@ -105,15 +105,20 @@ def test_emergency_stop_cancels_and_closes_on_the_venue_and_is_idempotent(tmp_pa
 def test_a_missing_sub_account_is_created_with_the_master_key_and_left_out_without(tmp_path: Path, hl, master,
                                                                                 agent, client) -> None:
     client.create_subaccount("live-001")
-    strategies = [LiveStrategy(i, f"s{i}", "1h", ("BTC",), Direction.LONG, {}, f"live-00{i}", 100.0) for i in (1, 2)]
     _live_home(tmp_path, hl, master, agent, with_master_key=False)
     c, logs = Container.open(Home(tmp_path / "home")), []
+    labels = [c.trading.assign_subaccount(sid, mode, 100.0) for sid, mode in ((1, "live"), (2, "live"), (3, "paper"))]
+    assert labels == ["live-001", "live-002", "paper-003"]
+    strategies = [LiveStrategy(i + 1, f"s{i + 1}", "1h", ("BTC",), Direction.LONG, {}, label, 100.0)
+                  for i, label in enumerate(labels)]
     kept = live_accounts(c, open_venue(c), strategies, logs.append)
     assert [s.subaccount for s in kept] == ["live-001"] and "no sub-account live-002" in logs[0]
+    assert "s3 not traded live: its sub-account paper-003 was given in paper mode" in logs[1]
     assert {s.name for s in client.subaccounts()} == {"live-001"}  # nothing signed by a master
     _live_home(tmp_path, hl, master, agent, with_master_key=True)
     c, logs = Container.open(Home(tmp_path / "home")), []
-    assert [s.subaccount for s in live_accounts(c, open_venue(c), strategies, logs.append)] == ["live-001", "live-002"]
+    kept = live_accounts(c, open_venue(c), strategies, logs.append)
+    assert [s.subaccount for s in kept] == ["live-001", "live-002"]
     assert {s.name for s in client.subaccounts()} == {"live-001", "live-002"}
     assert "created sub-account live-002" in logs[0] and "sixbtc accounts --top-up" in logs[0]
 

@@ -208,3 +208,13 @@ def test_cycle_summary_prints_the_window_planners_notes(capsys: pytest.CaptureFi
     render_cycle(CycleReport(CycleWindow(t, t, t, t, notes=(note,))))
     err = capsys.readouterr().err
     assert "warning:" in err and note in " ".join(err.split())
+
+
+def test_the_live_warning_names_what_trades_and_what_stays_on_paper() -> None:
+    from sixbtc.app.live_mode import LivePlan, live_warning
+
+    plan = LivePlan("hyperliquid", "0xabc", "environment", (("Strategy_MOM_00000001", "live-001", ("BTC", "ETH"), 100.0),),
+                    ("Strategy_MOM_00000002",))
+    text = live_warning(plan)
+    assert "1 LIVE strategies, capital 100.00 USD" in text and "on sub-account live-001: BTC, ETH" in text
+    assert "Not traded live (promoted in paper mode, paper balances): Strategy_MOM_00000002" in text
