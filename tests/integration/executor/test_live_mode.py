@@ -192,6 +192,7 @@ def test_run_live_trades_on_the_venue_stops_cleanly_and_reconciles_at_restart(wo
     world.hl.set_mark("BTC", positions["BTC"]["stop_price"] * 0.99)  # the venue fills the BTC stop
     trade = _wait(lambda: c.trading.trades(sid), proc, "the BTC trade booked by the trade sync")[0]
     assert (trade["symbol"], trade["exit_reason"], trade["mode"]) == ("BTC", "STOP_LOSS", "live")
+    _wait(lambda: [o["coin"] for o in _resting(world, "tp")] == ["ETH"], proc, "the BTC target cancelled")
     out = _stop(proc)
     assert proc.returncode == 143, out
     assert "service stopped" in out and "reconciled in" in out
@@ -202,6 +203,7 @@ def test_run_live_trades_on_the_venue_stops_cleanly_and_reconciles_at_restart(wo
     proc = world.start()
     eth = _wait(lambda: [t for t in c.trading.trades(sid) if t["symbol"] == "ETH"], proc, "the ETH trade adopted")[0]
     assert eth["exit_reason"] == "STOP_LOSS" and c.trading.open_positions() == []
+    _wait(lambda: _resting(world, "tp") == [], proc, "the ETH target cancelled after the restart")
     out = _stop(proc)
     assert proc.returncode == 143, out
     last = c.reconciliations.last()
