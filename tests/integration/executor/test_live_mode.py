@@ -69,6 +69,8 @@ generator:
   daily_limit: 0
 scheduler:
   enabled: false
+regime:
+  enabled: false
 """
 
 
