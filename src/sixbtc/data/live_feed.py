@@ -15,8 +15,8 @@ stage turns them into stored candles:
   and the next one (a reconnect, a dropped buffer, a maintenance window) triggers a REST
   backfill through :func:`sixbtc.data.gaps.fill_gaps`, which also records what the venue does
   not have as a known gap (so it is not asked for again).
-* **Staleness alarm**: a stream whose next candle is overdue (``now`` later than the last
-  closed candle's close + one bar + ``stale_grace_s``) is reported once per episode through
+* **Staleness alarm**: a stream whose next pushed candle is overdue (``now`` later than the last
+  pushed closed candle's close + one bar + ``stale_grace_s``) is reported once per episode through
   ``on_stale`` (the service raises an alert), and polled over REST on each check while it stays
   stale, so a silent websocket stream never starves the store; ``on_recovered`` reports its
   return.
@@ -117,14 +117,18 @@ class StreamingCandleFeed:
     flush_delay_s : float
         After a close is detected, the background flusher waits this long (more closes of the
         same moment are batched) before flushing; :meth:`refresh` flushes at once.
+    check_every_s : float
+        Period of the background staleness check (:meth:`check_stale`), seconds.
     """
 
     def __init__(self, source: KlineSource, store: CandleStore, rest: MarketDataClient, clock: Clock, *,
                  stale_grace_s: float = 60.0, on_stale: Callable[[str, str, float], None] | None = None,
                  on_recovered: Callable[[str, str], None] | None = None,
-                 universe: Callable[[], Iterable[Stream]] | None = None, flush_delay_s: float = 0.2) -> None:
-        if stale_grace_s < 0 or flush_delay_s < 0:
-            raise DataError("stale_grace_s and flush_delay_s must be >= 0")
+                 universe: Callable[[], Iterable[Stream]] | None = None, flush_delay_s: float = 0.2,
+                 check_every_s: float = 5.0) -> None:
+        if stale_grace_s < 0 or flush_delay_s < 0 or check_every_s <= 0:
+            raise DataError("stale_grace_s and flush_delay_s must be >= 0, check_every_s > 0")
+        self.check_every_s = check_every_s
         self.source, self.store, self.rest, self.clock = source, store, rest, clock
         self.stale_grace_s, self.flush_delay_s = stale_grace_s, flush_delay_s
         self._on_stale, self._on_recovered, self._universe = on_stale, on_recovered, universe
@@ -161,8 +165,10 @@ class StreamingCandleFeed:
     def subscribe(self, streams: Iterable[Stream]) -> list[Stream]:
         """Track ``(symbol, timeframe)`` streams (plus the universe); return the new ones.
 
-        A stream with nothing stored yet is left out (its history is the downloader's job: a
-        series must not start at the first pushed candle) and asked again at the next call.
+        A new stream first catches up over REST (the candles closed since its last stored one),
+        then subscribes. A stream with nothing stored yet is left out (its history is the
+        downloader's job: a series must not start at the first pushed candle) and asked again
+        at the next call.
 
         Raises
         ------
@@ -175,9 +181,11 @@ class StreamingCandleFeed:
             key = (sym, Timeframe.parse(tf).value)
             if key in self._streams:
                 continue
-            last = self.store.last_timestamp(*key)
-            if last is None:
+            if self.store.last_timestamp(*key) is None:
                 continue  # nothing stored: the downloader's backfill comes first (asked again next time)
+            with self._flush_lock:
+                self._poll(key, int(self.clock.now().timestamp() * 1000))  # catch up since the last stored
+            last = self.store.last_timestamp(*key)
             state = _State(Timeframe.parse(tf).ms, last_ms=int(last.value // 1_000_000))
             with self._lock:
                 self._streams[key] = state
@@ -287,19 +295,17 @@ class StreamingCandleFeed:
 
     # ------------------------------------------------------------ staleness
     def check_stale(self) -> list[Stream]:
-        """Report streams whose next candle is overdue (alarm once per episode), REST-poll them;
-        return the streams stale after the poll."""
+        """Report streams whose next pushed candle is overdue (alarm once per episode), REST-poll
+        them; return the stale streams."""
         with self._flush_lock:  # the REST client and the store writes are not shared between threads
             return self._check_stale(int(self.clock.now().timestamp() * 1000))
 
     def _check_stale(self, now_ms: int) -> list[Stream]:
         stale = []
         for key, st in list(self._streams.items()):
-            overdue_s = self._overdue_s(key, st, now_ms)
+            overdue_s = self._overdue_s(st, now_ms)
             if overdue_s > 0:
                 self._poll(key, now_ms)
-                overdue_s = self._overdue_s(key, st, now_ms)
-            if overdue_s > 0:
                 stale.append(key)
                 if not st.stale and self._on_stale is not None:
                     self._on_stale(*key, overdue_s)
@@ -310,12 +316,12 @@ class StreamingCandleFeed:
                     self._on_recovered(*key)
         return stale
 
-    def _overdue_s(self, key: Stream, st: _State, now_ms: int) -> float:
-        last = self.store.last_timestamp(*key)
-        last_ms = max(st.last_ms or 0, 0 if last is None else int(last.value // 1_000_000))
-        if not last_ms:
-            return 0.0  # nothing known yet: the first backfill is the downloader's job
-        due_ms = last_ms + 2 * st.tf_ms  # the next candle closes then
+    def _overdue_s(self, st: _State, now_ms: int) -> float:
+        """How late the websocket's next closed candle is (s, > 0: stale). Candles the REST poll
+        stored do not count: the alarm is about the stream, the poll only keeps the store fresh."""
+        if st.last_ms is None:
+            return 0.0
+        due_ms = st.last_ms + 2 * st.tf_ms  # the candle after the last one pushed closes then
         return (now_ms - due_ms) / 1000.0 - self.stale_grace_s
 
     def _poll(self, key: Stream, now_ms: int) -> None:
@@ -332,7 +338,7 @@ class StreamingCandleFeed:
             self._counts["backfilled"] += self.store.write_candles(*key, got)
 
     def _flusher(self) -> None:
-        next_check = time.monotonic()
+        next_check = time.monotonic() + self.check_every_s
         while not self._stop.is_set():
             self._closed_event.wait(timeout=1.0)
             if self._stop.is_set():
@@ -343,7 +349,7 @@ class StreamingCandleFeed:
                 self._guarded(self.flush)
             if time.monotonic() >= next_check:
                 self._guarded(self.check_stale)
-                next_check = time.monotonic() + 5.0
+                next_check = time.monotonic() + self.check_every_s
 
     @staticmethod
     def _guarded(fn: Callable[[], object]) -> None:

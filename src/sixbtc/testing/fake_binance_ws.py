@@ -69,6 +69,7 @@ class FakeKlineServer:
         self.silent: set[Stream] = set()
         self.sent = 0
         self.connections_total = 0
+        self.subscribe_log: list[tuple[float, list[str]]] = []  # (monotonic s, stream names) per SUBSCRIBE
         self._subs: dict[ServerConnection, set[Stream]] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="fake-kline-ws", daemon=True)
@@ -162,6 +163,7 @@ class FakeKlineServer:
                 names = msg.get("params") or []
                 keys = {k for k in map(parse_stream, names) if k is not None}
                 if msg.get("method") == "SUBSCRIBE":
+                    self.subscribe_log.append((time.monotonic(), list(names)))
                     self._subs[ws] |= keys
                     for key in keys:
                         self._index(key)

@@ -43,6 +43,11 @@ MAX_BACKOFF_S = 60.0
 """Longest wait between two reconnect attempts, seconds."""
 
 
+def backoff_delay(base_s: float, attempt: int) -> float:
+    """Wait before reconnect ``attempt`` (0 = first): ``base_s × 2**attempt``, at most 60 s."""
+    return min(base_s * 2.0 ** min(attempt, 32), MAX_BACKOFF_S)
+
+
 class _KlineCapture(ccxtpro.binanceusdm):  # type: ignore[misc]
     """ccxt pro Binance USDⓈ-M that also hands every raw kline event to ``kline_sink``."""
 
@@ -189,7 +194,7 @@ class CcxtKlineStream:
             except (TimeoutError, ccxt.BaseError, OSError) as exc:
                 if isinstance(exc, TimeoutError):
                     self._fail_connections(f"no update in {self.idle_timeout_s:g} s")
-                wait = min(self.backoff_s * 2**attempt, MAX_BACKOFF_S)
+                wait = backoff_delay(self.backoff_s, attempt)
                 attempt, healthy = attempt + 1, False
                 self.waits.append(wait)
                 self._on_state("disconnected", f"{type(exc).__name__}: {exc}; reconnecting in {wait:g} s")
