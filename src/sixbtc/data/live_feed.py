@@ -327,8 +327,9 @@ class StreamingCandleFeed:
     def _poll(self, key: Stream, now_ms: int) -> None:
         """REST read of a stale stream's missing closed candles (the websocket is silent)."""
         last = self.store.last_timestamp(*key)
-        if last is None:
-            return
+        tf_ms = Timeframe.parse(key[1]).ms
+        if last is None or int(last.value // 1_000_000) + 2 * tf_ms > now_ms:
+            return  # nothing stored, or the next candle has not closed yet: no request
         try:
             got = self.rest.fetch_ohlcv(*key, int(last.value // 1_000_000) + 1, now_ms)
         except SixbtcError as exc:

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60.0
 """Longest wait between two reconnect attempts, seconds."""
+OHLCV_CACHE = 3
+"""Candles ccxt keeps per stream (its default 1000 would hold ~100 KB per stream for nothing:
+the updates are consumed from the sink as they arrive)."""
 
 
 def backoff_delay(base_s: float, attempt: int) -> float:
@@ -124,7 +127,8 @@ class CcxtKlineStream:
 
     def _build(self) -> Any:
         exchange = _KlineCapture({"timeout": self.timeout_ms, "enableRateLimit": True,
-                                  "options": {"fetchCurrencies": False, "fetchMarkets": {"types": ["linear"]}}})
+                                  "options": {"fetchCurrencies": False, "fetchMarkets": {"types": ["linear"]},
+                                              "OHLCVLimit": OHLCV_CACHE}})
         if self.api_url is not None:
             point_at(exchange, self.api_url)
         if self.ws_url is not None:
