@@ -211,6 +211,13 @@ def test_a_new_stream_catches_up_over_rest_before_it_subscribes(world: World) ->
         _assert_equal_to_venue(world, sym, LIVE_FROM + 4)
 
 
+def test_a_connection_without_any_update_is_failed_and_reconnected(world: World) -> None:
+    world.source.idle_timeout_s = 0.3  # a half-open connection: nothing arrives at all
+    world.connect()
+    world.wait(lambda: world.ws.connections_total >= 2 and len(world.ws.subscribed()) == len(SYMBOLS))
+    assert world.feed.stats().reconnects >= 1 and world.source.waits
+
+
 def test_reconnect_back_off_doubles_up_to_sixty_seconds() -> None:
     assert [backoff_delay(1.0, a) for a in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
     assert backoff_delay(0.5, 1000) == MAX_BACKOFF_S

@@ -15,7 +15,7 @@ import pytest
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.core.clock import SimClock
 from sixbtc.data.live_feed import BUFFER_SIZE, StreamingCandleFeed
-from sixbtc.data.ports import KlineSource, KlineUpdate
+from sixbtc.data.ports import CandleFeed, KlineSource, KlineUpdate
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
 H = 3_600_000
@@ -75,6 +75,7 @@ def test_only_streams_with_stored_history_are_subscribed_after_a_rest_catch_up(s
     assert feed.source.subscribed == [("BTC", "1h")]
     assert feed.rest.reads == [("BTC", "1h", T0 + 9 * H + 1, T0 + 2000 * H)]  # since the last stored candle
     assert feed.subscribe([("BTC", "1h")]) == []
+    assert isinstance(feed, CandleFeed)  # the interface of the replay feed
 
 
 def test_buffers_are_bounded_and_a_dropped_candle_is_counted(setup) -> None:
