@@ -20,7 +20,7 @@ from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.alerts import alert
 from sixbtc.app.container import Container
 from sixbtc.app.market import market_client
-from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
+from sixbtc.core.errors import ConfigError, NetworkUnavailable, TransientExchangeError
 from sixbtc.data.derivatives import DerivativesPoller
 from sixbtc.data.downloader import download
 from sixbtc.data.live_feed import StreamingCandleFeed
@@ -86,8 +86,17 @@ def universe_streams(c: Container) -> list[Stream]:
 
 
 def websocket_feed(c: Container, client: CcxtMarketData | None, log: Callable[[str], None]) -> StreamingCandleFeed:
-    """The started websocket feed of the settings (see the module docstring)."""
+    """The started websocket feed of the settings (see the module docstring).
+
+    Raises
+    ------
+    ConfigError
+        When ``data.exchange_api_url`` is set without ``data.exchange_ws_url``.
+    """
     d = c.settings.data
+    if d.exchange_api_url is not None and d.exchange_ws_url is None:
+        raise ConfigError("data.exchange_ws_url: required when data.exchange_api_url is set (the live feed would mix "
+                          "Binance's own websocket with another REST source); or set data.live_feed: rest")
     source = CcxtKlineStream(api_url=str(d.exchange_api_url) if d.exchange_api_url else None,
                              ws_url=str(d.exchange_ws_url) if d.exchange_ws_url else None,
                              batch_size=d.feed_batch_size, stagger_s=d.feed_stagger_s, backoff_s=d.feed_backoff_s,

@@ -55,6 +55,9 @@ __all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
 DERIVATIVES_STEP_S = 30.0
 """Seconds between two steps of the funding / open-interest poller (it reads what is due)."""
+UNIVERSE_STEP_S = 60.0
+"""Seconds between two refreshes of the live feed outside the executor step: the universe's
+streams are subscribed (new coins of the registry too) even when no strategy is LIVE."""
 
 
 class Service:
@@ -134,6 +137,8 @@ class Service:
                 poller = derivatives_poller(self.c, feed, self.client)
                 sched.add_job(lambda: self._job("funding and open interest", poller.poll), "interval",
                               seconds=DERIVATIVES_STEP_S, id="derivatives")
+                sched.add_job(lambda: self._job("live feed", lambda: feed.refresh([])), "interval",
+                              seconds=UNIVERSE_STEP_S, id="live_feed", next_run_time=datetime.now(UTC))
             sched.start()
             how = f"live candles via {self.c.settings.data.live_feed}" if online else "offline: replaying the store"
             self.log(f"service started ({how}); Ctrl-C stops")

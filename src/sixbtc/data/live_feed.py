@@ -134,6 +134,7 @@ class StreamingCandleFeed:
         self._on_stale, self._on_recovered, self._universe = on_stale, on_recovered, universe
         self._lock = threading.Lock()  # guards _streams' states (source thread vs flusher)
         self._flush_lock = threading.Lock()  # one flush at a time
+        self._subscribe_lock = threading.Lock()
         self._streams: dict[Stream, _State] = {}
         self._closed_event, self._stop = threading.Event(), threading.Event()
         self._out: queue.Queue[ClosedCandle | None] | None = None  # created by __iter__
@@ -176,6 +177,10 @@ class StreamingCandleFeed:
             For an unknown timeframe.
         """
         wanted = list(dict.fromkeys([*streams, *(self._universe() if self._universe else ())]))
+        with self._subscribe_lock:  # the executor step and the scheduler's refresh may both call it
+            return self._subscribe(wanted)
+
+    def _subscribe(self, wanted: list[Stream]) -> list[Stream]:
         new = []
         for sym, tf in wanted:
             key = (sym, Timeframe.parse(tf).value)

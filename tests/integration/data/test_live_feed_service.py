@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
@@ -16,6 +17,7 @@ from sixbtc.app.home import Home
 from sixbtc.app.live_candles import RestPolling, live_candles
 from sixbtc.config import Settings
 from sixbtc.core.clock import SimClock
+from sixbtc.core.errors import ConfigError
 from sixbtc.data.live_feed import StreamingCandleFeed
 from sixbtc.testing.fake_binance import FakeBinance
 from sixbtc.testing.fake_binance_ws import FakeKlineServer
@@ -63,3 +65,10 @@ def test_the_default_feed_is_the_websocket_and_a_silent_stream_raises_a_stale_fe
 def test_data_live_feed_rest_polls_rest(tmp_path: Path) -> None:
     c = Container(Home(tmp_path / "home"), Settings(data={"live_feed": "rest"}), _at(LIVE_FROM))
     assert isinstance(live_candles(c, None, print), RestPolling)
+
+
+def test_a_rest_mirror_without_a_websocket_url_is_refused(tmp_path: Path) -> None:
+    settings = Settings(data={"exchange_api_url": "http://127.0.0.1:9"})
+    c = Container(Home(tmp_path / "home"), settings, _at(LIVE_FROM))
+    with pytest.raises(ConfigError, match="data.exchange_ws_url"):
+        live_candles(c, None, print)

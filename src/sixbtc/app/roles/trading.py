@@ -75,7 +75,8 @@ def run_executor(rt: RoleRuntime) -> None:
         feed = live_candles(c, None, lambda m: log.info(m)) if online else None
         trader = LiveTrader(c, plan_window(c.store, c.settings, c.clock), online, lambda m: log.info(m), lease,
                             feed=feed)
-        jobs = [Job("funding and open interest", 30.0, derivatives_poller(c, feed).poll)] if feed is not None else []
+        jobs = [] if feed is None else [Job("live feed", 60.0, lambda: feed.refresh([])),  # the universe's streams
+                                        Job("funding and open interest", 30.0, derivatives_poller(c, feed).poll)]
         log.info("executor started", feed=f"live candles via {c.settings.data.live_feed}" if online
                  else "offline: replaying the store")
 
