@@ -58,7 +58,7 @@ BUFFER_SIZE = 500
 """Closed candles held per stream before the oldest are dropped (SPEC §3.1: 500 per stream)."""
 GAP_BARS = 1.5
 """A step between consecutive candles above this many bars is a gap (REST backfill)."""
-LATENCY_SAMPLES = 100_000
+LATENCY_SAMPLES = 10_000
 """Most latency samples kept (the newest)."""
 Stream = tuple[str, str]
 
