@@ -143,7 +143,10 @@ class CcxtKlineStream:
             log.warning("kline websocket: %s", exc)
             return
         if self._sink is not None:
-            self._sink(update)
+            try:
+                self._sink(update)
+            except Exception:  # noqa: BLE001 - a failing sink must not break ccxt's message handling
+                log.exception("kline websocket: the sink failed on %s %s", update.symbol, update.timeframe)
 
     # ------------------------------------------------------------- KlineSource
     def start(self, sink: Callable[[KlineUpdate], None], on_state: Callable[[str, str], None]) -> None:
