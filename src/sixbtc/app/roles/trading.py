@@ -72,11 +72,12 @@ def run_executor(rt: RoleRuntime) -> None:
     c = rt.c
     with ExecutorLease(c, f"sixbtc worker executor ({rt.worker})") as lease:
         online = _online(rt)
-        feed = live_candles(c, None, lambda m: log.info(m)) if online else None
+        candles = live_candles(c, None, lambda m: log.info(m)) if online else None
         trader = LiveTrader(c, plan_window(c.store, c.settings, c.clock), online, lambda m: log.info(m), lease,
-                            feed=feed)
-        jobs = [] if feed is None else [Job("live feed", 60.0, lambda: feed.refresh([])),  # the universe's streams
-                                        Job("funding and open interest", 30.0, derivatives_poller(c, feed).poll)]
+                            feed=candles)
+        jobs = [] if candles is None else [
+            Job("live feed", 60.0, lambda: candles.refresh([])),  # the universe's streams, LIVE or not
+            Job("funding and open interest", 30.0, derivatives_poller(c, candles).poll)]
         log.info("executor started", feed=f"live candles via {c.settings.data.live_feed}" if online
                  else "offline: replaying the store")
 
@@ -97,5 +98,5 @@ def run_executor(rt: RoleRuntime) -> None:
             rt.run_every([Job("executor", c.settings.executor.poll_interval_s, step), *jobs], after_each=lease.check)
         finally:
             trader.close()
-            if feed is not None:
-                feed.close()
+            if candles is not None:
+                candles.close()
