@@ -4,6 +4,8 @@ raising a recorded ``stale_feed`` alert), REST polling with ``data.live_feed: re
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,12 +17,14 @@ from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.home import Home
 from sixbtc.app.live_candles import RestPolling, live_candles
+from sixbtc.app.roles import RoleRuntime
+from sixbtc.app.roles.trading import run_executor
 from sixbtc.config import Settings
 from sixbtc.core.clock import SimClock
 from sixbtc.core.errors import ConfigError
 from sixbtc.data.live_feed import StreamingCandleFeed
 from sixbtc.testing.fake_binance import FakeBinance
-from sixbtc.testing.fake_binance_ws import FakeKlineServer
+from sixbtc.testing.fake_binance_ws import FakeKlineServer, parse_stream
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
 N, LIVE_FROM = 120, 100
@@ -72,3 +76,31 @@ def test_a_rest_mirror_without_a_websocket_url_is_refused(tmp_path: Path) -> Non
     c = Container(Home(tmp_path / "home"), settings, _at(LIVE_FROM))
     with pytest.raises(ConfigError, match="data.exchange_ws_url"):
         live_candles(c, None, print)
+
+
+def test_the_executor_role_runs_the_websocket_feed_and_polls_funding_and_open_interest(tmp_path: Path) -> None:
+    """``sixbtc worker executor`` online: the universe is subscribed over the websocket (no LIVE
+    strategy needed), funding and open interest are polled and stored; a clean stop closes it."""
+    start_ms = int(START.value // 1_000_000)
+    funding = pd.DataFrame({"timestamp": pd.date_range(START, periods=10, freq="8h"), "rate": 1e-4})
+    with FakeBinance(now_ms=start_ms + N * 3_600_000, frames={("BTC", "1h"): FRAME, ("BTC", "funding"): funding}) \
+            as venue, FakeKlineServer(venue, start_ms=start_ms + N * 3_600_000) as ws:
+        home = Home(tmp_path / "home")
+        home.ensure().config_path.write_text(
+            "data:\n  coins: [BTC]\n  timeframes: [1h]\n  feed_stagger_s: 0\n  history_days: 3000\n"
+            f"  exchange_api_url: {venue.url}\n  exchange_ws_url: {ws.ws_url}\n"
+            "backtest:\n  timeframes: [1h]\n")
+        c = Container.open(home)
+        c.store.write_candles("BTC", "1h", FRAME)
+        with RoleRuntime(c, "executor", interruptible=False) as rt:
+            def stop_when_done() -> None:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not (
+                        ws.subscribed() and len(c.store.read_open_interest("BTC")) and len(c.store.read_funding("BTC"))):
+                    time.sleep(0.05)
+                rt.stop.set()
+            threading.Thread(target=stop_when_done, daemon=True).start()
+            run_executor(rt)
+        assert ("BTC", "1h") in {k for _, names in ws.subscribe_log for k in map(parse_stream, names)}
+        assert list(c.store.read_open_interest("BTC")["value"]) == [1000.0]
+        assert len(c.store.read_funding("BTC")) == 10
