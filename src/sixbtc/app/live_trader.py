@@ -7,7 +7,9 @@ live venue the executor is reconciled with it as soon as it is built, before any
 handed over (:func:`sixbtc.app.reconciliation.reconcile_now`; a failure drops it and the next
 step tries again).
 
-Online, candles come from the venue (ccxt polling, stored first), from each stream's oldest
+Online, candles come from the venue through ``feed`` (:mod:`sixbtc.app.live_candles`: the
+websocket feed, which flushes them to the store as they close, or REST polling at each step;
+default REST polling), stored first, from each stream's oldest
 resume point (so the candles stored while the service was down are traded and checked
 against stops too); a strategy that never traded starts with the next new candle. Offline,
 the store is replayed from the start of the replay window (the executor skips what it
@@ -31,7 +33,7 @@ import pandas as pd
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.lease import ExecutorLease
-from sixbtc.app.market import market_client
+from sixbtc.app.live_candles import LiveCandles, RestPolling
 from sixbtc.app.paper import (
     ArrayHistory,
     FundingRates,
@@ -43,8 +45,6 @@ from sixbtc.app.paper import (
 )
 from sixbtc.app.reconciliation import reconcile_now
 from sixbtc.app.window import CycleWindow
-from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
-from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
 from sixbtc.executor.ordering import hold_back_after
@@ -58,7 +58,8 @@ class LiveTrader:
     """Feeds new closed candles of the LIVE set's streams to an :class:`Executor` (see the module docstring)."""
 
     def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None],
-                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None) -> None:
+                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None,
+                 feed: LiveCandles | None = None) -> None:
         self.c, self.online, self.log, self.lease = c, online, log, lease
         self.start = window.replay_start
         self._ids: tuple[tuple[int, bool], ...] = ()
@@ -68,6 +69,7 @@ class LiveTrader:
         self._executor: Executor | None = None
         self._signals: SandboxSignals | None = None
         self._client: CcxtMarketData | None = client  # built on the first poll when None
+        self._feed: LiveCandles | None = feed  # online candles; None: REST polling (built on the first step)
         self._rates: FundingRates | None = None
 
     def _rebuild(self) -> None:
@@ -167,17 +169,8 @@ class LiveTrader:
         return bars
 
     def _fetch(self, streams: list[Stream]) -> None:
-        now_ms = int(self.c.clock.now().timestamp() * 1000)
-        client = self._client = self._client or market_client(self.c)  # one ccxt client, markets loaded once
-        for sym, tf in streams:  # a venue error on one stream does not keep the others from their candles
-            try:
-                download(client, self.c.store, [sym], [tf],
-                         history_days=self.c.settings.data.history_days, now_ms=now_ms, funding=False)
-            except NetworkUnavailable as exc:
-                self.log(f"candle polling failed, will retry: {exc}")
-                return
-            except TransientExchangeError as exc:
-                self.log(f"candle polling of {sym} {tf} failed, will retry: {exc}")
+        self._feed = self._feed or RestPolling(self.c, self._client, self.log)
+        self._feed.refresh(streams)
 
     def close(self) -> None:
         """Stop the sandboxes of the current LIVE set."""

@@ -4,11 +4,13 @@ The main loop runs factory batches (generate within the daily limit and back-pre
 then validator and backtester worker processes until their queues are empty; the elastic
 backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
 ACTIVE strategies run on all backtest workers) and one
-executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`),
-with a trade sync whenever ``executor.sync_interval_s`` has passed. The venue is the one of the
-mode (:func:`sixbtc.app.venues.open_venue`): the paper venue, or Hyperliquid in live mode, which
-needs live candles (the market-data venue unreachable at start: ``NetworkUnavailable``, nothing
-is started or sent). APScheduler
+executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`; online, its
+candles come from ``data.live_feed``: the websocket feed by default, :mod:`sixbtc.app.live_candles`,
+with funding every 5 min and open interest every 60 s polled alongside), with a trade sync whenever
+``executor.sync_interval_s`` has passed. The venue is the one of the mode
+(:func:`sixbtc.app.venues.open_venue`): the paper venue, or Hyperliquid in live mode, which needs
+live candles (the market-data venue unreachable at start: ``NetworkUnavailable``, nothing is
+started or sent). APScheduler
 runs the rotator (at the start, then every ``rotator.check_interval_minutes``: never on each
 pass of the loop) and the monitor on their intervals, and the scheduled tasks of SPEC §3.9 on
 their UTC crons (:mod:`sixbtc.app.scheduler`; ``scheduler.enabled``), and the operations jobs
@@ -38,6 +40,7 @@ from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.generation import generate_batch
 from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.live_candles import derivatives_poller, live_candles
 from sixbtc.app.live_trader import LiveTrader
 from sixbtc.app.market import market_client
 from sixbtc.app.monitoring import monitor_now
@@ -54,6 +57,11 @@ from sixbtc.rotator.rotation import Promotion
 
 __all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
+DERIVATIVES_STEP_S = 30.0
+"""Seconds between two steps of the funding / open-interest poller (it reads what is due)."""
+UNIVERSE_STEP_S = 60.0
+"""Seconds between two refreshes of the live feed outside the executor step: the universe's
+streams are subscribed (new coins of the registry too) even when no strategy is LIVE."""
 
 
 class Service:
@@ -131,18 +139,27 @@ class Service:
                 raise NetworkUnavailable(f"live trading needs live candles, and the market-data venue "
                                          f"{self.c.settings.data.exchange_id} is unreachable: not started, nothing "
                                          "was sent (stored candles are replayed on the paper venue only)")
+            feed = live_candles(self.c, self.client, self.log) if online else None
             trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings, self.c.clock), online, self.log, lease,
-                                self.client)
+                                self.client, feed)
             self._job("refresh_market_regimes", lambda: self._refresh_regimes(only_if_due=True))
             sched = self._scheduler()
+            if feed is not None:
+                poller = derivatives_poller(self.c, feed, self.client)
+                sched.add_job(lambda: self._job("funding and open interest", poller.poll), "interval",
+                              seconds=DERIVATIVES_STEP_S, id="derivatives")
+                sched.add_job(lambda: self._job("live feed", lambda: feed.refresh([])), "interval",
+                              seconds=UNIVERSE_STEP_S, id="live_feed", next_run_time=datetime.now(UTC))
             sched.start()
-            self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); "
-                     "Ctrl-C stops")
+            how = f"live candles via {self.c.settings.data.live_feed}" if online else "offline: replaying the store"
+            self.log(f"service started ({how}); Ctrl-C stops")
             try:
                 self._loop(trader, lease)
             finally:
                 sched.shutdown(wait=False)
                 trader.close()
+                if feed is not None:
+                    feed.close()
                 self.log("service stopped")
 
     def _loop(self, trader: LiveTrader, lease: ExecutorLease) -> None:
