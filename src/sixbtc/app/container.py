@@ -7,6 +7,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
+from sixbtc.adapters.compute.dask_runner import DaskGridRunner
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.coins_repo import CoinRepository
@@ -27,6 +28,8 @@ from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.adapters.storage.trials_repo import TrialRepository
 from sixbtc.app.home import Home
+from sixbtc.backtester.grid_jobs import LocalGridRunner
+from sixbtc.backtester.ports import GridRunner
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.data.registry import CoinRegistry
@@ -148,6 +151,15 @@ class Container:
         cfg = self.settings.llm
         return OpenAIChatClient(cfg.base_url, cfg.model, cfg.api_key, timeout_s=cfg.timeout_s,
                                 max_tokens=cfg.max_tokens, temperature=cfg.temperature)
+
+    @cached_property
+    def grid_runner(self) -> GridRunner:
+        """Where the parameter search's grid simulations run (``backtest.executor``): in this
+        process, or on the Dask cluster at ``backtest.dask_scheduler`` (connected lazily)."""
+        bt = self.settings.backtest
+        if bt.executor == "dask" and bt.dask_scheduler:
+            return DaskGridRunner(bt.dask_scheduler, bt.dask_min_sets, bt.dask_timeout_s)
+        return LocalGridRunner()
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""

@@ -207,3 +207,21 @@ def lease_worker(url: str, worker: str, barrier: Any, results: Any) -> None:
         results.put((worker, None, repr(exc)))
     finally:
         engine.dispose()
+
+
+def generation_worker(url: str, worker: str, first: int, n: int, daily_limit: int, max_queue: int,
+                      barrier: Any, results: Any) -> None:
+    """Insert candidates ``first .. first+n-1`` one at a time within the generation limits
+    (:meth:`StrategyRepository.add_within_limits`). Payload: strategies inserted."""
+    engine = make_engine(url)
+    created = 0
+    try:
+        repo = StrategyRepository(engine)
+        barrier.wait(timeout=60)
+        for k in range(n):
+            created += repo.add_within_limits([candidate(first + k)], T0, daily_limit, max_queue)[0]
+        results.put((worker, created, None))
+    except BaseException as exc:  # report everything to the parent
+        results.put((worker, created, repr(exc)))
+    finally:
+        engine.dispose()
