@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sixbtc.adapters.storage.db import make_engine
+from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.domain.strategy import (
@@ -223,5 +223,18 @@ def generation_worker(url: str, worker: str, first: int, n: int, daily_limit: in
         results.put((worker, created, None))
     except BaseException as exc:  # report everything to the parent
         results.put((worker, created, repr(exc)))
+    finally:
+        engine.dispose()
+
+
+def migrate_worker(url: str, worker: str, barrier: Any, results: Any) -> None:
+    """Migrate the (fresh) database at once with the other workers. Payload: None."""
+    engine = make_engine(url)
+    try:
+        barrier.wait(timeout=60)
+        migrate(engine)
+        results.put((worker, None, None))
+    except BaseException as exc:  # report everything to the parent
+        results.put((worker, None, repr(exc)))
     finally:
         engine.dispose()
