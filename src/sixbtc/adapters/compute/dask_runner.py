@@ -23,14 +23,15 @@ from typing import TYPE_CHECKING
 
 from sixbtc.backtester.grid_jobs import GridJob, LocalGridRunner, run_grid_job
 from sixbtc.backtester.metrics import GridResult
-from sixbtc.core.errors import SixbtcError
+from sixbtc.core.errors import ComputeUnavailable
 
 if TYPE_CHECKING:
     from distributed import Client
 
 
-class DaskUnavailable(SixbtcError):
-    """The Dask scheduler could not be reached, or a fanned-out rung failed on the cluster."""
+class DaskUnavailable(ComputeUnavailable):
+    """The Dask scheduler could not be reached, or a fanned-out rung was lost on the cluster
+    (the claim is given back: :func:`sixbtc.app.claim_guard.claim_guard`)."""
 
 
 class DaskGridRunner:
