@@ -173,7 +173,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--strategies", type=int, default=12)
     ap.add_argument("--claims", type=int, default=2000)
-    ap.add_argument("--bars", type=int, default=24 * 100)
+    ap.add_argument("--bars", type=int, default=24 * 115)
     ap.add_argument("--data", type=Path, default=DATA)
     args = ap.parse_args()
     from distributed import LocalCluster  # noqa: PLC0415 — only this scenario needs it
