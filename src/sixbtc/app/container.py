@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from sixbtc.adapters.compute.dask_runner import DaskGridRunner
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.coins_repo import CoinRepository
@@ -29,6 +30,8 @@ from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.adapters.storage.trials_repo import TrialRepository
 from sixbtc.app.home import Home
+from sixbtc.backtester.grid_jobs import LocalGridRunner
+from sixbtc.backtester.ports import GridRunner
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.data.registry import CoinRegistry
@@ -178,6 +181,15 @@ class Container:
 
         key, _ = agent_key(self.settings, config_path=self.home.config_path)
         return HyperliquidClient.from_config(self.settings.exchange, agent_key=key)
+
+    @cached_property
+    def grid_runner(self) -> GridRunner:
+        """Where the parameter search's grid simulations run (``backtest.executor``): in this
+        process, or on the Dask cluster at ``backtest.dask_scheduler`` (connected lazily)."""
+        bt = self.settings.backtest
+        if bt.executor == "dask" and bt.dask_scheduler:
+            return DaskGridRunner(bt.dask_scheduler, bt.dask_min_sets, bt.dask_timeout_s)
+        return LocalGridRunner()
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""

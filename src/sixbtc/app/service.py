@@ -33,12 +33,11 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
-from sixbtc.app.generation import generate_batch
+from sixbtc.app.generator_pool import generate_parallel
 from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.live_candles import derivatives_poller, live_candles
 from sixbtc.app.live_trader import LiveTrader
@@ -163,9 +162,12 @@ class Service:
                 self.log("service stopped")
 
     def _loop(self, trader: LiveTrader, lease: ExecutorLease) -> None:
-        rng = np.random.default_rng(self.c.settings.generator.seed)
+        batch = 0
         while not self.stop.is_set():
-            self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings, self.c.clock)))
+            seed = self.c.settings.generator.seed
+            seed = None if seed is None else seed + batch * self.c.settings.generator.workers
+            batch += 1
+            self._job("factory", lambda s=seed: self._factory_step(s, plan_window(self.c.store, self.c.settings, self.c.clock)))
             processed = self._job("executor", trader.step)
             if processed:
                 self.log(f"executor: {processed} candles processed")
@@ -205,17 +207,18 @@ class Service:
         except NetworkUnavailable:
             return False
 
-    def _factory_step(self, rng: np.random.Generator, window: CycleWindow) -> None:
+    def _factory_step(self, seed: int | None, window: CycleWindow) -> None:
         try:
-            self._factory_batch(rng, window)
+            self._factory_batch(seed, window)
         except BrokenProcessPool:
             # SIGINT/SIGTERM sent to the process group: the workers released their claims and
             # exited; anything else that kills a worker is a real failure and is re-raised
             if not self.stop.is_set():
                 raise
 
-    def _factory_batch(self, rng: np.random.Generator, window: CycleWindow) -> None:
-        created, _ = generate_batch(self.c, GENERATE_BATCH, rng, on_error=lambda m: self.log(f"llm source: {m}"))
+    def _factory_batch(self, seed: int | None, window: CycleWindow) -> None:
+        created, _ = generate_parallel(self.c, GENERATE_BATCH * self.c.settings.generator.workers, seed,
+                                       on_error=lambda m: self.log(f"llm source: {m}"))
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and validator_room(self.c) and not self.stop.is_set():
             run_role_pool(self.c, "validator", self.c.settings.validator.workers, window)

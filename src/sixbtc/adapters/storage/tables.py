@@ -130,7 +130,7 @@ class OrderRow(Base):
     subaccount: Mapped[str] = mapped_column(String(64))
     symbol: Mapped[str] = mapped_column(String(32))
     side: Mapped[str] = mapped_column(String(4))
-    order_type: Mapped[str] = mapped_column(String(16))
+    order_type: Mapped[str] = mapped_column(String(24))
     qty: Mapped[float] = mapped_column(Float)
     price: Mapped[float | None] = mapped_column(Float, nullable=True)
     reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
