@@ -20,12 +20,7 @@ a bar counter since the first bar).
 Exact bool equality is a lower bound of the true need when signals are sparse (a missing
 cross shows only if the full-history run had one in the first bars of the range), so the
 search runs on up to four evaluated ranges ending at different bars (see
-:data:`END_OFFSETS`) and reports the largest warm-up found. Only the first range gets the
-whole search; each later one is first checked at the largest warm-up found so far and at the
-points of :func:`confirm_points` above it (equal everywhere: that range needs no more, which
-is all the maximum needs; a difference anywhere: that range gets the whole search). This
-halves the signal calls of the test (about 80 → 40 per strategy) for the same answer on
-every range that agrees with the first.
+:data:`END_OFFSETS`) and reports the largest warm-up found.
 
 Source: the idea follows freqtrade's ``recursive-analysis`` command (compare indicator
 values computed with different start-up candle counts); the bool-equality rule and the
@@ -232,12 +227,10 @@ def required_warmup(
     _check_args(n, eval_bars, max_warmup)
     top = min(max_warmup, n - eval_bars)
     ends = [n - o for o in END_OFFSETS if o == 0 or n - o - eval_bars > top]
-    results: list[WarmupResult] = []
+    results = []
     for end in ends:
         probe = _Probe(source, view, params_list, full, eval_bars, end)
-        best = max((r.bars for r in results), default=None)  # type: ignore[type-var]
-        confirmed = best is not None and _confirm(probe, best, top)
-        results.append(WarmupResult(best, top, calls=probe.calls) if confirmed else _search(probe, top))
+        results.append(_search(probe, top))
         if results[-1].bars is None:
             break
     calls = sum(r.calls for r in results)
@@ -245,23 +238,6 @@ def required_warmup(
     if worst is None:
         worst = max(results, key=lambda r: r.bars)  # type: ignore[arg-type, return-value]
     return WarmupResult(worst.bars, top, worst.bar, worst.params, calls)
-
-
-def confirm_points(best: int, top: int) -> list[int]:
-    """Warm-ups :func:`_confirm` checks on a later evaluated range: ``best``, ``best + 1``,
-    three points up to the next ladder rung above ``best`` (the spot checks of
-    :func:`_settle`) and every rung above it up to ``top - 1`` and ``top``."""
-    ladder = sorted({w for w in LADDER if w < top - 1} | {max(top - 1, 0), top})
-    nxt = next((w for w in ladder if w > best), top)
-    spots = {best, best + 1, *(int(w) for w in np.linspace(best, nxt, 5)[1:-1]), *(w for w in ladder if w > best)}
-    return sorted(w for w in spots if 0 <= w <= top)
-
-
-def _confirm(probe: _Probe, best: int, top: int) -> bool:
-    """Whether this range's signals equal the reference at ``best`` bars of warm-up and at
-    every point of :func:`confirm_points` (the range then needs no more than ``best``, the
-    answer so far, by the module's definition); stops at the first difference."""
-    return all(probe.mismatch(w) is None for w in confirm_points(best, top))
 
 
 def _search(probe: _Probe, top: int) -> WarmupResult:

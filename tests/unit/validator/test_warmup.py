@@ -105,28 +105,3 @@ def test_one_warmup_rung_compares_the_last_bars_with_the_full_history():
     assert k == 0 and 0 <= bar < 500
     with pytest.raises(ValueError, match="must fit"):
         mismatch_at_warmup(sma, sample, params, full, 1200)
-
-
-def test_a_later_range_that_needs_more_than_the_first_gets_the_whole_search():
-    """Only the first evaluated range is searched in full; a later one that differs at the
-    warm-up found so far is searched in full too, so its larger need is the answer."""
-    sample = _walk()
-    close = sample["close"] = 100 + 0.5 * np.sin(np.arange(N) / 7.0)
-    close[N - 780:N - 620] += 100.0  # only the earliest ranges (ending N - 199, N - 293) hold these bars
-    for k in ("open", "high", "low"):
-        sample[k] = close
-
-    def regime_window(c, p):  # SMA(150) above a price of 150, SMA(20) below
-        return np.where(c > 150, c > ind.sma(c, 150), c > ind.sma(c, 20))
-
-    source = FuncSource(regime_window)
-    params = [{"n": 0}]
-    full = source.signals(sample, params)
-    result = required_warmup(source, sample, params, full)
-    assert mismatch_at_warmup(source, sample, params, full, 19) is None  # the last 500 bars need 19
-    assert result.bars is not None and result.bars >= 149
-
-
-def test_later_ranges_agreeing_with_the_first_cost_a_few_calls_each():
-    result, _ = _search(_above_sma, ({"n": 20}, {"n": 60}))
-    assert result.bars == 59 and result.calls <= 25 + 3 * 10
