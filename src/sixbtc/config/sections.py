@@ -53,7 +53,7 @@ class DataSection(Section):
     min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
     top_pairs_count: int = Field(50, ge=1, le=10_000, description="Pairs updater: keep this many pairs by volume")
     exchange_api_url: HttpUrl | None = Field(None, description="Base URL replacing the market-data venue's public REST API root (binanceusdm: {url}/fapi/v1/...), e.g. a mirror or a local test server; empty = the venue's own")
-    frame_cache: int = Field(256, ge=0, le=100_000, description="Stored frames (one coin and timeframe of candles, or a coin's funding) each process keeps in memory after validating them (LRU; 0 = none). A backtest reads about two per coin of its timeframes plus BTC's, so fewer than that re-reads and re-validates every file for every strategy; the bundled data set is about 100 frames, 45 MB")
+    frame_cache: int = Field(128, ge=0, le=100_000, description="Stored frames (one coin and timeframe of candles, or a coin's funding) each process keeps in memory after validating them (LRU; 0 = none). A backtest reads about two per coin of its timeframes plus BTC's, so fewer than that re-reads and re-validates every file for every strategy. Memory: a frame of 400 days of 15m candles is about 2 MB (the bundled data set: 99 frames, 45 MB in all)")
     hyperliquid_info_url: HttpUrl = Field("https://api.hyperliquid.xyz", description="Pairs updater: base URL of Hyperliquid's public info API (POST {url}/info metaAndAssetCtxs; read-only, no key)")
 
 
