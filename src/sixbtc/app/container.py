@@ -153,7 +153,7 @@ class Container:
 
     @cached_property
     def store(self) -> ParquetCandleStore:
-        return ParquetCandleStore(self.home.store_dir, clock=self.clock)
+        return ParquetCandleStore(self.home.store_dir, cache_size=self.settings.data.frame_cache, clock=self.clock)
 
     @cached_property
     def llm(self) -> OpenAIChatClient:
