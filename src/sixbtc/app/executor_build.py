@@ -111,17 +111,15 @@ class SandboxSignals:
 
 
 def fund_paper_accounts(venue: ExchangeClient, strategies: list[LiveStrategy]) -> None:
-    """Paper venue: create each strategy's sub-account the venue does not have yet and credit
-    it with the strategy's capital (the paper venue's faucet, then a master → sub transfer).
-    Nothing is done on a live venue (sub-accounts there are funded by ``sixbtc accounts``)."""
-    if venue.mode != "paper" or not hasattr(venue, "deposit_usd"):
+    """Paper venue: create each strategy's sub-account the venue does not have yet, holding the
+    strategy's capital (one transaction: a crash never leaves it created and empty). Nothing
+    is done on a live venue (sub-accounts there are funded by ``sixbtc accounts``)."""
+    if venue.mode != "paper" or not hasattr(venue, "open_funded_subaccount"):
         return
     existing = {s.name for s in venue.subaccounts()}
     for s in strategies:
         if s.subaccount not in existing:
-            venue.create_subaccount(s.subaccount)
-            venue.deposit_usd(s.capital_usd)
-            venue.transfer_usd(s.subaccount, s.capital_usd, to_subaccount=True)
+            venue.open_funded_subaccount(s.subaccount, s.capital_usd)
             existing.add(s.subaccount)
 
 

@@ -217,18 +217,20 @@ class Executor(FillSync, OrderFlow):
         return report
 
     # -- passes --------------------------------------------------------------------------
-    def sync(self, now_ms: int | None = None) -> int:
+    def sync(self, now_ms: int | None = None, *, every_account: bool = False) -> int:
         """One trade sync pass (see the module docstring); returns the number of new fills.
 
         ``now_ms``: the pass time (UTC ms; default the wall clock, or the venue's bar time a
-        paper feed passes). Raises what the venue's reads raise after their retries.
+        paper feed passes). ``every_account``: read the fills of every strategy's account, not
+        only of those with something open (the reconciliation's sync). Raises what the venue's
+        reads raise after their retries.
         """
         now = self._now(None) if now_ms is None else now_ms
         if not self.reconciled:
             self.reconcile(now)
         self._gate = self.gate_of_pass()
         changes = BarChanges(mode=str(self.mode))
-        self._sync_fills(changes, now)
+        self._sync_fills(changes, now, every_account)
         self._commit_and_send(changes, now)
         return len(changes.fills)
 

@@ -87,6 +87,8 @@ class HyperliquidClient(AccountOps):
 
     mode = "live"
     venue = "hyperliquid"
+    #: Hyperliquid does not document refusing a reused cloid: an order left SENT is only queried.
+    unique_client_order_ids = False
 
     def __init__(self, *, base_url: str, master_address: str, agent_key: SecretStr | None = None,
                  master_key: SecretStr | None = None, key_dir: str | None = None, timeout_s: float = 10.0,
