@@ -1,8 +1,11 @@
 """The service's executor loop: new closed candles of the LIVE set's streams → :class:`Executor`.
 
-Each candle is fed in the venue-port order (:func:`sixbtc.app.paper.feed_bar`); online, the
-pass time is the wall clock (entries on stale candles are refused by the pre-trade checks) and
-:meth:`LiveTrader.sync` runs the trade sync between candles.
+Each candle is fed in the venue-port order (:func:`sixbtc.app.paper.feed_bar`); online (and
+always on a live venue), the pass time is the wall clock (entries on stale candles are refused
+by the pre-trade checks) and :meth:`LiveTrader.sync` runs the trade sync between candles. On a
+live venue the executor is reconciled with it as soon as it is built, before any candle is
+handed over (:func:`sixbtc.app.reconciliation.reconcile_now`; a failure drops it and the next
+step tries again).
 
 Online, candles come from the venue through ``feed`` (:mod:`sixbtc.app.live_candles`: the
 websocket feed, which flushes them to the store as they close, or REST polling at each step;
@@ -40,6 +43,7 @@ from sixbtc.app.paper import (
     live_set,
     stored_streams,
 )
+from sixbtc.app.reconciliation import reconcile_now
 from sixbtc.app.window import CycleWindow
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
@@ -75,9 +79,12 @@ class LiveTrader:
             return
         self.close()
         self._ids = ids
-        clock = (lambda: int(self.c.clock.now().timestamp() * 1000)) if self.online else None
+        live = not self.c.settings.executor.dry_run
+        clock = (lambda: int(self.c.clock.now().timestamp() * 1000)) if self.online or live else None
         self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease, clock_ms=clock,
                                                        log=self.log)
+        if self._executor.venue.mode == "live":
+            reconcile_now(self.c, self._executor)  # the venue is the truth: before any candle or order
         self._rates = FundingRates(self.c)
         if self.online:
             lasts = [BarCursor(ts.to_pydatetime(), *stream) for stream in self._executor.streams()

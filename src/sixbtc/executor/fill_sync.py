@@ -76,17 +76,19 @@ class FillSync:
     def books(self) -> list[Book]:  # pragma: no cover — provided by the executor
         raise NotImplementedError
 
-    def active_accounts(self) -> dict[str, Book]:
+    def active_accounts(self, every: bool = False) -> dict[str, Book]:
         """Accounts holding a position, a market order whose fills are not all seen yet, or an
-        order that may still fill, with their book."""
+        order that may still fill, with their book; ``every``: all the strategies' accounts."""
         live = {o.account for o in self.orders.values() if o.is_live}
         return {b.strategy.subaccount: b for b in self.books()
-                if b.open or b.pending or b.strategy.subaccount in live}
+                if every or b.open or b.pending or b.strategy.subaccount in live}
 
-    def _sync_fills(self, changes: BarChanges, now: int) -> set[int]:
+    def _sync_fills(self, changes: BarChanges, now: int, every: bool = False) -> set[int]:
+        """``every``: read the fills of every account (the start-up sync: a crash between an
+        order's FILLED state and the commit of its fills leaves an account that looks idle)."""
         touched: set[int] = set()
         opened: list[tuple[Book, Stream]] = []
-        for account, book in self.active_accounts().items():
+        for account, book in self.active_accounts(every).items():
             fills = self.submitter.read(lambda a=account: self.venue.fills_since(a, now - self.lookback_ms))
             new = sorted((f for f in fills if f.trade_id not in self._trade_ids), key=lambda f: (f.ts_ms, f.trade_id))
             funding = _Funding(self, account, now - self.lookback_ms)

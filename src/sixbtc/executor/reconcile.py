@@ -5,15 +5,22 @@ called by the first :meth:`~Executor.sync` or :meth:`~Executor.on_bar`). In this
 
 1. orders left SENT or UNKNOWN (a crash or an ambiguous outcome after the request left) are
    resolved by querying their client order id with back-off; those still unknown stay
-   UNKNOWN (never re-sent: a late fill is adopted by the trade sync). OPEN and partially
-   filled orders are read back (a stop that filled, an order cancelled by ``emergency-stop``);
-2. a trade sync adopts every fill the store did not record (de-duplicated by venue trade id):
-   positions opened while the executor was down, trades whose stop or target filled meanwhile,
-   entry fills that grew a position (its stop and target are replaced by whole-size ones);
+   UNKNOWN (never re-sent: a late fill is adopted by the trade sync). On a venue that refuses
+   a reused client order id (the paper venue) they are instead sent again with the same id
+   (:meth:`~sixbtc.executor.submitter.OrderSubmitter.resend`): a crash between the SENT
+   commit and the request then leaves no intent unsent, and none is placed twice. OPEN and
+   partially filled orders are read back (a stop that filled, an order cancelled by ``emergency-stop``);
+2. a trade sync of **every** strategy's account adopts every fill the store did not record
+   (de-duplicated by venue trade id): positions opened while the executor was down, trades
+   whose stop or target filled meanwhile, entry fills that grew a position (its stop and
+   target are replaced by whole-size ones), and the fills of an order whose FILLED state was
+   stored by a pass that a crash cut before it stored the fills (the account then holds
+   nothing the store knows of, and the ordinary sync would not read it);
 3. orders left INTENT were never sent (the submitter moves a row to SENT before it sends): the
    venue is asked once whether it knows the client order id — adopted if so, else sent once.
    The entries of a strategy no longer trading, and entries decided on a candle older than the
-   data-freshness limit, are cancelled instead;
+   data-freshness limit, are cancelled instead; when any was sent or adopted, a second trade
+   sync books their fills (a market order fills at once on Hyperliquid);
 4. the venue's positions are compared with the open positions of the store, per account and
    symbol: an unexplained difference stops the executor from trading that symbol on that
    account and raises an alert (strategy event ``executor:mismatch``);
@@ -73,12 +80,14 @@ def reconcile(ex: Executor, now_ms: int) -> ReconcileReport:
     ex.reconciled = True
     for o in sorted(ex.orders.values(), key=lambda o: o.client_order_id):
         if o.status in (OrderStatus.SENT, OrderStatus.UNKNOWN):
-            report.resolved[o.client_order_id] = str(ex.submitter.resolve(o))
+            report.resolved[o.client_order_id] = str(ex.submitter.resend(o))
         elif o.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
             report.resolved[o.client_order_id] = str(ex.submitter.refresh(o))
-    report.fills = ex.sync(now_ms)
+    report.fills = ex.sync(now_ms, every_account=True)
     _prune(ex)
     _intents(ex, report, now_ms)
+    if report.sent or report.adopted:  # a market order fills at once on a live venue: see it before comparing
+        report.fills += ex.sync(now_ms)
     _positions(ex, report)
     _stops(ex, report, now_ms)
     report.seconds = time.monotonic() - t0
