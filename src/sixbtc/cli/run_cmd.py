@@ -3,14 +3,14 @@
 Paper trading by default. Live trading is gated (:mod:`sixbtc.app.live_mode`): ``--live`` and
 ``executor.dry_run: false`` are both needed (one alone refuses, exit 2), then the agent key
 (environment or a mode-0600 file), then a warning naming what will trade and a
-:data:`~sixbtc.app.live_mode.LIVE_DELAY_S` s wait; this build has no live venue, so the gate
-then refuses with exit 2 and nothing is sent. SIGINT and SIGTERM stop cleanly and exit with the
+:data:`~sixbtc.app.live_mode.LIVE_DELAY_S` s wait; then the service trades on Hyperliquid
+(:func:`sixbtc.app.venues.open_venue`). ``--live`` runs the service only (``--once`` replays
+stored candles: refused). SIGINT and SIGTERM stop cleanly and exit with the
 shell's convention ``128 + signal``: 130 for SIGINT, 143 for SIGTERM.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import signal
@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sixbtc.app.live_mode import LIVE_DELAY_S
 from sixbtc.cli.context import console, err_console, friendly_errors, open_container, table
+from sixbtc.cli.live_gate import LIVE_HELP, live_gate
 
 if TYPE_CHECKING:
     from sixbtc.app.container import Container
@@ -35,9 +36,6 @@ if TYPE_CHECKING:
 #: Seconds the worker processes get to stop on their own (a SIGTERM sent to the whole process
 #: group reaches them directly) before a SIGTERM sent to ``sixbtc`` alone is passed on to them.
 FORWARD_AFTER_S = 1.0
-LIVE_HELP = ("Trade for real: needs executor.dry_run: false as well, and the agent key (environment or a "
-             "chmod-600 exchange.agent_key_file); prints what will trade and waits 5 s. Not available in this "
-             "version: without a live venue the gate ends in a refusal. Paper trading is the default.")
 
 
 class _Shutdown:
@@ -83,27 +81,6 @@ def _stop_on_signals() -> Iterator[_Shutdown]:
     if shutdown.service is not None and shutdown.service.signum is not None:
         err_console.print(f"stopped by {signal.Signals(shutdown.service.signum).name}")
         raise typer.Exit(128 + shutdown.service.signum)
-
-
-def _gate(c: Container, live: bool, once: bool, delay_s: float) -> None:
-    """Paper, or the live gate: both signals, the agent key, the warning and the wait (exit 2 on a refusal)."""
-    from sixbtc.app.live_mode import live_plan, live_warning, trading_mode
-    from sixbtc.app.venues import open_venue
-
-    with friendly_errors():
-        if trading_mode(c.settings, live, once=once) == "paper":
-            return
-        plan = live_plan(c)
-    err_console.print(f"[bold red]{escape(live_warning(plan))}[/]", highlight=False)
-    remaining = delay_s
-    while remaining > 0:
-        err_console.print(f"starting in {math.ceil(remaining)} s (Ctrl-C aborts)")
-        step = min(1.0, remaining)
-        time.sleep(step)
-        remaining -= step
-    with friendly_errors():
-        open_venue(c)  # raises ConfigError in this build: no live venue, nothing was sent
-        raise typer.Exit(2)  # pragma: no cover — the lead wires the live service here
 
 
 def _ensure_data(c: Container) -> None:
@@ -157,7 +134,7 @@ def run(ctx: typer.Context,
                                        "api.host:api.port (service mode; prints the URL and token).")) -> None:
     """Run the pipeline: generate → validate → backtest → pool → rotate → execute (paper) → monitor."""
     c = open_container(ctx)
-    _gate(c, live, once, live_delay_s)
+    live_gate(c, live, once, live_delay_s)
     with _stop_on_signals() as shutdown, friendly_errors():
         _ = c.engine  # an unreachable database fails now, not after a download
         server = _start_dashboard(c) if dashboard and not once else None

@@ -57,6 +57,11 @@ class NetworkUnavailable(SixbtcError):
     """The network (or the venue) cannot be reached at all: tell the user the offline path."""
 
 
+class ComputeUnavailable(SixbtcError):
+    """A compute back-end (the Dask cluster of ``backtest.executor: dask``) cannot be reached or
+    failed: the claimed strategy is given back (not failed) and the work is retried later."""
+
+
 class DatabaseUnavailable(SixbtcError):
     """The database (``database.url``) cannot be reached or opened: exit with the message."""
 
