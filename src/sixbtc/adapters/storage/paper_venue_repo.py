@@ -81,6 +81,7 @@ class _Call:
     """What one transaction did: the revision it read, the book it loaded, what it wrote."""
 
     revision: int
+    now_ms: int
     book: VenueBook | None = None
     wrote: bool = False
     saved: bool = False
@@ -128,12 +129,13 @@ class PaperVenueRepository:
                 raise RuntimeError("paper venue: nested sessions on one repository")
             try:
                 with transaction(self.engine) as conn:
-                    call = self._call = _Call(self._revision(conn))
+                    call = self._call = _Call(*self._clock_row(conn))
                     yield conn
                     if call.book is not None and not call.saved and _changed(call.book):
                         call.invalidates = True  # changed in memory, never saved: do not keep it
                     if call.wrote:
-                        conn.execute(update(CL).where(CL.c.id == 1).values(revision=call.revision + 1))
+                        conn.execute(update(CL).where(CL.c.id == 1).values(revision=call.revision + 1,
+                                                                           now_ms=call.now_ms))
             except BaseException:
                 self._cached = None
                 raise
@@ -142,12 +144,13 @@ class PaperVenueRepository:
             self._after_commit(call)
 
     @staticmethod
-    def _revision(conn: Connection) -> int:
-        rev = conn.execute(select(CL.c.revision).where(CL.c.id == 1).with_for_update()).scalar()
-        if rev is None:  # a database migrated before the clock row existed
+    def _clock_row(conn: Connection) -> tuple[int, int]:
+        """(revision, venue time) of the clock row, locked until the transaction ends."""
+        row = conn.execute(select(CL.c.revision, CL.c.now_ms).where(CL.c.id == 1).with_for_update()).first()
+        if row is None:  # a database migrated before the clock row existed
             conn.execute(insert(CL).values(id=1, now_ms=0, revision=0))
-            rev = 0
-        return int(rev)
+            return 0, 0
+        return int(row.revision), int(row.now_ms)
 
     def _after_commit(self, call: _Call) -> None:
         revision = call.revision + 1 if call.wrote else call.revision
@@ -266,14 +269,15 @@ class PaperVenueRepository:
         return list(conn.execute(select(M.c.symbol).order_by(M.c.symbol)).scalars())
 
     def now_ms(self, conn: Connection) -> int:
-        """The venue time (0 before any bar)."""
-        return conn.execute(select(CL.c.now_ms).where(CL.c.id == 1)).scalar() or 0
+        """The venue time (0 before any bar), as read at the start of the session or last set in it."""
+        assert self._call is not None, "paper venue repository used outside its session()"
+        return self._call.now_ms
 
     def set_now_ms(self, conn: Connection, now_ms: int) -> None:
-        """Move the venue time."""
+        """Move the venue time (written with the revision when the session commits)."""
         self._wrote()
-        if conn.execute(update(CL).where(CL.c.id == 1).values(now_ms=now_ms)).rowcount == 0:
-            conn.execute(insert(CL).values(id=1, now_ms=now_ms))
+        assert self._call is not None
+        self._call.now_ms = int(now_ms)
 
     # -- accounts, leverage, agents --------------------------------------------------------
     def accounts(self, conn: Connection) -> list[dict[str, Any]]:
