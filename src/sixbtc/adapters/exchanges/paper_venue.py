@@ -261,19 +261,27 @@ class PaperVenue(PaperAccounts):
         Runs :meth:`open_bar` (without funding) first when the bar was not opened. Returns the
         fills of the range; nothing when the bar was already applied.
         """
+        fills = self._close_range(bar)
+        if fills is not None:
+            return fills
+        return self.open_bar(bar) + (self._close_range(bar) or [])
+
+    def _close_range(self, bar: Bar) -> list[VenueFill] | None:
+        """The range step of :meth:`close_bar` in one transaction; None when the bar is not opened yet."""
         start, end = _ms(bar)
-        fills = [] if self._opened(bar.symbol, start) else self.open_bar(bar)
         with self.repo.session() as conn:
             m = self.repo.market(conn, bar.symbol)
+            if m["open_ms"] < start:
+                return None
             if end <= m["closed_ms"] or start < m["closed_ms"] or m["open_ms"] != start:
-                return fills
+                return []
             book = self._book(conn)
             prev = m["mark_price"] if m["mark_price"] is not None else bar.open
             match_range(book, bar.symbol, (bar.open, bar.high, bar.low), prev, start, self.slip)
             self.repo.save(conn, book)
             self.repo.set_market(conn, bar.symbol, closed_ms=end, mark_price=bar.close)
             self.repo.set_now_ms(conn, end)
-        return fills + book.fills
+        return book.fills
 
     def on_bar(self, bar: Bar, funding_rate: float = 0.0) -> list[VenueFill]:
         """:meth:`open_bar` then :meth:`close_bar` (no reaction between them)."""
@@ -292,10 +300,6 @@ class PaperVenue(PaperAccounts):
             self.repo.save(conn, book)
             self.repo.set_market(conn, symbol, funding_ms=ts_ms)
         return [funding_record(r) for r in records]
-
-    def _opened(self, symbol: str, start: int) -> bool:
-        with self.repo.session() as conn:
-            return self.repo.market(conn, symbol)["open_ms"] >= start
 
 
 __all__ = ["PaperVenue", "QTY_EPS"]

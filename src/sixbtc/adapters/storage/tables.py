@@ -415,11 +415,14 @@ class PaperMarketRow(Base):
 
 
 class PaperClockRow(Base):
-    """The paper venue's time (UTC ms): orders placed now fill on bars opened at or after it."""
+    """The paper venue's time (UTC ms): orders placed now fill on bars opened at or after it, and
+    the venue's revision (see :mod:`sixbtc.adapters.storage.paper_venue_repo`)."""
 
     __tablename__ = "paper_clock"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     now_ms: Mapped[int] = mapped_column(BigInteger)
+    #: Bumped by every writing transaction of the venue: a cached book is valid while it matches.
+    revision: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class TradingStateRow(Base):
