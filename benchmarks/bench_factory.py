@@ -18,9 +18,11 @@ What it does (prints figures, asserts nothing):
    rotator, paper replay and monitor therefore see nothing of ``[cut, end)``.
 2. **Run the factory**: :func:`sixbtc.app.once.run_once` on that home, the code path of
    ``sixbtc run --once --generate N --seed S`` (without its progress bars), default
-   configuration. Two throttles are raised to N so that N strategies are generated at all
-   (``generator.daily_limit`` 300 and ``generator.max_generated_queue`` 500 would cap a
-   cycle; neither takes part in any choice). ``--set section.key=value`` (YAML value,
+   configuration. Three throttles are raised to N so that N strategies are generated and
+   all of them validated and backtested in the one cycle (``generator.daily_limit`` 300 and
+   ``generator.max_generated_queue`` 500 would cap generation, ``validator.max_validated_queue``
+   50 stops the validate stage once 50 wait for the backtest, leaving the rest GENERATED;
+   none takes part in any choice). ``--set section.key=value`` (YAML value,
    repeatable) changes the home's ``config.yaml`` **for diagnostics only**: the run is then
    labelled DIAGNOSTIC everywhere and its figures are not the benchmark's headline.
 3. **Judge the gate passers on the hidden days.** Passers = every strategy that entered the
@@ -63,8 +65,10 @@ What it does (prints figures, asserts nothing):
    Caveat: with a 4h unit, a 15m or 1h strategy's twins keep its bars' phase within 4 hours
    (a shift is a multiple of 4h), so an edge tied to the hour of day modulo 4h would be shared
    by its twins and not show in its percentile.
-4. **Throughput**: generated strategies per hour through validate + backtest = ``generated *
-   3600 / (validate_s + backtest_s)`` from the cycle's stage timings, on this machine.
+4. **Throughput**: strategies per hour through validate + backtest = ``validated * 3600 /
+   (validate_s + backtest_s)`` from the cycle's stage timings, on this machine, where
+   ``validated`` is the count the validate stage processed (equal to ``generated`` unless a
+   stage ended early); the load average is printed next to it.
 
 Last line (always)::
 
@@ -77,6 +81,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import secrets
 import signal
 import sys
@@ -115,7 +120,7 @@ from sixbtc.strategy.sandbox import StrategySandbox
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "binance_usdm"
 DAY = pd.Timedelta(days=1)
-THROTTLES = ("daily_limit", "max_generated_queue")
+THROTTLES = (("generator", "daily_limit"), ("generator", "max_generated_queue"), ("validator", "max_validated_queue"))
 
 
 class BenchError(Exception):
@@ -155,8 +160,10 @@ def parse_sets(items: list[str]) -> dict[str, dict[str, Any]]:
 
 def home_config(overrides: dict[str, dict[str, Any]], n_generate: int) -> dict[str, dict[str, Any]]:
     """``config.yaml`` of the scratch home: the throttles raised to N, then the overrides."""
-    gen = Settings().generator
-    cfg: dict[str, dict[str, Any]] = {"generator": {k: max(getattr(gen, k), n_generate) for k in THROTTLES}}
+    defaults = Settings()
+    cfg: dict[str, dict[str, Any]] = {}
+    for section, key in THROTTLES:
+        cfg.setdefault(section, {})[key] = max(getattr(getattr(defaults, section), key), n_generate)
     for section, values in overrides.items():
         cfg.setdefault(section, {}).update(values)
     return cfg
@@ -431,9 +438,11 @@ def judge_and_report(c: Container, report: CycleReport, hidden: Hidden, seed: in
               f"median {pct(float(np.median(twins)))}, 5-95 % {pct(float(np.quantile(twins, 0.05)))}.."
               f"{pct(float(np.quantile(twins, 0.95)))}; percentile {fmt(port_pct)}")
     busy = report.seconds.get("validate", 0.0) + report.seconds.get("backtest", 0.0)
-    per_hour = generated * 3600 / busy if busy > 0 else float("nan")
-    print(f"throughput: {generated} strategies in validate {report.seconds.get('validate', 0):.1f} s + backtest "
-          f"{report.seconds.get('backtest', 0):.1f} s = {fmt(per_hour, '.0f')} per hour")
+    through = report.counts.get("validator_processed", 0)
+    per_hour = through * 3600 / busy if busy > 0 else float("nan")
+    print(f"throughput: {through} of {generated} strategies in validate {report.seconds.get('validate', 0):.1f} s + "
+          f"backtest {report.seconds.get('backtest', 0):.1f} s = {fmt(per_hour, '.0f')} per hour "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
     if diag:
         print(f"*** DIAGNOSTIC RUN (--set {diag}): the line below is not the benchmark's figure ***")
     per_1000 = 1000 * len(entrants) / generated if generated else float("nan")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AnyUrl, Field, SecretStr, model_validator
 
 from sixbtc.config.fields import (
     MAX_BARS,
@@ -53,7 +53,15 @@ class DataSection(Section):
     min_volume_usd: float = Field(1_000_000.0, ge=0, description="Pairs updater: minimum 24h volume (USD)")
     top_pairs_count: int = Field(50, ge=1, le=10_000, description="Pairs updater: keep this many pairs by volume")
     exchange_api_url: HttpUrl | None = Field(None, description="Base URL replacing the market-data venue's public REST API root (binanceusdm: {url}/fapi/v1/...), e.g. a mirror or a local test server; empty = the venue's own")
+    frame_cache: int = Field(128, ge=0, le=100_000, description="Stored frames (one coin and timeframe of candles, or a coin's funding) each process keeps in memory after validating them (LRU; 0 = none). A backtest reads about two per coin of its timeframes plus BTC's, so fewer than that re-reads and re-validates every file for every strategy. Memory: a frame of 400 days of 15m candles is about 2 MB (the bundled data set: 99 frames, 45 MB in all)")
     hyperliquid_info_url: HttpUrl = Field("https://api.hyperliquid.xyz", description="Pairs updater: base URL of Hyperliquid's public info API (POST {url}/info metaAndAssetCtxs; read-only, no key)")
+    live_feed: Literal["websocket", "rest"] = Field("websocket", description="Live candles of the service: websocket = ccxt pro watch_ohlcv pushes (LIVE streams and the stored universe's forward updates, flushed to the store, gaps backfilled over REST, staleness alarm); rest = the executor polls REST each step (LIVE streams only). `run --once` always replays the store")
+    exchange_ws_url: AnyUrl | None = Field(None, description="Replaces the venue's kline websocket root (binanceusdm: wss://fstream.binance.com/ws), e.g. ws://127.0.0.1:PORT/ws of a local test server; empty = the venue's own")
+    feed_batch_size: int = Field(50, ge=1, le=200, description="Websocket feed: streams per SUBSCRIBE message (Binance: at most 10 messages/s and 1024 streams per connection)")
+    feed_stagger_s: float = Field(1.0, ge=0, le=60, description="Websocket feed: seconds between two subscription batches")
+    feed_backoff_s: float = Field(1.0, gt=0, le=60, description="Websocket feed: first reconnect wait (s), doubled per failed attempt, at most 60 s")
+    feed_idle_timeout_s: float = Field(120.0, gt=0, le=3_600, description="Websocket feed: a subscription batch without any update this long forces a reconnect (s)")
+    feed_stale_grace_s: float = Field(60.0, ge=0, le=MAX_SECONDS, description="Staleness alarm: a stream is stale when its next candle is this many seconds overdue (last close + one bar + this); it then raises a `stale_feed` alert once and is polled over REST until it recovers")
 
 
 class GeneratorSection(Section):
@@ -199,7 +207,7 @@ class RotatorSection(Section):
 
 
 class ExecutorSection(Section):
-    dry_run: bool = Field(True, description="Paper trading (default). Live trading is gated: it would take both dry_run: false and `sixbtc run --live` plus the agent key (environment or a chmod-600 exchange.agent_key_file); either signal alone refuses to start, and this build has no live venue, so the gate ends in a refusal")
+    dry_run: bool = Field(True, description="Paper trading (default). Live trading is gated: it would take both dry_run: false and `sixbtc run --live` plus the agent key (environment or a chmod-600 exchange.agent_key_file); either signal alone refuses to start; `--live` prints what will trade and waits 5 s, then trades on exchange.execution_venue")
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
     replay_days: int = Field(30, ge=1, le=MAX_DAYS, description="Days of the store replayed by `run --once` (held out of backtests)")
     poll_interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Live candle polling period (s)")

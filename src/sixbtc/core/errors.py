@@ -78,6 +78,11 @@ class InsufficientFunds(OrderRejected):
     """Not enough margin or balance for the order: surface it."""
 
 
+class DuplicateClientOrderId(OrderRejected):
+    """The venue already holds an order of this account with this client order id (any
+    status): the earlier request arrived; query the id instead."""
+
+
 class RiskLimitBreached(SixbtcError):
     """A risk limit or kill switch fired: halt trading of the affected scope."""
 

@@ -29,3 +29,22 @@ def test_the_candle_store_judges_future_candles_by_the_containers_clock(tmp_path
     stored = c.store.write_candles("BTC", "1h", _candles("2025-01-01 00:00", 24))
     assert stored == 10  # 00:00 … 09:00 have closed by 10:00; 10:00 is still forming, the rest future
     assert c.store.read_candles("BTC", "1h")["timestamp"].max() == pd.Timestamp("2025-01-01 09:00", tz="UTC")
+
+
+def test_the_candle_store_keeps_data_frame_cache_frames_in_memory(tmp_path: Path, monkeypatch) -> None:
+    """``data.frame_cache`` frames stay read: a backtest's pass over 40 coins reads each file
+    once, not once per strategy (the old fixed LRU of 32 re-read every file in such a cycle)."""
+    home = Home(tmp_path)
+    home.ensure()
+    settings = Settings(data={"frame_cache": 64})
+    c = Container(home, settings, SimClock(datetime(2025, 1, 3, tzinfo=UTC)))
+    symbols = [f"C{i}" for i in range(40)]
+    for sym in symbols:
+        c.store.write_candles(sym, "1h", _candles("2025-01-01 00:00", 24))
+    reads: list[str] = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: reads.append(str(path)) or real(path, *a, **k))
+    for _ in range(3):  # three strategies' backtests over the same coins
+        for sym in symbols:
+            assert len(c.store.read_candles(sym, "1h")) == 24
+    assert len([p for p in reads if p.endswith("_1h.parquet")]) == 40

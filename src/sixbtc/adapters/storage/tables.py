@@ -537,3 +537,20 @@ class AlertRow(Base):
     message: Mapped[str] = mapped_column(Text)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReconciliationRow(Base):
+    """One start-up reconciliation of the executor with its venue (migration 0013): when, on
+    which mode and venue, the outcome (``ok``, ``mismatch``, ``failed``), the one-line summary,
+    the unexplained mismatches (``[[account, symbol, detail], …]``) and the wall time (s)."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (Index("ix_reconciliations_ts", "ts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mode: Mapped[str] = mapped_column(String(8))
+    venue: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    mismatches: Mapped[list[Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)

@@ -4,7 +4,7 @@ PostgreSQL enforces VARCHAR lengths (SQLite does not): with VARCHAR(16) every ta
 order of the executor failed there. Found by the multi-process acceptance test on PostgreSQL.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02 20:25:00
 """
 from alembic import op
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
