@@ -91,9 +91,13 @@ def websocket_feed(c: Container, client: CcxtMarketData | None, log: Callable[[s
     Raises
     ------
     ConfigError
-        When ``data.exchange_api_url`` is set without ``data.exchange_ws_url``.
+        When ``data.exchange_api_url`` is set without ``data.exchange_ws_url``, or
+        ``data.exchange_id`` is not ``binanceusdm``.
     """
     d = c.settings.data
+    if d.exchange_id != "binanceusdm":
+        raise ConfigError(f"data.live_feed: websocket reads Binance USDⓈ-M kline streams only (data.exchange_id is "
+                          f"{d.exchange_id!r}); set data.live_feed: rest")
     if d.exchange_api_url is not None and d.exchange_ws_url is None:
         raise ConfigError("data.exchange_ws_url: required when data.exchange_api_url is set (the live feed would mix "
                           "Binance's own websocket with another REST source); or set data.live_feed: rest")

@@ -21,6 +21,7 @@ from sixbtc.adapters.supervisor.config import Layout, Program, render
 from sixbtc.adapters.supervisor.events import Crash, crash_events
 from sixbtc.app.alerts import alert
 from sixbtc.app.container import Container
+from sixbtc.app.live_mode import trading_mode
 from sixbtc.app.roles import ROLES
 from sixbtc.app.roles.orchestration import SCHEDULER_STAGE
 
@@ -41,17 +42,31 @@ def available_roles() -> list[str]:
     return [r for r in ROLES if r != "scheduler" or importlib.util.find_spec(SCHEDULER_STAGE) is not None]
 
 
-def programs(c: Container) -> list[Program]:
-    """The supervised programs, by priority."""
+def programs(c: Container, live: bool = False) -> list[Program]:
+    """The supervised programs, by priority; with ``live`` the executor's command carries
+    ``--live`` (it still needs ``executor.dry_run: false`` and the agent key when it starts)."""
     n = {"generator": c.settings.generator.workers, "validator": c.settings.processes.validators,
          "backtester": c.settings.processes.backtesters}
     specs = sorted((ROLES[r] for r in available_roles()), key=lambda s: s.priority)
-    return [Program(s.name, s.group, s.priority, n.get(s.name, 1)) for s in specs]
+    return [Program(s.name, s.group, s.priority, n.get(s.name, 1),
+                    ("--live",) if live and s.name == "executor" else ()) for s in specs]
 
 
-def write_config(c: Container, output: Path | None = None, run_dir: Path | None = None) -> Path:
+def write_config(c: Container, output: Path | None = None, run_dir: Path | None = None, *,
+                 live: bool = False) -> Path:
     """Write the configuration (default ``HOME/supervisord.conf``) and create its log and run
-    directories (default ``processes.log_dir`` or ``HOME/logs``, and ``HOME/run``); returns its path."""
+    directories (default ``processes.log_dir`` or ``HOME/logs``, and ``HOME/run``); returns its path.
+
+    ``live`` writes ``sixbtc worker executor --live``: the same two signals as ``sixbtc run``
+    (:func:`sixbtc.app.live_mode.trading_mode`), checked here so that a configuration whose
+    executor could never start is not written.
+
+    Raises
+    ------
+    ConfigError
+        ``live`` with ``executor.dry_run: true``, or ``executor.dry_run: false`` without ``live``.
+    """
+    trading_mode(c.settings, live)
     p = c.settings.processes
     home = c.home.root.resolve()
     log_dir = Path(p.log_dir).resolve() if p.log_dir else home / "logs"
@@ -61,7 +76,7 @@ def write_config(c: Container, output: Path | None = None, run_dir: Path | None 
     run_dir.chmod(0o700)
     layout = Layout(sixbtc_command(), home, log_dir, run_dir, p.log_max_bytes, p.log_backups, p.stop_timeout_s)
     path = (output or home / "supervisord.conf").resolve()
-    path.write_text(render(programs(c), layout))
+    path.write_text(render(programs(c, live), layout))
     return path
 
 

@@ -11,7 +11,6 @@ shell's convention ``128 + signal``: 130 for SIGINT, 143 for SIGTERM.
 
 from __future__ import annotations
 
-import math
 import multiprocessing
 import os
 import signal
@@ -27,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sixbtc.app.live_mode import LIVE_DELAY_S
 from sixbtc.cli.context import console, err_console, friendly_errors, open_container, table
+from sixbtc.cli.live_gate import LIVE_HELP, live_gate
 
 if TYPE_CHECKING:
     from sixbtc.app.container import Container
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
 #: Seconds the worker processes get to stop on their own (a SIGTERM sent to the whole process
 #: group reaches them directly) before a SIGTERM sent to ``sixbtc`` alone is passed on to them.
 FORWARD_AFTER_S = 1.0
-LIVE_HELP = ("Trade for real: needs executor.dry_run: false as well, and the agent key (environment or a "
-             "chmod-600 exchange.agent_key_file); prints what will trade and waits 5 s, then trades on "
-             "exchange.execution_venue. Paper trading is the default.")
 
 
 class _Shutdown:
@@ -84,27 +81,6 @@ def _stop_on_signals() -> Iterator[_Shutdown]:
     if shutdown.service is not None and shutdown.service.signum is not None:
         err_console.print(f"stopped by {signal.Signals(shutdown.service.signum).name}")
         raise typer.Exit(128 + shutdown.service.signum)
-
-
-def _gate(c: Container, live: bool, once: bool, delay_s: float) -> None:
-    """Paper, or the live gate: both signals, the agent key, the warning and the wait, then the
-    venue client is built (no request sent yet). Exit 2 on a refusal."""
-    from sixbtc.app.live_mode import live_plan, live_warning, trading_mode
-    from sixbtc.app.venues import open_venue
-
-    with friendly_errors():
-        if trading_mode(c.settings, live, once=once) == "paper":
-            return
-        plan = live_plan(c)
-    err_console.print(f"[bold red]{escape(live_warning(plan))}[/]", highlight=False)
-    remaining = delay_s
-    while remaining > 0:
-        err_console.print(f"starting in {math.ceil(remaining)} s (Ctrl-C aborts)")
-        step = min(1.0, remaining)
-        time.sleep(step)
-        remaining -= step
-    with friendly_errors():
-        open_venue(c)  # the live client with its agent key: a refusal here sends nothing
 
 
 def _ensure_data(c: Container) -> None:
@@ -158,7 +134,7 @@ def run(ctx: typer.Context,
                                        "api.host:api.port (service mode; prints the URL and token).")) -> None:
     """Run the pipeline: generate → validate → backtest → pool → rotate → execute (paper) → monitor."""
     c = open_container(ctx)
-    _gate(c, live, once, live_delay_s)
+    live_gate(c, live, once, live_delay_s)
     with _stop_on_signals() as shutdown, friendly_errors():
         _ = c.engine  # an unreachable database fails now, not after a download
         server = _start_dashboard(c) if dashboard and not once else None

@@ -15,13 +15,15 @@ def supervisor_config(ctx: typer.Context,
                       output: Path | None = typer.Option(None, "--output", "-o",
                                                          help="File to write (default HOME/supervisord.conf)."),
                       run_dir: Path | None = typer.Option(None, "--run-dir",
-                                                          help="Directory of the control socket and pid file (default HOME/run).")) -> None:
+                                                          help="Directory of the control socket and pid file (default HOME/run)."),
+                      live: bool = typer.Option(False, "--live", help="The executor trades for real (`sixbtc worker "
+                                                "executor --live`); needs executor.dry_run: false as well.")) -> None:
     """Write a supervisord configuration running every role as its own process (README "Running in production")."""
     from sixbtc.app.supervisor import available_roles, write_config
 
     c = open_container(ctx)
     with friendly_errors():
-        path = write_config(c, output, run_dir)
+        path = write_config(c, output, run_dir, live=live)
     console.print(f"wrote {path} (roles: {', '.join(available_roles())})", highlight=False, soft_wrap=True)
     console.print(f"start: supervisord -c {path}   status: supervisorctl -c {path} status", highlight=False)
 

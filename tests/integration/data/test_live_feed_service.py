@@ -76,6 +76,9 @@ def test_a_rest_mirror_without_a_websocket_url_is_refused(tmp_path: Path) -> Non
     c = Container(Home(tmp_path / "home"), settings, _at(LIVE_FROM))
     with pytest.raises(ConfigError, match="data.exchange_ws_url"):
         live_candles(c, None, print)
+    other = Container(Home(tmp_path / "other"), Settings(data={"exchange_id": "bybit"}), _at(LIVE_FROM))
+    with pytest.raises(ConfigError, match="data.live_feed"):
+        live_candles(other, None, print)
 
 
 def test_the_executor_role_runs_the_websocket_feed_and_polls_funding_and_open_interest(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ data:
   timeframes: [1h]
   history_days: 3
   exchange_api_url: {binance}
+  live_feed: rest
 generator:
   daily_limit: 0
 scheduler:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
+import pytest
+
 from sixbtc.app.container import Container
 from sixbtc.app.home import Home
 from sixbtc.app.supervisor import available_roles, write_config
 from sixbtc.config import Settings
+from sixbtc.core.errors import ConfigError
 
 
 def test_config_has_groups_priorities_restarts_rotation_and_the_listener(tmp_path: Path) -> None:
@@ -39,3 +42,22 @@ def test_config_has_groups_priorities_restarts_rotation_and_the_listener(tmp_pat
     assert listener["command"].endswith("supervisor-listener")
     assert ini["unix_http_server"]["file"].endswith("run/supervisor.sock") and ini["unix_http_server"]["chmod"] == "0700"
     assert (c.home.root / "run").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_executor_trades_live_only_with_both_signals_in_the_written_configuration(tmp_path: Path) -> None:
+    paper = Container(Home(tmp_path / "paper"), Settings())
+    ini = configparser.RawConfigParser()
+    ini.read(write_config(paper))
+    assert ini["program:sixbtc-executor"]["command"].endswith("worker executor")
+    with pytest.raises(ConfigError, match="executor.dry_run"):
+        write_config(paper, live=True)  # --live without executor.dry_run: false
+
+    live = Container(Home(tmp_path / "live"), Settings(executor={"dry_run": False}))
+    with pytest.raises(ConfigError, match="--live was not given"):
+        write_config(live)  # dry_run: false alone would write an executor that refuses to start
+    assert not (live.home.root / "supervisord.conf").exists()
+    ini = configparser.RawConfigParser()
+    ini.read(write_config(live, live=True))
+    assert ini["program:sixbtc-executor"]["command"].endswith("worker executor --live")
+    others = [s for s in ini.sections() if s.startswith("program:") and s != "program:sixbtc-executor"]
+    assert others and not any("--live" in ini[s]["command"] for s in others)

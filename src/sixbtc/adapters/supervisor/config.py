@@ -22,12 +22,14 @@ LISTENER = "sixbtc-crash-listener"
 
 @dataclass(frozen=True)
 class Program:
-    """One role as a supervisord program: ``role``, ``group``, ``priority``, ``numprocs``."""
+    """One role as a supervisord program: ``role``, ``group``, ``priority``, ``numprocs`` and
+    the extra arguments of its ``sixbtc worker ROLE`` command (e.g. ``("--live",)``)."""
 
     role: str
     group: str
     priority: int
     numprocs: int = 1
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _program(p: Program, layout: Layout) -> str:
     name = program_name(p.role)
     proc = "%(program_name)s_%(process_num)02d" if p.numprocs > 1 else "%(program_name)s"
     return f"""[program:{name}]
-command={_cmd(layout, "worker", p.role)}
+command={_cmd(layout, "worker", p.role, *p.args)}
 process_name={proc}
 numprocs={p.numprocs}
 priority={p.priority}
