@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING
 
 from sixbtc.backtester.grid_jobs import GridJob, LocalGridRunner, run_grid_job
@@ -72,16 +73,20 @@ class DaskGridRunner:
         Raises
         ------
         DaskUnavailable
-            If the scheduler cannot be reached or a job failed or timed out on the cluster.
+            If the scheduler cannot be reached, or a job timed out, was cancelled or lost its
+            workers on the cluster. An error of the simulation itself (``ValueError``) is
+            re-raised as it is, as the in-process runner would raise it.
         """
         if sum(j.n_sets for j in jobs) < self.min_sets:
             return self._local.run(jobs)
+        from distributed import KilledWorker  # noqa: PLC0415 — lazy: see the module docstring
+
         client = self._connect()
         futures = client.map(run_grid_job, list(jobs), pure=False)
         deadline = time.monotonic() + self.timeout_s
         try:
             results = [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, KilledWorker, CancelledError) as exc:  # the cluster's fault, not the job's
             client.cancel(futures)
             raise DaskUnavailable(f"grid rung on {self.address} failed: {type(exc).__name__}: {exc}") from exc
         self.fanned_out += 1
