@@ -370,8 +370,8 @@ def _first_and_retest(bp, backtest_plan, run_backtest, run_retest, sandbox_cls, 
     # Gates relaxed (verdicts only) so that every stage runs: search, OOS, WFA and shuffle.
     plan = backtest_plan(bt, window, by_tf, "bench")
     try:
-        plan = dataclasses.replace(plan, max_degradation=float("inf"), wfa_min_consistency=0.0,
-                                   shuffle_max_pvalue=1.0)
+        plan = dataclasses.replace(plan, max_degradation=float("inf"), min_excess_return=-float("inf"),
+                                   wfa_min_consistency=0.0, shuffle_max_pvalue=1.0)
     except TypeError as exc:
         print(f"   (gates not relaxed: {exc}; later stages run only if the strategy passes)")
     t0 = time.perf_counter()

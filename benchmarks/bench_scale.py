@@ -6,8 +6,9 @@ Prints figures; asserts nothing about time. Last line:
 
 What runs: ``bench_engine.py``'s SMA-crossover strategy (1,000 parameter sets) through the real
 path (:class:`~sixbtc.strategy.sandbox.StrategySandbox` + ``run_backtest``: successive-halving
-search, OOS, walk-forward, shuffle test; verdict gates relaxed so that every stage runs),
-default settings, windows of ``run --once`` (IS 120 d, OOS 60 d, warm-up 250 bars), then one
+search, OOS, walk-forward, shuffle test; the verdict gates that would stop it before the last
+stage relaxed: degradation, excess over holding, WFA consistency, shuffle p-value), default
+settings, windows of ``run --once`` (IS 120 d, OOS 60 d, warm-up 250 bars), then one
 ``run_retest`` in a fresh sandbox, on an in-memory candle source of 30 series per timeframe
 built from ``../shared/data/binance_usdm`` (printed per timeframe):
 
@@ -130,8 +131,10 @@ def first_backtest(candles, plan, strategy: str, params_limit: int | None = None
 
 
 def relaxed(plan):
-    return dataclasses.replace(plan, max_degradation=float("inf"), wfa_min_consistency=0.0,
-                               shuffle_max_pvalue=1.0)
+    """``plan`` with the verdict gates that would stop it before the walk-forward and the
+    shuffle test opened (degradation, excess over holding, WFA consistency, shuffle p-value)."""
+    return dataclasses.replace(plan, max_degradation=float("inf"), min_excess_return=-float("inf"),
+                               wfa_min_consistency=0.0, shuffle_max_pvalue=1.0)
 
 
 def validate_ms(n: int) -> float:

@@ -116,9 +116,11 @@ class InProcess:
         exec(compile(code, "<strategy>", "exec"), namespace)  # noqa: S102 - benchmark baseline
         name, cls = next((k, v) for k, v in namespace.items() if k.startswith("Strategy_"))
         self.cls = cls
-        attrs = ("strategy_type", "direction", "timeframes", "param_space")
-        declared = {a: getattr(cls, a) for a in attrs}
+        attrs = ("strategy_type", "direction", "timeframes", "param_space", "inputs")
+        declared = {a: getattr(cls, a, None) for a in attrs}  # inputs: the extra data it reads
         declared["timeframes"] = list(declared["timeframes"])
+        if declared["inputs"] is not None:
+            declared["inputs"] = list(declared["inputs"])
         return StrategySpec.from_declared(name, declared)
 
     def signals(self, data, params_list):

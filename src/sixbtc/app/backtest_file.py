@@ -81,7 +81,7 @@ def backtest_file(c: Container, code: str, sandbox: StrategySandbox) -> dict[str
     wanted = {tf: s for tf, s in symbols_by_timeframe(c.store, c.settings, window, preferred).items()
               if tf in spec.timeframes}
     digest = code_hash(code)
-    plan = backtest_plan(bt, window, wanted, digest, c.settings.risk.sizing_rule())
+    plan = backtest_plan(bt, window, wanted, digest, c.settings.risk.sizing_rule(), c.grid_runner)
     params_list = sample_params(spec.grid(), bt.max_param_sets, digest)
     outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign, space=search_space(spec, bt))
     gates = protocol_gates(outcome, plan)

@@ -9,6 +9,7 @@ import numpy as np
 
 from sixbtc.app.window import CycleWindow
 from sixbtc.backtester.plausibility import PlausibilityBounds
+from sixbtc.backtester.ports import GridRunner
 from sixbtc.backtester.protocol import BacktestPlan
 from sixbtc.backtester.search import SearchConfig
 from sixbtc.backtester.tpe import grid_count
@@ -41,11 +42,12 @@ def search_space(spec: StrategySpec, bt: BacktestSection) -> dict[str, list[Any]
 
 
 def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[str, list[str]],
-                  code_hash: str, sizing: SizingRule | None = None) -> BacktestPlan:
+                  code_hash: str, sizing: SizingRule | None = None, runner: GridRunner | None = None) -> BacktestPlan:
     """The protocol plan from the ``backtest`` settings: IS ``[is_start, oos_start)``, OOS
     ``[oos_start, confirm_start)`` (the confirmation and replay days stay unseen, also by
     re-tests); the shuffle seed comes from the code hash (31 bits); ``sizing`` is the
-    configured ``risk.sizing_rule()`` (the executor's rule; None = all-in 1x)."""
+    configured ``risk.sizing_rule()`` (the executor's rule; None = all-in 1x); ``runner`` where
+    the search's grid simulations run (the container's ``grid_runner``; None = in process)."""
     return BacktestPlan(symbols_by_tf, window.is_start, window.oos_start, window.confirm_start, bt.warmup_bars,
                         bt.fee_rate, bt.slippage_bps, bt.min_trades, bt.max_degradation,
                         search=SearchConfig(bt.search_rungs, bt.search_eta, bt.screen_coins, bt.search_method,
@@ -55,4 +57,4 @@ def backtest_plan(bt: BacktestSection, window: CycleWindow, symbols_by_tf: dict[
                         shuffle_coins=bt.shuffle_coins, seed=code_seed(code_hash) % 2**31,
                         causality_cuts=bt.causality_cuts, plausibility=PlausibilityBounds.from_section(bt),
                         min_excess_return=bt.min_excess_return, wfa_span=bt.wfa_span, sizing=sizing,
-                        degradation_basis=bt.degradation_basis)
+                        degradation_basis=bt.degradation_basis, runner=runner)

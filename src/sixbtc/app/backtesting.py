@@ -49,7 +49,8 @@ def backtest_one(c: Container, sandbox: StrategySandbox, window: CycleWindow,
         try:
             spec = sandbox.load(rec.code)
             wanted = {tf: syms for tf, syms in symbols_by_tf.items() if tf in spec.timeframes}
-            plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash, c.settings.risk.sizing_rule())
+            plan = backtest_plan(c.settings.backtest, window, wanted, rec.code_hash, c.settings.risk.sizing_rule(),
+                                 c.grid_runner)
             params_list = sample_params(spec.grid(), c.settings.backtest.max_param_sets, rec.code_hash)
             outcome = run_backtest(sandbox, c.store, plan, params_list, spec.direction.sign,
                                    space=search_space(spec, c.settings.backtest))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import structlog
 
 from sixbtc.app.container import Container
-from sixbtc.core.errors import StaleClaim
+from sixbtc.core.errors import ComputeUnavailable, StaleClaim
 from sixbtc.domain.strategy import StrategyRecord, StrategyStatus
 
 log = structlog.get_logger("sixbtc.claims")
@@ -19,6 +19,8 @@ def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]
     """Run one claimed unit of work.
 
     A stale claim (another worker owns the strategy now) drops the work silently; an
+    unreachable compute back-end (:class:`~sixbtc.core.errors.ComputeUnavailable`) gives the
+    claim back and re-raises (the role logs it and retries later); an
     unexpected error marks the strategy FAILED with the error as reason (the worker goes on);
     a shutdown (SIGINT/SIGTERM arrive as ``KeyboardInterrupt``) gives the claim back and
     re-raises. Every log line written meanwhile carries ``strategy_id``, ``strategy`` and
@@ -32,6 +34,9 @@ def claim_guard(c: Container, rec: StrategyRecord, phase: str) -> Iterator[None]
             log.info("processed", phase=phase)
     except StaleClaim:
         pass
+    except ComputeUnavailable:  # the cluster's fault, not the strategy's: give it back, retry later
+        c.strategies.release(rec.id, rec.claim_token)
+        raise
     except Exception as exc:  # noqa: BLE001 — an unexpected error fails this strategy, not the worker
         log.error("failed", strategy_id=rec.id, strategy=rec.name, phase=phase, error=f"{type(exc).__name__}: {exc}")
         _fail(c, rec, phase, exc)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from sixbtc.adapters.compute.dask_runner import DaskGridRunner
 from sixbtc.adapters.llm.openai_chat import OpenAIChatClient
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.coins_repo import CoinRepository
@@ -19,6 +21,7 @@ from sixbtc.adapters.storage.ops_repo import OpsRepository
 from sixbtc.adapters.storage.parents_repo import ParentRepository
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.process_repo import ProcessRegistry
+from sixbtc.adapters.storage.reconcile_repo import ReconcileRepository
 from sixbtc.adapters.storage.regime_repo import RegimeRepository
 from sixbtc.adapters.storage.results_repo import ResultRepository
 from sixbtc.adapters.storage.risk_repo import TradingStateRepository
@@ -27,10 +30,15 @@ from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.adapters.storage.trading_repo import TradingRepository
 from sixbtc.adapters.storage.trials_repo import TrialRepository
 from sixbtc.app.home import Home
+from sixbtc.backtester.grid_jobs import LocalGridRunner
+from sixbtc.backtester.ports import GridRunner
 from sixbtc.config import Settings, load_settings
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.data.registry import CoinRegistry
 from sixbtc.strategy.sandbox import SandboxLimits
+
+if TYPE_CHECKING:  # the signing libraries are imported only when live mode builds its client
+    from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient
 
 
 @dataclass
@@ -132,6 +140,11 @@ class Container:
         """Role heartbeats, metrics snapshots and alerts (operations)."""
         return OpsRepository(self.engine, self.clock)
 
+    @cached_property
+    def reconciliations(self) -> ReconcileRepository:
+        """The executor's reconciliations with its venue (``sixbtc status``)."""
+        return ReconcileRepository(self.engine, self.clock)
+
     def execution_store(self, fence: int | None) -> ExecutionRepository:
         """The executor's store, fenced by lease token ``fence`` (None: unfenced) and checking
         ``risk.max_open_positions`` in the database."""
@@ -148,6 +161,35 @@ class Container:
         cfg = self.settings.llm
         return OpenAIChatClient(cfg.base_url, cfg.model, cfg.api_key, timeout_s=cfg.timeout_s,
                                 max_tokens=cfg.max_tokens, temperature=cfg.temperature)
+
+    def live_venue(self) -> HyperliquidClient:
+        """A new Hyperliquid client of live mode from the ``exchange`` section (the master key is
+        read only when configured); :func:`sixbtc.app.venues.open_venue` keeps one per process
+        and venue, so the process has one agent signer, shared by every sub-account and use.
+
+        The agent key comes from :func:`sixbtc.config.secrets.agent_key` (environment, or a
+        mode-0600 file). Nothing is imported, read or signed until this is first used, so paper
+        mode never loads a signing library.
+
+        Raises
+        ------
+        ConfigError
+            No agent key, a key file readable by others, no ``exchange.wallet_address``.
+        """
+        from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient  # noqa: PLC0415 — live mode only
+        from sixbtc.config.secrets import agent_key  # noqa: PLC0415
+
+        key, _ = agent_key(self.settings, config_path=self.home.config_path)
+        return HyperliquidClient.from_config(self.settings.exchange, agent_key=key)
+
+    @cached_property
+    def grid_runner(self) -> GridRunner:
+        """Where the parameter search's grid simulations run (``backtest.executor``): in this
+        process, or on the Dask cluster at ``backtest.dask_scheduler`` (connected lazily)."""
+        bt = self.settings.backtest
+        if bt.executor == "dask" and bt.dask_scheduler:
+            return DaskGridRunner(bt.dask_scheduler, bt.dask_min_sets, bt.dask_timeout_s)
+        return LocalGridRunner()
 
     def sandbox_limits(self) -> SandboxLimits:
         """Sandbox limits from the ``validator`` section."""

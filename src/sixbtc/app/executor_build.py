@@ -2,11 +2,13 @@
 
 :func:`build_executor` puts together, for a LIVE set: the venue of the mode
 (:func:`sixbtc.app.venues.open_venue`; on the paper venue every strategy's sub-account is
-created and funded with its capital on first use), one sandbox per active strategy, the
+created and funded with its capital on first use; on a live venue each strategy trades on the
+venue sub-account named by its label, see :func:`live_accounts`), one sandbox per active strategy, the
 history of its streams from the candle store, the store fenced by this process's executor
 lease (:mod:`sixbtc.app.lease`), and the trading permissions of the run
 (:class:`~sixbtc.app.safety.SafetyPass`: kill switches and HALTED/REDUCING states, sampled
-when :func:`permissions` is called).
+when :func:`permissions` is called). Every reconciliation is stored for ``sixbtc status``
+(:mod:`sixbtc.app.reconciliation`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 
 from sixbtc.app.container import Container
 from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.reconciliation import record_report
 from sixbtc.app.safety import Permissions, SafetyPass
 from sixbtc.app.venues import open_venue
 from sixbtc.core.errors import ConfigError
@@ -108,18 +111,54 @@ class SandboxSignals:
 
 
 def fund_paper_accounts(venue: ExchangeClient, strategies: list[LiveStrategy]) -> None:
-    """Paper venue: create each strategy's sub-account the venue does not have yet and credit
-    it with the strategy's capital (the paper venue's faucet, then a master → sub transfer).
-    Nothing is done on a live venue (sub-accounts there are funded by ``sixbtc accounts``)."""
-    if venue.mode != "paper" or not hasattr(venue, "deposit_usd"):
+    """Paper venue: create each strategy's sub-account the venue does not have yet, holding the
+    strategy's capital (one transaction: a crash never leaves it created and empty). Nothing
+    is done on a live venue (sub-accounts there are funded by ``sixbtc accounts``)."""
+    if venue.mode != "paper" or not hasattr(venue, "open_funded_subaccount"):
         return
     existing = {s.name for s in venue.subaccounts()}
     for s in strategies:
         if s.subaccount not in existing:
-            venue.create_subaccount(s.subaccount)
-            venue.deposit_usd(s.capital_usd)
-            venue.transfer_usd(s.subaccount, s.capital_usd, to_subaccount=True)
+            venue.open_funded_subaccount(s.subaccount, s.capital_usd)
             existing.add(s.subaccount)
+
+
+def live_accounts(c: Container, venue: ExchangeClient, strategies: list[LiveStrategy],
+                  log: Callable[[str], None]) -> list[LiveStrategy]:
+    """Live venue: the strategies whose sub-account (the venue sub-account named by the
+    strategy's label, e.g. ``live-001``) exists. A strategy on a sub-account given in paper mode
+    (``paper-001`` …: its balance and positions are paper money) is left out with a log line. A
+    missing sub-account is created when the master key
+    is configured (unfunded: ``sixbtc accounts --top-up`` funds it; until then entries are
+    refused by the margin check). Without a master key a strategy whose sub-account is missing
+    is left out with an alert, unless the database says it holds something there (then it is
+    kept, and the reconciliation reports the mismatch). The paper venue: unchanged.
+
+    Raises
+    ------
+    TransientExchangeError, OrderRejected
+        The venue's sub-account list could not be read (the caller retries at its next step).
+    """
+    if venue.mode != "live":
+        return strategies
+    names, modes = {s.name for s in venue.subaccounts()}, {sid: r["mode"] for sid, r in c.trading.attached().items()}
+    out = []
+    for s in strategies:
+        if modes.get(s.id) != "live":  # its records (balance, positions) are paper money
+            log(f"{s.name} not traded live: its sub-account {s.subaccount} was given in paper mode")
+            continue
+        if s.subaccount not in names:
+            try:
+                sub = venue.create_subaccount(s.subaccount)
+                names.add(s.subaccount)
+                log(f"created sub-account {s.subaccount} ({sub.address}) on {venue.venue} for {s.name}: fund it with "
+                    "`sixbtc accounts --top-up`")
+            except ConfigError as exc:
+                if not c.trading.holdings(s.id):
+                    log(f"{s.name} not traded: no sub-account {s.subaccount} on {venue.venue} ({exc})")
+                    continue
+        out.append(s)
+    return out
 
 
 class RunPermissions:
@@ -161,12 +200,13 @@ def build_executor(c: Container, strategies: list[LiveStrategy], history_end: pd
     try:
         venue = venue or open_venue(c)
         fund_paper_accounts(venue, strategies)
+        strategies = live_accounts(c, venue, strategies, log or (lambda text: None))
         ex = c.settings.executor
         executor = Executor(strategies, venue, signals, ArrayHistory(c, history_end),
                             c.execution_store(lease.token if lease else None), c.settings.risk,
                             history_bars=bt.warmup_bars, gate=RunPermissions(c, venue, strategies),
                             clock_ms=clock_ms, lookback_ms=int(ex.fills_lookback_days * 86_400_000),
-                            alert=log)
+                            alert=log, on_reconcile=lambda report: record_report(c, venue, report))
         executor.submitter.retry = RetryPolicy(ex.order_query_attempts, ex.order_query_base_delay_s)
     except BaseException:
         signals.close()

@@ -18,10 +18,17 @@ log = logging.getLogger(__name__)
 LLM = "llm"
 
 
+def _midnight(c: Container) -> datetime:
+    return datetime.combine(c.clock.now().date(), time(0), tzinfo=UTC)
+
+
 def _store(c: Container, result: Any) -> tuple[int, int]:
-    """Add ``result.candidates`` to the repository: (created, dropped = duplicates + refused)."""
-    created = sum(1 for cand in result.candidates if c.strategies.add(cand) is not None)
-    return created, result.duplicates + len(result.candidates) - created
+    """Add ``result.candidates`` within the limits, atomically (parallel generators never
+    exceed them together): (created, dropped = duplicates + refused + beyond the room)."""
+    cfg = c.settings.generator
+    created, skipped = c.strategies.add_within_limits(list(result.candidates), _midnight(c), cfg.daily_limit,
+                                                      cfg.max_generated_queue)
+    return created, result.duplicates + skipped
 
 
 def generation_room(c: Container) -> tuple[int, int]:
@@ -29,8 +36,7 @@ def generation_room(c: Container) -> tuple[int, int]:
     ``generator.max_generated_queue``); both counted in the database, so a restart changes
     neither. Negative values mean over the limit."""
     cfg = c.settings.generator
-    midnight = datetime.combine(c.clock.now().date(), time(0), tzinfo=UTC)
-    return (cfg.daily_limit - c.strategies.count_created_since(midnight),
+    return (cfg.daily_limit - c.strategies.count_created_since(_midnight(c)),
             cfg.max_generated_queue - c.strategies.counts_by_status()["GENERATED"])
 
 
@@ -45,12 +51,17 @@ def generate_batch(c: Container, n: int, rng: np.random.Generator,
     ``generator.evolution_share`` of it children of the stored parents (pool members and
     near-misses) when there are any. The unger source draws entries fitting the coins'
     newest regimes (:func:`coin_regimes`). Each LLM failure is logged and passed to
-    ``on_error`` (it never stops the other sources).
+    ``on_error`` (it never stops the other sources). The room is counted again when the
+    candidates are stored, in the same transaction as the inserts
+    (:meth:`~sixbtc.adapters.storage.strategy_repo.StrategyRepository.add_within_limits`), so
+    generators running in parallel (:mod:`sixbtc.app.generator_pool`, several
+    ``sixbtc worker generator``) stay within both limits together.
 
     Returns
     -------
     (int, int)
-        Strategies created, and candidates dropped as duplicates (of stored code or of each other).
+        Strategies created, and candidates dropped as duplicates (of stored code or of each
+        other) or because a parallel generator used the room first.
     """
     cfg = c.settings.generator
     room = min(n, *generation_room(c))

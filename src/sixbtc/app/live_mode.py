@@ -56,6 +56,7 @@ class LivePlan:
     wallet: str | None
     key_source: str
     strategies: tuple[tuple[str, str, tuple[str, ...], float], ...]
+    paper_only: tuple[str, ...] = ()  # LIVE strategies on sub-accounts given in paper mode: not traded
 
     @property
     def capital_usd(self) -> float:
@@ -73,12 +74,15 @@ def live_plan(c: Container) -> LivePlan:
     """
     _, source = agent_key(c.settings, config_path=c.home.config_path)
     attached = c.trading.attached()
-    rows = []
+    rows, paper = [], []
     for rec in c.strategies.list_by_status(StrategyStatus.LIVE):
         sub = attached.get(rec.id)
-        if sub is not None:
+        if sub is not None and sub["mode"] == "live":
             rows.append((rec.name, sub["label"], tuple(rec.symbols), float(sub["capital_usd"])))
-    return LivePlan(c.settings.exchange.execution_venue, c.settings.exchange.wallet_address, source, tuple(rows))
+        elif sub is not None:
+            paper.append(rec.name)
+    return LivePlan(c.settings.exchange.execution_venue, c.settings.exchange.wallet_address, source, tuple(rows),
+                    tuple(paper))
 
 
 def live_warning(plan: LivePlan) -> str:
@@ -90,5 +94,7 @@ def live_warning(plan: LivePlan) -> str:
               for name, sub, symbols, cap in plan.strategies]
     if not plan.strategies:
         lines.append("  (none yet: the rotator will promote strategies, which then trade for real)")
+    if plan.paper_only:
+        lines.append(f"Not traded live (promoted in paper mode, paper balances): {', '.join(plan.paper_only)}")
     lines.append("`sixbtc emergency-stop` halts everything at any time.")
     return "\n".join(lines)

@@ -1,10 +1,15 @@
 """The service's executor loop: new closed candles of the LIVE set's streams → :class:`Executor`.
 
-Each candle is fed in the venue-port order (:func:`sixbtc.app.paper.feed_bar`); online, the
-pass time is the wall clock (entries on stale candles are refused by the pre-trade checks) and
-:meth:`LiveTrader.sync` runs the trade sync between candles.
+Each candle is fed in the venue-port order (:func:`sixbtc.app.paper.feed_bar`); online (and
+always on a live venue), the pass time is the wall clock (entries on stale candles are refused
+by the pre-trade checks) and :meth:`LiveTrader.sync` runs the trade sync between candles. On a
+live venue the executor is reconciled with it as soon as it is built, before any candle is
+handed over (:func:`sixbtc.app.reconciliation.reconcile_now`; a failure drops it and the next
+step tries again).
 
-Online, candles come from the venue (ccxt polling, stored first), from each stream's oldest
+Online, candles come from the venue through ``feed`` (:mod:`sixbtc.app.live_candles`: the
+websocket feed, which flushes them to the store as they close, or REST polling at each step;
+default REST polling), stored first, from each stream's oldest
 resume point (so the candles stored while the service was down are traded and checked
 against stops too); a strategy that never traded starts with the next new candle. Offline,
 the store is replayed from the start of the replay window (the executor skips what it
@@ -28,7 +33,7 @@ import pandas as pd
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
 from sixbtc.app.lease import ExecutorLease
-from sixbtc.app.market import market_client
+from sixbtc.app.live_candles import LiveCandles, RestPolling
 from sixbtc.app.paper import (
     ArrayHistory,
     FundingRates,
@@ -38,9 +43,8 @@ from sixbtc.app.paper import (
     live_set,
     stored_streams,
 )
+from sixbtc.app.reconciliation import reconcile_now
 from sixbtc.app.window import CycleWindow
-from sixbtc.core.errors import NetworkUnavailable, TransientExchangeError
-from sixbtc.data.downloader import download
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.engine import Executor
 from sixbtc.executor.ordering import hold_back_after
@@ -54,7 +58,8 @@ class LiveTrader:
     """Feeds new closed candles of the LIVE set's streams to an :class:`Executor` (see the module docstring)."""
 
     def __init__(self, c: Container, window: CycleWindow, online: bool, log: Callable[[str], None],
-                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None) -> None:
+                 lease: ExecutorLease | None = None, client: CcxtMarketData | None = None,
+                 feed: LiveCandles | None = None) -> None:
         self.c, self.online, self.log, self.lease = c, online, log, lease
         self.start = window.replay_start
         self._ids: tuple[tuple[int, bool], ...] = ()
@@ -64,6 +69,7 @@ class LiveTrader:
         self._executor: Executor | None = None
         self._signals: SandboxSignals | None = None
         self._client: CcxtMarketData | None = client  # built on the first poll when None
+        self._feed: LiveCandles | None = feed  # online candles; None: REST polling (built on the first step)
         self._rates: FundingRates | None = None
 
     def _rebuild(self) -> None:
@@ -73,9 +79,12 @@ class LiveTrader:
             return
         self.close()
         self._ids = ids
-        clock = (lambda: int(self.c.clock.now().timestamp() * 1000)) if self.online else None
+        live = not self.c.settings.executor.dry_run
+        clock = (lambda: int(self.c.clock.now().timestamp() * 1000)) if self.online or live else None
         self._executor, self._signals = build_executor(self.c, strategies, _END_OF_TIME, self.lease, clock_ms=clock,
                                                        log=self.log)
+        if self._executor.venue.mode == "live":
+            reconcile_now(self.c, self._executor)  # the venue is the truth: before any candle or order
         self._rates = FundingRates(self.c)
         if self.online:
             lasts = [BarCursor(ts.to_pydatetime(), *stream) for stream in self._executor.streams()
@@ -160,17 +169,8 @@ class LiveTrader:
         return bars
 
     def _fetch(self, streams: list[Stream]) -> None:
-        now_ms = int(self.c.clock.now().timestamp() * 1000)
-        client = self._client = self._client or market_client(self.c)  # one ccxt client, markets loaded once
-        for sym, tf in streams:  # a venue error on one stream does not keep the others from their candles
-            try:
-                download(client, self.c.store, [sym], [tf],
-                         history_days=self.c.settings.data.history_days, now_ms=now_ms, funding=False)
-            except NetworkUnavailable as exc:
-                self.log(f"candle polling failed, will retry: {exc}")
-                return
-            except TransientExchangeError as exc:
-                self.log(f"candle polling of {sym} {tf} failed, will retry: {exc}")
+        self._feed = self._feed or RestPolling(self.c, self._client, self.log)
+        self._feed.refresh(streams)
 
     def close(self) -> None:
         """Stop the sandboxes of the current LIVE set."""

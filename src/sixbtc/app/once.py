@@ -8,10 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import numpy as np
-
 from sixbtc.app.container import Container
-from sixbtc.app.generation import generate_batch
+from sixbtc.app.generator_pool import generate_parallel
 from sixbtc.app.lease import ExecutorLease
 from sixbtc.app.monitoring import monitor_now
 from sixbtc.app.paper import paper_replay
@@ -101,14 +99,14 @@ def run_once(c: Container, n_generate: int, progress: StageProgress | None = Non
 
 
 def _factory_stages(c: Container, report: CycleReport, n_generate: int, p: StageProgress, seed: int | None) -> None:
-    rng = np.random.default_rng(seed if seed is not None else c.settings.generator.seed)
     bt = c.settings.backtest
     backtest_workers = len(backtest_roles(bt.workers, bt.elastic_workers))
     with _timed(report, "regimes", p):  # daily (SPEC §3.1); before generation, which uses them
         readings = refresh_if_due(c, report.window)
         report.counts["regimes"] = len(readings) if readings is not None else 0
     with _timed(report, "generate", p, n_generate):
-        created, dupes = generate_batch(c, n_generate, rng, on_error=lambda m: report.errors.setdefault("generate:llm", m))
+        created, dupes = generate_parallel(c, n_generate, seed,
+                                           on_error=lambda m: report.errors.setdefault("generate:llm", m))
         report.counts.update(generated=created, duplicates=dupes)
     for stage, key, role, workers, status in (
             ("validate", "validator_processed", "validator", c.settings.validator.workers, "GENERATED"),

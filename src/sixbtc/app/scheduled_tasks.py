@@ -32,8 +32,14 @@ def refresh_regimes(c: Container) -> str:
 
 
 def _venue(c: Container) -> tuple[ExchangeClient, str]:
+    """The venue and master account of the master operations; skipped in live mode without
+    the master key (it is used only when configured)."""
     from sixbtc.app.venues import master_account, open_venue
 
+    ex = c.settings.exchange
+    if not c.settings.executor.dry_run and ex.master_private_key is None and not ex.master_key_file:
+        raise TaskSkipped("no master key configured (exchange.master_key_file): transfers and agent approvals "
+                          "need it")
     try:
         return open_venue(c), master_account(c)
     except ConfigError as exc:

@@ -4,7 +4,13 @@ The main loop runs factory batches (generate within the daily limit and back-pre
 then validator and backtester worker processes until their queues are empty; the elastic
 backtest workers take due re-tests first, and when no VALIDATED work waits, due re-tests of
 ACTIVE strategies run on all backtest workers) and one
-executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`). APScheduler
+executor step per ``executor.poll_interval_s`` (:class:`~sixbtc.app.live_trader.LiveTrader`; online, its
+candles come from ``data.live_feed``: the websocket feed by default, :mod:`sixbtc.app.live_candles`,
+with funding every 5 min and open interest every 60 s polled alongside), with a trade sync whenever
+``executor.sync_interval_s`` has passed. The venue is the one of the mode
+(:func:`sixbtc.app.venues.open_venue`): the paper venue, or Hyperliquid in live mode, which needs
+live candles (the market-data venue unreachable at start: ``NetworkUnavailable``, nothing is
+started or sent). APScheduler
 runs the rotator (at the start, then every ``rotator.check_interval_minutes``: never on each
 pass of the loop) and the monitor on their intervals, and the scheduled tasks of SPEC §3.9 on
 their UTC crons (:mod:`sixbtc.app.scheduler`; ``scheduler.enabled``), and the operations jobs
@@ -27,13 +33,13 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime, timedelta
 
-import numpy as np
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sixbtc.adapters.exchanges.ccxt_market import CcxtMarketData
 from sixbtc.app.container import Container
-from sixbtc.app.generation import generate_batch
+from sixbtc.app.generator_pool import generate_parallel
 from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.live_candles import derivatives_poller, live_candles
 from sixbtc.app.live_trader import LiveTrader
 from sixbtc.app.market import market_client
 from sixbtc.app.monitoring import monitor_now
@@ -50,6 +56,11 @@ from sixbtc.rotator.rotation import Promotion
 
 __all__ = ["LiveTrader", "Service"]
 GENERATE_BATCH = 10
+DERIVATIVES_STEP_S = 30.0
+"""Seconds between two steps of the funding / open-interest poller (it reads what is due)."""
+UNIVERSE_STEP_S = 60.0
+"""Seconds between two refreshes of the live feed outside the executor step: the universe's
+streams are subscribed (new coins of the registry too) even when no strategy is LIVE."""
 
 
 class Service:
@@ -60,6 +71,7 @@ class Service:
         self.stop = threading.Event()
         self.signum: int | None = None  # the signal that stopped the service (exit 128 + it)
         self._rotating = threading.Lock()  # the loop and the scheduled job never rotate at once
+        self._synced = time.monotonic()  # when the last trade sync ran
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         self.log(f"signal {signum}: stopping after the current step")
@@ -114,30 +126,48 @@ class Service:
         ------
         LeaseHeld
             When another executor trades this database (nothing is started).
+        NetworkUnavailable
+            Live mode while the market-data venue is unreachable (nothing is started).
         """
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
         self._release_claims()
         with ExecutorLease(self.c, "sixbtc run (service)") as lease:
             online = self._online()
+            if not online and not self.c.settings.executor.dry_run:
+                raise NetworkUnavailable(f"live trading needs live candles, and the market-data venue "
+                                         f"{self.c.settings.data.exchange_id} is unreachable: not started, nothing "
+                                         "was sent (stored candles are replayed on the paper venue only)")
+            feed = live_candles(self.c, self.client, self.log) if online else None
             trader = LiveTrader(self.c, plan_window(self.c.store, self.c.settings, self.c.clock), online, self.log, lease,
-                                self.client)
+                                self.client, feed)
             self._job("refresh_market_regimes", lambda: self._refresh_regimes(only_if_due=True))
             sched = self._scheduler()
+            if feed is not None:
+                poller = derivatives_poller(self.c, feed, self.client)
+                sched.add_job(lambda: self._job("funding and open interest", poller.poll), "interval",
+                              seconds=DERIVATIVES_STEP_S, id="derivatives")
+                sched.add_job(lambda: self._job("live feed", lambda: feed.refresh([])), "interval",
+                              seconds=UNIVERSE_STEP_S, id="live_feed", next_run_time=datetime.now(UTC))
             sched.start()
-            self.log(f"service started ({'live candles via ccxt' if online else 'offline: replaying the store'}); "
-                     "Ctrl-C stops")
+            how = f"live candles via {self.c.settings.data.live_feed}" if online else "offline: replaying the store"
+            self.log(f"service started ({how}); Ctrl-C stops")
             try:
                 self._loop(trader, lease)
             finally:
                 sched.shutdown(wait=False)
                 trader.close()
+                if feed is not None:
+                    feed.close()
                 self.log("service stopped")
 
     def _loop(self, trader: LiveTrader, lease: ExecutorLease) -> None:
-        rng = np.random.default_rng(self.c.settings.generator.seed)
+        batch = 0
         while not self.stop.is_set():
-            self._job("factory", lambda: self._factory_step(rng, plan_window(self.c.store, self.c.settings, self.c.clock)))
+            seed = self.c.settings.generator.seed
+            seed = None if seed is None else seed + batch * self.c.settings.generator.workers
+            batch += 1
+            self._job("factory", lambda s=seed: self._factory_step(s, plan_window(self.c.store, self.c.settings, self.c.clock)))
             processed = self._job("executor", trader.step)
             if processed:
                 self.log(f"executor: {processed} candles processed")
@@ -145,13 +175,19 @@ class Service:
             self._wait_syncing(trader)
 
     def _wait_syncing(self, trader: LiveTrader) -> None:
-        """Wait ``executor.poll_interval_s``, running the trade sync every ``executor.sync_interval_s``."""
+        """Wait ``executor.poll_interval_s``, running the trade sync whenever
+        ``executor.sync_interval_s`` has passed since the last one (whichever period is shorter)."""
         cfg = self.c.settings.executor
         deadline = time.monotonic() + cfg.poll_interval_s
-        while not self.stop.is_set() and (left := deadline - time.monotonic()) > 0:
-            self.stop.wait(min(left, cfg.sync_interval_s))
-            if not self.stop.is_set() and time.monotonic() < deadline:
+        while not self.stop.is_set():
+            now = time.monotonic()
+            if now >= self._synced + cfg.sync_interval_s:
                 self._job("trade sync", trader.sync)
+                self._synced = time.monotonic()
+                continue
+            if now >= deadline:
+                return
+            self.stop.wait(min(deadline, self._synced + cfg.sync_interval_s) - now)
 
     def _job(self, name: str, run: Callable[[], object]) -> object:
         """Run one job of the loop; a failure is logged and the loop goes on (lost lease and
@@ -171,17 +207,18 @@ class Service:
         except NetworkUnavailable:
             return False
 
-    def _factory_step(self, rng: np.random.Generator, window: CycleWindow) -> None:
+    def _factory_step(self, seed: int | None, window: CycleWindow) -> None:
         try:
-            self._factory_batch(rng, window)
+            self._factory_batch(seed, window)
         except BrokenProcessPool:
             # SIGINT/SIGTERM sent to the process group: the workers released their claims and
             # exited; anything else that kills a worker is a real failure and is re-raised
             if not self.stop.is_set():
                 raise
 
-    def _factory_batch(self, rng: np.random.Generator, window: CycleWindow) -> None:
-        created, _ = generate_batch(self.c, GENERATE_BATCH, rng, on_error=lambda m: self.log(f"llm source: {m}"))
+    def _factory_batch(self, seed: int | None, window: CycleWindow) -> None:
+        created, _ = generate_parallel(self.c, GENERATE_BATCH * self.c.settings.generator.workers, seed,
+                                       on_error=lambda m: self.log(f"llm source: {m}"))
         counts = self.c.strategies.counts_by_status()
         if counts["GENERATED"] and validator_room(self.c) and not self.stop.is_set():
             run_role_pool(self.c, "validator", self.c.settings.validator.workers, window)

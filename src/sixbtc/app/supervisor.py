@@ -1,8 +1,8 @@
 """``sixbtc supervisor-config`` and the crash listener: the roles under supervisord.
 
 :func:`write_config` writes the supervisord configuration of this home (every role of
-:data:`~sixbtc.app.roles.ROLES` available in this build; numprocs from ``processes.validators``
-and ``processes.backtesters``). :func:`listen_for_crashes` is the event listener's loop: every
+:data:`~sixbtc.app.roles.ROLES` available in this build; numprocs from ``generator.workers``,
+``processes.validators`` and ``processes.backtesters``). :func:`listen_for_crashes` is the event listener's loop: every
 unexpected exit or FATAL start of a role is recorded as a ``crash`` alert and notified
 (:func:`sixbtc.app.alerts.alert`, never throttled beyond ``watchdog.critical_cooldown_minutes``).
 """
@@ -43,7 +43,8 @@ def available_roles() -> list[str]:
 
 def programs(c: Container) -> list[Program]:
     """The supervised programs, by priority."""
-    n = {"validator": c.settings.processes.validators, "backtester": c.settings.processes.backtesters}
+    n = {"generator": c.settings.generator.workers, "validator": c.settings.processes.validators,
+         "backtester": c.settings.processes.backtesters}
     specs = sorted((ROLES[r] for r in available_roles()), key=lambda s: s.priority)
     return [Program(s.name, s.group, s.priority, n.get(s.name, 1)) for s in specs]
 

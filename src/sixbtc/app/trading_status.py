@@ -2,9 +2,10 @@
 stop), sub-accounts with their balances, open positions with their stops, last reconciliation.
 
 Read from the database only (``status`` never contacts the venue): balances are the
-executor's records (capital + realised PnL). Reconciliation: this build records none yet (the
-order journal and start-up reconciliation are being merged); the row then reads
-``"not yet reconciled"`` with ``ts`` null.
+executor's records (capital + realised PnL). Reconciliation: the newest record of the
+executor's reconciliations with its venue (``reconciliations``, written at each executor start:
+:mod:`sixbtc.app.reconciliation`); before the first one it reads ``"not yet reconciled"`` with
+``ts`` null.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def trading_status(c: Container) -> dict[str, Any]:
     (non-ACTIVE strategy scopes; each ``{scope, state, reason, detail, since}``), ``subaccounts``
     (``{label, mode, strategy, capital_usd, balance_usd}``), ``positions`` (``{strategy,
     subaccount, symbol, timeframe, direction, qty, entry_price, entry_ts, stop_price,
-    target_price}``) and ``reconciliation`` (``{ts, status}``).
+    target_price}``) and ``reconciliation`` (``{ts, status, mode, venue, summary, mismatches,
+    seconds}``: ``status`` is ``ok``, ``mismatch``, ``failed`` or :data:`NOT_RECONCILED`).
     """
     live = not c.settings.executor.dry_run
     states = c.trading_states.all()
@@ -48,8 +50,17 @@ def trading_status(c: Container) -> dict[str, Any]:
         "strategy_states": [_state(r) for s, r in sorted(states.items()) if s != GLOBAL_SCOPE and r.state != "ACTIVE"],
         "subaccounts": subs,
         "positions": positions,
-        "reconciliation": {"ts": None, "status": NOT_RECONCILED},
+        "reconciliation": _reconciliation(c),
     }
+
+
+def _reconciliation(c: Container) -> dict[str, Any]:
+    last = c.reconciliations.last()
+    if last is None:
+        return {"ts": None, "status": NOT_RECONCILED, "mode": None, "venue": None, "summary": None, "mismatches": [],
+                "seconds": None}
+    return {"ts": last["ts"].isoformat(), "status": last["outcome"], "mode": last["mode"], "venue": last["venue"],
+            "summary": last["summary"], "mismatches": last["mismatches"], "seconds": last["seconds"]}
 
 
 def _names(c: Container, ids: set[int]) -> dict[int, str]:

@@ -43,7 +43,7 @@ def _sigterm_to_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _die_with_parent(parent_pid: int, grace_s: float = 3.0) -> None:
+def die_with_parent(parent_pid: int, grace_s: float = 3.0) -> None:
     """Pool-worker initializer: end this worker when the main process dies (even ``kill -9``).
 
     A daemon thread waits on a pidfd of ``parent_pid`` (or polls ``getppid`` where pidfds
@@ -141,7 +141,7 @@ def run_role_pool(c: Container, role: str | list[str], workers: int, window: Cyc
     roles = roles[: max(1, min(len(roles), os.cpu_count() or 1))]
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(roles), mp_context=ctx,
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(role_worker, str(c.home.root), r, window.to_json()) for r in roles]
         while True:
             finished, pending = wait(futures, timeout=0.5)

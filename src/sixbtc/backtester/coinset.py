@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sixbtc.backtester.engine import run_grid, run_grid_daily, run_single
-from sixbtc.backtester.engine_grid import run_grid_levels, run_grid_levels_daily, run_single_grid
+from sixbtc.backtester.engine import run_grid_daily, run_single
+from sixbtc.backtester.engine_grid import run_grid_levels_daily, run_single_grid
+from sixbtc.backtester.grid_jobs import GridJob, run_grid_job
 from sixbtc.backtester.metrics import GridResult, SingleResult, bars_per_year
 from sixbtc.backtester.ports import CandleSource, SignalSource
 from sixbtc.domain.timeframe import Timeframe
@@ -172,26 +173,21 @@ class CoinSeries:
         return np.asarray(entries)[0], np.asarray(exits)[0]
 
     def grid(self, indices: list[int], start: int, end: int) -> GridResult:
-        """Metrics of parameter sets ``indices`` traded on bars ``[start, end)``.
+        """Metrics of parameter sets ``indices`` traded on bars ``[start, end)`` (in this process;
+        :func:`~sixbtc.backtester.grid_jobs.run_grid_job` of :meth:`grid_job`)."""
+        return run_grid_job(self.grid_job(indices, start, end))
 
-        One set runs through the serial kernel (:meth:`single`): the parallel grid kernel's
-        thread start-up costs 1-15 ms per call on busy cores (measured), more than the
-        simulation of one set itself; the metrics are bit-identical either way.
-        """
-        if len(indices) == 1:
-            m = self.single(indices[0], start, end).metrics
-            return GridResult(**{k: np.array([getattr(m, k)], dtype=np.int64 if k == "n_trades" else np.float64)
-                                 for k in GridResult.__dataclass_fields__})
+    def grid_job(self, indices: list[int], start: int, end: int) -> GridJob:
+        """The simulation of :meth:`grid` as a self-contained job: the signals of ``indices``
+        are computed here (one signal call for the missing ones), so the job runs no strategy
+        code wherever it is run."""
         ent, ext, sl = self._stacked(indices)
+        extra = self._levels(indices) if ent.dtype == np.float64 else \
+            np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
+        sizing = {} if ent.dtype == np.float64 else sizing_kwargs(self.costs)
         d = self.data
-        if ent.dtype == np.float64:
-            return run_grid_levels(d["open"], d["high"], d["low"], d["close"], ent, ext, self._levels(indices), sl,
-                                   direction=self.direction, fee_rate=self.costs[0], slippage_bps=self.costs[1],
-                                   funding_rate=self.funding, start=start, end=end, bars_per_year=self.bars_per_year)
-        tp = np.array([self._params[j]["tp_pct"] for j in indices], dtype=np.float64)
-        return run_grid(d["open"], d["high"], d["low"], d["close"], ent, ext, sl, tp, direction=self.direction,
-                        fee_rate=self.costs[0], slippage_bps=self.costs[1], funding_rate=self.funding,
-                        start=start, end=end, bars_per_year=self.bars_per_year, **sizing_kwargs(self.costs))
+        return GridJob({k: d[k] for k in ("open", "high", "low", "close")}, self.funding, ent, ext, sl, extra,
+                       self.direction, self.costs[0], self.costs[1], sizing, start, end, self.bars_per_year)
 
     def daily(self, indices: list[int], start: int, end: int) -> tuple[GridResult, np.ndarray, np.ndarray]:
         """Metrics and daily returns of parameter sets ``indices`` traded on bars ``[start, end)``.

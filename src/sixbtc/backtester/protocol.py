@@ -57,7 +57,7 @@ from sixbtc.backtester.history import history_series
 from sixbtc.backtester.metrics import GridResult
 from sixbtc.backtester.plausibility import Plausibility, PlausibilityBounds, assess
 from sixbtc.backtester.pooled import annualised_sharpe, equity_daily, pooled_metrics
-from sixbtc.backtester.ports import CandleSource, SignalSource
+from sixbtc.backtester.ports import CandleSource, GridRunner, SignalSource
 from sixbtc.backtester.search import SearchConfig, search
 from sixbtc.backtester.shuffle import ShuffleResult, shuffle_test
 from sixbtc.backtester.sizeable import NO_STOP, size_fraction, sizeable, sizeable_space
@@ -86,7 +86,8 @@ class BacktestPlan:
     days over the coins' whole stored history before ``oos_end``, any ``wfa_windows`` > 0).
     ``sizing``: the configured ``risk.sizing`` rule (None = the engine's all-in 1x).
     ``degradation_basis``: ``"excess"`` or ``"return"``, the Sharpe ratios the degradation
-    gate compares (:mod:`~sixbtc.backtester.degradation`).
+    gate compares (:mod:`~sixbtc.backtester.degradation`). ``runner``: where the search's
+    grid simulations run (:class:`~sixbtc.backtester.ports.GridRunner`; None = in this process).
     """
 
     symbols_by_tf: dict[str, list[str]]
@@ -112,6 +113,7 @@ class BacktestPlan:
     wfa_span: str = "window"
     sizing: SizingRule | None = None
     degradation_basis: str = "excess"
+    runner: GridRunner | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ def run_timeframe(strategy_signals: SignalSource, candles: CandleSource, plan: B
     if not series:
         return None
     found = search(series, params_list, plan.min_trades, plan.search, space=space if tpe else None, seed=plan.seed,
-                   screen_returns=plan.screen_returns)
+                   screen_returns=plan.screen_returns, runner=plan.runner)
     if found is None:
         return None
     for s in series:

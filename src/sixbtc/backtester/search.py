@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 
 from sixbtc.backtester.coinset import CoinSeries
+from sixbtc.backtester.grid_jobs import LocalGridRunner
 from sixbtc.backtester.metrics import GridResult
+from sixbtc.backtester.ports import GridRunner
 from sixbtc.backtester.tpe import grid_count, tpe_screen
 from sixbtc.backtester.trials import GridReturns, RungTrials, pool_daily
 
@@ -149,7 +151,7 @@ def screen_grid_returns(used: list[CoinSeries], candidates: list[int]) -> GridRe
 
 def search(coins: list[CoinSeries], params: list[dict[str, Any]], min_trades: int, cfg: SearchConfig, *,
            space: dict[str, list[Any]] | None = None, seed: int = 0,
-           screen_returns: bool = False) -> SearchResult | None:
+           screen_returns: bool = False, runner: GridRunner | None = None) -> SearchResult | None:
     """Search one timeframe: successive halving over ``params``, or, with ``cfg.method ==
     "optuna"`` and ``space`` (the whole grid), TPE proposals screened on rung 0 first.
 
@@ -159,7 +161,7 @@ def search(coins: list[CoinSeries], params: list[dict[str, Any]], min_trades: in
         Loaded with ``params`` as their parameter list (most liquid first).
     params : list of dict
         The sampled sets; with TPE it must be empty and receives the proposals (in place).
-    min_trades, cfg, screen_returns
+    min_trades, cfg, screen_returns, runner
         As :func:`successive_halving`.
     space : dict of str to list or None
         The strategy's grid for TPE; None (or ``cfg.method == "halving"``) searches ``params``.
@@ -172,22 +174,26 @@ def search(coins: list[CoinSeries], params: list[dict[str, Any]], min_trades: in
         As :func:`successive_halving`.
     """
     if space is None or cfg.method != "optuna":
-        return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns)
+        return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns, runner=runner)
     want = min(cfg.optuna_trials, grid_count(space))
     n_screen = rung_plan(want, len(coins), cfg)[0][1]
     first = tpe_screen(coins[:n_screen], space, params, want, rung_floor(min_trades, n_screen, len(coins)), seed)
-    return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns, first_rung=first)
+    return successive_halving(coins, len(params), min_trades, cfg, screen_returns=screen_returns, first_rung=first,
+                              runner=runner)
 
 
 def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
                        cfg: SearchConfig, *, screen_returns: bool = False,
-                       first_rung: list[GridResult] | None = None) -> SearchResult | None:
+                       first_rung: list[GridResult] | None = None,
+                       runner: GridRunner | None = None) -> SearchResult | None:
     """Search the ``n_params`` sets over ``coins`` (most liquid first) on their IS windows.
 
     With ``screen_returns`` the rung-0 sets are also traded over IS+OOS on the rung's coins
     (daily returns kept for the PBO matrix; never used for ranking). ``first_rung`` are rung
     0's IS metrics already simulated (TPE screening, one per rung-0 coin); they are used when
-    they cover the plan's rung-0 coins, else rung 0 is simulated. Returns None when no set
+    they cover the plan's rung-0 coins, else rung 0 is simulated. Each rung's simulations (one
+    job per coin, signals computed here) run on ``runner`` (default: in this process); the
+    result does not depend on the runner. Returns None when no set
     reaches ``min_trades`` IS trades over all coins on the last rung.
 
     Raises
@@ -196,6 +202,7 @@ def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
         If ``coins`` is empty or ``n_params < 1``.
     """
     plan = rung_plan(n_params, len(coins), cfg)
+    run = runner or LocalGridRunner()
     candidates = list(range(n_params))
     trials = 0
     ledger: list[RungTrials] = []
@@ -205,7 +212,7 @@ def successive_halving(coins: list[CoinSeries], n_params: int, min_trades: int,
         if r == 0 and screen_returns and len(candidates) > 1:
             grid_returns = screen_grid_returns(coins[: min(len(coins), cfg.screen_coins)], candidates)
         reuse = r == 0 and first_rung is not None and len(first_rung) == n_coins
-        results = first_rung if reuse else [c.grid(candidates, c.i_is, c.i_oos) for c in used]
+        results = first_rung if reuse else run.run([c.grid_job(candidates, c.i_is, c.i_oos) for c in used])
         ledger.append(_rung_trials(r, candidates, used, results))
         trials += len(candidates) * n_coins
         last = r == len(plan) - 1

@@ -3,8 +3,9 @@
 Paper trading by default. Live trading is gated (:mod:`sixbtc.app.live_mode`): ``--live`` and
 ``executor.dry_run: false`` are both needed (one alone refuses, exit 2), then the agent key
 (environment or a mode-0600 file), then a warning naming what will trade and a
-:data:`~sixbtc.app.live_mode.LIVE_DELAY_S` s wait; this build has no live venue, so the gate
-then refuses with exit 2 and nothing is sent. SIGINT and SIGTERM stop cleanly and exit with the
+:data:`~sixbtc.app.live_mode.LIVE_DELAY_S` s wait; then the service trades on Hyperliquid
+(:func:`sixbtc.app.venues.open_venue`). ``--live`` runs the service only (``--once`` replays
+stored candles: refused). SIGINT and SIGTERM stop cleanly and exit with the
 shell's convention ``128 + signal``: 130 for SIGINT, 143 for SIGTERM.
 """
 
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
 #: group reaches them directly) before a SIGTERM sent to ``sixbtc`` alone is passed on to them.
 FORWARD_AFTER_S = 1.0
 LIVE_HELP = ("Trade for real: needs executor.dry_run: false as well, and the agent key (environment or a "
-             "chmod-600 exchange.agent_key_file); prints what will trade and waits 5 s. Not available in this "
-             "version: without a live venue the gate ends in a refusal. Paper trading is the default.")
+             "chmod-600 exchange.agent_key_file); prints what will trade and waits 5 s, then trades on "
+             "exchange.execution_venue. Paper trading is the default.")
 
 
 class _Shutdown:
@@ -86,7 +87,8 @@ def _stop_on_signals() -> Iterator[_Shutdown]:
 
 
 def _gate(c: Container, live: bool, once: bool, delay_s: float) -> None:
-    """Paper, or the live gate: both signals, the agent key, the warning and the wait (exit 2 on a refusal)."""
+    """Paper, or the live gate: both signals, the agent key, the warning and the wait, then the
+    venue client is built (no request sent yet). Exit 2 on a refusal."""
     from sixbtc.app.live_mode import live_plan, live_warning, trading_mode
     from sixbtc.app.venues import open_venue
 
@@ -102,8 +104,7 @@ def _gate(c: Container, live: bool, once: bool, delay_s: float) -> None:
         time.sleep(step)
         remaining -= step
     with friendly_errors():
-        open_venue(c)  # raises ConfigError in this build: no live venue, nothing was sent
-        raise typer.Exit(2)  # pragma: no cover — the lead wires the live service here
+        open_venue(c)  # the live client with its agent key: a refusal here sends nothing
 
 
 def _ensure_data(c: Container) -> None:

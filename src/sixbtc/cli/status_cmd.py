@@ -69,9 +69,9 @@ def render_trading(tr: dict[str, Any]) -> None:
     colour = {"ACTIVE": "green", "REDUCING": "yellow", "HALTED": "bold red"}.get(g["state"], "")
     since = f" since {g['since'][:19].replace('T', ' ')}" if g["since"] else ""
     why = f" ({escape(g['reason'])}: {escape(g['detail'] or '')})" if g["reason"] else ""
-    rec = tr["reconciliation"]
-    console.print(f"mode [bold]{tr['mode']}[/] on venue {tr['venue']}; trading [{colour}]{g['state']}[/]{since}{why}; "
-                  f"last reconciliation: {rec['ts'] or rec['status']}", highlight=False)
+    console.print(f"mode [bold]{tr['mode']}[/] on venue {tr['venue']}; trading [{colour}]{g['state']}[/]{since}{why}",
+                  highlight=False)
+    console.print(_reconciliation_line(tr["reconciliation"]), highlight=False)
     if tr["strategy_states"]:
         k = table("kill switches (strategies not ACTIVE)", ("scope", "state", "reason", "since (UTC)", "detail"))
         for st in tr["strategy_states"]:
@@ -91,6 +91,18 @@ def render_trading(tr: dict[str, Any]) -> None:
                    _fmt(p["qty"], 6), _fmt(p["entry_price"], 4), _fmt(p["stop_price"], 4) if p["stop_price"] else
                    "[bold red]NONE[/]", _fmt(p["target_price"], 4), (p["entry_ts"] or "-")[:16].replace("T", " "))
     console.print(po)
+
+
+def _reconciliation_line(rec: dict[str, Any]) -> str:
+    """The last reconciliation: when, outcome, on which venue, the summary and each mismatch."""
+    if rec["ts"] is None:
+        return f"last reconciliation: {rec['status']}"
+    colour = {"ok": "green", "mismatch": "bold red", "failed": "bold red"}.get(rec["status"], "")
+    line = (f"last reconciliation: {rec['ts'][:19].replace('T', ' ')} UTC [{colour}]{rec['status']}[/] "
+            f"({rec['mode']} on {rec['venue']}): {escape(rec['summary'] or '')}")
+    for account, symbol, detail in rec["mismatches"]:
+        line += f"\n  [bold red]mismatch[/] {escape(account)} {escape(symbol)}: {escape(detail)} (not traded)"
+    return line
 
 
 def _confirm(conf: dict[str, Any] | None) -> str:

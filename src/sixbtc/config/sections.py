@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AnyUrl, Field, SecretStr, model_validator
 
 from sixbtc.config.fields import (
     MAX_BARS,
@@ -55,11 +55,18 @@ class DataSection(Section):
     exchange_api_url: HttpUrl | None = Field(None, description="Base URL replacing the market-data venue's public REST API root (binanceusdm: {url}/fapi/v1/...), e.g. a mirror or a local test server; empty = the venue's own")
     frame_cache: int = Field(128, ge=0, le=100_000, description="Stored frames (one coin and timeframe of candles, or a coin's funding) each process keeps in memory after validating them (LRU; 0 = none). A backtest reads about two per coin of its timeframes plus BTC's, so fewer than that re-reads and re-validates every file for every strategy. Memory: a frame of 400 days of 15m candles is about 2 MB (the bundled data set: 99 frames, 45 MB in all)")
     hyperliquid_info_url: HttpUrl = Field("https://api.hyperliquid.xyz", description="Pairs updater: base URL of Hyperliquid's public info API (POST {url}/info metaAndAssetCtxs; read-only, no key)")
+    live_feed: Literal["websocket", "rest"] = Field("websocket", description="Live candles of the service: websocket = ccxt pro watch_ohlcv pushes (LIVE streams and the stored universe's forward updates, flushed to the store, gaps backfilled over REST, staleness alarm); rest = the executor polls REST each step (LIVE streams only). `run --once` always replays the store")
+    exchange_ws_url: AnyUrl | None = Field(None, description="Replaces the venue's kline websocket root (binanceusdm: wss://fstream.binance.com/ws), e.g. ws://127.0.0.1:PORT/ws of a local test server; empty = the venue's own")
+    feed_batch_size: int = Field(50, ge=1, le=200, description="Websocket feed: streams per SUBSCRIBE message (Binance: at most 10 messages/s and 1024 streams per connection)")
+    feed_stagger_s: float = Field(1.0, ge=0, le=60, description="Websocket feed: seconds between two subscription batches")
+    feed_backoff_s: float = Field(1.0, gt=0, le=60, description="Websocket feed: first reconnect wait (s), doubled per failed attempt, at most 60 s")
+    feed_idle_timeout_s: float = Field(120.0, gt=0, le=3_600, description="Websocket feed: a subscription batch without any update this long forces a reconnect (s)")
+    feed_stale_grace_s: float = Field(60.0, ge=0, le=MAX_SECONDS, description="Staleness alarm: a stream is stale when its next candle is this many seconds overdue (last close + one bar + this); it then raises a `stale_feed` alert once and is polled over REST until it recovers")
 
 
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
-    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator workers of a per-role deployment (`sixbtc run` generates in its main loop); the validator process count is validator.workers")
+    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator processes: `sixbtc run` and `run --once` split each batch over up to this many (capped at the CPU count, >= 10 strategies each); supervisor-config: numprocs of sixbtc worker generator. The daily limit and the GENERATED back-pressure hold for all of them together (counted in the database)")
     sources: SourceList = Field(default_factory=lambda: ["template", "unger", "pattern"], description="Enabled sources, drawn uniformly: template (indicator templates), unger (entry x filter x exit), pattern (price patterns x filter x exit), llm (an OpenAI-compatible model, off by default; see the llm section), grid (GRD: SMA ± k·ATR levels, off by default)")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     evolution_share: float = Field(0.2, ge=0, le=1, description="Fraction of each batch bred by mutation/crossover of the genomes of pool members and near-misses (rejected at the DSR/PBO gate); 0 while there are none")
@@ -131,6 +138,16 @@ class BacktestSection(Section):
     min_excess_return: float = Field(0.0, ge=-100, le=100, description="Smallest OOS excess return over holding the strategy's direction (buy-and-hold long, short-and-hold short) on the same coins, exposure-matched (fraction; at or below: backtest:excess; -100 = off)")
     workers: int = Field(4, ge=1, le=MAX_WORKERS, description="Backtest workers on VALIDATED (with elastic_workers, capped at the CPU count)")
     elastic_workers: int = Field(1, ge=0, le=MAX_WORKERS, description="Workers doing due re-tests first, else VALIDATED")
+    executor: Literal["local", "dask"] = Field("local", description="Where the parameter search's grid simulations run: local = in the backtest worker; dask = fanned out to the Dask cluster at dask_scheduler (signals are still computed in the worker's sandbox; the Dask workers run only the engine's kernels and need this package installed)")
+    dask_scheduler: str | None = Field(None, pattern=r"^((tcp|tls|inproc)://)?[A-Za-z0-9_.\-\[\]:/]+:\d+$", description="executor dask: address of the Dask scheduler, e.g. tcp://10.0.0.5:8786 (required then)")
+    dask_min_sets: int = Field(64, ge=1, le=10_000_000, description="executor dask: a search rung is fanned out only when its parameter sets x coins reach this; smaller rungs run in the worker (the round trip costs more than they do)")
+    dask_timeout_s: float = Field(600.0, gt=0, le=MAX_SECONDS, description="executor dask: seconds to wait for the scheduler at connect and for a rung's results")
+
+    @model_validator(mode="after")
+    def _dask_needs_a_scheduler(self) -> BacktestSection:
+        if self.executor == "dask" and not self.dask_scheduler:
+            raise ValueError("backtest.dask_scheduler is required when backtest.executor is dask")
+        return self
 
 
 class ScoringSection(Section):
@@ -190,7 +207,7 @@ class RotatorSection(Section):
 
 
 class ExecutorSection(Section):
-    dry_run: bool = Field(True, description="Paper trading (default). Live trading is gated: it would take both dry_run: false and `sixbtc run --live` plus the agent key (environment or a chmod-600 exchange.agent_key_file); either signal alone refuses to start, and this build has no live venue, so the gate ends in a refusal")
+    dry_run: bool = Field(True, description="Paper trading (default). Live trading is gated: it would take both dry_run: false and `sixbtc run --live` plus the agent key (environment or a chmod-600 exchange.agent_key_file); either signal alone refuses to start; `--live` prints what will trade and waits 5 s, then trades on exchange.execution_venue")
     subaccount_capital_usd: float = Field(100.0, gt=0, description="Paper capital per sub-account (USD)")
     replay_days: int = Field(30, ge=1, le=MAX_DAYS, description="Days of the store replayed by `run --once` (held out of backtests)")
     poll_interval_s: float = Field(30.0, gt=0, le=MAX_SECONDS, description="Live candle polling period (s)")

@@ -57,6 +57,11 @@ class NetworkUnavailable(SixbtcError):
     """The network (or the venue) cannot be reached at all: tell the user the offline path."""
 
 
+class ComputeUnavailable(SixbtcError):
+    """A compute back-end (the Dask cluster of ``backtest.executor: dask``) cannot be reached or
+    failed: the claimed strategy is given back (not failed) and the work is retried later."""
+
+
 class DatabaseUnavailable(SixbtcError):
     """The database (``database.url``) cannot be reached or opened: exit with the message."""
 
@@ -71,6 +76,11 @@ class OrderRejected(SixbtcError):
 
 class InsufficientFunds(OrderRejected):
     """Not enough margin or balance for the order: surface it."""
+
+
+class DuplicateClientOrderId(OrderRejected):
+    """The venue already holds an order of this account with this client order id (any
+    status): the earlier request arrived; query the id instead."""
 
 
 class RiskLimitBreached(SixbtcError):

@@ -9,7 +9,7 @@ follow :mod:`sixbtc.domain.candles`, times are UTC, ``*_ms`` are epoch milliseco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -242,4 +242,83 @@ class GapLedgerStore(CandleStore, Protocol):
 
     def add_known_gaps(self, symbol: str, timeframe: str, ranges: list[tuple[pd.Timestamp, pd.Timestamp]]) -> None:
         """Record more known venue gaps (merged with the stored ones)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KlineUpdate:
+    """One kline update pushed by a venue's websocket stream (the forming or the final candle).
+
+    Attributes
+    ----------
+    symbol, timeframe : str
+        Series identity (``"BTC"``, ``"1h"``).
+    open_ms : int
+        Candle open time, epoch ms (UTC).
+    open, high, low, close : float
+        Prices so far, quote currency (USDT).
+    volume : float
+        Volume so far, base-asset units.
+    closed : bool
+        The venue marks this update as the candle's final one (Binance ``k.x``).
+    event_ms : int
+        The venue's send time of the message, epoch ms (Binance ``E``); latency is measured from it.
+    """
+
+    symbol: str
+    timeframe: str
+    open_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    closed: bool
+    event_ms: int
+
+
+@runtime_checkable
+class KlineSource(Protocol):
+    """A venue's kline websocket (ccxt pro ``watch_ohlcv``) that pushes :class:`KlineUpdate`.
+
+    The source owns the connection: staggered subscriptions, reconnects with back-off.
+    ``sink`` and ``on_state`` are called from the source's own thread.
+    """
+
+    def start(self, sink: Callable[[KlineUpdate], None], on_state: Callable[[str, str], None]) -> None:
+        """Start the connection thread; ``on_state(state, detail)`` reports ``"connected"`` /
+        ``"disconnected"`` (with the reason and the back-off)."""
+        ...
+
+    def subscribe(self, streams: list[tuple[str, str]]) -> None:
+        """Add ``(symbol, timeframe)`` streams (already subscribed ones are ignored)."""
+        ...
+
+    def close(self) -> None:
+        """Stop the thread and close the connection."""
+        ...
+
+
+@runtime_checkable
+class OpenInterestClient(Protocol):
+    """The venue's current open interest of a perpetual (REST)."""
+
+    def fetch_open_interest(self, symbol: str) -> tuple[int, float]:
+        """``(time_ms, open_interest)``: epoch ms of the venue's reading and the open interest in
+        base-asset units (contracts of 1 base unit on Binance USDⓈ-M)."""
+        ...
+
+
+@runtime_checkable
+class OpenInterestStore(Protocol):
+    """Persistent open-interest readings per symbol (frame ``timestamp``, ``value``)."""
+
+    def write_open_interest(self, symbol: str, df: pd.DataFrame) -> int:
+        """Validate and merge readings; return rows stored."""
+        ...
+
+    def read_open_interest(
+        self, symbol: str, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Readings with time in ``[start, end)``; an empty frame if none stored."""
         ...

@@ -93,6 +93,7 @@ REASON_TEXT: dict[str, str] = {
     "high_below_open_close": "high < max(open, close)",
     "low_above_open_close": "low > min(open, close)",
     "negative_volume": "volume < 0",
+    "negative_open_interest": "open interest < 0",
     "off_grid": "timestamp not on the timeframe grid",
     "duplicate_conflict": "duplicate timestamp with different values",
     "duplicate_identical": "identical duplicate row (collapsed)",
@@ -353,3 +354,25 @@ def validate_funding(
             ("rate_out_of_range", np.abs(rate) > MAX_FUNDING_RATE),
         ]
     return _apply_rules(frame, raw_ts, masks, "funding")
+
+
+def validate_open_interest(df: pd.DataFrame, *, now: datetime | pd.Timestamp | None = None) -> CandleValidation:
+    """Validate open-interest readings (frame ``timestamp``, ``value``; value in base-asset units).
+
+    Rules: parseable timestamp between :data:`EARLIEST` and ``now`` (kept to the millisecond),
+    a finite ``value >= 0``, the duplicate policy of candles.
+
+    Raises
+    ------
+    DataError
+        If ``df`` is not a DataFrame, a column is missing or ``now`` is invalid.
+    """
+    _require_columns(df, ("timestamp", "value"), "open interest")
+    raw_ts = df["timestamp"].reset_index(drop=True)
+    frame, text = _value_frame(df.reset_index(drop=True), ("value",))
+    frame.insert(0, "timestamp", to_utc_timestamps(raw_ts))
+    value = frame["value"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        masks = [*_time_rule_masks(frame["timestamp"], now_ns(now), 0), ("not_a_number", text),
+                 ("non_finite", ~np.isfinite(value)), ("negative_open_interest", value < 0)]
+    return _apply_rules(frame, raw_ts, masks, "open interest")

@@ -49,9 +49,11 @@ class EmergencyPlan:
 
 
 def close_order_id(account: str, symbol: str, qty: float, halted_since_ms: int) -> str:
-    """Deterministic client order id of an emergency close (``"sxes"`` + 28 hex digits)."""
+    """Deterministic client order id of an emergency close: ``"sx"`` + 30 lower-case hex digits
+    like every SixBTC id (:func:`sixbtc.core.ids.client_order_id`; Hyperliquid takes no other
+    cloid), the first two ``e5`` ("emergency stop") so a close is recognisable on the venue."""
     raw = f"emergency|{account}|{symbol}|{qty!r}|{halted_since_ms}"
-    return "sxes" + hashlib.sha256(raw.encode()).hexdigest()[:28]
+    return "sxe5" + hashlib.sha256(raw.encode()).hexdigest()[:28]
 
 
 def plan_emergency(orders: Mapping[str, Sequence[VenueOrder]], positions: Mapping[str, Sequence[VenuePosition]],

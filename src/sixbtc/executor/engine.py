@@ -126,13 +126,18 @@ class Executor(FillSync, OrderFlow):
         Trade sync window: fills at or after ``now - lookback_ms`` are read (7 days).
     alert : callable, optional
         Called with the text of each alert (mismatch, unprotected position).
+    on_reconcile : callable, optional
+        Called with each :class:`~sixbtc.executor.reconcile.ReconcileReport` once the
+        reconciliation completed (the app stores it for ``sixbtc status``).
     """
 
     def __init__(self, strategies: list[LiveStrategy], venue: ExchangeClient, signals: SignalEngine,
                  history: HistorySource, store: ExecutionStore, risk: RiskSection, *, history_bars: int,
                  gate: Callable[[], TradingGate] | None = None, submitter: OrderSubmitter | None = None,
                  clock_ms: Callable[[], int] | None = None, lookback_ms: int = 7 * DAY_MS,
-                 alert: Callable[[str], None] | None = None) -> None:
+                 alert: Callable[[str], None] | None = None,
+                 on_reconcile: Callable[[Any], None] | None = None) -> None:
+        self.on_reconcile = on_reconcile or (lambda report: None)
         self.venue, self.signals, self.history, self.store, self.risk = venue, signals, history, store, risk
         self.history_bars, self.lookback_ms, self.clock_ms = history_bars, lookback_ms, clock_ms
         self.mode = TradeMode(venue.mode)
@@ -207,21 +212,25 @@ class Executor(FillSync, OrderFlow):
 
         self.reconciled = True
         self._gate = self.gate_of_pass()
-        return reconcile(self, self._now(None) if now_ms is None else now_ms)
+        report = reconcile(self, self._now(None) if now_ms is None else now_ms)
+        self.on_reconcile(report)
+        return report
 
     # -- passes --------------------------------------------------------------------------
-    def sync(self, now_ms: int | None = None) -> int:
+    def sync(self, now_ms: int | None = None, *, every_account: bool = False) -> int:
         """One trade sync pass (see the module docstring); returns the number of new fills.
 
         ``now_ms``: the pass time (UTC ms; default the wall clock, or the venue's bar time a
-        paper feed passes). Raises what the venue's reads raise after their retries.
+        paper feed passes). ``every_account``: read the fills of every strategy's account, not
+        only of those with something open (the reconciliation's sync). Raises what the venue's
+        reads raise after their retries.
         """
         now = self._now(None) if now_ms is None else now_ms
         if not self.reconciled:
             self.reconcile(now)
         self._gate = self.gate_of_pass()
         changes = BarChanges(mode=str(self.mode))
-        self._sync_fills(changes, now)
+        self._sync_fills(changes, now, every_account)
         self._commit_and_send(changes, now)
         return len(changes.fills)
 

@@ -7,7 +7,10 @@ each entry fill opens (or extends) its position, each closing fill books a trade
 (:mod:`sixbtc.executor.positions`); a fill that matches no journal order or position is a
 mismatch (the symbol is no longer traded on that account, alert event). The orders that
 filled, and the market orders still on their way, are read back from the venue; every
-position opened in the pass gets its stop and target as new journal orders.
+position opened in the pass gets its stop and target as new journal orders. A position that an
+entry's later partial fill grew after its stop and target were placed gets a new stop and
+target for its whole quantity (under the next attempt number), sent before the smaller ones are
+cancelled, so no part of the position is ever left without a stop.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sixbtc.executor.book import Book, Stream
 from sixbtc.executor.ports import ENTRY, BarChanges, JournalOrder
 from sixbtc.executor.positions import (
     EXIT_REASONS,
+    QTY_EPS,
     close_part,
     exit_key,
     extend_position,
@@ -30,6 +34,15 @@ from sixbtc.executor.positions import (
 from sixbtc.executor.submitter import FILL_SEEN
 
 MISMATCH_REASON = "executor:mismatch"
+#: Re-placements of a position's stop and target (client order id legs ``sl#1`` … ``sl#50``):
+#: after a refused or missing stop, or a position grown by a later partial fill of its entry.
+MAX_STOP_ATTEMPTS = 50
+
+
+def undersized(orders: list[JournalOrder], qty: float) -> list[JournalOrder]:
+    """The live protective orders among ``orders`` whose quantity is below ``qty`` (the
+    position's, units of the coin) by more than a rounding error."""
+    return [o for o in orders if o.is_live and o.qty < qty - max(QTY_EPS, 1e-9 * qty)]
 
 
 class _Funding:
@@ -63,17 +76,19 @@ class FillSync:
     def books(self) -> list[Book]:  # pragma: no cover — provided by the executor
         raise NotImplementedError
 
-    def active_accounts(self) -> dict[str, Book]:
+    def active_accounts(self, every: bool = False) -> dict[str, Book]:
         """Accounts holding a position, a market order whose fills are not all seen yet, or an
-        order that may still fill, with their book."""
+        order that may still fill, with their book; ``every``: all the strategies' accounts."""
         live = {o.account for o in self.orders.values() if o.is_live}
         return {b.strategy.subaccount: b for b in self.books()
-                if b.open or b.pending or b.strategy.subaccount in live}
+                if every or b.open or b.pending or b.strategy.subaccount in live}
 
-    def _sync_fills(self, changes: BarChanges, now: int) -> set[int]:
+    def _sync_fills(self, changes: BarChanges, now: int, every: bool = False) -> set[int]:
+        """``every``: read the fills of every account (the start-up sync: a crash between an
+        order's FILLED state and the commit of its fills leaves an account that looks idle)."""
         touched: set[int] = set()
         opened: list[tuple[Book, Stream]] = []
-        for account, book in self.active_accounts().items():
+        for account, book in self.active_accounts(every).items():
             fills = self.submitter.read(lambda a=account: self.venue.fills_since(a, now - self.lookback_ms))
             new = sorted((f for f in fills if f.trade_id not in self._trade_ids), key=lambda f: (f.ts_ms, f.trade_id))
             funding = _Funding(self, account, now - self.lookback_ms)
@@ -89,7 +104,34 @@ class FillSync:
                 orders = protective_orders(pos, book.strategy)
                 book.protect[stream] = orders
                 changes.intents += orders
+        self._resize_protection(changes)
         return touched
+
+    def _resize_protection(self, changes: BarChanges) -> None:
+        """Give each position whose live stop or target covers less than its quantity (an entry
+        fill that grew it after they were placed) a new stop and target for the whole quantity;
+        the undersized ones are cancelled after the new ones are sent."""
+        for book in self.books():
+            for stream, pos in sorted(book.open.items()):
+                short = undersized(book.protect.get(stream, []), pos["qty"])
+                if not short or stream in book.pending:
+                    continue
+                orders = self.next_protection(book, pos)
+                if orders:
+                    book.protect[stream] = [o for o in book.protect[stream] if o not in short] + orders
+                    changes.intents += orders
+                    self._cancels += short
+
+    def next_protection(self, book: Book, pos: dict[str, Any]) -> list[JournalOrder]:
+        """Stop and target of ``pos`` under the first attempt number none of whose client order
+        ids the journal holds (``[]`` with an alert after :data:`MAX_STOP_ATTEMPTS`)."""
+        for attempt in range(1, MAX_STOP_ATTEMPTS + 1):
+            orders = protective_orders(pos, book.strategy, attempt)
+            if all(o.client_order_id not in self.orders and self.store.order(o.client_order_id) is None
+                   for o in orders):
+                return orders
+        self.alert(f"strategy {book.strategy.id} {pos['symbol']}: stop re-placed {MAX_STOP_ATTEMPTS} times already")
+        return []
 
     def _order_of(self, f: VenueFill) -> JournalOrder | None:
         """The journal order of a fill (from memory, else from the store: one final already)."""

@@ -5,14 +5,22 @@ called by the first :meth:`~Executor.sync` or :meth:`~Executor.on_bar`). In this
 
 1. orders left SENT or UNKNOWN (a crash or an ambiguous outcome after the request left) are
    resolved by querying their client order id with back-off; those still unknown stay
-   UNKNOWN (never re-sent: a late fill is adopted by the trade sync). OPEN and partially
-   filled orders are read back (a stop that filled, an order cancelled by ``emergency-stop``);
-2. a trade sync adopts every fill the store did not record (de-duplicated by venue trade id):
-   positions opened while the executor was down, trades whose stop or target filled meanwhile;
+   UNKNOWN (never re-sent: a late fill is adopted by the trade sync). On a venue that refuses
+   a reused client order id (the paper venue) they are instead sent again with the same id
+   (:meth:`~sixbtc.executor.submitter.OrderSubmitter.resend`): a crash between the SENT
+   commit and the request then leaves no intent unsent, and none is placed twice. OPEN and
+   partially filled orders are read back (a stop that filled, an order cancelled by ``emergency-stop``);
+2. a trade sync of **every** strategy's account adopts every fill the store did not record
+   (de-duplicated by venue trade id): positions opened while the executor was down, trades
+   whose stop or target filled meanwhile, entry fills that grew a position (its stop and
+   target are replaced by whole-size ones), and the fills of an order whose FILLED state was
+   stored by a pass that a crash cut before it stored the fills (the account then holds
+   nothing the store knows of, and the ordinary sync would not read it);
 3. orders left INTENT were never sent (the submitter moves a row to SENT before it sends): the
    venue is asked once whether it knows the client order id — adopted if so, else sent once.
    The entries of a strategy no longer trading, and entries decided on a candle older than the
-   data-freshness limit, are cancelled instead;
+   data-freshness limit, are cancelled instead; when any was sent or adopted, a second trade
+   sync books their fills (a market order fills at once on Hyperliquid);
 4. the venue's positions are compared with the open positions of the store, per account and
    symbol: an unexplained difference stops the executor from trading that symbol on that
    account and raises an alert (strategy event ``executor:mismatch``);
@@ -31,14 +39,12 @@ from sixbtc.core.errors import OrderRejected
 from sixbtc.domain.orders import OrderStatus
 from sixbtc.domain.timeframe import Timeframe
 from sixbtc.executor.book import Book
+from sixbtc.executor.fill_sync import MAX_STOP_ATTEMPTS
 from sixbtc.executor.ports import ENTRY, STOP, BarChanges, JournalOrder
-from sixbtc.executor.positions import QTY_EPS, protective_orders
+from sixbtc.executor.positions import QTY_EPS
 
 if TYPE_CHECKING:
     from sixbtc.executor.engine import Executor
-
-#: Re-placements of one position's stop tried at most (client order ids ``sl#1`` … ``sl#9``).
-MAX_STOP_ATTEMPTS = 9
 
 
 @dataclass
@@ -74,12 +80,14 @@ def reconcile(ex: Executor, now_ms: int) -> ReconcileReport:
     ex.reconciled = True
     for o in sorted(ex.orders.values(), key=lambda o: o.client_order_id):
         if o.status in (OrderStatus.SENT, OrderStatus.UNKNOWN):
-            report.resolved[o.client_order_id] = str(ex.submitter.resolve(o))
+            report.resolved[o.client_order_id] = str(ex.submitter.resend(o))
         elif o.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
             report.resolved[o.client_order_id] = str(ex.submitter.refresh(o))
-    report.fills = ex.sync(now_ms)
+    report.fills = ex.sync(now_ms, every_account=True)
     _prune(ex)
     _intents(ex, report, now_ms)
+    if report.sent or report.adopted:  # a market order fills at once on a live venue: see it before comparing
+        report.fills += ex.sync(now_ms)
     _positions(ex, report)
     _stops(ex, report, now_ms)
     report.seconds = time.monotonic() - t0
@@ -154,7 +162,7 @@ def _stops(ex: Executor, report: ReconcileReport, now_ms: int) -> None:
             if (book.strategy.subaccount, stream[0]) in ex.blocked or stream in book.pending:
                 continue
             resting = {o.leg for o in book.protect.get(stream, []) if o.is_live}
-            missing = [o for o in _next_protection(ex, book, pos) if o.leg not in resting]
+            missing = [o for o in ex.next_protection(book, pos) if o.leg not in resting]
             if missing:
                 book.protect.setdefault(stream, []).extend(missing)
                 changes.intents += missing
@@ -165,16 +173,6 @@ def _stops(ex: Executor, report: ReconcileReport, now_ms: int) -> None:
             ex.orders[o.client_order_id] = o
         for o in changes.intents:
             ex.send(o, now_ms)
-
-
-def _next_protection(ex: Executor, book: Book, pos: dict) -> list[JournalOrder]:  # type: ignore[type-arg]
-    """Stop and target under the first attempt number none of whose ids the journal holds."""
-    for attempt in range(1, MAX_STOP_ATTEMPTS + 1):
-        orders = protective_orders(pos, book.strategy, attempt)
-        if all(ex.store.order(o.client_order_id) is None for o in orders):
-            return orders
-    ex.alert(f"strategy {book.strategy.id} {pos['symbol']}: stop re-placed {MAX_STOP_ATTEMPTS} times already")
-    return []
 
 
 __all__ = ["MAX_STOP_ATTEMPTS", "STOP", "ReconcileReport", "reconcile"]

@@ -14,7 +14,13 @@ One order's life here (every status change is a compare-and-set in the store,
                       the trade sync and the reconciliation adopt it then)
 
 A write is never repeated blindly: after an ambiguous outcome the order is only *queried*;
-no second ``place_order`` is ever made for a row that left INTENT. Reads (queries, fills,
+no second ``place_order`` is ever made for a row that left INTENT — with one exception, on a
+venue that refuses a reused client order id (``unique_client_order_ids``, the paper venue):
+an order a crash left SENT or UNKNOWN is sent again with the **same** id
+(:meth:`OrderSubmitter.resend`), so a request that never left the crashed process is made,
+and one that arrived is refused as a duplicate and then read back; the venue holds at most
+one order per intent either way. A crash between the SENT commit and the request is
+otherwise indistinguishable from a request whose answer was lost. Reads (queries, fills,
 balances) are retried with the same back-off (:meth:`OrderSubmitter.read`).
 
 Crash checkpoints (for kill -9 tests, ``checkpoint`` callback; names in :data:`CHECKPOINTS`):
@@ -33,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sixbtc.core.errors import OrderRejected, TransientExchangeError
+from sixbtc.core.errors import DuplicateClientOrderId, OrderRejected, TransientExchangeError
 from sixbtc.domain.orders import ORDER_TRANSITIONS, OrderStatus, VenueOrder
 from sixbtc.executor.ports import ExecutionStore, JournalOrder
 from sixbtc.executor.venue import ExchangeClient
@@ -103,6 +109,31 @@ class OrderSubmitter:
             return order.status
         except TransientExchangeError:  # ambiguous: it may have reached the venue — query, never resend
             return self.resolve(order)
+        self.checkpoint(ACKED, order)
+        self.adopt(order, ack)
+        return order.status
+
+    def resend(self, order: JournalOrder) -> OrderStatus:
+        """After a restart: send an order left SENT or UNKNOWN again with the same client order
+        id, on a venue with ``unique_client_order_ids`` only (see the module docstring).
+
+        An ack is adopted; a :class:`~sixbtc.core.errors.DuplicateClientOrderId` refusal (the
+        first request arrived) or an ambiguous outcome is resolved by querying the id; any
+        other refusal marks it REJECTED. Other venues: :meth:`resolve` (query only).
+        """
+        if order.status not in (OrderStatus.SENT, OrderStatus.UNKNOWN):
+            return order.status
+        if not getattr(self.venue, "unique_client_order_ids", False):
+            return self.resolve(order)
+        self.checkpoint(SENT, order)
+        try:
+            self.places += 1
+            ack = self.venue.place_order(order.account, order.request())
+        except (DuplicateClientOrderId, TransientExchangeError):
+            return self.resolve(order)
+        except OrderRejected as exc:
+            self._move(order, OrderStatus.REJECTED, detail=f"{type(exc).__name__}: {exc}"[:2000])
+            return order.status
         self.checkpoint(ACKED, order)
         self.adopt(order, ack)
         return order.status

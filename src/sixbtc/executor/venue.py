@@ -36,10 +36,18 @@ from sixbtc.domain.orders import (
 
 
 class ExchangeClient(Protocol):
-    """An execution venue. ``mode`` is ``"paper"`` or ``"live"``; ``venue`` names it."""
+    """An execution venue. ``mode`` is ``"paper"`` or ``"live"``; ``venue`` names it.
+
+    ``unique_client_order_ids`` is True only for a venue that refuses, with
+    :class:`~sixbtc.core.errors.DuplicateClientOrderId`, a second order with a client order
+    id the account already used (any status): after a crash, an order the journal left SENT
+    may then be sent again with the same id (the venue keeps at most one). False: such an
+    order is only queried (UNKNOWN when the venue never shows it).
+    """
 
     mode: str
     venue: str
+    unique_client_order_ids: bool
 
     # -- reference data ------------------------------------------------------------------
     def markets(self) -> dict[str, Market]:

@@ -68,6 +68,7 @@ from sixbtc.strategy import wire
 from sixbtc.strategy.contract import OHLCV_KEYS, StrategySpec
 from sixbtc.strategy.inputs import data_keys, is_extra_key
 from sixbtc.strategy.sandbox_process import (
+    SPARES,
     CallFailed,
     SandboxLimits,
     ZygoteProcess,
@@ -132,6 +133,10 @@ class StrategySandbox:
         Accepted for compatibility; no effect. Every call runs in its own process forked
         from a zygote that never runs strategy code, so a strategy can leave no state for
         the next strategy (or the next call) and the zygote is kept for all of them.
+    spares : int
+        Call processes each zygote keeps forked ahead of their calls (a pool, refilled in
+        the background; each process serves one call):
+        :data:`sixbtc.strategy.sandbox_process.SPARES` by default.
 
     Attributes
     ----------
@@ -157,9 +162,11 @@ class StrategySandbox:
         *,
         fresh_worker_per_load: bool = True,
         keep_spare: bool = False,
+        spares: int = SPARES,
     ) -> None:
         limits.check()
         self.limits = limits
+        self._spares = spares
         self.fresh_worker_per_load = fresh_worker_per_load
         self.keep_spare = keep_spare
         self.isolation: str | None = None
@@ -192,7 +199,7 @@ class StrategySandbox:
     def _boot(self) -> ZygoteProcess | None:
         self.starts += 1
         try:
-            worker = ZygoteProcess(self.limits, pandas=self._pandas)
+            worker = ZygoteProcess(self.limits, pandas=self._pandas, spares=self._spares)
         except (OSError, subprocess.SubprocessError) as exc:
             raise ConfigError(f"cannot start the sandbox zygote: {exc}") from None
         deadline = time.monotonic() + max(_STARTUP_S, self.limits.wall_s)

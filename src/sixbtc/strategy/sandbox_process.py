@@ -10,6 +10,7 @@ Sources: ``setrlimit(2)``, ``unix(7)`` (``SCM_RIGHTS``), ``pipe(7)`` (Linux man-
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import resource
@@ -38,6 +39,20 @@ _REAP_GRACE_S = 5.0
 _MIB = 1024 * 1024
 #: Age (s) below which a ``sixbtc-sandbox-*`` folder is not considered stale.
 _STALE_AGE_S = 60.0
+#: Spares (call processes forked ahead of their call, one call each) a zygote keeps ready.
+SPARES = 1
+#: ``fcntl`` command that sets a pipe's capacity (``F_SETPIPE_SZ``, ``fcntl(2)``).
+_F_SETPIPE_SZ = 1031
+
+
+def _widen_pipe(fd: int, size: int) -> None:
+    """Give a pipe room for ``size`` bytes (at most 1 MiB, the default
+    ``/proc/sys/fs/pipe-max-size``; a refusal keeps the default 64 KiB), so a message is
+    written without waiting for the other side to drain the pipe (each wait is a context
+    switch, milliseconds on a loaded machine)."""
+    if size > 65536:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, _F_SETPIPE_SZ, min(size, 1 << 20))
 
 
 @dataclass(frozen=True)
@@ -226,6 +241,8 @@ class ZygoteProcess:
     limits : SandboxLimits
     pandas : bool
         Preload pandas in the zygote (``False``: a lean numpy-only zygote).
+    spares : int
+        Spares to keep ready (:data:`SPARES`, at least 1).
 
     Raises
     ------
@@ -234,17 +251,22 @@ class ZygoteProcess:
 
     Notes
     -----
-    The zygote keeps one *spare* (a process forked ahead of its call) in this process's
-    hands. :meth:`call` waits until the previous call's process has exited, gives the spare
-    two fresh pipes (``SCM_RIGHTS``), writes the request and reads one reply under a
-    ``time.monotonic()`` deadline (``TimeoutError``), refusing headers over
+    The zygote keeps a pool of ``spares`` *spares* (processes forked ahead of their call,
+    each used for one call only) in this process's hands, refilled in the background: a
+    spare taken for a call is replaced at once, and the zygote forks the replacement while
+    the call runs. Request and reply pipes are widened to the message's size (at most
+    1 MiB) so neither side waits for the other to drain them. :meth:`call` waits until the
+    previous call's process has exited, gives the spare two fresh pipes (``SCM_RIGHTS``),
+    writes the request and reads one reply under a ``time.monotonic()`` deadline
+    (``TimeoutError``), refusing headers over
     :data:`MAX_REPLY_HEADER_BYTES` and payloads over ``max_payload`` bytes before reading
     them, then kills the call's process (pidfd). So calls never overlap and the zygote
     never sees a request or a reply. :meth:`kill` SIGKILLs the zygote's process group.
     """
 
-    def __init__(self, limits: SandboxLimits, pandas: bool = True) -> None:
+    def __init__(self, limits: SandboxLimits, pandas: bool = True, spares: int = SPARES) -> None:
         remove_stale_folders()
+        self.spares = max(1, int(spares))
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {"cpu_s": limits.cpu_s, "file_size_mb": limits.file_size_mb,
                   "open_files": limits.open_files, "pandas": pandas}  # fmt: skip
@@ -298,7 +320,8 @@ class ZygoteProcess:
                 self.receive(time.monotonic())
 
     def _ask_spare(self) -> None:
-        if self._asked + len(self._spares) < 1:
+        """Ask the zygote for spares until the pool (held + asked for) is full."""
+        while self._asked + len(self._spares) < self.spares:
             self.sock.send(b'{"op": "spare"}')
             self._asked += 1
 
@@ -307,7 +330,7 @@ class ZygoteProcess:
         while not self._spares:
             self.receive(deadline)
         spare = self._spares.pop(0)
-        self._ask_spare()  # the next one forks while this call runs
+        self._ask_spare()  # its replacement forks while this call runs
         return spare
 
     def returncode_of(self, pid: int, grace_s: float = _REAP_GRACE_S) -> int | None:
@@ -348,6 +371,8 @@ class ZygoteProcess:
             raise CallFailed(None, f"the sandbox zygote gave no process for the call: {exc!r}") from None
         req_r, req_w = os.pipe2(os.O_CLOEXEC)
         rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
+        _widen_pipe(req_w, len(payload))
+        _widen_pipe(rep_w, max_payload)
         try:
             socket.send_fds(spare.sock, [b"go"], [req_r, rep_w])
         except OSError:

@@ -12,6 +12,8 @@ Data Endpoints"):
   still-forming candle is served, as Binance does), at most ``min(limit, page_limit)``;
 * ``GET /fapi/v1/fundingRate`` -> the stored funding events, at most ``min(limit,
   funding_page_limit)``;
+* ``GET /fapi/v1/openInterest`` (``symbol``) -> ``open_interest_by_symbol[base]`` (default 1000, base units)
+  stamped ``now_ms``; the kline websocket is :mod:`sixbtc.testing.fake_binance_ws`;
 * ``GET /data/futures/um/monthly/klines/{PAIR}/{TF}/{PAIR}-{TF}-{YYYY}-{MM}.zip`` and its
   ``.CHECKSUM`` -> Binance's public monthly archive of a month that is over (404 otherwise),
   a zipped CSV with the header line and ``"<sha256>  <name>"``; serve it by passing this
@@ -136,6 +138,7 @@ class FakeBinance:
         self.data_dir, self.now_ms = data_dir, now_ms
         self.page_limit, self.funding_page_limit = page_limit, funding_page_limit
         self.faults: list[Fault] = []
+        self.open_interest_by_symbol: dict[str, float] = {}  # served by /fapi/v1/openInterest (default 1000)
         self.gaps: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._frames = dict(frames or {})
@@ -182,6 +185,10 @@ class FakeBinance:
         return exchange
 
     # ------------------------------------------------------------ data
+    def series(self, symbol: str, kind: str) -> _Series | None:
+        """The served series ``kind`` (a timeframe or ``"funding"``) of ``symbol``, or None."""
+        return self._series(symbol, kind)
+
     def _series(self, symbol: str, kind: str) -> _Series | None:
         key = (symbol, kind)
         with self._lock:
@@ -232,6 +239,14 @@ class FakeBinance:
         limit = min(int(q.get("limit", 100)), self.funding_page_limit)
         return 200, series.page(int(q.get("startTime", 0)), end, limit)
 
+    def open_interest(self, q: dict[str, str]) -> tuple[int, Any]:
+        """Answer of ``/fapi/v1/openInterest``: ``open_interest[symbol]`` (base units) at now."""
+        base = q.get("symbol", "").removesuffix("USDT")
+        if base not in self.symbols:
+            return 400, {"code": -1121, "msg": "Invalid symbol."}
+        value = self.open_interest_by_symbol.get(base, 1000.0)
+        return 200, {"symbol": f"{base}USDT", "openInterest": f"{value:.3f}", "time": self.now_ms}
+
     def archive(self, path: str) -> tuple[int, Any]:
         """Answer of a monthly-archive path (zip or ``.CHECKSUM``): (status, bytes body)."""
         name = path.rsplit("/", 1)[-1]
@@ -264,6 +279,7 @@ class FakeBinance:
                                                                 for s in self.symbols]}),
             "/fapi/v1/klines": lambda: self.klines(q),
             "/fapi/v1/fundingRate": lambda: self.funding(q),
+            "/fapi/v1/openInterest": lambda: self.open_interest(q),
         }
         if path not in routes:
             return 404, {"code": -1, "msg": f"no route {path}"}

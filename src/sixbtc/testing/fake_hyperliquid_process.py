@@ -29,22 +29,24 @@ class VenueProcess:
 
     Parameters
     ----------
-    state_file : str or Path
-        The venue's JSON state (loaded at start if present, saved after every change).
+    state_file : str or Path, optional
+        The venue's JSON state (loaded at start if present, saved after every change); None =
+        in memory only (faster: the venue process outlives the clients it serves anyway).
     start_timeout_s : float
         How long to wait for its ``READY`` line (s).
     """
 
-    def __init__(self, state_file: str | Path, start_timeout_s: float = 30.0) -> None:
-        self.state_file = Path(state_file)
+    def __init__(self, state_file: str | Path | None = None, start_timeout_s: float = 30.0) -> None:
+        self.state_file = Path(state_file) if state_file is not None else None
         self.start_timeout_s = start_timeout_s
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
     def start(self) -> VenueProcess:
         """Start the process and wait until it listens (RuntimeError when it does not)."""
-        self.proc = subprocess.Popen([sys.executable, "-m", "sixbtc.testing.fake_hyperliquid", "--port", "0",
-                                      "--state", str(self.state_file)], stdout=subprocess.PIPE, text=True)
+        state = ["--state", str(self.state_file)] if self.state_file is not None else []
+        self.proc = subprocess.Popen([sys.executable, "-m", "sixbtc.testing.fake_hyperliquid", "--port", "0", *state],
+                                     stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.startswith("READY http://127.0.0.1:"):

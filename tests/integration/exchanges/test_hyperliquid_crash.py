@@ -9,15 +9,17 @@ exactly one venue order per client order id the uninterrupted run placed (and no
 venue fill recorded once, and the venue's positions and fills those of the uninterrupted run.
 Then 20 kills in a row at varying points. Crash points come from the checkpoint log of the
 uninterrupted run (``NAME N OPEN``): the first passage of NAME with OPEN resting orders.
+For speed, one venue process (in memory, no state file) serves every world of the module, each
+world with its own master account, and each driver run is a forked child of the test process.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import multiprocessing
 import os
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +37,23 @@ from sixbtc.testing.fake_hyperliquid_process import (
     venue_positions,
 )
 
-pytestmark = pytest.mark.timeout(1800)
-DRIVER = Path(__file__).with_name("hl_crash_driver.py")
+pytestmark = pytest.mark.timeout(600)
+_SPEC = importlib.util.spec_from_file_location("hl_crash_driver", Path(__file__).with_name("hl_crash_driver.py"))
+DRIVER = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(DRIVER)
+FORK = multiprocessing.get_context("fork")
 N_ORDERS = 24
 MARKS = {"BTC": 100_000.0, "ETH": 3_000.0, "SOL": 150.0}
 LIQUIDITY = {"BTC": 0.0012, "ETH": 0.03, "SOL": 0.6}
+
+
+def _drive(world_file: str, crash_at: str, log: str) -> None:
+    """The forked child: the driver's crash hook reads its environment."""
+    os.environ["SIXBTC_CRASH_AT"] = crash_at
+    os.environ.pop("SIXBTC_CRASH_LOG", None)
+    if log:
+        os.environ["SIXBTC_CRASH_LOG"] = log
+    raise SystemExit(DRIVER.main(world_file, N_ORDERS))
 
 
 @dataclass
@@ -48,13 +62,13 @@ class World:
     root: Path
     master: str
 
-    def run(self, crash_at: str | None = None, log: Path | None = None) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SIXBTC_")}
-        env.update({"SIXBTC_CRASH_AT": crash_at or "", "SIXBTC_CRASH_LOG": str(log or "")})
-        if not log:
-            env.pop("SIXBTC_CRASH_LOG")
-        return subprocess.run([sys.executable, str(DRIVER), str(self.root / "world.json"), str(N_ORDERS)],
-                              env=env, capture_output=True, text=True, timeout=300, check=False)
+    def run(self, crash_at: str | None = None, log: Path | None = None) -> int:
+        """One driver run in a forked child (no interpreter start-up); its exit code (-9: killed)."""
+        proc = FORK.Process(target=_drive, args=(str(self.root / "world.json"), crash_at or "", str(log or "")))
+        proc.start()
+        proc.join(300)
+        assert proc.exitcode is not None, "the driver hangs"
+        return proc.exitcode
 
     def outcome(self) -> dict[str, Any]:
         state = self.venue.control.state()
@@ -82,8 +96,7 @@ def new_world(root: Path, venue: VenueProcess, partial: bool) -> World:
     control.add_agent(master=master.address, address=agent.address, name="bot")
     for coin, px in MARKS.items():
         control.set_mark(coin=coin, px=px)
-        if partial:
-            control.set_liquidity(coin=coin, size=LIQUIDITY[coin])
+        control.set_liquidity(coin=coin, size=LIQUIDITY[coin] if partial else None)  # the venue is shared
     key = root / "agent.key"
     key.write_text(agent.key.hex())
     key.chmod(0o600)
@@ -104,14 +117,19 @@ def check(got: dict[str, Any], expected: dict[str, Any]) -> None:
         c: st for c, st in expected["journal"].items() if c not in lost_refusals}
 
 
+@pytest.fixture(scope="module")
+def venue() -> VenueProcess:
+    """One venue process for the module (each world has its own master account); in memory."""
+    with VenueProcess() as v:
+        yield v
+
+
 @pytest.fixture(scope="module", params=[False, True], ids=["full_fills", "partial_fills"])
-def reference(request, tmp_path_factory) -> tuple[bool, dict[str, Any], list[tuple[str, int, int]]]:
+def reference(request, venue: VenueProcess, tmp_path_factory) -> tuple[bool, dict[str, Any], list[tuple[str, int, int]]]:
     root = tmp_path_factory.mktemp("reference")
-    with VenueProcess(root / "hl.json") as venue:
-        world = new_world(root / "w", venue, request.param)
-        res = world.run(log=root / "log.txt")
-        assert res.returncode == 0, res.stderr[-3000:]
-        got = world.outcome()
+    world = new_world(root / "w", venue, request.param)
+    assert world.run(log=root / "log.txt") == 0
+    got = world.outcome()
     assert got["duplicates"] == {} and got["unrecorded"] == [] and len(got["placed"]) >= 20
     log = [(n, int(k), int(o)) for n, k, o in (line.split() for line in (root / "log.txt").read_text().splitlines())]
     return request.param, got, log
@@ -127,30 +145,25 @@ def crash_point(log: list[tuple[str, int, int]], name: str, n_open: int) -> str:
 
 @pytest.mark.parametrize("n_open", [0, 1, 10])
 @pytest.mark.parametrize("checkpoint", ["intent_stored", "in_flight", "acked", "fill_seen"])
-def test_kill_9_at_a_checkpoint_then_restart(reference, tmp_path: Path, checkpoint: str, n_open: int) -> None:
+def test_kill_9_at_a_checkpoint_then_restart(venue: VenueProcess, reference, tmp_path: Path, checkpoint: str,
+                                             n_open: int) -> None:
     partial, expected, log = reference
     if (checkpoint == "fill_seen") != partial:
         pytest.skip("fill_seen runs on the partial-fill world, the other checkpoints on the full-fill one")
     point = crash_point(log, checkpoint, n_open)
-    with VenueProcess(tmp_path / "hl.json") as venue:
-        world = new_world(tmp_path / "w", venue, partial)
-        killed = world.run(point)
-        assert killed.returncode == -9, f"no crash at {point}: {killed.stderr[-2000:]}"
-        done = world.run()
-        assert done.returncode == 0 and "DONE" in done.stdout, done.stderr[-3000:]
-        check(world.outcome(), expected)
+    world = new_world(tmp_path / "w", venue, partial)
+    assert world.run(point) == -9, f"no crash at {point}"
+    assert world.run() == 0
+    check(world.outcome(), expected)
 
 
-def test_twenty_kills_in_a_row(reference, tmp_path: Path) -> None:
+def test_twenty_kills_in_a_row(venue: VenueProcess, reference, tmp_path: Path) -> None:
     partial, expected, _ = reference
     if partial:
         pytest.skip("once, on the full-fill world")
-    with VenueProcess(tmp_path / "hl.json") as venue:
-        world = new_world(tmp_path / "w", venue, partial)
-        for i in range(20):
-            name = ("intent_stored", "in_flight", "acked")[i % 3]
-            res = world.run(f"{name}:{1 + i % 2}")
-            assert res.returncode == -9, f"kill {i} ({name}) not reached: rc={res.returncode} {res.stderr[-1500:]}"
-        done = world.run()
-        assert done.returncode == 0, done.stderr[-3000:]
-        check(world.outcome(), expected)
+    world = new_world(tmp_path / "w", venue, partial)
+    for i in range(20):
+        name = ("intent_stored", "in_flight", "acked")[i % 3]
+        assert world.run(f"{name}:{1 + i % 2}") == -9, f"kill {i} ({name}) not reached"
+    assert world.run() == 0
+    check(world.outcome(), expected)

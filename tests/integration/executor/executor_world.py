@@ -87,8 +87,9 @@ def write_candles(c: Container, symbols: tuple[str, ...], n_bars: int = N_BARS, 
 
 
 def add_live(c: Container, name: str, code: str, symbols: tuple[str, ...], direction: str = "long",
-             params: dict[str, Any] | None = None) -> int:
-    """Insert ``code`` and move it GENERATED → VALIDATED → ACTIVE → LIVE with a sub-account."""
+             params: dict[str, Any] | None = None, mode: str = "paper") -> int:
+    """Insert ``code`` and move it GENERATED → VALIDATED → ACTIVE → LIVE with a sub-account of
+    ``mode`` (labels ``paper-001`` … or ``live-001`` …)."""
     sid = c.strategies.add(StrategyCandidate(name=name, type=StrategyType.MOM, source=StrategySource.USER,
                                              code=code, code_hash=sha256_hex(code)))
     assert sid is not None
@@ -102,7 +103,7 @@ def add_live(c: Container, name: str, code: str, symbols: tuple[str, ...], direc
         c.strategies.transition(sid, rec.claim_token, dst, phase="setup", reason="setup", **extra)
     with c.engine.begin() as conn:
         c.strategies.transition_in(conn, sid, None, StrategyStatus.LIVE, phase="rotator", reason="setup")
-    c.trading.assign_subaccount(sid, "paper", c.settings.executor.subaccount_capital_usd)
+    c.trading.assign_subaccount(sid, mode, c.settings.executor.subaccount_capital_usd)
     return sid
 
 

@@ -10,7 +10,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from executor_world import add_live, strategy_code
 from pydantic import SecretStr
-from venue_world import NAME, MemoryHistory, ScriptedSignals, flat_bars, journal, make, ms, run, ts
+from venue_world import (
+    NAME,
+    LateFills,
+    MemoryHistory,
+    ScriptedSignals,
+    flat_bars,
+    journal,
+    make,
+    ms,
+    run,
+    ts,
+)
 
 from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient
 from sixbtc.adapters.exchanges.hyperliquid_precision import to_cloid
@@ -44,6 +55,25 @@ def test_a_stop_that_filled_while_down_closes_the_trade_at_start(world) -> None:
     assert trade["exit_reason"] == "STOP_LOSS" and trade["exit_ts"] == ts(5)
     assert world.trading.open_positions() == []
     assert journal(world)[client_order_id(1, "BTC", ms(2), "tp")][1] == "canceled"
+
+
+def test_a_position_grown_by_a_fill_reported_while_down_gets_a_whole_stop_at_start(world) -> None:
+    bt = world.settings.backtest
+    venue = LateFills(world.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0)
+    venue.late_cid = client_order_id(1, "BTC", ms(2), "entry")
+    bars = flat_bars(6)
+    run(make(world, bars, {2: (True, False)}, venue=venue), bars[:4])
+    (pos,) = world.trading.open_positions()
+    venue.released = True  # the rest of the entry's fill is reported while the executor is down
+    ex2 = make(world, bars, {2: (True, False)}, venue=venue)
+    report = ex2.reconcile(ms(4))
+    sl, sl1 = client_order_id(1, "BTC", ms(2), "sl"), client_order_id(1, "BTC", ms(2), "sl#1")
+    assert report.fills == 1 and report.mismatches == []
+    assert journal(world)[sl] == ("sl", "canceled")
+    assert journal(world)[sl1] == ("sl", "open")
+    (grown,) = world.trading.open_positions()
+    resting = {o.client_order_id: o.qty for o in venue.open_orders("paper-001")}
+    assert resting[sl1] == pytest.approx(grown["qty"]) == pytest.approx(2 * pos["qty"]) and sl not in resting
 
 
 def test_a_stop_missing_on_the_venue_is_placed_again(world) -> None:

@@ -3,6 +3,7 @@ paper world with one LIVE strategy, the bar-by-bar feed and the order journal re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from sixbtc.app.live_set import live_set
 from sixbtc.app.paper import feed_bar
 from sixbtc.app.venues import open_venue
 from sixbtc.core.errors import OrderRejected
-from sixbtc.domain.orders import OrderRequest, OrderType, VenueOrder
+from sixbtc.domain.orders import OrderRequest, OrderType, VenueFill, VenueOrder
 from sixbtc.executor.engine import Executor
 from sixbtc.executor.ports import Bar
 from sixbtc.executor.submitter import OrderSubmitter, RetryPolicy
@@ -66,6 +67,28 @@ class RejectStops(PaperVenue):
         if request.order_type is OrderType.STOP_MARKET:
             raise OrderRejected("trigger price too far from the mark")
         return super().place_order(account, request)
+
+
+class LateFills(PaperVenue):
+    """A paper venue whose fill reports lag (as a real venue's fill feed can): the fill of the
+    order with client order id :attr:`late_cid` is reported as two halves, the second one only
+    once :attr:`released` is set. The position on the venue holds the whole quantity from the
+    start."""
+
+    late_cid: str | None = None
+    released = False
+
+    def fills_since(self, account: str, since_ms: int) -> list[VenueFill]:
+        out = []
+        for f in super().fills_since(account, since_ms):
+            if f.client_order_id == self.late_cid:
+                half = dict(qty=f.qty / 2, fee_usd=f.fee_usd / 2)
+                out.append(replace(f, trade_id=f"{f.trade_id}-1", **half))
+                if self.released:
+                    out.append(replace(f, trade_id=f"{f.trade_id}-2", **half))
+            else:
+                out.append(f)
+        return out
 
 
 class Gate:

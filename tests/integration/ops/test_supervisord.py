@@ -37,7 +37,7 @@ def _status(conf: Path) -> dict[str, tuple[str, int | None]]:
 
 @pytest.mark.timeout(900)  # eight Python processes start on a small shared machine
 def test_supervisord_runs_every_role_and_restarts_a_killed_one(tmp_path: Path) -> None:
-    home = make_home(tmp_path, f"generator:\n  daily_limit: 0\napi:\n  port: {_free_port()}\n"
+    home = make_home(tmp_path, f"generator:\n  daily_limit: 0\n  workers: 1\napi:\n  port: {_free_port()}\n"
                                "processes:\n  heartbeat_s: 1\n  stop_timeout_s: 5\n")
     made = subprocess.run([str(SIXBTC), "--home", str(home), "supervisor-config", "--run-dir", str(tmp_path / "run")],
                           capture_output=True, text=True, env=env(), timeout=120)

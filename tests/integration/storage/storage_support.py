@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sixbtc.adapters.storage.db import make_engine
+from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.pool_repo import PoolRepository
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.domain.strategy import (
@@ -203,6 +203,37 @@ def lease_worker(url: str, worker: str, barrier: Any, results: Any) -> None:
             results.put((worker, lease.token, None))
         except LeaseHeld as exc:
             results.put((worker, str(exc), None))
+    except BaseException as exc:  # report everything to the parent
+        results.put((worker, None, repr(exc)))
+    finally:
+        engine.dispose()
+
+
+def generation_worker(url: str, worker: str, first: int, n: int, daily_limit: int, max_queue: int,
+                      barrier: Any, results: Any) -> None:
+    """Insert candidates ``first .. first+n-1`` one at a time within the generation limits
+    (:meth:`StrategyRepository.add_within_limits`). Payload: strategies inserted."""
+    engine = make_engine(url)
+    created = 0
+    try:
+        repo = StrategyRepository(engine)
+        barrier.wait(timeout=60)
+        for k in range(n):
+            created += repo.add_within_limits([candidate(first + k)], T0, daily_limit, max_queue)[0]
+        results.put((worker, created, None))
+    except BaseException as exc:  # report everything to the parent
+        results.put((worker, created, repr(exc)))
+    finally:
+        engine.dispose()
+
+
+def migrate_worker(url: str, worker: str, barrier: Any, results: Any) -> None:
+    """Migrate the (fresh) database at once with the other workers. Payload: None."""
+    engine = make_engine(url)
+    try:
+        barrier.wait(timeout=60)
+        migrate(engine)
+        results.put((worker, None, None))
     except BaseException as exc:  # report everything to the parent
         results.put((worker, None, repr(exc)))
     finally:

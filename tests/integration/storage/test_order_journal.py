@@ -112,3 +112,12 @@ def test_a_fill_is_recorded_once_by_its_venue_trade_id(repo) -> None:
     assert state.trade_ids == frozenset()
     with repo.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(FillRow)).scalar_one() == 2
+
+
+@pytest.mark.parametrize("order_type", list(OrderType))
+def test_every_order_type_is_journaled(repo, order_type: OrderType) -> None:
+    """PostgreSQL enforces the column lengths: ``take_profit_market`` (18 characters) once did not fit."""
+    o = JournalOrder(client_order_id(7, "BTC", 5, "tp"), 7, "sub-1", "BTC", "1h", "tp", OrderSide.SELL, order_type,
+                     0.01, 5, reduce_only=True)
+    put(repo, o)
+    assert repo.order(o.client_order_id).order_type == order_type

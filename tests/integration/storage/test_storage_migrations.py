@@ -7,7 +7,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
-from storage_support import candidate
+from storage_support import candidate, migrate_worker, run_processes
 
 from sixbtc.adapters.storage.db import MIGRATIONS_DIR, make_engine, migrate
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
@@ -59,3 +59,12 @@ def test_migrated_schema_has_no_diff_against_metadata(db_url: str) -> None:
         assert drift[0][1].name == "ix_strategies_status_claim"
     finally:
         engine.dispose()
+
+
+def test_processes_starting_together_migrate_a_fresh_database_without_failing(db_url: str) -> None:
+    """Every role process migrates at start: on PostgreSQL an advisory lock makes them take turns."""
+    run_processes(migrate_worker, [(db_url, f"m{k}") for k in range(3)])
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == _head_revision()
+    engine.dispose()

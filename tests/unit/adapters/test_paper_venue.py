@@ -10,7 +10,7 @@ import pytest
 from sixbtc.adapters.exchanges.paper_venue import PaperVenue
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.core.clock import SimClock
-from sixbtc.core.errors import InsufficientFunds, OrderRejected
+from sixbtc.core.errors import DuplicateClientOrderId, InsufficientFunds, OrderRejected
 from sixbtc.domain.orders import Market, OrderRequest, OrderSide, OrderStatus, OrderType
 from sixbtc.domain.sizing import MAINTENANCE_MARGIN
 from sixbtc.executor.ports import Bar
@@ -174,7 +174,7 @@ def test_duplicate_client_order_id_is_refused_even_after_the_order_filled(venue:
     with pytest.raises(OrderRejected, match="duplicate client order id"):
         venue.place_order(ACC, market("dup", BUY, 1.0))
     venue.on_bar(bar(1, 100, 100, 100, 100))
-    with pytest.raises(OrderRejected, match="duplicate client order id"):
+    with pytest.raises(DuplicateClientOrderId, match="duplicate client order id"):
         venue.place_order(ACC, market("dup", SELL, 1.0))
     assert len(venue.fills_since(ACC, 0)) == 1
 
@@ -252,6 +252,15 @@ def test_orders_beyond_available_margin_are_refused(venue: PaperVenue) -> None:
 
 
 # -- accounts and agents ---------------------------------------------------------------------------
+def test_a_funded_sub_account_is_opened_in_one_step_and_only_once(venue: PaperVenue) -> None:
+    assert venue.open_funded_subaccount("s3", 250.0).name == "s3"
+    assert venue.open_funded_subaccount("s3", 999.0).name == "s3"  # exists: unchanged
+    assert venue.balance("s3").equity_usd == pytest.approx(250.0)
+    assert venue.balance("master").equity_usd == pytest.approx(100_000.0 - 10_000.0)  # faucet + transfer
+    with pytest.raises(ValueError, match="positive"):
+        venue.open_funded_subaccount("s4", 0.0)
+
+
 def test_transfers_between_master_and_sub_only(venue: PaperVenue) -> None:
     venue.create_subaccount("s2")
     assert [s.name for s in venue.subaccounts()] == ["s1", "s2"]

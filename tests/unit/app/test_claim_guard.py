@@ -10,7 +10,7 @@ import pytest
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.adapters.storage.strategy_repo import StrategyRepository
 from sixbtc.app.factory_roles import claim_guard
-from sixbtc.core.errors import StaleClaim
+from sixbtc.core.errors import ComputeUnavailable, StaleClaim
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyStatus, StrategyType
 
 
@@ -51,3 +51,13 @@ def test_stale_claim_is_dropped_silently(repo: StrategyRepository) -> None:
     with claim_guard(c, rec, "backtest"):
         raise StaleClaim("someone else owns it")
     assert repo.get(rec.id).status is StrategyStatus.GENERATED
+
+
+def test_an_unreachable_compute_back_end_gives_the_claim_back(repo: StrategyRepository) -> None:
+    """The Dask cluster's outage is not the strategy's fault: it waits for the next claim."""
+    c, rec = _claim(repo)
+    with pytest.raises(ComputeUnavailable), claim_guard(c, rec, "backtest"):
+        raise ComputeUnavailable("Dask scheduler tcp://10.0.0.5:8786 unreachable")
+    assert repo.get(rec.id).status is StrategyStatus.GENERATED
+    again = repo.claim(StrategyStatus.GENERATED, "w2")  # released: another worker can claim it
+    assert again is not None and again.id == rec.id

@@ -11,6 +11,7 @@ import numpy as np
 
 from sixbtc.app.container import Container
 from sixbtc.app.generation import generate_batch
+from sixbtc.app.generator_pool import generate_parallel, generator_processes, shares
 from sixbtc.app.home import Home
 from sixbtc.config import Settings
 from sixbtc.core.clock import SimClock
@@ -42,3 +43,21 @@ def test_generation_pauses_while_the_generated_queue_is_full(tmp_path: Path) -> 
     c = _open(tmp_path, SimClock(NOON), max_generated_queue=2)
     assert generate_batch(c, 5, np.random.default_rng(1))[0] == 2
     assert generate_batch(c, 5, np.random.default_rng(2))[0] == 0
+
+
+def test_parallel_generator_processes_share_the_daily_limit(tmp_path: Path) -> None:
+    """Two spawned generator processes asked for 20 each: together they stop at the limit of 25
+    (neither share alone reaches it, so both processes generated)."""
+    home = Home(tmp_path).ensure()
+    home.config_path.write_text("generator:\n  workers: 2\n  daily_limit: 25\n  sources: [template]\n  seed: 5\n")
+    c = Container.open(home)
+    assert generator_processes(40, 2, cpus=2) == 2 and shares(40, 2) == [20, 20]
+    created, _ = generate_parallel(c, 40)
+    assert created == 25 == c.strategies.counts_by_status()["GENERATED"]
+    assert generate_parallel(c, 40) == (0, 0)  # the limit holds (no process is started)
+
+
+def test_small_batches_stay_in_process_and_shares_add_up() -> None:
+    assert generator_processes(9, 3, cpus=8) == 1 and generator_processes(25, 3, cpus=8) == 3
+    assert generator_processes(100, 3, cpus=2) == 2 and generator_processes(0, 3, cpus=2) == 1
+    assert shares(7, 3) == [3, 2, 2] and sum(shares(31, 4)) == 31

@@ -107,6 +107,11 @@ def test_tasks_without_a_stage_here_are_skipped_with_the_reason(c: Container) ->
     for task in ("check_subaccount_funds", "renew_agent_wallets"):  # they run on the paper venue
         outcome, message = run_scheduled(c, task)
         assert outcome is Outcome.OK, message
+    c.settings.executor.dry_run = False  # live mode without a master key: nothing to sign them with
+    for task in ("check_subaccount_funds", "renew_agent_wallets"):
+        outcome, message = run_scheduled(c, task)
+        assert outcome is Outcome.SKIPPED and "no master key configured" in message, message
+    c.settings.executor.dry_run = True
     outcome, message = run_scheduled(c, "refresh_data_cache")
     assert (outcome, message) == (Outcome.SKIPPED, "no BTC candles in the store")
     c.settings.regime.enabled = False

@@ -25,6 +25,7 @@ def test_config_has_groups_priorities_restarts_rotation_and_the_listener(tmp_pat
     assert "sixbtc-api" in groups["orchestration"]
     prio = {r: int(ini[f"program:sixbtc-{r}"]["priority"]) for r in roles}
     assert prio["api"] < prio["rotator"] < prio["executor"] < prio["generator"] < prio["validator"]
+    assert ini["program:sixbtc-generator"]["numprocs"] == str(c.settings.generator.workers)
     v = ini["program:sixbtc-validator"]
     assert v["numprocs"] == "3" and "%(process_num)02d" in v["process_name"]
     assert v["command"].endswith(f"--home {c.home.root.resolve()} worker validator")

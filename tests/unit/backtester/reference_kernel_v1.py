@@ -1,7 +1,9 @@
 """Frozen reference: the signal and grid simulation kernels as of commit 6f9115c (before the
 flat-bar folding of the equity statistics), copied verbatim from
-``src/sixbtc/backtester/kernel.py`` and ``kernel_grid.py`` (parallel wrappers left out; the
-only edit: ``njit`` without ``cache=True``, since this file is loaded by path).
+``src/sixbtc/backtester/kernel.py`` and ``kernel_grid.py`` (parallel wrappers left out; no
+other edit). Compiled with ``cache=True`` like the originals: the test loads this file by path
+under the fixed module name ``reference_kernel_v1``, so numba's on-disk cache (``__pycache__``
+next to this file) finds it again and only the first run in a checkout compiles it.
 
 Used only by ``test_kernel_reference.py`` to check that a kernel change keeps the same trades,
 equity and PnL on every generated strategy of a seeded factory run. Do not edit: it is the
@@ -32,8 +34,8 @@ SIZE_FIXED_NOTIONAL = sizing_rule.SIZE_FIXED_NOTIONAL  # notional = min(size_val
 SIZE_RISK = sizing_rule.SIZE_RISK  # notional = min(equity * size_value (risk_per_trade) / sl, leverage * equity)
 
 MAINTENANCE_MARGIN = sizing_rule.MAINTENANCE_MARGIN
-_position_notional = njit(sizing_rule.position_notional)
-_liquidation_price = njit(sizing_rule.liquidation_price)
+_position_notional = njit(cache=True)(sizing_rule.position_notional)
+_liquidation_price = njit(cache=True)(sizing_rule.liquidation_price)
 PROFIT_FACTOR_CAP = 1000.0
 SORTINO_CAP = 1000.0
 ANNUAL_RETURN_CAP = 1.0e6
@@ -99,13 +101,13 @@ E_PREV = 6
 N_EQS = 7
 
 
-@njit
+@njit(cache=True)
 def fill_price(price, side, slip):
     """Move ``price`` adversely for a buy (``side=+1``) or a sell (``side=-1``)."""
     return price * (1.0 + side * slip)
 
 
-@njit
+@njit(cache=True)
 def _set_levels(pos, direction, sl, tp, leverage):
     """Store the adverse level (stop or liquidation, whichever is closer) and the target."""
     e = pos[P_ENTRY_FILL]
@@ -123,7 +125,7 @@ def _set_levels(pos, direction, sl, tp, leverage):
     pos[P_TARGET] = e * (1.0 + direction * tp) if tp > 0.0 else direction * np.inf
 
 
-@njit
+@njit(cache=True)
 def intrabar_exit(o, h, lo, direction, adverse, adverse_reason, target):
     """Return ``(raw fill price, reason)`` of a stop/target/liquidation hit, or ``(nan, -1)``.
 
@@ -151,7 +153,7 @@ def intrabar_exit(o, h, lo, direction, adverse, adverse_reason, target):
     return np.nan, -1
 
 
-@njit
+@njit(cache=True)
 def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_rate, slip,
                  record, trades):
     """Close the open position at ``raw_price`` on bar ``i``; return the new cash."""
@@ -168,7 +170,7 @@ def _close_trade(pos, acc, i, raw_price, reason, at_open, cash, direction, fee_r
     return cash + gross - exit_fee
 
 
-@njit
+@njit(cache=True)
 def book_trade(acc, record, trades, entry_idx, exit_idx, entry_price, exit_price, qty, notional, fees, funding,
                pnl, ret, bars, reason):
     """Add one closed trade to the accumulators ``acc`` (and, when ``record``, row ``acc[A_N]``
@@ -197,14 +199,14 @@ def book_trade(acc, record, trades, entry_idx, exit_idx, entry_price, exit_price
     acc[A_SUM_BARS] += bars
 
 
-@njit
+@njit(cache=True)
 def entry_notional(cash, sizing, size_value, leverage, sl, max_notional):
     """Entry notional in USD for equity ``cash`` under sizing mode ``sizing`` (``SIZE_*``),
     capped at ``max_notional`` (:func:`sixbtc.domain.sizing.position_notional`)."""
     return _position_notional(cash, sl, sizing, size_value, leverage, max_notional)
 
 
-@njit
+@njit(cache=True)
 def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size_value,
                 leverage, max_notional):
     """Open a position at ``o`` on bar ``i`` sized from ``cash``; return the new cash."""
@@ -221,7 +223,7 @@ def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size
     return cash - fee
 
 
-@njit
+@njit(cache=True)
 def _mark_equity(eqs, equity):
     """Update running return statistics and drawdown with the close-of-bar equity."""
     prev = eqs[E_PREV]
@@ -240,7 +242,7 @@ def _mark_equity(eqs, equity):
     eqs[E_PREV] = equity
 
 
-@njit
+@njit(cache=True)
 def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year):
     """Write the metrics of one simulation into ``out_row`` (length N_METRICS)."""
     growth = final_equity / init_cash
@@ -272,7 +274,7 @@ def _finish(out_row, acc, eqs, final_equity, init_cash, n_window, bars_per_year)
         out_row[M_PROFIT_FACTOR] = PROFIT_FACTOR_CAP if acc[A_GROSS_PROFIT] > 0.0 else 0.0
 
 
-@njit
+@njit(cache=True)
 def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
              funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
              bars_per_year, out_row, record, trades, equity_out, day_of_bar, day_equity):
@@ -355,7 +357,7 @@ G_STOP = 8  # global stop price, frozen at the first fill
 N_G = 9
 
 
-@njit
+@njit(cache=True)
 def _close_cycle(g, acc, i, raw_price, reason, cash, direction, fee_rate, slip, record, trades):
     """Close every filled level at ``raw_price`` on bar ``i``; record one trade; return cash."""
     exit_fill = fill_price(raw_price, -direction, slip)
@@ -371,7 +373,7 @@ def _close_cycle(g, acc, i, raw_price, reason, cash, direction, fee_rate, slip, 
     return cash + gross - exit_fee
 
 
-@njit
+@njit(cache=True)
 def _set_grid(prices, c, s, n_levels, direction, sl):
     """Level prices ``c - direction * j * s`` (j = 1..n) into ``prices``; return the stop,
     or ``nan`` when there is no valid grid (NaN inputs, ``s <= 0``, a level or stop <= 0)."""
@@ -385,7 +387,7 @@ def _set_grid(prices, c, s, n_levels, direction, sl):
     return stop
 
 
-@njit
+@njit(cache=True)
 def _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction, fee_rate, slip, position_frac):
     """Fill the unfilled levels the bar touched (closest first); return the new cash."""
     while g[G_FILLED] < n_levels:
@@ -414,7 +416,7 @@ def _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction, fee_rate, sl
     return cash
 
 
-@njit
+@njit(cache=True)
 def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, direction, fee_rate,
                   slip, funding, position_frac, init_cash, start, end, bars_per_year, out_row,
                   record, trades, equity_out, day_of_bar, day_equity):

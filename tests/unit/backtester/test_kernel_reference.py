@@ -40,7 +40,7 @@ REF = importlib.util.module_from_spec(_SPEC)
 sys.modules[_SPEC.name] = REF  # numba's cache pickles the module name
 _SPEC.loader.exec_module(REF)
 
-N_BARS, START, FEE, SLIP, BPY, CASH = 2_500, 300, 0.00045, 2e-4, 8760.0, 10_000.0
+N_BARS, START, FEE, SLIP, BPY, CASH = 1_200, 300, 0.00045, 2e-4, 8760.0, 10_000.0
 N_STRATEGIES, SEED = 40, 2026
 EXACT = ("total_return", "annual_return", "max_drawdown", "win_rate", "profit_factor", "expectancy",
          "n_trades", "exposure", "avg_holding_bars")
@@ -136,8 +136,9 @@ def _grid_runs(d, params, first, second, direction):
 
 def _check_set(ref, cur, where: str) -> None:
     out, trades, equity = ref
-    np.testing.assert_array_equal(_trade_matrix(cur), trades, err_msg=where)
-    np.testing.assert_array_equal(cur.equity, equity, err_msg=where)
+    for got, want in ((_trade_matrix(cur), trades), (cur.equity, equity)):
+        if not np.array_equal(got, want, equal_nan=True):  # (fast path; the assert says where)
+            np.testing.assert_array_equal(got, want, err_msg=where)
     m = cur.metrics
     for name in EXACT:
         assert getattr(m, name) == out[getattr(K, "M_" + name.upper())], (where, name)

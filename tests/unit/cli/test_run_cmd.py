@@ -67,7 +67,7 @@ def test_dry_run_false_without_live_refuses_naming_both_switches(
     assert not (home / "sixbtc.db").exists()  # nothing was created, no sub-account marked live
 
 
-def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_venue(tmp_path: Path) -> None:
+def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_wallet(tmp_path: Path) -> None:
     res = runner.invoke(app, ["--home", str(tmp_path), "run", "--live"])
     assert res.exit_code == 2 and "--live was given but executor.dry_run is true" in " ".join(res.output.split())
     (tmp_path / "config.yaml").write_text("executor:\n  dry_run: false\n")
@@ -88,7 +88,7 @@ def test_live_needs_both_signals_and_the_key_then_warns_and_refuses_without_a_ve
     text = " ".join(both.output.split())
     assert both.exit_code == 2, both.output
     assert "LIVE TRADING on hyperliquid" in text and f"agent key from {key}" in text and "0 LIVE strategies" in text
-    assert "no live (hyperliquid) execution venue is available in this build" in text
+    assert "exchange.wallet_address: the master address is required for Hyperliquid" in text
     assert "ab" * 32 not in text
     help_text = " ".join(runner.invoke(app, ["run", "--help"]).output.replace("│", " ").split())
     assert "needs executor.dry_run: false as well" in help_text and "waits 5 s" in help_text
@@ -208,3 +208,13 @@ def test_cycle_summary_prints_the_window_planners_notes(capsys: pytest.CaptureFi
     render_cycle(CycleReport(CycleWindow(t, t, t, t, notes=(note,))))
     err = capsys.readouterr().err
     assert "warning:" in err and note in " ".join(err.split())
+
+
+def test_the_live_warning_names_what_trades_and_what_stays_on_paper() -> None:
+    from sixbtc.app.live_mode import LivePlan, live_warning
+
+    plan = LivePlan("hyperliquid", "0xabc", "environment", (("Strategy_MOM_00000001", "live-001", ("BTC", "ETH"), 100.0),),
+                    ("Strategy_MOM_00000002",))
+    text = live_warning(plan)
+    assert "1 LIVE strategies, capital 100.00 USD" in text and "on sub-account live-001: BTC, ETH" in text
+    assert "Not traded live (promoted in paper mode, paper balances): Strategy_MOM_00000002" in text

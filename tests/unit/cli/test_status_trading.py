@@ -1,5 +1,5 @@
 """`sixbtc status`: the trading part (mode, venue, trading states, sub-accounts, positions with
-stops, reconciliation placeholder), in JSON and as tables, on a home's SQLite database."""
+stops, last reconciliation), in JSON and as tables, on a home's SQLite database."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from sixbtc.app.container import Container
 from sixbtc.app.home import Home
+from sixbtc.cli.context import console
 from sixbtc.cli.main import app
 from sixbtc.domain.risk import Halt, TradingState, strategy_scope
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyType
@@ -40,9 +41,31 @@ def test_status_shows_states_subaccounts_and_positions_with_stops(tmp_path: Path
     p = out["positions"][0]
     assert (p["strategy"], p["symbol"], p["stop_price"], p["target_price"]) == ("Strategy_MOM_0000beef", "BTC",
                                                                                 58_800.0, 61_800.0)
-    assert out["reconciliation"] == {"ts": None, "status": "not yet reconciled"}
+    assert (out["reconciliation"]["ts"], out["reconciliation"]["status"]) == (None, "not yet reconciled")
     res = runner.invoke(app, ["--home", str(tmp_path), "status"])
     text = " ".join(res.output.split())
     assert res.exit_code == 0, res.output
-    assert "mode paper on venue paper; trading ACTIVE; last reconciliation: not yet reconciled" in text
-    assert "REDUCING" in str(out) and "kill:strategy_session_loss" in str(out)  # the table may cut cells at 80 columns
+    assert "mode paper on venue paper; trading ACTIVE" in text and "last reconciliation: not yet reconciled" in text
+    assert "REDUCING" in text and "kill:strategy_session_loss" in text and "58800.0000" in text
+
+
+def test_status_shows_the_last_reconciliation_with_its_mismatches_uncut_at_80_columns(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    c = Container.open(Home(tmp_path))
+    c.reconciliations.record(mode="live", venue="hyperliquid", outcome="ok", summary="reconciled in 0.10 s: first",
+                             mismatches=[], seconds=0.1)
+    c.reconciliations.record(mode="live", venue="hyperliquid", outcome="mismatch", summary="reconciled in 0.20 s: 1 "
+                             "mismatches", mismatches=[("live-001", "ETH", "venue position 0.05, recorded 0")],
+                             seconds=0.2)
+    rec = json.loads(runner.invoke(app, ["--home", str(tmp_path), "status", "--json"]).stdout)["trading"]["reconciliation"]
+    assert (rec["status"], rec["venue"], rec["mismatches"]) == ("mismatch", "hyperliquid",
+                                                                [["live-001", "ETH", "venue position 0.05, recorded 0"]])
+    assert datetime.fromisoformat(rec["ts"]).tzinfo is not None
+    monkeypatch.setattr(console, "width", 80)  # an 80-column terminal: cells fold, nothing is cut
+    res = runner.invoke(app, ["--home", str(tmp_path), "status"])
+    assert res.exit_code == 0, res.output
+    assert max(len(line) for line in res.output.splitlines()) <= 80
+    text = " ".join(res.output.split())
+    assert "mismatch (live on hyperliquid): reconciled in 0.20 s: 1 mismatches" in text
+    assert "live-001 ETH: venue position 0.05, recorded 0 (not traded)" in text
+    assert "…" not in res.output

@@ -22,7 +22,7 @@ def _live_home(tmp_path: Path) -> list[str]:
 
 
 def test_emergency_stop_halts_even_without_a_venue_and_resume_lifts_it(tmp_path: Path) -> None:
-    home = _live_home(tmp_path)  # live mode: no live venue is wired in this build
+    home = _live_home(tmp_path)  # live mode without the agent key: the venue client cannot be built
     res = runner.invoke(app, [*home, "emergency-stop"])
     assert res.exit_code == 1, res.output  # the venue could not be reached: said, and exit 1
     assert "trading HALTED" in res.output  # the venue's failure is checked on the JSON report below
@@ -32,7 +32,7 @@ def test_emergency_stop_halts_even_without_a_venue_and_resume_lifts_it(tmp_path:
     again = runner.invoke(app, [*home, "emergency-stop", "--json"])
     out = json.loads(again.stdout)
     assert out["newly_halted"] is False and out["complete"] is False and out["failures"][0][0] == "venue"
-    assert "no live (hyperliquid) execution venue" in " ".join(str(f) for f in out["failures"][0])
+    assert "live trading needs the agent wallet key" in " ".join(str(f) for f in out["failures"][0])
     res = runner.invoke(app, [*home, "resume"])
     assert res.exit_code == 0 and "HALTED (emergency_stop) -> ACTIVE" in res.output
     assert c.trading_states.get(GLOBAL_SCOPE).state is TradingState.ACTIVE
@@ -49,7 +49,7 @@ def test_emergency_stop_on_the_paper_venue_completes(tmp_path: Path) -> None:
 
 def test_accounts_without_a_venue_says_so(tmp_path: Path) -> None:
     res = runner.invoke(app, [*_live_home(tmp_path), "accounts", "--top-up"])
-    assert res.exit_code == 2 and "no live (hyperliquid) execution venue is available" in " ".join(res.output.split())
+    assert res.exit_code == 2 and "live trading needs the agent wallet key" in " ".join(res.output.split())
 
 
 def test_accounts_tables_and_operation_lines(capsys) -> None:

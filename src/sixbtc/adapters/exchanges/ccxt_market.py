@@ -349,6 +349,21 @@ class CcxtMarketData:
         frame["rate"] = frame["rate"].astype("float64")
         return frame
 
+    def fetch_open_interest(self, symbol: str) -> tuple[int, float]:
+        """``(time_ms, open_interest)`` now: the venue's reading time (epoch ms) and the open
+        interest in base-asset units (Binance ``GET /fapi/v1/openInterest``).
+
+        Raises
+        ------
+        DataError, TransientExchangeError, NetworkUnavailable
+            See the module docstring; ``DataError`` also when the answer lacks a field.
+        """
+        got = self._call(f"fetch_open_interest {symbol}", self.exchange.fetch_open_interest, to_ccxt_symbol(symbol))
+        amount, stamp = got.get("openInterestAmount"), got.get("timestamp")
+        if amount is None or stamp is None:
+            raise DataError(f"fetch_open_interest {symbol}: no amount or time in {got!r}")
+        return int(stamp), float(amount)
+
     def list_symbols(self) -> list[str]:
         """Base assets of the active USDT-margined linear perpetuals, sorted.
 

@@ -4,6 +4,10 @@ Implements :class:`sixbtc.executor.venue.ExchangeClient` with the SDK's ``Info``
 ``skip_ws=True``) and ``Exchange`` (signed writes). ``account`` is the address acted on: the
 master's own address or one of its sub-accounts (sent as ``vaultAddress``).
 
+``account`` may also be the *name* of one of the master's sub-accounts (the executor's labels,
+e.g. ``live-001``): it is resolved to its address (:meth:`~.hyperliquid_accounts.AccountOps.address_of`)
+before anything is sent, so the journal keeps the stable label.
+
 Signers: orders, cancels and leverage are signed by the one agent (API) wallet of this client;
 the master key signs only sub-account creation, transfers and agent approval, and is loaded
 only when one of those is called (``ConfigError`` if not configured). No key is read or signer
@@ -83,6 +87,8 @@ class HyperliquidClient(AccountOps):
 
     mode = "live"
     venue = "hyperliquid"
+    #: Hyperliquid does not document refusing a reused cloid: an order left SENT is only queried.
+    unique_client_order_ids = False
 
     def __init__(self, *, base_url: str, master_address: str, agent_key: SecretStr | None = None,
                  master_key: SecretStr | None = None, key_dir: str | None = None, timeout_s: float = 10.0,
@@ -101,12 +107,23 @@ class HyperliquidClient(AccountOps):
         self._agent: LocalAccount | None = None
 
     @classmethod
-    def from_config(cls, section: ExchangeSection) -> HyperliquidClient:
-        """A client from the ``exchange`` config block (key files checked: 0600, hex key)."""
+    def from_config(cls, section: ExchangeSection, agent_key: SecretStr | None = None) -> HyperliquidClient:
+        """A client from the ``exchange`` config block (key files checked: 0600, hex key).
+
+        ``agent_key``: the agent key already read and checked by the caller (the live gate's
+        :func:`sixbtc.config.secrets.agent_key`); None reads it from the section. The master
+        key is read only when configured (else master operations raise ``ConfigError``).
+
+        Raises
+        ------
+        ConfigError
+            No ``exchange.wallet_address``; a key file readable by others or not a key.
+        """
         if not section.wallet_address:
             raise ConfigError("exchange.wallet_address: the master address is required for Hyperliquid")
-        return cls(base_url=section.base_url, master_address=section.wallet_address,
-                   agent_key=load_key(section.agent_private_key, section.agent_key_file, "exchange.agent_key_file"),
+        if agent_key is None:
+            agent_key = load_key(section.agent_private_key, section.agent_key_file, "exchange.agent_key_file")
+        return cls(base_url=str(section.base_url), master_address=section.wallet_address, agent_key=agent_key,
                    master_key=load_key(section.master_private_key, section.master_key_file, "exchange.master_key_file"),
                    key_dir=section.key_dir, timeout_s=section.timeout_s, market_slippage=section.market_slippage,
                    read_retries=section.read_retries, retry_backoff_s=section.retry_backoff_s)
@@ -143,7 +160,7 @@ class HyperliquidClient(AccountOps):
 
     def _trader(self, account: str) -> Exchange:
         """The agent-signed ``Exchange`` acting on ``account`` (vault = a sub-account)."""
-        account = account.lower()
+        account = self.address_of(account)
         if account not in self._traders:
             if self._agent is None:  # one agent signer per client, shared by every sub-account
                 self._agent = self._signer(self._agent_key, "exchange.agent_private_key / exchange.agent_key_file",
@@ -260,8 +277,8 @@ class HyperliquidClient(AccountOps):
     def query_order(self, account: str, symbol: str, client_order_id: str) -> VenueOrder | None:
         """The order with this cloid (``orderStatus``), or None while the venue does not know it."""
         cloid = Cloid(to_cloid(client_order_id))
-        what = f"orderStatus {client_order_id}"
-        body = self._read(lambda: parse.order_status_body(self._info.query_order_by_cloid(account, cloid)), what)
+        what, user = f"orderStatus {client_order_id}", self.address_of(account)
+        body = self._read(lambda: parse.order_status_body(self._info.query_order_by_cloid(user, cloid)), what)
         if body is None:
             return None
         return self._with_averages(account, [parse.order(body["order"], body["status"])])[0]
@@ -269,7 +286,8 @@ class HyperliquidClient(AccountOps):
     def open_orders(self, account: str) -> list[VenueOrder]:
         """Resting limits and triggers of ``account`` (``frontendOpenOrders``); a partly filled
         one carries its filled size and average fill price."""
-        rows = self._read(lambda: [parse.order(r) for r in self._info.frontend_open_orders(account)],
+        user = self.address_of(account)
+        rows = self._read(lambda: [parse.order(r) for r in self._info.frontend_open_orders(user)],
                           "frontendOpenOrders")
         return self._with_averages(account, rows)
 
@@ -284,18 +302,20 @@ class HyperliquidClient(AccountOps):
     # -- account state ---------------------------------------------------------------------------
     def positions(self, account: str) -> list[VenuePosition]:
         """Open positions of ``account`` (net, one per coin)."""
-        return self._read(lambda: parse.positions(self._info.user_state(account)), "clearinghouseState")
+        user = self.address_of(account)
+        return self._read(lambda: parse.positions(self._info.user_state(user)), "clearinghouseState")
 
     def balance(self, account: str) -> Balance:
         """Equity (account value), available (withdrawable) and margin used, USD."""
-        return self._read(lambda: parse.balance(account, self._info.user_state(account)), "clearinghouseState")
+        user = self.address_of(account)
+        return self._read(lambda: parse.balance(account, self._info.user_state(user)), "clearinghouseState")
 
     def fills_since(self, account: str, since_ms: int) -> list[VenueFill]:
         """Fills at or after ``since_ms``, oldest first, de-duplicated by trade id (pages of 2000)."""
         rows: list[dict[str, Any]] = []
-        start = int(since_ms)
+        start, user = int(since_ms), self.address_of(account)
         for _ in range(_MAX_PAGES):
-            page = self._read(lambda s=start: parse.fill_page(self._info.user_fills_by_time(account, s)),
+            page = self._read(lambda s=start: parse.fill_page(self._info.user_fills_by_time(user, s)),
                               "userFillsByTime")
             rows.extend(page)
             if len(page) < _PAGE:
@@ -305,7 +325,8 @@ class HyperliquidClient(AccountOps):
 
     def funding_since(self, account: str, since_ms: int) -> list[FundingPayment]:
         """Funding settled on ``account`` at or after ``since_ms``, oldest first."""
-        return self._read(lambda: parse.fundings(self._info.user_funding_history(account, int(since_ms)), since_ms),
+        user = self.address_of(account)
+        return self._read(lambda: parse.fundings(self._info.user_funding_history(user, int(since_ms)), since_ms),
                           "userFunding")
 
     def set_leverage(self, account: str, symbol: str, leverage: int, *, isolated: bool = True) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,7 @@ from sixbtc.domain.orders import AgentWallet, SubAccount
 
 log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 class AccountOps:
@@ -42,6 +44,29 @@ class AccountOps:
     _info: Info
     _master: Callable[[], Exchange]
 
+    _names: dict[str, str] | None = None
+
+    def address_of(self, account: str) -> str:
+        """The address ``account`` stands for: an address as is (lower-case), else the name of
+        one of the master's sub-accounts (the executor's sub-account labels, e.g. ``live-001``,
+        are Hyperliquid sub-account names), looked up with ``subAccounts`` (cached; read again
+        once when a name is not found).
+
+        Raises
+        ------
+        OrderRejected
+            No sub-account of the master has that name.
+        """
+        if _ADDRESS.match(account):
+            return account.lower()
+        for fresh in (False, True):
+            if fresh or self._names is None:
+                self._names = {s.name: s.address for s in self.subaccounts()}
+            if account in self._names:
+                return self._names[account]
+        raise OrderRejected(f"{account}: master {self.master_address} has no sub-account of that name "
+                            "(create it with the master key, or on app.hyperliquid.xyz)")
+
     def subaccounts(self) -> list[SubAccount]:
         """The master's sub-accounts (``subAccounts``; the venue answers null for none)."""
         rows = self._read(lambda: self._info.query_sub_accounts(self.master_address), "subAccounts") or []
@@ -54,6 +79,7 @@ class AccountOps:
             if sub.name == name:
                 return sub
         answer = self._write(lambda: master.create_sub_account(name), f"createSubAccount {name}")
+        self._names = None  # the next name look-up reads the new list
         return SubAccount(name=name, address=str(answer["response"]["data"]).lower())
 
     def transfer_usd(self, subaccount: str, amount_usd: float, *, to_subaccount: bool) -> None:
@@ -68,7 +94,7 @@ class AccountOps:
                 math.isfinite(amount_usd) and amount_usd > 0):
             raise OrderRejected(f"transfer refused: amount {amount_usd!r} USD must be a finite number > 0")
         micro = round(amount_usd * 1e6)
-        target = subaccount.lower()
+        target = self.address_of(subaccount)
         if target == self.master_address or target not in {s.address for s in self.subaccounts()}:
             raise OrderRejected(f"transfer refused: {subaccount} is not a sub-account of master {self.master_address}; "
                                 "transfers go master <-> sub only, never sub -> sub")

@@ -102,6 +102,27 @@ class PaperAccounts:
                 self.repo.add_account(conn, name, is_master=False, cash_usd=0.0, now_ms=self._wall_ms())
         return SubAccount(name=name, address=name)
 
+    def open_funded_subaccount(self, name: str, amount_usd: float) -> SubAccount:
+        """Create the sub-account ``name`` holding ``amount_usd`` (paper only: the faucet's
+        deposit and the master → sub transfer in **one** transaction, so a crash never leaves an
+        empty sub-account that a restart would take as funded). An existing one is returned
+        unchanged.
+
+        Raises
+        ------
+        ValueError
+            For a bad name (see :meth:`create_subaccount`) or an amount that is not a positive
+            finite number.
+        """
+        if not (isinstance(name, str) and 0 < len(name) <= NAME_MAX) or name == self.master:
+            raise ValueError(f"sub-account name must be 1-{NAME_MAX} characters and not {self.master!r}, got {name!r}")
+        if not (isinstance(amount_usd, int | float) and math.isfinite(amount_usd) and amount_usd > 0):
+            raise ValueError(f"deposit must be a positive number of USD, got {amount_usd!r}")
+        with self.repo.session() as conn:
+            if not any(r["name"] == name for r in self.repo.accounts(conn)):
+                self.repo.add_account(conn, name, is_master=False, cash_usd=float(amount_usd), now_ms=self._wall_ms())
+        return SubAccount(name=name, address=name)
+
     def transfer_usd(self, subaccount: str, amount_usd: float, *, to_subaccount: bool) -> None:
         """Move ``amount_usd`` from the master to ``subaccount`` (or back).
 

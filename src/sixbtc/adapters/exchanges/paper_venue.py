@@ -33,7 +33,7 @@ from sixbtc.adapters.exchanges.paper_accounts import PaperAccounts
 from sixbtc.adapters.exchanges.paper_book import QTY_EPS, PaperOrder, VenueBook
 from sixbtc.adapters.exchanges.paper_matching import fill_market_orders, match_range
 from sixbtc.adapters.storage.paper_venue_repo import funding_record
-from sixbtc.core.errors import InsufficientFunds, OrderRejected
+from sixbtc.core.errors import DuplicateClientOrderId, InsufficientFunds, OrderRejected
 from sixbtc.domain.orders import (
     Balance,
     FundingPayment,
@@ -93,6 +93,9 @@ class PaperVenue(PaperAccounts):
 
     mode = "paper"
     venue = "paper"
+    #: A second order with a client order id the account already used is refused
+    #: (:class:`~sixbtc.core.errors.DuplicateClientOrderId`, also a unique constraint).
+    unique_client_order_ids = True
 
     # -- orders --------------------------------------------------------------------------
     def place_order(self, account: str, request: OrderRequest) -> VenueOrder:
@@ -100,9 +103,10 @@ class PaperVenue(PaperAccounts):
 
         Raises
         ------
+        DuplicateClientOrderId
+            A client order id the account already used (checked before the position rules).
         OrderRejected
-            Unknown account or symbol, a bad quantity/price, a client order id the account
-            already used, a reduce-only order with no position to reduce (or on the
+            Unknown account or symbol, a bad quantity/price, a reduce-only order with no position to reduce (or on the
             position's side), a trigger without ``trigger_price``, a limit without ``price``.
         InsufficientFunds
             An order that opens or increases a position needs more margin than is available
@@ -112,7 +116,8 @@ class PaperVenue(PaperAccounts):
         with self.repo.session() as conn:
             self._account_row(conn, account)
             if request.client_order_id and self.repo.order_by_cloid(conn, account, request.client_order_id):
-                raise OrderRejected(f"duplicate client order id {request.client_order_id!r} on account {account!r}")
+                raise DuplicateClientOrderId(f"duplicate client order id {request.client_order_id!r} on account "
+                                             f"{account!r}")
             book = self._book(conn)
             now = self.repo.now_ms(conn)
             order = book.new_order(account, request.client_order_id or None, request.symbol, request.side,

@@ -6,6 +6,8 @@ Layout under ``root``::
     {SYMBOL}_{TF}.meta.json    sidecar: symbol, timeframe, first, last (ISO 8601 UTC), rows,
                                is_full_history, updated_at
     {SYMBOL}_funding.parquet   funding events (timestamp, rate)
+    open_interest/{SYMBOL}.parquet  open-interest readings (timestamp, value; see
+                               :mod:`~sixbtc.adapters.storage.open_interest_files`)
     quarantine/                rows found invalid when reading
 
 Writes validate the batch (with the store clock's ``now``: no future or still-forming candle
@@ -51,6 +53,7 @@ from sixbtc.adapters.storage.candle_reader import (
     Validator,
     file_key,
 )
+from sixbtc.adapters.storage.open_interest_files import OpenInterestFiles
 from sixbtc.core.clock import Clock, LiveClock
 from sixbtc.core.errors import DataError
 from sixbtc.data.ports import StoreEntry
@@ -97,6 +100,9 @@ class ParquetCandleStore:
         self._load = self._files.load
         self._validator = self._files.validator
         self._warn_once = self._files.warn_once
+        self.open_interest = OpenInterestFiles(self.root, self._lock, clock or LiveClock())
+        self.write_open_interest = self.open_interest.write_open_interest  # OpenInterestStore
+        self.read_open_interest = self.open_interest.read_open_interest  # feeds the open_interest input
 
     # ------------------------------------------------------------------ paths
     def candle_path(self, symbol: str, timeframe: str) -> Path:

@@ -15,12 +15,14 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from sixbtc.core.errors import ConfigError, DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: PostgreSQL advisory lock key serialising :func:`migrate` across processes and machines.
+_MIGRATION_LOCK_KEY = 6_142_000_003
 
 
 def make_engine(url: str) -> Engine:
@@ -79,6 +81,10 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent).
 
+    On PostgreSQL the upgrade holds a transaction-level advisory lock, so role processes that
+    start at once (supervisord, every machine after an upgrade) migrate one after the other:
+    the first upgrades, the others then find the schema current.
+
     Raises
     ------
     DatabaseUnavailable
@@ -98,6 +104,8 @@ def migrate(engine: Engine) -> None:
     url = engine.url.render_as_string(hide_password=True)
     try:
         with conn, conn.begin():
+            if not is_sqlite(engine):  # processes starting together migrate one after the other
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except CommandError as exc:  # a revision this version does not know (written by a newer one?)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from sixbtc.adapters.storage.db import is_sqlite
@@ -47,6 +47,8 @@ _UNREADABLE = (ValueError, KeyError, TypeError)
 
 #: ``strategy_name`` of an event of no one strategy (:meth:`StrategyRepository.global_event_in`).
 GLOBAL_EVENT_NAME = "*"
+#: PostgreSQL advisory lock key serialising :meth:`StrategyRepository.add_within_limits`.
+_GENERATION_LOCK_KEY = 6_142_000_002
 
 
 class StrategyRepository:
@@ -67,20 +69,55 @@ class StrategyRepository:
     # -- creation and reads ------------------------------------------------------------
     def add(self, cand: StrategyCandidate) -> int | None:
         """Insert a GENERATED strategy; return its id, or None if its code hash or name exists."""
-        now = self.clock.now()
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(
-                    insert(T).values(
-                        name=cand.name, type=str(cand.type), source=str(cand.source),
-                        status=str(StrategyStatus.GENERATED), code=cand.code, code_hash=cand.code_hash,
-                        genome=cand.genome, created_at=now, updated_at=now, claim_token=0,
-                    ).returning(T.c.id)
-                ).scalar_one()
-                self._event(conn, new_id, cand.name, None, StrategyStatus.GENERATED, "generator", f"source:{cand.source}", "")
-                return new_id
+                return self._insert(conn, cand)
         except IntegrityError:
             return None
+
+    def add_within_limits(self, cands: list[StrategyCandidate], since: datetime, daily_limit: int,
+                          max_queue: int) -> tuple[int, int]:
+        """Insert GENERATED strategies while the generation limits hold, atomically across processes.
+
+        In one transaction (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-level advisory
+        lock) the room is counted as ``min(daily_limit - created since since,
+        max_queue - GENERATED waiting)`` (:meth:`count_created_since`) and candidates are inserted
+        until it is used up; a candidate whose code hash or name exists is skipped (a savepoint).
+        Parallel generators therefore never exceed the daily limit or the queue bound together.
+
+        Returns
+        -------
+        (int, int)
+            Strategies inserted, and candidates skipped: duplicates plus those beyond the room.
+        """
+        created = 0
+        with self.engine.begin() as conn:
+            if not is_sqlite(self.engine):
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _GENERATION_LOCK_KEY})
+            waiting = conn.execute(select(func.count()).where(T.c.status == str(StrategyStatus.GENERATED))).scalar_one()
+            room = min(daily_limit - self._created_since(conn, since), max_queue - int(waiting))
+            for cand in cands:
+                if created >= room:
+                    break
+                try:
+                    with conn.begin_nested():
+                        self._insert(conn, cand)
+                    created += 1
+                except IntegrityError:
+                    continue
+        return created, len(cands) - created
+
+    def _insert(self, conn: Connection, cand: StrategyCandidate) -> int:
+        now = self.clock.now()
+        new_id = conn.execute(
+            insert(T).values(
+                name=cand.name, type=str(cand.type), source=str(cand.source),
+                status=str(StrategyStatus.GENERATED), code=cand.code, code_hash=cand.code_hash,
+                genome=cand.genome, created_at=now, updated_at=now, claim_token=0,
+            ).returning(T.c.id)
+        ).scalar_one()
+        self._event(conn, new_id, cand.name, None, StrategyStatus.GENERATED, "generator", f"source:{cand.source}", "")
+        return new_id
 
     def existing_hashes(self) -> set[str]:
         """Code hashes of every stored strategy (duplicate detection)."""
@@ -137,11 +174,15 @@ class StrategyRepository:
     def count_created_since(self, since: datetime) -> int:
         """Strategies generated since ``since`` (from GENERATED events and their folded counts in
         ``funnel_counts``; survives deletions of strategies and events, and restarts)."""
+        with self.engine.connect() as conn:
+            return self._created_since(conn, since)
+
+    @staticmethod
+    def _created_since(conn: Connection, since: datetime) -> int:
         q = select(func.count()).where(E.c.to_status == str(StrategyStatus.GENERATED), E.c.ts >= since)
         folded = select(func.coalesce(func.sum(F.c.count), 0)).where(F.c.to_status == str(StrategyStatus.GENERATED),
                                                                      F.c.day >= since)
-        with self.engine.connect() as conn:
-            return int(conn.execute(q).scalar_one()) + int(conn.execute(folded).scalar_one())
+        return int(conn.execute(q).scalar_one()) + int(conn.execute(folded).scalar_one())
 
     def refusals(self, limit: int = 1000) -> list[dict[str, Any]]:
         """The newest ``limit`` refusal events, newest first: rejections (strategy deleted,

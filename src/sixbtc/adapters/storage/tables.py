@@ -130,7 +130,7 @@ class OrderRow(Base):
     subaccount: Mapped[str] = mapped_column(String(64))
     symbol: Mapped[str] = mapped_column(String(32))
     side: Mapped[str] = mapped_column(String(4))
-    order_type: Mapped[str] = mapped_column(String(16))
+    order_type: Mapped[str] = mapped_column(String(24))
     qty: Mapped[float] = mapped_column(Float)
     price: Mapped[float | None] = mapped_column(Float, nullable=True)
     reduce_only: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -537,3 +537,20 @@ class AlertRow(Base):
     message: Mapped[str] = mapped_column(Text)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReconciliationRow(Base):
+    """One start-up reconciliation of the executor with its venue (migration 0013): when, on
+    which mode and venue, the outcome (``ok``, ``mismatch``, ``failed``), the one-line summary,
+    the unexplained mismatches (``[[account, symbol, detail], …]``) and the wall time (s)."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (Index("ix_reconciliations_ts", "ts"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mode: Mapped[str] = mapped_column(String(8))
+    venue: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text)
+    mismatches: Mapped[list[Any]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)

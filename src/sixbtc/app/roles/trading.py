@@ -13,6 +13,7 @@ from __future__ import annotations
 import structlog
 
 from sixbtc.app.lease import ExecutorLease
+from sixbtc.app.live_candles import derivatives_poller, live_candles
 from sixbtc.app.live_trader import LiveTrader
 from sixbtc.app.market import market_client
 from sixbtc.app.metrics import serve_prometheus
@@ -71,8 +72,14 @@ def run_executor(rt: RoleRuntime) -> None:
     c = rt.c
     with ExecutorLease(c, f"sixbtc worker executor ({rt.worker})") as lease:
         online = _online(rt)
-        trader = LiveTrader(c, plan_window(c.store, c.settings, c.clock), online, lambda m: log.info(m), lease)
-        log.info("executor started", feed="live candles via ccxt" if online else "offline: replaying the store")
+        candles = live_candles(c, None, lambda m: log.info(m)) if online else None
+        trader = LiveTrader(c, plan_window(c.store, c.settings, c.clock), online, lambda m: log.info(m), lease,
+                            feed=candles)
+        jobs = [] if candles is None else [
+            Job("live feed", 60.0, lambda: candles.refresh([])),  # the universe's streams, LIVE or not
+            Job("funding and open interest", 30.0, derivatives_poller(c, candles).poll)]
+        log.info("executor started", feed=f"live candles via {c.settings.data.live_feed}" if online
+                 else "offline: replaying the store")
 
         feed = "connected" if online else "offline"
         rt.detail["feed"] = feed
@@ -88,6 +95,8 @@ def run_executor(rt: RoleRuntime) -> None:
                 log.info("candles processed", count=processed)
 
         try:
-            rt.run_every([Job("executor", c.settings.executor.poll_interval_s, step)], after_each=lease.check)
+            rt.run_every([Job("executor", c.settings.executor.poll_interval_s, step), *jobs], after_each=lease.check)
         finally:
             trader.close()
+            if candles is not None:
+                candles.close()

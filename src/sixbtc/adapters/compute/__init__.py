@@ -1,0 +1,1 @@
+"""Compute back-ends of the backtester's grid runner port (Dask)."""
