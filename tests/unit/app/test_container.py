@@ -32,19 +32,22 @@ def test_the_candle_store_judges_future_candles_by_the_containers_clock(tmp_path
 
 
 def test_the_candle_store_keeps_data_frame_cache_frames_in_memory(tmp_path: Path, monkeypatch) -> None:
-    """``data.frame_cache`` frames stay read: a backtest's pass over 40 coins reads each file
-    once, not once per strategy (the old fixed LRU of 32 re-read every file in such a cycle)."""
+    """``data.frame_cache`` frames stay read: a pass over as many coins as it holds reads each
+    file once, not once per strategy; one frame fewer and the cyclic passes re-read every file
+    (what the former fixed LRU of 32 did to a backtest over ~65 frames)."""
     home = Home(tmp_path)
     home.ensure()
-    settings = Settings(data={"frame_cache": 64})
-    c = Container(home, settings, SimClock(datetime(2025, 1, 3, tzinfo=UTC)))
-    symbols = [f"C{i}" for i in range(40)]
+    clock = SimClock(datetime(2025, 1, 3, tzinfo=UTC))
+    symbols = [f"C{i}" for i in range(6)]
     for sym in symbols:
-        c.store.write_candles(sym, "1h", _candles("2025-01-01 00:00", 24))
+        Container(home, Settings(), clock).store.write_candles(sym, "1h", _candles("2025-01-01 00:00", 24))
     reads: list[str] = []
     real = pd.read_parquet
     monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: reads.append(str(path)) or real(path, *a, **k))
-    for _ in range(3):  # three strategies' backtests over the same coins
-        for sym in symbols:
-            assert len(c.store.read_candles(sym, "1h")) == 24
-    assert len([p for p in reads if p.endswith("_1h.parquet")]) == 40
+    for size, expected in ((6, 6), (5, 18)):
+        reads.clear()
+        c = Container(home, Settings(data={"frame_cache": size}), clock)
+        for _ in range(3):  # three strategies' backtests over the same coins
+            for sym in symbols:
+                assert len(c.store.read_candles(sym, "1h")) == 24
+        assert len([p for p in reads if p.endswith("_1h.parquet")]) == expected, size
