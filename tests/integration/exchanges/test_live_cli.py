@@ -57,7 +57,10 @@ def test_open_venue_in_live_mode_is_the_one_hyperliquid_client_of_the_process(tm
 
 
 def test_accounts_tops_up_from_the_master_only_when_its_key_is_configured(tmp_path: Path, hl, master, agent,
-                                                                          client) -> None:
+                                                                          client, monkeypatch) -> None:
+    from sixbtc.cli.context import PIPE_WIDTH, console
+
+    monkeypatch.setattr(console, "width", PIPE_WIDTH)  # output to a pipe (the width is fixed at import)
     sub = client.create_subaccount("live-001")
     client.transfer_usd(sub.address, 30.0, to_subaccount=True)
     without = _live_home(tmp_path, hl, master, agent, with_master_key=False)

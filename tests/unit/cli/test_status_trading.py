@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sixbtc.app.container import Container
 from sixbtc.app.home import Home
-from sixbtc.cli.context import console
+from sixbtc.cli.context import PIPE_WIDTH, console
 from sixbtc.cli.main import app
 from sixbtc.domain.risk import Halt, TradingState, strategy_scope
 from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyType
@@ -19,7 +19,8 @@ from sixbtc.domain.strategy import StrategyCandidate, StrategySource, StrategyTy
 runner = CliRunner()
 
 
-def test_status_shows_states_subaccounts_and_positions_with_stops(tmp_path: Path) -> None:
+def test_status_shows_states_subaccounts_and_positions_with_stops(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setattr(console, "width", PIPE_WIDTH)  # output to a pipe (the width is fixed at import)
     c = Container.open(Home(tmp_path))
     sid = c.strategies.add(StrategyCandidate("Strategy_MOM_0000beef", StrategyType.MOM, StrategySource.USER, "x", "h"))
     label = c.trading.assign_subaccount(sid, "paper", 100.0)
