@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +29,7 @@ from sqlalchemy import Engine, text
 from sixbtc.adapters.storage.candle_store import ParquetCandleStore
 from sixbtc.adapters.storage.db import make_engine, migrate
 from sixbtc.app.home import Home
-from sixbtc.testing.postgres import PostgresUnavailable, ThrowawayPostgres
+from sixbtc.testing.postgres import ThrowawayPostgres
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance_usdm"
 SIXBTC = Path(sys.executable).with_name("sixbtc")
@@ -89,18 +89,6 @@ processes:
   heartbeat_s: 1
   stop_timeout_s: 8
 """
-
-
-@pytest.fixture(scope="module")
-def pg() -> Iterator[ThrowawayPostgres]:
-    try:
-        server = ThrowawayPostgres().start()
-    except PostgresUnavailable as exc:
-        pytest.skip(f"PostgreSQL backend unavailable: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def _env() -> dict[str, str]:
@@ -174,11 +162,11 @@ def _home(tmp_path: Path, url: str) -> Path:
 
 
 @pytest.mark.timeout(600)  # six Python processes start at once; on a loaded 2-core machine that alone takes a minute
-def test_every_role_in_its_own_process_on_postgresql_survives_a_restart_each(pg: ThrowawayPostgres,
+def test_every_role_in_its_own_process_on_postgresql_survives_a_restart_each(pg_server: ThrowawayPostgres,
                                                                              tmp_path: Path) -> None:
     if not (DATA / "BTC_1h.parquet").exists():
         pytest.skip(f"real market data not found at {DATA} (../shared/data is absent)")
-    url = pg.create_database("cluster_cycle")
+    url = pg_server.create_database("cluster_cycle")
     home, logs = _home(tmp_path, url), tmp_path / "logs"
     logs.mkdir()
     db = make_engine(url)

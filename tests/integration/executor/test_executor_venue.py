@@ -21,6 +21,7 @@ from venue_world import (
     ms,
     run,
     ts,
+    venue_like,
 )
 
 from sixbtc.adapters.storage.tables import FillRow, PaperOrderRow
@@ -111,8 +112,7 @@ def test_halted_sends_nothing_at_all(world) -> None:
 
 def test_a_stop_the_venue_refuses_closes_the_position_at_market(world) -> None:
     bars = flat_bars(6)
-    bt = world.settings.backtest
-    venue = RejectStops(world.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0)
+    venue = venue_like(world, RejectStops)
     ex = make(world, bars, {2: (True, False)}, venue=venue)
     run(ex, bars)
     (trade,) = world.trading.trades()
@@ -180,9 +180,7 @@ def test_a_restarted_run_makes_the_trades_of_an_uninterrupted_one(world, make_wo
 
 
 def test_a_position_grown_by_a_late_entry_fill_gets_a_stop_for_its_whole_quantity(world) -> None:
-    bt = world.settings.backtest
-    venue = LateFills(world.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0)
-    venue.late_cid = client_order_id(1, "BTC", ms(2), "entry")
+    venue = venue_like(world, LateFills, late_cid=client_order_id(1, "BTC", ms(2), "entry"))
     bars = flat_bars(7)
     ex = make(world, bars, {2: (True, False)}, venue=venue)
     run(ex, bars[:4])

@@ -21,6 +21,7 @@ from venue_world import (
     ms,
     run,
     ts,
+    venue_like,
 )
 
 from sixbtc.adapters.exchanges.hyperliquid import HyperliquidClient
@@ -58,9 +59,7 @@ def test_a_stop_that_filled_while_down_closes_the_trade_at_start(world) -> None:
 
 
 def test_a_position_grown_by_a_fill_reported_while_down_gets_a_whole_stop_at_start(world) -> None:
-    bt = world.settings.backtest
-    venue = LateFills(world.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0)
-    venue.late_cid = client_order_id(1, "BTC", ms(2), "entry")
+    venue = venue_like(world, LateFills, late_cid=client_order_id(1, "BTC", ms(2), "entry"))
     bars = flat_bars(6)
     run(make(world, bars, {2: (True, False)}, venue=venue), bars[:4])
     (pos,) = world.trading.open_positions()

@@ -91,6 +91,17 @@ class LateFills(PaperVenue):
         return out
 
 
+def venue_like(c, cls: type[PaperVenue] = PaperVenue, **attrs: Any) -> PaperVenue:  # noqa: ANN001
+    """A venue of class ``cls`` (a faulty paper venue) on ``c``'s database with the costs of its
+    ``backtest`` section, as :func:`~sixbtc.app.venues.open_venue` builds the paper venue;
+    ``attrs`` are set on it (e.g. ``late_cid``)."""
+    bt = c.settings.backtest
+    venue = cls(c.engine, fee_rate=bt.fee_rate, slippage_bps=bt.slippage_bps, initial_master_usd=0.0)
+    for name, value in attrs.items():
+        setattr(venue, name, value)
+    return venue
+
+
 class Gate:
     def __init__(self, entries: bool = True, reduce: bool = True) -> None:
         self.entries, self.reduce = entries, reduce

@@ -1,4 +1,4 @@
-"""Shared fixtures for integration tests: one throwaway PostgreSQL cluster per session."""
+"""Shared fixtures of the test suite: one throwaway PostgreSQL cluster per session (per xdist worker)."""
 
 from __future__ import annotations
 
