@@ -66,7 +66,7 @@ class DataSection(Section):
 
 class GeneratorSection(Section):
     daily_limit: int = Field(300, ge=0, description="Strategies generated per UTC day at most")
-    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator processes: `sixbtc run` and `run --once` split each batch over up to this many (capped at the CPU count, >= 10 strategies each); supervisor-config: numprocs of sixbtc worker generator. The daily limit and the GENERATED back-pressure hold for all of them together (counted in the database)")
+    workers: int = Field(3, ge=1, le=MAX_WORKERS, description="Parallel generator processes: with the llm source enabled, `sixbtc run` and `run --once` split each batch over up to this many (capped at the CPU count, >= 10 strategies each; the local sources alone are generated in-process, faster than a spawn); supervisor-config: numprocs of sixbtc worker generator. The daily limit and the GENERATED back-pressure hold for all of them together (counted in the database)")
     sources: SourceList = Field(default_factory=lambda: ["template", "unger", "pattern"], description="Enabled sources, drawn uniformly: template (indicator templates), unger (entry x filter x exit), pattern (price patterns x filter x exit), llm (an OpenAI-compatible model, off by default; see the llm section), grid (GRD: SMA ± k·ATR levels, off by default)")
     max_grid: int = Field(64, ge=1, description="Largest parameter grid a generated strategy may declare")
     evolution_share: float = Field(0.2, ge=0, le=1, description="Fraction of each batch bred by mutation/crossover of the genomes of pool members and near-misses (rejected at the DSR/PBO gate); 0 while there are none")

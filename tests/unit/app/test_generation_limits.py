@@ -16,6 +16,7 @@ from sixbtc.app.home import Home
 from sixbtc.config import Settings
 from sixbtc.core.clock import SimClock
 from sixbtc.domain.strategy import StrategyStatus
+from sixbtc.testing.fake_llm import FakeLLMServer, Reply
 
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -46,15 +47,36 @@ def test_generation_pauses_while_the_generated_queue_is_full(tmp_path: Path) -> 
 
 
 def test_parallel_generator_processes_share_the_daily_limit(tmp_path: Path) -> None:
-    """Two spawned generator processes asked for 20 each: together they stop at the limit of 25
-    (neither share alone reaches it, so both processes generated)."""
+    """With the LLM source (here a local fake that fails, so the template source fills the
+    room), two spawned generator processes asked for 20 each: together they stop at the limit
+    of 25 (neither share alone reaches it, so both processes generated)."""
     home = Home(tmp_path).ensure()
-    home.config_path.write_text("generator:\n  workers: 2\n  daily_limit: 25\n  sources: [template]\n  seed: 5\n")
-    c = Container.open(home)
-    assert generator_processes(40, 2, cpus=2) == 2 and shares(40, 2) == [20, 20]
-    created, _ = generate_parallel(c, 40)
-    assert created == 25 == c.strategies.counts_by_status()["GENERATED"]
-    assert generate_parallel(c, 40) == (0, 0)  # the limit holds (no process is started)
+    with FakeLLMServer() as server:
+        server.reply(Reply.error(500, "internal"))
+        home.config_path.write_text(f"generator:\n  workers: 2\n  daily_limit: 25\n  sources: [template, llm]\n"
+                                    f"  seed: 5\nllm:\n  base_url: {server.base_url}\n  timeout_s: 2\n")
+        c = Container.open(home)
+        assert generator_processes(40, 2, cpus=2) == 2 and shares(40, 2) == [20, 20]
+        errors: list[str] = []
+        created, _ = generate_parallel(c, 40, on_error=errors.append)
+        assert created == 25 == c.strategies.counts_by_status()["GENERATED"]
+        assert len(server.requests) == 2 and len(errors) == 2, "one LLM request per spawned process"
+        assert generate_parallel(c, 40) == (0, 0)  # the limit holds (no process is started)
+
+
+def test_without_the_llm_source_a_batch_is_generated_in_process(tmp_path: Path) -> None:
+    """The same strategies as one in-process draw from the seed (two processes would draw from
+    seeds 5 and 6, 20 each)."""
+    assert generator_processes(100, 3, cpus=8, waits_on_llm=False) == 1
+    names = []
+    for sub, run in (("pool", lambda c: generate_parallel(c, 40)),
+                     ("direct", lambda c: generate_batch(c, 40, np.random.default_rng(5)))):
+        home = Home(tmp_path / sub).ensure()
+        home.config_path.write_text("generator:\n  workers: 2\n  sources: [template]\n  seed: 5\n")
+        c = Container.open(home)
+        assert run(c)[0] == 40
+        names.append(sorted(s.name for s in c.strategies.list_by_status(StrategyStatus.GENERATED)))
+    assert names[0] == names[1]
 
 
 def test_small_batches_stay_in_process_and_shares_add_up() -> None:
