@@ -8,6 +8,8 @@ claims use ``FOR UPDATE SKIP LOCKED`` and pool changes a transaction-level advis
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,9 @@ from sixbtc.core.errors import ConfigError, DatabaseUnavailable
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: PostgreSQL advisory lock key serialising :func:`migrate` across processes and machines.
 _MIGRATION_LOCK_KEY = 6_142_000_003
+#: Seconds a new SQLite connection keeps retrying the switch to WAL while another process holds
+#: the lock (the same bound as ``busy_timeout``).
+_WAL_SWITCH_TIMEOUT_S = 30.0
 
 
 def make_engine(url: str) -> Engine:
@@ -55,8 +60,8 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        _switch_to_wal(cur)
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
@@ -64,6 +69,30 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _switch_to_wal(cur: sqlite3.Cursor) -> None:
+    """Set ``journal_mode=WAL``, retrying while another process holds the database lock.
+
+    Switching a fresh (rollback-journal) file to WAL needs an exclusive lock, and SQLite answers
+    ``database is locked`` at once instead of calling the busy handler when processes open the
+    new file together (supervisord starting every role); the mode is persistent, so only the
+    first switch matters and the others find it done.
+
+    Raises
+    ------
+    sqlite3.OperationalError
+        Any other error, or the lock still held after ``_WAL_SWITCH_TIMEOUT_S`` seconds.
+    """
+    deadline = time.monotonic() + _WAL_SWITCH_TIMEOUT_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def is_sqlite(engine: Engine) -> bool:
