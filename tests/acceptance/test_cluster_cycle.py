@@ -128,6 +128,8 @@ class Roles:
             try:
                 codes[role] = proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGUSR1)  # its stacks go to its log, shown by tail()
+                time.sleep(1.0)
                 proc.kill()
                 codes[role] = None
         return codes

@@ -11,12 +11,14 @@ the signal ends the process with exit code :data:`EXIT_FORCED` if it is still th
 
 A heartbeat thread writes ``role_heartbeats`` every ``processes.heartbeat_s`` seconds; a clean
 stop records ``state = stopped`` (the watchdog only reports roles that went silent while
-running).
+running). ``SIGUSR1`` writes every thread's stack to the role's log (and a forced exit does too),
+so a role that hangs can be diagnosed without stopping it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import os
 import signal
@@ -36,6 +38,8 @@ from sixbtc.core.errors import ConfigError, LeaseLost
 
 #: Exit code of a role that did not stop within ``processes.stop_timeout_s``.
 EXIT_FORCED = 124
+#: Seconds a forced exit waits for its last heartbeat before it ends the process anyway.
+_LAST_BEAT_S = 2.0
 log = structlog.get_logger("sixbtc.role")
 
 
@@ -76,6 +80,7 @@ class RoleRuntime:
         bind_role(self.role, self.worker)
         for sig in (signal.SIGTERM, signal.SIGINT):
             self._previous[sig] = signal.signal(sig, self._on_signal)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: stacks to the log
         self._beat("running")
         threading.Thread(target=self._heartbeats, name=f"{self.role}-heartbeat", daemon=True).start()
         log.info("role started", host=this_host())
@@ -83,6 +88,7 @@ class RoleRuntime:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: object) -> bool:
         self._hb_stop.set()
+        faulthandler.unregister(signal.SIGUSR1)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         stopped = self.signum is not None and (exc is None or isinstance(exc, KeyboardInterrupt))
@@ -109,8 +115,12 @@ class RoleRuntime:
 
     def _force_exit(self) -> None:
         log.error("did not stop in time: exiting", stop_timeout_s=self.c.settings.processes.stop_timeout_s)
-        with contextlib.suppress(Exception):
-            self._beat("stopped", detail="forced exit after processes.stop_timeout_s")
+        faulthandler.dump_traceback(all_threads=True)  # where the role was stuck, in its log
+        # the last heartbeat gets a bounded moment: a database that hangs must not hold the exit
+        last = threading.Thread(target=self._beat, args=("stopped", "forced exit after processes.stop_timeout_s"),
+                                daemon=True)
+        last.start()
+        last.join(_LAST_BEAT_S)
         os._exit(EXIT_FORCED)
 
     # -- heartbeats -----------------------------------------------------------------------
