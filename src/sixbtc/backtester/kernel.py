@@ -7,8 +7,10 @@ documentation of the public semantics and result types are in
 Array conventions
 -----------------
 * ``open_, high, low, close``: float64 ``(n_bars,)``.
-* ``entries, exits``: bool ``(n_bars, k)`` with ``k == n_params`` or ``k == 1`` (column 0
-  is then shared by every parameter set).
+* ``entries, exits``: bool ``(k, n_bars)``, C-contiguous (set-major: one set's bars are
+  contiguous in memory), with ``k == n_params`` or ``k == 1`` (row 0 is then shared by every
+  parameter set). The public engine takes ``(n_bars, n_params)`` and passes its transpose,
+  a view without copy for Fortran-ordered input (:func:`sixbtc.backtester.engine.run_grid`).
 * ``sl_pct, tp_pct``: float64 ``(n_params,)``, fractions of the entry fill price;
   ``0`` or ``NaN`` disables the level.
 * ``funding``: float64 ``(n_bars,)`` or ``(0,)`` when there is no funding.
@@ -313,7 +315,7 @@ def _finish(out_row, acc, eqs, flat, final_equity, init_cash, n_window, bars_per
 def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
              funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
              bars_per_year, out_row, record, trades, equity_out, day_of_bar, day_equity):
-    """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
+    """Simulate one parameter set (signal row ``col`` of the set-major signals) over bars ``[start, end)``.
 
     Writes metrics to ``out_row``; when ``record`` is true also writes the trades to
     ``trades`` and the close-of-bar equity to ``equity_out`` (``(end - start,)``). When
@@ -322,8 +324,8 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
     Returns the number of trades.
     """
     col = np.int64(col)  # a prange index may be unsigned; keep index arithmetic int64
-    ecol = col if entries.shape[1] > 1 else np.int64(0)
-    xcol = col if exits.shape[1] > 1 else np.int64(0)
+    ecol = col if entries.shape[0] > 1 else np.int64(0)
+    xcol = col if exits.shape[0] > 1 else np.int64(0)
     has_funding = funding.shape[0] > 0
     pos = np.zeros(N_POS)
     acc = np.zeros(N_ACC)
@@ -338,7 +340,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
         o = open_[i]
         if in_pos:
             held = i - pos[P_ENTRY_IDX]
-            if exits[i - 1, xcol]:
+            if exits[xcol, i - 1]:
                 cash = _close_trade(pos, acc, i, o, SIGNAL, True, cash, direction, fee_rate,
                                     slip, record, trades)
                 in_pos = False
@@ -350,7 +352,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
                 pay = direction * pos[P_QTY] * o * funding[i]
                 pos[P_FUNDING] += pay
                 cash -= pay
-        elif i > start and cash > 0.0 and entries[i - 1, ecol] and not exits[i - 1, xcol]:
+        elif i > start and cash > 0.0 and entries[ecol, i - 1] and not exits[xcol, i - 1]:
             cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing,
                                size_value, leverage, max_notional)
             in_pos = True

@@ -8,8 +8,8 @@ metric columns (``M_*``) and trade columns (``T_*``) as a signal strategy's.
 Array conventions
 -----------------
 * ``open_, high, low, close``: float64 ``(n_bars,)``.
-* ``center, step``: float64 ``(n_bars, k)`` with ``k == n_params`` or ``k == 1`` (column 0
-  shared): the grid's center (take-profit) and the price distance between adjacent levels,
+* ``center, step``: float64 ``(k, n_bars)``, C-contiguous (set-major, as the signal
+  kernel's ``entries``), with ``k == n_params`` or ``k == 1`` (row 0 shared): the grid's center (take-profit) and the price distance between adjacent levels,
   both known at the close of their bar. NaN (or ``step <= 0``) means "no grid from this bar".
 * ``levels``: int64 ``(n_params,)``, ``1 <= levels <= MAX_LEVELS``; ``sl_pct``: float64
   ``(n_params,)``, the global stop's distance beyond the deepest level (fraction, > 0).
@@ -118,14 +118,14 @@ def _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction, fee_rate, sl
 def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, direction, fee_rate,
                   slip, funding, position_frac, init_cash, start, end, bars_per_year, out_row,
                   record, trades, equity_out, day_of_bar, day_equity):
-    """Simulate one grid parameter set (columns ``col``) over bars ``[start, end)``.
+    """Simulate one grid parameter set (rows ``col`` of ``center, step``) over bars ``[start, end)``.
 
     Same outputs as :func:`sixbtc.backtester.kernel.simulate`; returns the number of trades
     (grid cycles).
     """
     col = np.int64(col)
-    ccol = col if center.shape[1] > 1 else np.int64(0)
-    scol = col if step.shape[1] > 1 else np.int64(0)
+    ccol = col if center.shape[0] > 1 else np.int64(0)
+    scol = col if step.shape[0] > 1 else np.int64(0)
     has_funding = funding.shape[0] > 0
     g = np.zeros(N_G)
     prices = np.zeros(n_levels)
@@ -145,7 +145,7 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
                 pay = direction * g[G_QTY] * o * funding[i]
                 g[G_FUNDING] += pay
                 cash -= pay
-            tp = center[i - 1, ccol]
+            tp = center[ccol, i - 1]
             target = tp if np.isfinite(tp) else direction * np.inf
             raw, reason = intrabar_exit(o, h, lo, direction, g[G_STOP], STOP_LOSS, target)
             if reason >= 0:
@@ -154,7 +154,7 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
                 closed = True
         if not closed and i > start and (carried or cash > 0.0):
             if not carried:
-                c, s = center[i - 1, ccol], step[i - 1, scol]
+                c, s = center[ccol, i - 1], step[scol, i - 1]
                 first = c - direction * s  # NaN when there is no grid: never touched
                 reached = lo <= first if direction > 0 else h >= first
                 stop = _set_grid(prices, c, s, n_levels, direction, sl) if reached else np.nan
