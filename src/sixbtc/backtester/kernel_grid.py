@@ -23,17 +23,15 @@ from numba import njit, prange
 
 from sixbtc.backtester.kernel import (
     A_N,
-    E_PEAK,
-    E_PREV,
     END_OF_DATA,
     N_ACC,
-    N_EQS,
     N_METRICS,
     N_TRADE_COLS,
     STOP_LOSS,
     _finish,
     _fold_flat,
     _mark_equity,
+    _start_stats,
     book_trade,
     fill_price,
     intrabar_exit,
@@ -130,9 +128,7 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
     g = np.zeros(N_G)
     prices = np.zeros(n_levels)
     acc = np.zeros(N_ACC)
-    eqs = np.zeros(N_EQS)
-    eqs[E_PEAK] = init_cash
-    eqs[E_PREV] = init_cash
+    st = _start_stats(init_cash)
     prev, flat = init_cash, 0.0  # see _fold_flat
     cash = init_cash
     by_day = day_equity.shape[0] > 0
@@ -181,15 +177,15 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
             flat += 1.0
         else:
             if flat > 0.0:
-                _fold_flat(eqs, flat)
+                st = _fold_flat(st, flat)
                 flat = 0.0
-            _mark_equity(eqs, equity)
+            st = _mark_equity(st, prev, equity)
             prev = equity
         if record:
             equity_out[i - start] = equity
         if by_day:
             day_equity[day_of_bar[i - start]] = equity
-    _finish(out_row, acc, eqs, flat, cash, init_cash, end - start, bars_per_year)
+    _finish(out_row, acc, st, flat, cash, init_cash, end - start, bars_per_year)
     return int(acc[A_N])
 
 
