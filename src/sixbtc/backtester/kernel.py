@@ -247,7 +247,7 @@ def _mark_equity(st, prev, equity):
 
     Takes and returns the statistics as a tuple, which the compiled loops keep in registers:
     the same arithmetic on an ``eqs`` array (a store and a reload per statistic and bar,
-    which LLVM cannot keep in registers as the array may alias the outputs) measured 1.6-1.9x
+    which LLVM cannot keep in registers as the array may alias the outputs) measured 1.45-1.9x
     slower for the whole kernel (``benchmarks/README.md``, 2026-12-03), bit-identical results.
     """
     n, mean, m2, down, peak, max_dd = st
