@@ -117,7 +117,9 @@ def timed(fn, repeats: int, label: str = ""):
 
 # ----------------------------------------------------------------------------- SixBTC side
 def sixbtc_signals(data: dict[str, np.ndarray], sets, cache: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Entries/exits bool ``(n_bars, n_sets)`` of the SMA crossover, with a fresh cache (or none)."""
+    """Entries/exits bool ``(n_bars, n_sets)`` of the SMA crossover, with a fresh cache (or none):
+    Fortran-ordered views of the ``(n_sets, n_bars)`` rows the loop fills (no transpose copy;
+    the engine reads that layout as it is)."""
     if cache:
         indicator_cache.activate(indicator_cache.IndicatorCache(256 << 20))
         indicator_cache.active().set_dataset(data)
@@ -131,7 +133,7 @@ def sixbtc_signals(data: dict[str, np.ndarray], sets, cache: bool = True) -> tup
             exits[k] = ind.cross_below(f, s)
     finally:
         indicator_cache.deactivate()
-    return np.ascontiguousarray(entries.T), np.ascontiguousarray(exits.T)
+    return entries.T, exits.T
 
 
 def sixbtc_run(data: dict[str, np.ndarray], sets=SETS) -> dict[str, np.ndarray]:
@@ -236,7 +238,7 @@ def sixbtc_split(data: dict[str, np.ndarray], repeats: int) -> None:
     print(f"  split (one run each): signals {t_sig:.4f} s = {t_sig / len(SETS) * 1e6:.1f} us/set, "
           f"run_grid {t_grid:.4f} s = {t_grid / (n * len(SETS)) * 1e9:.2f} ns/bar-set")
     print(f"sixbtc_signals_without_cache_s={t_nocache:.4f}  ({t_nocache / len(SETS) * 1e6:.1f} us/set; "
-          f"with the cache {t_sig / len(SETS) * 1e6:.1f} us/set; both include the (n_bars, n_sets) transpose)")
+          f"with the cache {t_sig / len(SETS) * 1e6:.1f} us/set; no transpose: F-ordered views)")
     t_box = sandbox_signals(data, repeats)
     if t_box is not None:
         print(f"sixbtc_sandbox_signals_s={t_box:.4f}  (same 1,000 sets as strategy source in StrategySandbox, "

@@ -8,9 +8,13 @@ Workload: ``bench_engine.py``'s (last 20,000 BTC 1h bars, SMA crossover, 1,000 s
 ``tests/unit/backtester/reference_kernel_v1.py`` (commit 6f9115c) wrapped in the same
 ``prange`` loop as :func:`sixbtc.backtester.kernel.grid_kernel`. The two kernels run
 alternately (best of ``--repeats`` each), so both see the same load; the ratio is the figure
-to compare between runs on a shared machine. Also timed: one thread (``numba.set_num_threads``)
-and the split of one end-to-end ``bench_engine`` run (signals / kernel / result wrapping). The
-metrics of both kernels are checked equal (trade counts exactly, Sharpe to 1e-9).
+to compare between runs on a shared machine. The previous kernel reads ``(n_bars, n_sets)``
+C-ordered signals (as the engine passed them then), the current one the set-major
+``(n_sets, n_bars)`` transpose of the Fortran-ordered signals ``bench_engine`` builds. Also
+timed: one thread (``numba.set_num_threads``); the memory order alone (``layout`` lines: the
+previous kernel and ``run_grid`` each given C- and F-ordered signals, alternating); and the
+split of one end-to-end ``bench_engine`` run (signals / kernel / result wrapping). The metrics
+of both kernels are checked equal (trade counts exactly, Sharpe to 1e-9).
 
 Last line: ``kernel: old_ns=A new_ns=B ratio=R`` (ns per bar x set, 2 threads).
 """
@@ -31,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from sixbtc.backtester import kernel as K
+from sixbtc.backtester import run_grid
 from sixbtc.backtester.metrics import GridResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,12 +64,43 @@ def ref_grid_kernel(open_, high, low, close, entries, exits, sl_pct, tp_pct, dir
     return out
 
 
-def kernel_args(data: dict[str, np.ndarray]) -> tuple:
-    entries, exits = be.sixbtc_signals(data, be.SETS)
+def kernel_args(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.ndarray) -> tuple:
+    """Positional kernel arguments of the benchmark grid with the given signal arrays."""
     n_sets, n = len(be.SETS), len(data["close"])
     return (data["open"], data["high"], data["low"], data["close"], entries, exits,
             np.full(n_sets, be.SL), np.full(n_sets, be.TP), 1, be.FEE, be.SLIP_BPS * 1e-4, np.empty(0), 0,
             K.SIZE_EQUITY_FRAC, 1.0, 1.0, math.inf, 10_000.0, 0, n, 8760.0)
+
+
+def layout(data: dict[str, np.ndarray], entries: np.ndarray, exits: np.ndarray, repeats: int) -> None:
+    """C vs Fortran order of the ``(n_bars, n_sets)`` signals, alternating, at the default threads.
+
+    ``ref_kernel``: the previous kernel (reads ``entries[i - 1, col]``) compiled for each
+    layout, so only the memory order differs (C: a stride of ``n_sets`` bytes per bar; F: one
+    set's bars contiguous). ``run_grid``: the public engine given C- or F-ordered arrays (the
+    kernel reads the set-major transpose: a view for F, a transposing copy for C).
+    """
+    c_ent, c_ext = np.ascontiguousarray(entries), np.ascontiguousarray(exits)
+    f_ent, f_ext = np.asfortranarray(entries), np.asfortranarray(exits)
+    ref_c, ref_f = kernel_args(data, c_ent, c_ext), kernel_args(data, f_ent, f_ext)
+    d = data
+
+    def grid(ent, ext):
+        return run_grid(d["open"], d["high"], d["low"], d["close"], ent, ext, be.SL, be.TP, direction=1,
+                        fee_rate=be.FEE, slippage_bps=be.SLIP_BPS, init_cash=10_000.0, bars_per_year=8760.0)
+
+    fns = {"ref_kernel C": lambda: ref_grid_kernel(*ref_c), "ref_kernel F": lambda: ref_grid_kernel(*ref_f),
+           "run_grid C": lambda: grid(c_ent, c_ext), "run_grid F": lambda: grid(f_ent, f_ext)}
+    for fn in fns.values():
+        fn()  # compile / load each layout's specialisation
+    assert np.array_equal(ref_grid_kernel(*ref_c), ref_grid_kernel(*ref_f), equal_nan=True)
+    assert np.array_equal(grid(c_ent, c_ext).n_trades, grid(f_ent, f_ext).n_trades)
+    best = best_alternating(fns, repeats)
+    cells = entries.size
+    for what in ("ref_kernel", "run_grid"):
+        c, f = best[f"{what} C"], best[f"{what} F"]
+        print(f"layout {what}: C {c * 1e3:.1f} ms ({c / cells * 1e9:.2f} ns/bar-set), F {f * 1e3:.1f} ms "
+              f"({f / cells * 1e9:.2f} ns/bar-set), F/C {f / c:.2f}; load {os.getloadavg()[0]:.2f}")
 
 
 def best_alternating(fns: dict, repeats: int) -> dict[str, float]:
@@ -102,9 +138,11 @@ def main() -> None:
     args_ns = ap.parse_args()
     df = be.load_bars()
     data = {k: df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")}
-    args = kernel_args(data)
+    entries, exits = be.sixbtc_signals(data, be.SETS)  # (n_bars, n_sets), Fortran-ordered views
+    args = kernel_args(data, entries.T, exits.T)  # the current kernel's set-major layout (no copy)
+    ref_args = kernel_args(data, np.ascontiguousarray(entries), np.ascontiguousarray(exits))  # as it ran
     cells = len(data["close"]) * len(be.SETS)
-    old, new = ref_grid_kernel(*args), K.grid_kernel(*args)  # compile / load caches
+    old, new = ref_grid_kernel(*ref_args), K.grid_kernel(*args)  # compile / load caches
     assert np.array_equal(old[:, K.M_N_TRADES], new[:, K.M_N_TRADES])
     assert np.array_equal(old[:, K.M_TOTAL_RETURN], new[:, K.M_TOTAL_RETURN])
     np.testing.assert_allclose(new[:, K.M_SHARPE], old[:, K.M_SHARPE], rtol=1e-9, atol=1e-12)
@@ -113,12 +151,13 @@ def main() -> None:
     figures = {}
     for threads in (1, numba.config.NUMBA_NUM_THREADS):
         numba.set_num_threads(threads)
-        best = best_alternating({"old": lambda: ref_grid_kernel(*args), "new": lambda: K.grid_kernel(*args)},
+        best = best_alternating({"old": lambda: ref_grid_kernel(*ref_args), "new": lambda: K.grid_kernel(*args)},
                                 args_ns.repeats)
         figures[threads] = {k: v / cells * 1e9 for k, v in best.items()}
         print(f"threads={threads}: old {best['old'] * 1e3:.1f} ms ({figures[threads]['old']:.2f} ns/bar-set), "
               f"new {best['new'] * 1e3:.1f} ms ({figures[threads]['new']:.2f} ns/bar-set), "
               f"new/old {best['new'] / best['old']:.2f}; load {os.getloadavg()[0]:.2f}")
+    layout(data, entries, exits, args_ns.repeats)
     split(data, args, args_ns.repeats)
     f = figures[numba.config.NUMBA_NUM_THREADS]
     print(f"kernel: old_ns={f['old']:.2f} new_ns={f['new']:.2f} ratio={f['new'] / f['old']:.2f}")

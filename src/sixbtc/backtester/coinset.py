@@ -209,10 +209,12 @@ class CoinSeries:
                               **sizing_kwargs(self.costs))
 
     def _stacked(self, indices: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Signals ``(n_bars, len(indices))`` (C-contiguous) and ``sl_pct`` of sets ``indices``."""
+        """Signals ``(n_bars, len(indices))`` and ``sl_pct`` of sets ``indices``. The signals are
+        Fortran-ordered (the transpose of one ``(len(indices), n_bars)`` stack, one row copy per
+        set): the engine's kernels read that set-major layout without another copy."""
         self.ensure(indices)
-        ent = np.ascontiguousarray(np.stack([self._entries[j] for j in indices], axis=1))
-        ext = np.ascontiguousarray(np.stack([self._exits[j] for j in indices], axis=1))
+        ent = np.stack([self._entries[j] for j in indices], axis=0).T
+        ext = np.stack([self._exits[j] for j in indices], axis=0).T
         return ent, ext, np.array([self._params[j]["sl_pct"] for j in indices], dtype=np.float64)
 
     def _levels(self, indices: list[int]) -> np.ndarray:

@@ -60,9 +60,9 @@ from sixbtc.backtester.engine import (
     _day_codes,
     _direction,
     _funding,
-    _kernel_ready,
     _number,
     _price_array,
+    _set_major,
     _window,
 )
 from sixbtc.backtester.metrics import GridResult, SingleResult, single_from_kernel
@@ -81,7 +81,7 @@ def _grid_array(name: str, value: Any, n: int) -> np.ndarray:
         raise ValueError(f"{name} has 0 parameter columns")
     if np.isinf(value).any():
         raise ValueError(f"{name} has an infinite value (use NaN for 'no grid')")
-    return _kernel_ready(value.reshape(n, -1))
+    return _set_major(value.reshape(n, -1))
 
 
 def _levels_array(levels: Any) -> np.ndarray:
@@ -114,9 +114,9 @@ def _prepare(open_, high, low, close, center, step, levels, sl_pct, *, direction
     funding = _funding(funding_rate, n, start, end)
     ctr, stp = _grid_array("center", center, n), _grid_array("step", step, n)
     lv, sl = _levels_array(levels), _stop_array(sl_pct)
-    sizes = {ctr.shape[1], stp.shape[1], lv.shape[0], sl.shape[0]} - {1}
+    sizes = {ctr.shape[0], stp.shape[0], lv.shape[0], sl.shape[0]} - {1}
     if len(sizes) > 1:
-        raise ValueError(f"n_params mismatch: center {ctr.shape[1]} and step {stp.shape[1]} columns, levels "
+        raise ValueError(f"n_params mismatch: center {ctr.shape[0]} and step {stp.shape[0]} columns, levels "
                          f"{lv.shape[0]}, sl_pct {sl.shape[0]} (each must be n_params or 1)")
     n_params = sizes.pop() if sizes else 1
     return dict(
@@ -143,7 +143,8 @@ def run_grid_levels(open_, high, low, close, center, step, levels, sl_pct, *, di
     center, step : numpy.ndarray
         float64 ``(n_bars,)`` (shared) or ``(n_bars, n_params)``: the grid center (take-profit
         price) and the distance between adjacent levels (price units), known at each bar's
-        close; NaN = no grid from that bar.
+        close; NaN = no grid from that bar. Fortran order is read without a copy (as
+        :func:`sixbtc.backtester.engine.run_grid`'s signals).
     levels : array_like of int
         ``(n_params,)`` or scalar, levels per grid in ``[1, MAX_LEVELS]``.
     sl_pct : array_like of float
@@ -224,8 +225,8 @@ def run_single_grid(open_, high, low, close, center, step, *, levels, sl_pct, di
                   slippage_bps=slippage_bps, funding_rate=funding_rate, position_frac=position_frac,
                   init_cash=init_cash, start=start, end=end, bars_per_year=bars_per_year)
     for name in ("center", "step"):
-        if kw[name].shape[1] != 1:
-            raise ValueError(f"{name} must have one column in run_single_grid, got {kw[name].shape[1]}")
+        if kw[name].shape[0] != 1:
+            raise ValueError(f"{name} must have one column in run_single_grid, got {kw[name].shape[0]}")
     n_levels, sl = int(kw.pop("levels")[0]), float(kw.pop("sl_pct")[0])
     out, trades, equity = kernel_grid.single_grid_kernel(n_levels=n_levels, sl=sl, **kw)
     return single_from_kernel(out, trades, equity)

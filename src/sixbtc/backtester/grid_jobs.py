@@ -34,7 +34,9 @@ class GridJob:
     funding : numpy.ndarray
         float64 ``(n_bars,)``, rate (fraction) settled at each bar's open.
     entries, exits : numpy.ndarray
-        ``(n_bars, n)``: bool signals, or a grid strategy's float64 ``center, step``.
+        ``(n_bars, n)``: bool signals, or a grid strategy's float64 ``center, step``; Fortran-ordered
+        as :meth:`~sixbtc.backtester.coinset.CoinSeries.grid_job` builds them (any order is accepted,
+        C order costs the engine one transposing copy).
     sl_pct : numpy.ndarray
         float64 ``(n,)``, stop distance (fraction).
     extra : numpy.ndarray

@@ -7,8 +7,10 @@ documentation of the public semantics and result types are in
 Array conventions
 -----------------
 * ``open_, high, low, close``: float64 ``(n_bars,)``.
-* ``entries, exits``: bool ``(n_bars, k)`` with ``k == n_params`` or ``k == 1`` (column 0
-  is then shared by every parameter set).
+* ``entries, exits``: bool ``(k, n_bars)``, C-contiguous (set-major: one set's bars are
+  contiguous in memory), with ``k == n_params`` or ``k == 1`` (row 0 is then shared by every
+  parameter set). The public engine takes ``(n_bars, n_params)`` and passes its transpose,
+  a view without copy for Fortran-ordered input (:func:`sixbtc.backtester.engine.run_grid`).
 * ``sl_pct, tp_pct``: float64 ``(n_params,)``, fractions of the entry fill price;
   ``0`` or ``NaN`` disables the level.
 * ``funding``: float64 ``(n_bars,)`` or ``(0,)`` when there is no funding.
@@ -98,15 +100,16 @@ A_SUM_RETURN = 4
 A_SUM_BARS = 5
 N_ACC = 6
 
-# Equity accumulators ``eqs`` (float64, length N_EQS): Welford mean/M2 of per-bar returns.
+# Running statistics of the close-of-bar equity ``st``: a tuple of N_EQS float64 (Welford
+# count/mean/M2 of the per-bar returns, downside sum of squares, equity peak, max drawdown),
+# carried in locals (registers) through the bar loop, not an array (see :func:`_mark_equity`).
 E_COUNT = 0
 E_MEAN = 1
 E_M2 = 2
 E_DOWN_SQ = 3
 E_PEAK = 4
 E_MAX_DD = 5
-E_PREV = 6
-N_EQS = 7
+N_EQS = 6
 
 
 @njit(cache=True)
@@ -232,27 +235,40 @@ def _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing, size
 
 
 @njit(cache=True)
-def _mark_equity(eqs, equity):
-    """Update running return statistics and drawdown with the close-of-bar equity."""
-    prev = eqs[E_PREV]
-    r = equity / prev - 1.0 if prev > 0.0 else 0.0
-    eqs[E_COUNT] += 1.0
-    delta = r - eqs[E_MEAN]
-    eqs[E_MEAN] += delta / eqs[E_COUNT]
-    eqs[E_M2] += delta * (r - eqs[E_MEAN])
-    if r < 0.0:
-        eqs[E_DOWN_SQ] += r * r
-    if equity > eqs[E_PEAK]:
-        eqs[E_PEAK] = equity
-    dd = 1.0 - equity / eqs[E_PEAK]
-    if dd > eqs[E_MAX_DD]:
-        eqs[E_MAX_DD] = dd
-    eqs[E_PREV] = equity
+def _start_stats(init_cash):
+    """The statistics ``st`` before the first bar (peak = ``init_cash``)."""
+    return (0.0, 0.0, 0.0, 0.0, init_cash, 0.0)
 
 
 @njit(cache=True)
-def _fold_flat(eqs, k):
-    """Fold ``k`` zero returns into the running count/mean/M2 of ``eqs`` in one step.
+def _mark_equity(st, prev, equity):
+    """``st`` updated with a bar whose close-of-bar equity moved from ``prev`` to ``equity``:
+    one Welford step of the return (Welford 1962), the downside sum, peak and drawdown.
+
+    Takes and returns the statistics as a tuple, which the compiled loops keep in registers:
+    the same arithmetic on an ``eqs`` array (a store and a reload per statistic and bar,
+    which LLVM cannot keep in registers as the array may alias the outputs) measured 1.45-1.9x
+    slower for the whole kernel (``benchmarks/README.md``, 2026-12-03), bit-identical results.
+    """
+    n, mean, m2, down, peak, max_dd = st
+    r = equity / prev - 1.0 if prev > 0.0 else 0.0
+    n += 1.0
+    delta = r - mean
+    mean += delta / n
+    m2 += delta * (r - mean)
+    if r < 0.0:
+        down += r * r
+    if equity > peak:
+        peak = equity
+    dd = 1.0 - equity / peak
+    if dd > max_dd:
+        max_dd = dd
+    return (n, mean, m2, down, peak, max_dd)
+
+
+@njit(cache=True)
+def _fold_flat(st, k):
+    """``st`` with ``k`` zero returns folded into the running count/mean/M2 in one step.
 
     Pairwise update of (n, mean, M2) with k zeros (mean 0, M2 0): Chan, Golub & LeVeque
     (1979), "Updating formulae and a pairwise algorithm for computing sample variances":
@@ -263,23 +279,21 @@ def _fold_flat(eqs, k):
     (flat, or a position whose mark did not move) in a local ``flat`` (a register) instead
     of a Welford step with its divisions, and fold the count before the next moving bar and
     in :func:`_finish`: the metrics equal one Welford step per bar up to rounding (1e-12
-    relative). A shared per-bar function taking the arrays measured 1.5-2.5x slower
-    (numba call with array arguments per bar), hence the few lines repeated in both loops.
+    relative).
     """
     if k > 0.0:
-        n = eqs[E_COUNT]
+        n, mean, m2, down, peak, max_dd = st
         total = n + k
-        mean = eqs[E_MEAN]
-        eqs[E_MEAN] = mean * n / total
-        eqs[E_M2] += mean * mean * n * k / total
-        eqs[E_COUNT] = total
+        return (total, mean * n / total, m2 + mean * mean * n * k / total, down, peak, max_dd)
+    return st
 
 
 @njit(cache=True)
-def _finish(out_row, acc, eqs, flat, final_equity, init_cash, n_window, bars_per_year):
-    """Write the metrics of one simulation into ``out_row`` (length N_METRICS); ``flat``:
-    the zero-return bars not folded into ``eqs`` yet (see :func:`_fold_flat`)."""
-    _fold_flat(eqs, flat)
+def _finish(out_row, acc, st, flat, final_equity, init_cash, n_window, bars_per_year):
+    """Write the metrics of one simulation into ``out_row`` (length N_METRICS); ``st``: the
+    equity statistics (:func:`_mark_equity`), ``flat``: the zero-return bars not folded into
+    them yet (see :func:`_fold_flat`)."""
+    eqs = _fold_flat(st, flat)
     growth = final_equity / init_cash
     out_row[M_TOTAL_RETURN] = growth - 1.0
     if growth > 0.0:
@@ -313,7 +327,7 @@ def _finish(out_row, acc, eqs, flat, final_equity, init_cash, n_window, bars_per
 def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fee_rate, slip,
              funding, max_bars_held, sizing, size_value, leverage, max_notional, init_cash, start, end,
              bars_per_year, out_row, record, trades, equity_out, day_of_bar, day_equity):
-    """Simulate one parameter set (signal column ``col``) over bars ``[start, end)``.
+    """Simulate one parameter set (signal row ``col`` of the set-major signals) over bars ``[start, end)``.
 
     Writes metrics to ``out_row``; when ``record`` is true also writes the trades to
     ``trades`` and the close-of-bar equity to ``equity_out`` (``(end - start,)``). When
@@ -322,14 +336,12 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
     Returns the number of trades.
     """
     col = np.int64(col)  # a prange index may be unsigned; keep index arithmetic int64
-    ecol = col if entries.shape[1] > 1 else np.int64(0)
-    xcol = col if exits.shape[1] > 1 else np.int64(0)
+    ecol = col if entries.shape[0] > 1 else np.int64(0)
+    xcol = col if exits.shape[0] > 1 else np.int64(0)
     has_funding = funding.shape[0] > 0
     pos = np.zeros(N_POS)
     acc = np.zeros(N_ACC)
-    eqs = np.zeros(N_EQS)
-    eqs[E_PEAK] = init_cash
-    eqs[E_PREV] = init_cash
+    st = _start_stats(init_cash)
     prev, flat = init_cash, 0.0  # see _fold_flat
     cash = init_cash
     in_pos = False
@@ -338,7 +350,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
         o = open_[i]
         if in_pos:
             held = i - pos[P_ENTRY_IDX]
-            if exits[i - 1, xcol]:
+            if exits[xcol, i - 1]:
                 cash = _close_trade(pos, acc, i, o, SIGNAL, True, cash, direction, fee_rate,
                                     slip, record, trades)
                 in_pos = False
@@ -350,7 +362,7 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
                 pay = direction * pos[P_QTY] * o * funding[i]
                 pos[P_FUNDING] += pay
                 cash -= pay
-        elif i > start and cash > 0.0 and entries[i - 1, ecol] and not exits[i - 1, xcol]:
+        elif i > start and cash > 0.0 and entries[ecol, i - 1] and not exits[xcol, i - 1]:
             cash = _open_trade(pos, i, o, cash, direction, sl, tp, fee_rate, slip, sizing,
                                size_value, leverage, max_notional)
             in_pos = True
@@ -370,15 +382,15 @@ def simulate(open_, high, low, close, entries, exits, col, sl, tp, direction, fe
             flat += 1.0
         else:
             if flat > 0.0:
-                _fold_flat(eqs, flat)
+                st = _fold_flat(st, flat)
                 flat = 0.0
-            _mark_equity(eqs, equity)
+            st = _mark_equity(st, prev, equity)
             prev = equity
         if record:
             equity_out[i - start] = equity
         if by_day:
             day_equity[day_of_bar[i - start]] = equity
-    _finish(out_row, acc, eqs, flat, cash, init_cash, end - start, bars_per_year)
+    _finish(out_row, acc, st, flat, cash, init_cash, end - start, bars_per_year)
     return int(acc[A_N])
 
 

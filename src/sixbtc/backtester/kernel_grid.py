@@ -8,8 +8,8 @@ metric columns (``M_*``) and trade columns (``T_*``) as a signal strategy's.
 Array conventions
 -----------------
 * ``open_, high, low, close``: float64 ``(n_bars,)``.
-* ``center, step``: float64 ``(n_bars, k)`` with ``k == n_params`` or ``k == 1`` (column 0
-  shared): the grid's center (take-profit) and the price distance between adjacent levels,
+* ``center, step``: float64 ``(k, n_bars)``, C-contiguous (set-major, as the signal
+  kernel's ``entries``), with ``k == n_params`` or ``k == 1`` (row 0 shared): the grid's center (take-profit) and the price distance between adjacent levels,
   both known at the close of their bar. NaN (or ``step <= 0``) means "no grid from this bar".
 * ``levels``: int64 ``(n_params,)``, ``1 <= levels <= MAX_LEVELS``; ``sl_pct``: float64
   ``(n_params,)``, the global stop's distance beyond the deepest level (fraction, > 0).
@@ -23,17 +23,15 @@ from numba import njit, prange
 
 from sixbtc.backtester.kernel import (
     A_N,
-    E_PEAK,
-    E_PREV,
     END_OF_DATA,
     N_ACC,
-    N_EQS,
     N_METRICS,
     N_TRADE_COLS,
     STOP_LOSS,
     _finish,
     _fold_flat,
     _mark_equity,
+    _start_stats,
     book_trade,
     fill_price,
     intrabar_exit,
@@ -118,21 +116,19 @@ def _fill_levels(g, prices, n_levels, i, o, h, lo, cash, direction, fee_rate, sl
 def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, direction, fee_rate,
                   slip, funding, position_frac, init_cash, start, end, bars_per_year, out_row,
                   record, trades, equity_out, day_of_bar, day_equity):
-    """Simulate one grid parameter set (columns ``col``) over bars ``[start, end)``.
+    """Simulate one grid parameter set (rows ``col`` of ``center, step``) over bars ``[start, end)``.
 
     Same outputs as :func:`sixbtc.backtester.kernel.simulate`; returns the number of trades
     (grid cycles).
     """
     col = np.int64(col)
-    ccol = col if center.shape[1] > 1 else np.int64(0)
-    scol = col if step.shape[1] > 1 else np.int64(0)
+    ccol = col if center.shape[0] > 1 else np.int64(0)
+    scol = col if step.shape[0] > 1 else np.int64(0)
     has_funding = funding.shape[0] > 0
     g = np.zeros(N_G)
     prices = np.zeros(n_levels)
     acc = np.zeros(N_ACC)
-    eqs = np.zeros(N_EQS)
-    eqs[E_PEAK] = init_cash
-    eqs[E_PREV] = init_cash
+    st = _start_stats(init_cash)
     prev, flat = init_cash, 0.0  # see _fold_flat
     cash = init_cash
     by_day = day_equity.shape[0] > 0
@@ -145,7 +141,7 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
                 pay = direction * g[G_QTY] * o * funding[i]
                 g[G_FUNDING] += pay
                 cash -= pay
-            tp = center[i - 1, ccol]
+            tp = center[ccol, i - 1]
             target = tp if np.isfinite(tp) else direction * np.inf
             raw, reason = intrabar_exit(o, h, lo, direction, g[G_STOP], STOP_LOSS, target)
             if reason >= 0:
@@ -154,7 +150,7 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
                 closed = True
         if not closed and i > start and (carried or cash > 0.0):
             if not carried:
-                c, s = center[i - 1, ccol], step[i - 1, scol]
+                c, s = center[ccol, i - 1], step[scol, i - 1]
                 first = c - direction * s  # NaN when there is no grid: never touched
                 reached = lo <= first if direction > 0 else h >= first
                 stop = _set_grid(prices, c, s, n_levels, direction, sl) if reached else np.nan
@@ -181,15 +177,15 @@ def simulate_grid(open_, high, low, close, center, step, col, n_levels, sl, dire
             flat += 1.0
         else:
             if flat > 0.0:
-                _fold_flat(eqs, flat)
+                st = _fold_flat(st, flat)
                 flat = 0.0
-            _mark_equity(eqs, equity)
+            st = _mark_equity(st, prev, equity)
             prev = equity
         if record:
             equity_out[i - start] = equity
         if by_day:
             day_equity[day_of_bar[i - start]] = equity
-    _finish(out_row, acc, eqs, flat, cash, init_cash, end - start, bars_per_year)
+    _finish(out_row, acc, st, flat, cash, init_cash, end - start, bars_per_year)
     return int(acc[A_N])
 
 

@@ -129,7 +129,8 @@ def shift_signals(signal: np.ndarray, start: int, shifts: np.ndarray) -> np.ndar
     Returns
     -------
     numpy.ndarray
-        bool ``(n_bars, n_twins)``, C-contiguous: column ``t`` at bar ``start + i`` holds
+        bool ``(n_bars, n_twins)``, Fortran-ordered (each twin's bars contiguous, the layout the
+        engine reads without a copy): column ``t`` at bar ``start + i`` holds
         ``signal[start + (i - shifts[t]) mod L]``, ``L = n_bars - start``.
 
     Raises
@@ -148,10 +149,10 @@ def shift_signals(signal: np.ndarray, start: int, shifts: np.ndarray) -> np.ndar
     k = np.asarray(shifts, dtype=np.int64).reshape(-1)
     if np.any((k < 0) | (k >= span)):
         raise ValueError(f"shifts must be in [0, {span}) bars (the window), got {k.min()}..{k.max()}")
-    out = np.empty((n, len(k)), dtype=np.bool_)
-    out[:start] = signal[:start, None]
-    out[start:] = signal[start + (np.arange(span)[:, None] - k[None, :]) % span]
-    return out
+    out = np.empty((len(k), n), dtype=np.bool_)
+    out[:, :start] = signal[:start]
+    out[:, start:] = signal[start + (np.arange(span)[None, :] - k[:, None]) % span]
+    return out.T
 
 
 def twin_percentile(actual: float, twins: np.ndarray) -> float:
@@ -255,14 +256,14 @@ def _grid_twins(c: CoinSeries, j: int, shifts: np.ndarray) -> tuple[np.ndarray, 
     d, n, start = c.data, c.n_bars, c.i_oos
     span = n - start
     k = np.asarray(shifts, dtype=np.int64).reshape(-1)
-    src = start + (np.arange(span)[:, None] - k[None, :]) % span
+    src = start + (np.arange(span)[None, :] - k[:, None]) % span
     close = d["close"]
     twin = []
-    for arr in (center, step):
-        out = np.empty((n, len(k)))
-        out[:start] = arr[:start, None]
-        out[start:] = close[start:, None] * (arr / close)[src]
-        twin.append(out)
+    for arr in (center, step):  # built (n_twins, n_bars): the engine reads the transpose without a copy
+        out = np.empty((len(k), n))
+        out[:, :start] = arr[:start]
+        out[:, start:] = close[start:] * (arr / close)[src]
+        twin.append(out.T)
     p = c.params(j)
     g = run_grid_levels(d["open"], d["high"], d["low"], d["close"], twin[0], twin[1], int(p["levels"]),
                         float(p["sl_pct"]), direction=c.direction, fee_rate=c.costs[0], slippage_bps=c.costs[1],

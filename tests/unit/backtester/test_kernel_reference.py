@@ -12,7 +12,7 @@ through the current public engine and through the reference ``simulate`` /
 * Sharpe and Sortino (whose mean/M2 are now accumulated with flat bars folded in one step)
   agree to 1e-9 relative;
 * the parallel grid kernels (``run_grid``, ``run_grid_daily``, ``run_grid_levels``) give the
-  same metrics as the single runs.
+  same metrics as the single runs, with Fortran- and C-ordered ``(n_bars, n_sets)`` signals.
 """
 
 from __future__ import annotations
@@ -120,12 +120,20 @@ def _current(d, first, second, p, direction):
 
 
 def _grid_runs(d, params, first, second, direction):
-    """Metrics of all sets through the parallel kernels (plain and daily)."""
-    ent, ext = np.ascontiguousarray(first.T), np.ascontiguousarray(second.T)
+    """Metrics of all sets through the parallel kernels (plain and daily), with the signals
+    ``(n_bars, n_sets)`` in both memory orders: Fortran (``first.T``, the view the factory
+    passes) and C (a transposed copy)."""
+    runs = []
+    for ent, ext in ((first.T, second.T), (np.ascontiguousarray(first.T), np.ascontiguousarray(second.T))):
+        runs += _grid_runs_of(d, params, ent, ext, first.dtype == np.float64, direction)
+    return runs
+
+
+def _grid_runs_of(d, params, ent, ext, grid, direction):
     sl = np.array([p["sl_pct"] for p in params], dtype=np.float64)
     kw = dict(direction=direction, fee_rate=FEE, slippage_bps=SLIP * 1e4, funding_rate=d["funding"],
               start=START, bars_per_year=BPY, init_cash=CASH)
-    if first.dtype == np.float64:
+    if grid:
         levels = np.array([p["levels"] for p in params], dtype=np.int64)
         return [run_grid_levels(d["open"], d["high"], d["low"], d["close"], ent, ext, levels, sl, **kw)]
     tp = np.array([p["tp_pct"] for p in params], dtype=np.float64)

@@ -106,7 +106,7 @@ def test_shift_signals_rotates_the_window_only_and_keeps_counts() -> None:
     rng = np.random.default_rng(1)
     sig = rng.random(50) < 0.3
     out = shift_signals(sig, 10, np.array([0, 1, 7, 39]))
-    assert out.shape == (50, 4) and out.flags.c_contiguous
+    assert out.shape == (50, 4) and out.flags.f_contiguous
     assert np.array_equal(out[:10], np.repeat(sig[:10, None], 4, axis=1))  # warm-up untouched
     for col, k in enumerate([0, 1, 7, 39]):
         assert np.array_equal(out[10:, col], np.roll(sig[10:], k))
