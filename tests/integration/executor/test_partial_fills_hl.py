@@ -5,8 +5,8 @@ the venue cancels the rest, and a triggered stop takes one slice per crossing ma
 What the executor must do: a position is the filled part of its entry, with stop and target
 sized to it; a signal exit that fills part is followed by reduce-only market orders for the
 rest (``exit#1``, ``exit#2`` …) until the position is closed (without the follow-up the rest
-stayed open and the strategy never traded the symbol again); a stop that fills in slices books
-one trade per slice and the target is cancelled once the position is closed."""
+stayed open and the strategy never traded the symbol again); a stop or target that fills in slices books
+one trade per slice and the other is cancelled once the position is closed."""
 
 from __future__ import annotations
 
@@ -82,7 +82,10 @@ def test_a_partly_filled_exit_is_followed_until_the_position_is_closed(hl_world)
     assert venue.open_orders(master) == []
 
 
-def test_a_partly_filled_entry_is_a_position_of_the_filled_size_and_its_stop_fills_in_slices(hl_world) -> None:
+@pytest.mark.parametrize(("leg", "other", "reason", "marks"), [
+    ("sl", "tp", "STOP_LOSS", (0.97, 0.969, 0.968)), ("tp", "sl", "TAKE_PROFIT", (1.05, 1.051, 1.052))])
+def test_a_partly_filled_entry_is_a_position_of_the_filled_size_and_its_stop_or_target_fills_in_slices(
+        hl_world, leg: str, other: str, reason: str, marks: tuple[float, ...]) -> None:
     world, hl, venue, master, executor, bars = hl_world
     now = int(bars[-1].ts.timestamp() * 1000) + 3_600_000
     ex = executor({2: (True, False)})
@@ -96,13 +99,16 @@ def test_a_partly_filled_entry_is_a_position_of_the_filled_size_and_its_stop_fil
     resting = {o.client_order_id: o.qty for o in venue.open_orders(master)}
     assert resting == {cid(bars, 2, "sl"): pytest.approx(0.1), cid(bars, 2, "tp"): pytest.approx(0.1)}
     hl.set_liquidity("ETH", 0.04)
-    for px in (PX * 0.97, PX * 0.969, PX * 0.968):  # each crossing move: one slice of the stop
-        hl.set_mark("ETH", px)
+    for k, x in enumerate(marks):  # each crossing move: one slice of the triggered order
+        hl.set_mark("ETH", PX * x)
         ex.sync(now)
+        if k == 0:
+            (pos,) = world.trading.open_positions()
+            assert pos["qty"] == pytest.approx(0.06) and journal(world)[cid(bars, 2, leg)][1] == "partially_filled"
     assert world.trading.open_positions() == [] and venue.positions(master) == []
     trades = world.trading.trades()
     assert [t["qty"] for t in trades] == pytest.approx([0.04, 0.04, 0.02])
-    assert {t["exit_reason"] for t in trades} == {"STOP_LOSS"}
+    assert {t["exit_reason"] for t in trades} == {reason}
     got = journal(world)
-    assert got[cid(bars, 2, "sl")] == ("sl", "filled") and got[cid(bars, 2, "tp")] == ("tp", "canceled")
+    assert got[cid(bars, 2, leg)] == (leg, "filled") and got[cid(bars, 2, other)] == (other, "canceled")
     assert venue.open_orders(master) == []
