@@ -10,7 +10,13 @@ filled, and the market orders still on their way, are read back from the venue; 
 position opened in the pass gets its stop and target as new journal orders. A position that an
 entry's later partial fill grew after its stop and target were placed gets a new stop and
 target for its whole quantity (under the next attempt number), sent before the smaller ones are
-cancelled, so no part of the position is ever left without a stop.
+cancelled, so no part of the position is ever left without a stop. A close order (signal exit,
+wind-down, unprotected exit) that ended short of its quantity — a market order is IOC: the venue
+cancels what the book could not fill at once — while its position is still open is followed, in
+the pass that books its fills, by a reduce-only market order for the rest (client order id leg
+``exit#1``, ``exit#2`` …), until the position is closed: a decided exit never leaves part of the
+position open. The follow-up is decided from what the journal and the fills say (the order's
+final state, its new fills), so a restart that books those fills decides the same one.
 """
 
 from __future__ import annotations
@@ -20,11 +26,12 @@ from typing import Any
 from sixbtc.domain.orders import FundingPayment, OrderStatus, VenueFill
 from sixbtc.domain.trading import ExitReason
 from sixbtc.executor.book import Book, Stream
-from sixbtc.executor.ports import ENTRY, BarChanges, JournalOrder
+from sixbtc.executor.ports import ENTRY, EXIT, FLATTEN, PROTECT, BarChanges, JournalOrder
 from sixbtc.executor.positions import (
     EXIT_REASONS,
     QTY_EPS,
     close_part,
+    close_rest,
     exit_key,
     extend_position,
     funding_between,
@@ -37,6 +44,10 @@ MISMATCH_REASON = "executor:mismatch"
 #: Re-placements of a position's stop and target (client order id legs ``sl#1`` … ``sl#50``):
 #: after a refused or missing stop, or a position grown by a later partial fill of its entry.
 MAX_STOP_ATTEMPTS = 50
+#: Follow-ups of a close order that ended short (client order id legs ``exit#1`` … ``exit#50``).
+MAX_CLOSE_ATTEMPTS = 50
+#: Market orders that close a whole position (their rest is followed up, see the module docstring).
+MARKET_CLOSES = frozenset({EXIT, FLATTEN, PROTECT})
 
 
 def undersized(orders: list[JournalOrder], qty: float) -> list[JournalOrder]:
@@ -99,6 +110,7 @@ class FillSync:
             if new:
                 touched.add(book.strategy.id)
             self._refresh(book, {f.client_order_id for f in new})
+            self._close_rest(book, {f.client_order_id for f in new}, changes)
         for book, stream in opened:
             if (pos := book.open.get(stream)) is not None:
                 orders = protective_orders(pos, book.strategy)
@@ -153,6 +165,39 @@ class FillSync:
         for stream, o in list(book.pending.items()):
             if not o.is_live and o.filled_qty <= 0:
                 del book.pending[stream]
+
+    def _close_rest(self, book: Book, filled: set[str | None], changes: BarChanges) -> None:
+        """Follow up each close order of ``book`` with new fills (``filled``: their client order
+        ids) that ended short of its quantity while its position is still open (see the module
+        docstring); a close order that ended when nothing is left to close is no longer pending."""
+        for cid in sorted(c for c in filled if c in self.orders):
+            o = self.orders[cid]
+            stream = (o.symbol, o.timeframe)
+            pending, pos = book.pending.get(stream), book.open.get(stream)
+            if o.strategy_id != book.strategy.id or o.leg not in MARKET_CLOSES or o.is_live or (
+                    pending is not None and pending is not o):
+                continue
+            if pos is None or o.filled_qty >= o.qty - max(QTY_EPS, 1e-9 * o.qty):
+                if pending is o and pos is None:
+                    del book.pending[stream]
+                continue
+            rest = self._next_close(book, o, pos)
+            if rest is None:
+                book.pending.pop(stream, None)
+                continue
+            book.pending[stream] = self.orders[rest.client_order_id] = rest
+            changes.intents.append(rest)
+
+    def _next_close(self, book: Book, o: JournalOrder, pos: dict[str, Any]) -> JournalOrder | None:
+        """The follow-up of ``o`` under the first attempt number the journal does not hold (None
+        with an alert after :data:`MAX_CLOSE_ATTEMPTS`)."""
+        for attempt in range(1, MAX_CLOSE_ATTEMPTS + 1):
+            rest = close_rest(o, pos, attempt)
+            if rest.client_order_id not in self.orders and self.store.order(rest.client_order_id) is None:
+                return rest
+        self.alert(f"strategy {book.strategy.id} {pos['symbol']}: {MAX_CLOSE_ATTEMPTS} close orders ended short, "
+                   f"{pos['qty']:g} left open")
+        return None
 
     def _apply(self, book: Book, f: VenueFill, changes: BarChanges, funding: _Funding,
                opened: list[tuple[Book, Stream]]) -> None:

@@ -28,6 +28,10 @@ from sixbtc.executor.ports import EXIT, FLATTEN, PROTECT, STOP, TARGET, JournalO
 
 #: Quantities below this (coins) count as nothing left.
 QTY_EPS = 1e-12
+#: Decimals a position's quantity (coins) keeps: sums and differences of fills are rounded to
+#: them, so binary noise (0.1666 − 0.1 = 0.06659999999999999) never makes an order for the rest
+#: one lot short when the venue floors sizes to its lot (Hyperliquid ``szDecimals`` ≤ 8).
+QTY_DECIMALS = 12
 EXIT_REASONS = {STOP: ExitReason.STOP_LOSS, TARGET: ExitReason.TAKE_PROFIT, EXIT: ExitReason.SIGNAL,
                 FLATTEN: ExitReason.WIND_DOWN, PROTECT: ExitReason.UNPROTECTED}
 
@@ -52,7 +56,7 @@ def new_position(strat: LiveStrategy, entry: JournalOrder, fill: VenueFill, mode
 
 def extend_position(pos: dict[str, Any], fill: VenueFill) -> None:
     """Add a further fill of the same entry order (average price, fees summed)."""
-    qty = pos["qty"] + fill.qty
+    qty = round(pos["qty"] + fill.qty, QTY_DECIMALS)
     pos["entry_price"] = (pos["entry_price"] * pos["qty"] + fill.price * fill.qty) / qty
     pos["qty"], pos["entry_fee_usd"] = qty, pos["entry_fee_usd"] + fill.fee_usd
 
@@ -71,6 +75,16 @@ def protective_orders(pos: dict[str, Any], strat: LiveStrategy, attempt: int = 0
                                     kind, pos["qty"], int(pos["signal_ms"] or 0), reduce_only=True,
                                     trigger_price=level))
     return out
+
+
+def close_rest(order: JournalOrder, pos: dict[str, Any], attempt: int) -> JournalOrder:
+    """The reduce-only MARKET order closing what ``order`` (a signal exit, wind-down or
+    unprotected exit that ended short of its quantity, e.g. an IOC whose unfilled rest the
+    venue cancelled) left of ``pos``: the position's whole remaining quantity, same leg and
+    side, client order id leg ``exit#1``, ``exit#2`` … (``attempt`` ≥ 1) of the same signal bar."""
+    cid = client_order_id(order.strategy_id, order.symbol, order.signal_ms, f"{order.leg}#{attempt}")
+    return JournalOrder(cid, order.strategy_id, order.account, order.symbol, order.timeframe, order.leg, order.side,
+                        OrderType.MARKET, pos["qty"], order.signal_ms, reduce_only=True)
 
 
 def funding_between(payments: list[FundingPayment], symbol: str, after_ms: int, upto_ms: int) -> float:
@@ -100,7 +114,7 @@ def close_part(strat: LiveStrategy, pos: dict[str, Any], fill: VenueFill, reason
                   utc_ms(fill.ts_ms), fill.price, qty, notional, fees, pnl, pnl / notional if notional else 0.0,
                   reason, mode)
     if not whole:
-        pos["qty"], pos["entry_fee_usd"] = pos["qty"] - qty, pos["entry_fee_usd"] - entry_fee
+        pos["qty"], pos["entry_fee_usd"] = round(pos["qty"] - qty, QTY_DECIMALS), pos["entry_fee_usd"] - entry_fee
     return trade, whole, funding
 
 

@@ -124,15 +124,25 @@ def venue() -> VenueProcess:
         yield v
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["full_fills", "partial_fills"])
-def reference(request, venue: VenueProcess, tmp_path_factory) -> tuple[bool, dict[str, Any], list[tuple[str, int, int]]]:
-    root = tmp_path_factory.mktemp("reference")
-    world = new_world(root / "w", venue, request.param)
+def _reference(venue: VenueProcess, root: Path, partial: bool) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
+    world = new_world(root / "w", venue, partial)
     assert world.run(log=root / "log.txt") == 0
     got = world.outcome()
     assert got["duplicates"] == {} and got["unrecorded"] == [] and len(got["placed"]) >= 20
     log = [(n, int(k), int(o)) for n, k, o in (line.split() for line in (root / "log.txt").read_text().splitlines())]
-    return request.param, got, log
+    return got, log
+
+
+@pytest.fixture(scope="module")
+def full_reference(venue: VenueProcess, tmp_path_factory) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:  # noqa: ANN001
+    """The uninterrupted run on the full-fill world (unlimited depth)."""
+    return _reference(venue, tmp_path_factory.mktemp("full_reference"), partial=False)
+
+
+@pytest.fixture(scope="module")
+def partial_reference(venue: VenueProcess, tmp_path_factory) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:  # noqa: ANN001
+    """The uninterrupted run on the partial-fill world (:data:`LIQUIDITY` caps every fill)."""
+    return _reference(venue, tmp_path_factory.mktemp("partial_reference"), partial=True)
 
 
 def crash_point(log: list[tuple[str, int, int]], name: str, n_open: int) -> str:
@@ -143,13 +153,9 @@ def crash_point(log: list[tuple[str, int, int]], name: str, n_open: int) -> str:
                 f"(seen: {sorted({o for s, _, o in log if s == name})})")
 
 
-@pytest.mark.parametrize("n_open", [0, 1, 10])
-@pytest.mark.parametrize("checkpoint", ["intent_stored", "in_flight", "acked", "fill_seen"])
-def test_kill_9_at_a_checkpoint_then_restart(venue: VenueProcess, reference, tmp_path: Path, checkpoint: str,
-                                             n_open: int) -> None:
-    partial, expected, log = reference
-    if (checkpoint == "fill_seen") != partial:
-        pytest.skip("fill_seen runs on the partial-fill world, the other checkpoints on the full-fill one")
+def kill_and_restart(venue: VenueProcess, reference, tmp_path: Path, partial: bool, checkpoint: str,  # noqa: ANN001
+                     n_open: int) -> None:
+    expected, log = reference
     point = crash_point(log, checkpoint, n_open)
     world = new_world(tmp_path / "w", venue, partial)
     assert world.run(point) == -9, f"no crash at {point}"
@@ -157,11 +163,24 @@ def test_kill_9_at_a_checkpoint_then_restart(venue: VenueProcess, reference, tmp
     check(world.outcome(), expected)
 
 
-def test_twenty_kills_in_a_row(venue: VenueProcess, reference, tmp_path: Path) -> None:
-    partial, expected, _ = reference
-    if partial:
-        pytest.skip("once, on the full-fill world")
-    world = new_world(tmp_path / "w", venue, partial)
+@pytest.mark.parametrize("n_open", [0, 1, 10])
+@pytest.mark.parametrize("checkpoint", ["intent_stored", "in_flight", "acked"])
+def test_kill_9_at_a_checkpoint_then_restart(venue: VenueProcess, full_reference, tmp_path: Path, checkpoint: str,
+                                             n_open: int) -> None:
+    """The full-fill world, killed at each checkpoint of a request's life."""
+    kill_and_restart(venue, full_reference, tmp_path, False, checkpoint, n_open)
+
+
+@pytest.mark.parametrize("n_open", [0, 1, 10])
+def test_kill_9_while_reading_partial_fills_then_restart(venue: VenueProcess, partial_reference, tmp_path: Path,
+                                                         n_open: int) -> None:
+    """The partial-fill world, killed at ``fill_seen`` (fills of partly filled orders read, not stored)."""
+    kill_and_restart(venue, partial_reference, tmp_path, True, "fill_seen", n_open)
+
+
+def test_twenty_kills_in_a_row(venue: VenueProcess, full_reference, tmp_path: Path) -> None:
+    expected, _ = full_reference
+    world = new_world(tmp_path / "w", venue, False)
     for i in range(20):
         name = ("intent_stored", "in_flight", "acked")[i % 3]
         assert world.run(f"{name}:{1 + i % 2}") == -9, f"kill {i} ({name}) not reached"
