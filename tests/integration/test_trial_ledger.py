@@ -120,6 +120,22 @@ def test_backtest_records_the_ledger_and_the_gate_figures(tmp_path: Path) -> Non
     assert len(trades) == agg["oos_metrics"]["n_trades"] and np.mean(trades) > 0
 
 
+def test_a_backtest_run_again_after_a_crash_replaces_what_the_killed_run_recorded(tmp_path: Path) -> None:
+    clean = _container(tmp_path / "clean")
+    sid = _validated(clean, 1)
+    assert backtest_one(clean, FakeSandbox(), WINDOW, SYMBOLS, "w1")
+    expected = [(r["timeframe"], r["kind"], r["rung"], r["n_sets"], r["n_coins"]) for r in clean.trials.trials_for(sid)]
+    c = _container(tmp_path / "crashed")
+    assert _validated(c, 1) == sid
+    # what a backtester killed after its first rung's commit left: a rung-0 row, the claim then released
+    c.trials.add_rung(sid, f"{1:064x}", "1h", 0, (WINDOW.is_start, WINDOW.oos_start), ["C0", "C1"],
+                      np.arange(12), {k: np.zeros((12, 2)) for k in ("sharpe", "total_return", "n_trades")})
+    assert backtest_one(c, FakeSandbox(), WINDOW, SYMBOLS, "w2")
+    got = [(r["timeframe"], r["kind"], r["rung"], r["n_sets"], r["n_coins"]) for r in c.trials.trials_for(sid)]
+    assert got == expected, "the interrupted run's rung is counted again"
+    assert c.trials.count() == clean.trials.count() and c.strategies.get(sid).metrics["dsr_trials"] == 12
+
+
 def test_a_retest_is_recorded_but_adds_no_configuration(tmp_path: Path) -> None:
     c = _container(tmp_path)
     sid = _validated(c, 1)

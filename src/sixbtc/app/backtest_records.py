@@ -30,17 +30,21 @@ SERIES_PER_TIMEFRAME = 4
 
 def record_trials(c: Container, rec: StrategyRecord, outcome: BacktestOutcome, plan: BacktestPlan,
                   params_list: list[dict[str, Any]]) -> int:
-    """Write every search rung of every searched timeframe to the trial ledger (IS window);
-    the searched parameter list (the sample, or the timeframe's TPE proposals) goes on each
-    timeframe's rung-0 row. Returns the simulations recorded."""
+    """Write every search rung of every searched timeframe to the trial ledger (IS window), in one
+    transaction that first removes what an earlier, interrupted backtest of the strategy recorded
+    (:meth:`~sixbtc.adapters.storage.trials_repo.TrialRepository.replace_search`); the searched
+    parameter list (the sample, or the timeframe's TPE proposals) goes on each timeframe's rung-0
+    row. Returns the simulations recorded."""
     n = 0
-    for run in outcome.runs:
-        for rung in run.ledger:
-            arrays = {"sharpe": rung.sharpe, "total_return": rung.total_return, "n_trades": rung.n_trades}
-            n += c.trials.add_rung(rec.id, rec.code_hash, run.timeframe, rung.rung, (plan.is_start, plan.oos_start),
-                                   rung.symbols, rung.set_indices, arrays,
-                                   params=(run.params_list or params_list) if rung.rung == 0 else None,
-                                   series=trial_series(run) if rung.rung == 0 else None)
+    with c.engine.begin() as conn:
+        c.trials.replace_search(conn, rec.id)
+        for run in outcome.runs:
+            for rung in run.ledger:
+                arrays = {"sharpe": rung.sharpe, "total_return": rung.total_return, "n_trades": rung.n_trades}
+                n += c.trials.add_rung_in(conn, rec.id, rec.code_hash, run.timeframe, rung.rung,
+                                          (plan.is_start, plan.oos_start), rung.symbols, rung.set_indices, arrays,
+                                          params=(run.params_list or params_list) if rung.rung == 0 else None,
+                                          series=trial_series(run) if rung.rung == 0 else None)
     return n
 
 

@@ -294,7 +294,7 @@ class ZygoteProcess:
         """Next control message (``TimeoutError`` at ``deadline``, ``EOFError`` if closed)."""
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
-        if not poller.poll(max(0.0, (deadline - time.monotonic()) * 1000)):
+        if not wire.wait_ready(poller, deadline):
             raise TimeoutError
         raw, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 2)
         if not raw:

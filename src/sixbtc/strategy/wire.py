@@ -201,6 +201,26 @@ def read_message(
     return header, arrays
 
 
+#: Longest single ``poll`` wait (ms) of :class:`DeadlineReader` and :func:`write_all`. A
+#: process-directed signal (Ctrl-C, SIGTERM) may be delivered to another thread of this process
+#: (e.g. a BLAS worker), which does not interrupt the main thread's ``poll``; its Python handler
+#: (``KeyboardInterrupt``, a service's stop handler) then runs only when ``poll`` returns. Waiting
+#: in slices bounds that delay to this value instead of the call's whole wall-clock budget.
+POLL_SLICE_MS = 250
+
+
+def wait_ready(poller: select.poll, deadline: float) -> bool:
+    """Poll ``poller`` until an event or ``deadline`` (``time.monotonic()`` s), in slices of at
+    most :data:`POLL_SLICE_MS`; True when an event came, False at the deadline (a deadline already
+    past still polls once, without waiting)."""
+    while True:
+        remaining_ms = max(0.0, (deadline - time.monotonic()) * 1000)
+        if poller.poll(min(remaining_ms, POLL_SLICE_MS)):
+            return True
+        if remaining_ms <= POLL_SLICE_MS:
+            return False
+
+
 class DeadlineReader:
     """File-like ``read(n)`` over a pipe fd that raises ``TimeoutError`` at a deadline.
 
@@ -220,8 +240,7 @@ class DeadlineReader:
     def read(self, n: int) -> bytes:
         chunks, got = [], 0
         while got < n:
-            remaining_ms = (self.deadline - time.monotonic()) * 1000
-            if remaining_ms <= 0 or not self.poller.poll(remaining_ms):
+            if not wait_ready(self.poller, self.deadline):
                 raise TimeoutError
             chunk = os.read(self.fd, min(n - got, 1 << 20))
             if not chunk:
@@ -237,8 +256,7 @@ def write_all(fd: int, payload: bytes, deadline: float) -> None:
     poller.register(fd, select.POLLOUT)
     view = memoryview(payload)
     while view:
-        remaining_ms = (deadline - time.monotonic()) * 1000
-        if remaining_ms <= 0 or not poller.poll(remaining_ms):
+        if not wait_ready(poller, deadline):
             raise TimeoutError
         try:
             view = view[os.write(fd, view[: 1 << 20]) :]

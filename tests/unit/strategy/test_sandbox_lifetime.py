@@ -22,7 +22,13 @@ from sixbtc.strategy.sandbox_process import remove_stale_folders
 
 DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "binance_usdm"
 BUSY = """
+import faulthandler
+import signal
 import sys
+# Ctrl-C as an interactive parent has it, whatever disposition or mask the test runner passed on
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # where it waits, if it does not stop
 import numpy as np
 from sixbtc.strategy.sandbox import SandboxLimits, StrategySandbox
 code = '''
@@ -104,7 +110,12 @@ def test_sandbox_processes_die_with_their_parent_and_leave_no_folder(tmp_path, s
     proc, family = _start_busy(tmp_path)
     try:
         os.kill(proc.pid, sig)
-        proc.wait(timeout=30)  # a loaded 2-core machine (full suite, -n 2) needed over 10 s for SIGINT
+        try:
+            proc.wait(timeout=30)  # a loaded 2-core machine (full suite, -n 2) needed over 10 s for SIGINT
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGUSR1)  # its threads' stacks go to the captured stderr
+            time.sleep(1.0)
+            raise
         assert not _wait_gone(family), f"survived {sig.name} of the parent: {_alive(family)}"
         assert not list(tmp_path.glob("sixbtc-sandbox-*"))
     finally:

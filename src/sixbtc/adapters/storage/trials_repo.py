@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from sixbtc.adapters.storage.tables import TrialRow
 from sixbtc.core.clock import Clock, LiveClock
@@ -63,7 +63,9 @@ def unpack(data: bytes) -> dict[str, np.ndarray]:
 
 
 class TrialRepository:
-    """Append-only trial ledger (see the module docstring)."""
+    """Trial ledger (see the module docstring). Rows are only added, except that a strategy's
+    first-backtest rows are replaced as a whole when its backtest runs again after a crash
+    (:meth:`replace_search`): the same configurations on the same data count once."""
 
     def __init__(self, engine: Engine, clock: Clock | None = None) -> None:
         self.engine = engine
@@ -82,17 +84,33 @@ class TrialRepository:
         ValueError
             As :func:`pack`, or when the arrays' second axis is not ``len(symbols)``.
         """
+        with self.engine.begin() as conn:
+            return self.add_rung_in(conn, strategy_id, code_hash, timeframe, rung, window, symbols, set_indices,
+                                    arrays, kind=kind, params=params, series=series)
+
+    def add_rung_in(self, conn: Connection, strategy_id: int, code_hash: str, timeframe: str, rung: int,
+                    window: tuple[datetime, datetime], symbols: list[str], set_indices: np.ndarray,
+                    arrays: dict[str, np.ndarray], *, kind: str = "search",
+                    params: list[dict[str, Any]] | None = None,
+                    series: tuple[np.ndarray, np.ndarray] | None = None) -> int:
+        """:meth:`add_rung` inside the caller's transaction ``conn``."""
         blob = pack(set_indices, arrays, series)
         n_sets, n_coins = len(set_indices), len(symbols)
         if any(np.shape(arrays[k])[1] != n_coins for k in ARRAYS):
             raise ValueError(f"trial ledger: arrays must have {n_coins} coin columns ({symbols})")
-        with self.engine.begin() as conn:
-            conn.execute(insert(T).values(
-                strategy_id=strategy_id, code_hash=code_hash, timeframe=timeframe, kind=kind, rung=rung,
-                window_start=window[0], window_end=window[1], n_sets=n_sets, n_coins=n_coins,
-                n_simulations=n_sets * n_coins, symbols=list(symbols), params=params, data=blob,
-                created_at=self.clock.now()))
+        conn.execute(insert(T).values(
+            strategy_id=strategy_id, code_hash=code_hash, timeframe=timeframe, kind=kind, rung=rung,
+            window_start=window[0], window_end=window[1], n_sets=n_sets, n_coins=n_coins,
+            n_simulations=n_sets * n_coins, symbols=list(symbols), params=params, data=blob,
+            created_at=self.clock.now()))
         return n_sets * n_coins
+
+    def replace_search(self, conn: Connection, strategy_id: int) -> int:
+        """Delete, inside ``conn``, the strategy's first-backtest (``kind="search"``) rows, before
+        the rows of its (re-)run are added in the same transaction; returns the rows deleted.
+        A backtester killed after recording part of a strategy's rungs leaves the claim to a
+        restart, which runs the same search again: without this its rungs would count twice."""
+        return int(conn.execute(delete(T).where(T.c.strategy_id == strategy_id, T.c.kind == "search")).rowcount)
 
     def count(self) -> int:
         """Total simulations in the ledger (sum over rows of sets × coins)."""
