@@ -208,14 +208,13 @@ def main() -> None:
     retest = fresh = float("nan")
     if out.best is not None:
         plan = relaxed(backtest_plan(bt, window, by_tf, "bench"))
-        t0 = time.perf_counter()
+        ends = [time.perf_counter()]
         with StrategySandbox() as box:
-            for attempt in range(2):  # 0: a new sandbox (boot included); 1: the same sandbox, running
-                t1 = time.perf_counter()
+            for _ in range(2):  # the first in a new sandbox (its boot included), the second in it running
                 spec = box.load(be.STRATEGY)
                 run_retest(box, candles, plan, out.best.timeframe, out.best.params, spec.direction.sign)
-                fresh = time.perf_counter() - t0 if attempt == 0 else fresh
-                retest = time.perf_counter() - t1
+                ends.append(time.perf_counter())
+        fresh, retest = ends[1] - ends[0], ends[2] - ends[1]
     print(f"retest_fresh_sandbox_s={fresh:.2f} (a new sandbox: its boot + load + re-test, "
           f"{out.best.timeframe if out.best else '-'}, 30 series)")
     print(f"retest_s={retest:.2f} (load + re-test in a running sandbox, as the backtester role runs every "

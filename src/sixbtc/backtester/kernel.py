@@ -100,16 +100,10 @@ A_SUM_RETURN = 4
 A_SUM_BARS = 5
 N_ACC = 6
 
-# Running statistics of the close-of-bar equity ``st``: a tuple of N_EQS float64 (Welford
-# count/mean/M2 of the per-bar returns, downside sum of squares, equity peak, max drawdown),
-# carried in locals (registers) through the bar loop, not an array (see :func:`_mark_equity`).
-E_COUNT = 0
-E_MEAN = 1
-E_M2 = 2
-E_DOWN_SQ = 3
-E_PEAK = 4
-E_MAX_DD = 5
-N_EQS = 6
+# Running statistics of the close-of-bar equity ``st``: a tuple ``(n, mean, m2, down, peak,
+# max_dd)`` of float64 (Welford count/mean/M2 of the per-bar returns, downside sum of squares,
+# equity peak, max drawdown), carried in locals (registers) through the bar loop, not an array
+# (see :func:`_mark_equity`).
 
 
 @njit(cache=True)
@@ -293,7 +287,7 @@ def _finish(out_row, acc, st, flat, final_equity, init_cash, n_window, bars_per_
     """Write the metrics of one simulation into ``out_row`` (length N_METRICS); ``st``: the
     equity statistics (:func:`_mark_equity`), ``flat``: the zero-return bars not folded into
     them yet (see :func:`_fold_flat`)."""
-    eqs = _fold_flat(st, flat)
+    n, mean, m2, down_sq, _peak, max_dd = _fold_flat(st, flat)
     growth = final_equity / init_cash
     out_row[M_TOTAL_RETURN] = growth - 1.0
     if growth > 0.0:
@@ -301,16 +295,15 @@ def _finish(out_row, acc, st, flat, final_equity, init_cash, n_window, bars_per_
         out_row[M_ANNUAL_RETURN] = min(math.expm1(min(log_annual, 20.0)), ANNUAL_RETURN_CAP)
     else:
         out_row[M_ANNUAL_RETURN] = -1.0
-    n = eqs[E_COUNT]
-    std = math.sqrt(eqs[E_M2] / (n - 1.0)) if n > 1.0 else 0.0
+    std = math.sqrt(m2 / (n - 1.0)) if n > 1.0 else 0.0
     ann = math.sqrt(bars_per_year)
-    out_row[M_SHARPE] = eqs[E_MEAN] / std * ann if std > 0.0 else 0.0
-    down = math.sqrt(eqs[E_DOWN_SQ] / n) if n > 0.0 else 0.0
+    out_row[M_SHARPE] = mean / std * ann if std > 0.0 else 0.0
+    down = math.sqrt(down_sq / n) if n > 0.0 else 0.0
     if down > 0.0:
-        out_row[M_SORTINO] = min(eqs[E_MEAN] / down * ann, SORTINO_CAP)
+        out_row[M_SORTINO] = min(mean / down * ann, SORTINO_CAP)
     else:
-        out_row[M_SORTINO] = SORTINO_CAP if eqs[E_MEAN] > 0.0 else 0.0
-    out_row[M_MAX_DRAWDOWN] = eqs[E_MAX_DD]
+        out_row[M_SORTINO] = SORTINO_CAP if mean > 0.0 else 0.0
+    out_row[M_MAX_DRAWDOWN] = max_dd
     nt = acc[A_N]
     out_row[M_N_TRADES] = nt
     out_row[M_WIN_RATE] = acc[A_WINS] / nt if nt > 0 else 0.0

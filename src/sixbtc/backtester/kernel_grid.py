@@ -9,8 +9,9 @@ Array conventions
 -----------------
 * ``open_, high, low, close``: float64 ``(n_bars,)``.
 * ``center, step``: float64 ``(k, n_bars)``, C-contiguous (set-major, as the signal
-  kernel's ``entries``), with ``k == n_params`` or ``k == 1`` (row 0 shared): the grid's center (take-profit) and the price distance between adjacent levels,
-  both known at the close of their bar. NaN (or ``step <= 0``) means "no grid from this bar".
+  kernel's ``entries``), with ``k == n_params`` or ``k == 1`` (row 0 shared): the grid's
+  center (take-profit) and the price distance between adjacent levels, both known at the
+  close of their bar. NaN (or ``step <= 0``) means "no grid from this bar".
 * ``levels``: int64 ``(n_params,)``, ``1 <= levels <= MAX_LEVELS``; ``sl_pct``: float64
   ``(n_params,)``, the global stop's distance beyond the deepest level (fraction, > 0).
 * ``trades`` (single run): float64 ``(n_window, N_TRADE_COLS)``; one row per grid *cycle*.
